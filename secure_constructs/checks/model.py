@@ -1,0 +1,127 @@
+"""The data model of the SecureServerless pack: rules, findings and the template they read.
+
+Rules are pure functions over a synthesized CloudFormation template (a plain dict), so they run
+the same inside `cdk synth` (through the validation plugin) and in `secure-constructs audit` on
+any template, CDK or not.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class Severity(enum.Enum):
+    """How bad a finding is. Errors fail the synth; warnings are reported only."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class Practice(enum.Enum):
+    """The eight practices of docs/DESIGN (least privilege ... stay current)."""
+
+    LEAST_PRIVILEGE = "least privilege"
+    DEPENDENCIES = "dependencies"
+    INPUT_VALIDATION = "input validation"
+    SECRETS = "secrets"
+    MONITORING = "monitoring"
+    EXECUTION_TIME = "execution time"
+    API_PROTECTION = "API protection"
+    CURRENCY = "stay current"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One violation of one rule by one resource.
+
+    `finding_id` makes the finding granular (e.g. `Resource::*`), so that a user can acknowledge
+    exactly one thing: the acknowledgement id is then `SecureServerless::Rule[finding_id]`.
+    """
+
+    rule_id: str
+    logical_id: str
+    path: str
+    message: str
+    fix: str
+    severity: Severity = Severity.ERROR
+    finding_id: str | None = None
+
+    @property
+    def granular_id(self) -> str:
+        """The rule id, with the finding id in brackets when there is one."""
+        return f"{self.rule_id}[{self.finding_id}]" if self.finding_id else self.rule_id
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """Options of the SecureServerless pack (set through `apply_checks`)."""
+
+    max_timeout_seconds: int = 60
+
+
+@dataclass
+class Template:
+    """A CloudFormation template with the lookups rules need."""
+
+    body: Mapping[str, Any]
+    path: Path | None = None
+    assembly_dir: Path | None = None
+    options: CheckOptions = field(default_factory=CheckOptions)
+
+    @property
+    def resources(self) -> Mapping[str, Mapping[str, Any]]:
+        res = self.body.get("Resources")
+        return res if isinstance(res, Mapping) else {}
+
+    def of_type(self, *types: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
+        """(logical id, properties) of every resource of the given types."""
+        for logical_id, resource in self.resources.items():
+            if isinstance(resource, Mapping) and resource.get("Type") in types:
+                props = resource.get("Properties")
+                yield logical_id, props if isinstance(props, Mapping) else {}
+
+
+@dataclass(frozen=True)
+class Violation:
+    """What a rule function yields; the rule adds its id and severity to make a Finding."""
+
+    logical_id: str
+    path: str
+    message: str
+    fix: str
+    finding_id: str | None = None
+    severity: Severity | None = None
+
+
+Check = Callable[[Template], Iterable[Violation]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule of the pack: its metadata and the pure function that checks a template."""
+
+    rule_id: str
+    practice: Practice
+    severity: Severity
+    summary: str
+    explanation: str
+    check: Check
+
+    def run(self, template: Template) -> list[Finding]:
+        """Every finding of this rule in the template."""
+        return [
+            Finding(
+                rule_id=self.rule_id,
+                logical_id=v.logical_id,
+                path=v.path,
+                message=v.message,
+                fix=v.fix,
+                severity=v.severity or self.severity,
+                finding_id=v.finding_id,
+            )
+            for v in self.check(template)
+        ]

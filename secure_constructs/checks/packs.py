@@ -1,0 +1,124 @@
+"""The CDK side of the checks: registering the packs and acknowledging findings."""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterable
+
+import aws_cdk as cdk
+import cdk_nag
+from constructs import IConstruct
+
+from secure_constructs.checks.nag_rules import NAG_RULE_IDS
+from secure_constructs.checks.plugin import SecureServerlessChecks
+from secure_constructs.checks.registry import PACK_NAME, RULES, all_rules
+from secure_constructs.errors import ValidationError
+
+__all__ = ["Compliance", "SecureServerlessChecks", "acknowledge", "apply_checks", "qualify_rule_id"]
+
+MIN_REASON_LENGTH = 10
+
+
+class Compliance(enum.Enum):
+    """Optional compliance packs of cdk-nag, added on top of the default three."""
+
+    NIST_800_53_R5 = "NIST.800.53.R5"
+    HIPAA = "HIPAA.Security"
+    PCI_DSS_321 = "PCI.DSS.321"
+
+
+_COMPLIANCE_PACKS = {
+    Compliance.NIST_800_53_R5: cdk_nag.NIST80053R5Checks,
+    Compliance.HIPAA: cdk_nag.HIPAASecurityChecks,
+    Compliance.PCI_DSS_321: cdk_nag.PCIDSS321Checks,
+}
+
+
+def apply_checks(
+    scope: IConstruct,
+    *,
+    compliance: Iterable[Compliance] = (),
+    max_timeout: cdk.Duration | None = None,
+    verbose: bool = False,
+) -> None:
+    """Run cdk-nag's AwsSolutions and Serverless packs and our SecureServerless pack at synth.
+
+    :param scope: the App or Stage whose stacks are checked.
+    :param compliance: extra cdk-nag compliance packs. Default: none.
+    :param max_timeout: the SecureServerless Lambda timeout cap. Default: 60 seconds.
+    :param verbose: include cdk-nag's explanations in findings. Default: False.
+    """
+    chosen = list(compliance)
+    for item in chosen:
+        if not isinstance(item, Compliance):
+            raise ValidationError(
+                "compliance",
+                item,
+                f"members of Compliance ({', '.join(c.name for c in Compliance)})",
+                "pass e.g. compliance=[Compliance.NIST_800_53_R5]",
+            )
+    plugins: list[cdk.IPolicyValidationPlugin] = [
+        cdk_nag.AwsSolutionsChecks(scope, verbose=verbose),
+        cdk_nag.ServerlessChecks(scope, verbose=verbose),
+        SecureServerlessChecks(max_timeout=max_timeout),
+    ]
+    plugins.extend(_COMPLIANCE_PACKS[c](scope, verbose=verbose) for c in dict.fromkeys(chosen))
+    cdk.Validations.of(scope).add_plugins(*plugins)
+
+
+_GRANULAR = re.compile(r"^(?P<rule>[^\[\]]+?)(?:\[(?P<finding>.+)\])?$")
+
+
+def acknowledge(construct: IConstruct, rule_id: str, reason: str) -> None:
+    """Accept one finding on `construct` (and everything below it), with a reason.
+
+    `rule_id` is a rule of one of the packs, optionally granular:
+    `SecureServerless::IAMWildcard[Resource::*]`, `AwsSolutions-IAM5[Resource::*]` or
+    `AwsSolutions::AwsSolutions-IAM5[Resource::*]` (cdk-nag's own ids get their pack prefix
+    added). Acknowledge only what is truly unavoidable; fix the resource otherwise.
+    """
+    qualified = qualify_rule_id(rule_id)
+    if not isinstance(reason, str) or cdk.Token.is_unresolved(reason):
+        raise ValidationError(
+            "reason", reason, "a plain string", "write the reason a reviewer would accept"
+        )
+    if len(reason.strip()) < MIN_REASON_LENGTH:
+        raise ValidationError(
+            "reason",
+            reason,
+            f"at least {MIN_REASON_LENGTH} characters saying why the finding is unavoidable",
+            "write the reason a reviewer would accept",
+        )
+    cdk.Validations.of(construct).acknowledge(cdk.Acknowledgment(id=qualified, reason=reason))
+
+
+def qualify_rule_id(rule_id: str) -> str:
+    """`Pack::Rule[finding]` for a known rule id, or a ValidationError."""
+    if not isinstance(rule_id, str) or cdk.Token.is_unresolved(rule_id):
+        raise _unknown(rule_id)
+    if "::" in rule_id.split("[", 1)[0]:
+        namespace, rest = rule_id.split("::", 1)
+    else:
+        namespace, rest = "", rule_id
+    match = _GRANULAR.match(rest)
+    if match is None:
+        raise _unknown(rule_id)
+    rule = match.group("rule")
+    all_rules()
+    if namespace in ("", PACK_NAME) and rule in RULES:
+        return f"{PACK_NAME}::{rest}"
+    for pack, ids in NAG_RULE_IDS.items():
+        if rule in ids and namespace in ("", pack):
+            return f"{pack}::{rest}"
+    raise _unknown(rule_id)
+
+
+def _unknown(rule_id: object) -> ValidationError:
+    return ValidationError(
+        "rule_id",
+        rule_id,
+        f"a rule of {PACK_NAME} (e.g. 'SecureServerless::IAMWildcard[Resource::*]') or of a "
+        "cdk-nag pack (e.g. 'AwsSolutions-IAM5[Resource::*]')",
+        "copy the id from the synth report's 'Acknowledge with' line",
+    )

@@ -1,0 +1,6 @@
+"""The rules of the SecureServerless pack, one module per service.
+
+Importing this package registers every rule in `secure_constructs.checks.registry.RULES`.
+"""
+
+from secure_constructs.checks.rules import iam, lambda_  # noqa: F401

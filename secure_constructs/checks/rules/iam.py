@@ -1,0 +1,1 @@
+"""Rules over AWS::IAM resources (stub: filled in by the rules work)."""

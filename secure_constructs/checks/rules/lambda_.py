@@ -1,0 +1,1 @@
+"""Rules over AWS::Lambda resources (stub: filled in by the rules work)."""

@@ -1,0 +1,380 @@
+"""SecureFunction: a Lambda function that passes a security review by default."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from secure_constructs.checks import acknowledge
+from secure_constructs.checks.secret_patterns import secret_reason
+from secure_constructs.errors import ValidationError
+from secure_constructs.monitoring import alarm, subscribe_emails, validate_emails
+from secure_constructs.role import LambdaExecutionRole
+from secure_constructs.shared import alarm_topic as stack_alarm_topic
+from secure_constructs.shared import security_key
+
+DEFAULT_TIMEOUT_SECONDS = 10
+DEFAULT_MEMORY_MB = 256
+MAX_TIMEOUT_SECONDS = 900
+MEMORY_RANGE_MB = (128, 10240)
+RETRY_RANGE = (0, 2)
+EVENT_AGE_RANGE_SECONDS = (60, 21600)
+DURATION_ALARM_RATIO = 0.8
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_TERMINAL_DLQ_REASON = (
+    "This queue is the function's terminal dead-letter queue and on-failure destination; "
+    "its depth alarm pages a person, and a dead-letter queue of a dead-letter queue only moves "
+    "the problem."
+)
+
+
+def latest_python_runtime() -> lambda_.Runtime:
+    """The newest Python runtime this aws-cdk-lib knows (today PYTHON_3_14)."""
+    return lambda_.Runtime.PYTHON_3_14
+
+
+class SecureFunction(lambda_.Function):
+    """A Lambda function with least privilege, encrypted logs, X-Ray, bounded retries and alarms.
+
+    Every keyword argument of `aws_lambda.Function` passes through (`vpc`, `vpc_subnets`,
+    `security_groups`, `code_signing_config`, `reserved_concurrent_executions`, `layers`, ...),
+    except `role`: the function always gets its own role (use `grant_*` or
+    `add_to_role_policy` to give it permissions).
+
+    :param code: the function's code, as for `aws_lambda.Function`.
+    :param handler: the handler, e.g. "app.handler".
+    :param runtime: Default: the latest Python runtime (`PYTHON_3_14`).
+    :param architecture: Default: `ARM_64`.
+    :param memory_size: MiB, 128-10240. Default: 256.
+    :param timeout: 1 s to 15 min. Default: 10 seconds.
+    :param environment: plain configuration; a value that looks like a secret is refused.
+        Default: none.
+    :param secrets: `{"DB": secret}` grants read on exactly that secret (and decrypt on its
+        key) and sets `DB_SECRET_ARN`; the value never reaches the template. Default: none.
+    :param log_retention: how long the function's logs are kept; `INFINITE` is refused.
+        Default: one year.
+    :param log_level: the application log level of the JSON logs. Default: INFO.
+    :param log_group: bring your own log group. Default: a log group encrypted with the
+        stack key, with `log_retention`.
+    :param retry_attempts: asynchronous retries, 0-2. Default: 2.
+    :param max_event_age: of asynchronous events, 60 s to 6 h. Default: 1 hour.
+    :param dead_letter_queue: Default: a KMS-encrypted, TLS-only SQS queue, also used as the
+        on-failure destination, with an alarm when it is not empty.
+    :param on_failure: Default: the dead-letter queue.
+    :param alarm_topic: where alarms go. Default: the stack's alarm topic.
+    :param alarm_emails: addresses to subscribe to the alarm topic. Default: none.
+    :param permissions_boundary: for the function's role. Default: none.
+    :param tracing: Default: `ACTIVE`; anything else adds a warning.
+    :param environment_encryption: Default: the stack's customer-managed key.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        code: lambda_.Code,
+        handler: str,
+        runtime: lambda_.Runtime | None = None,
+        architecture: lambda_.Architecture | None = None,
+        memory_size: int | None = None,
+        timeout: cdk.Duration | None = None,
+        environment: Mapping[str, str] | None = None,
+        secrets: Mapping[str, secretsmanager.ISecret] | None = None,
+        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+        log_level: lambda_.ApplicationLogLevel = lambda_.ApplicationLogLevel.INFO,
+        log_group: logs.ILogGroup | None = None,
+        retry_attempts: int | None = None,
+        max_event_age: cdk.Duration | None = None,
+        dead_letter_queue: sqs.IQueue | None = None,
+        on_failure: lambda_.IDestination | None = None,
+        alarm_topic: sns.ITopic | None = None,
+        alarm_emails: Sequence[str] = (),
+        permissions_boundary: iam.IManagedPolicy | None = None,
+        tracing: lambda_.Tracing = lambda_.Tracing.ACTIVE,
+        environment_encryption: kms.IKey | None = None,
+        **options: Any,
+    ) -> None:
+        _refuse_passthrough(options)
+        timeout = timeout or cdk.Duration.seconds(DEFAULT_TIMEOUT_SECONDS)
+        memory_size = DEFAULT_MEMORY_MB if memory_size is None else memory_size
+        retry_attempts = RETRY_RANGE[1] if retry_attempts is None else retry_attempts
+        max_event_age = max_event_age or cdk.Duration.hours(1)
+        _check_timeout(timeout)
+        _check_int("memory_size", memory_size, MEMORY_RANGE_MB, "MiB")
+        _check_int("retry_attempts", retry_attempts, RETRY_RANGE, "retries")
+        _check_event_age(max_event_age)
+        _check_reserved(options.get("reserved_concurrent_executions"))
+        _check_retention(log_retention)
+        env = _environment(environment or {}, secrets or {})
+        emails = validate_emails("alarm_emails", alarm_emails)
+
+        key = security_key(scope)
+        role = LambdaExecutionRole(
+            scope,
+            f"{construct_id}ServiceRole",
+            permissions_boundary=permissions_boundary,
+            description="Execution role of one SecureFunction (customer-managed policies only)",
+        )
+        if log_group is None:
+            log_group = logs.LogGroup(
+                scope,
+                f"{construct_id}LogGroup",
+                retention=log_retention,
+                encryption_key=key,
+            )
+        own_queue = dead_letter_queue is None
+        if dead_letter_queue is None:
+            dead_letter_queue = sqs.Queue(
+                scope,
+                f"{construct_id}DeadLetterQueue",
+                encryption=sqs.QueueEncryption.KMS,
+                encryption_master_key=key,
+                enforce_ssl=True,
+                retention_period=cdk.Duration.days(14),
+            )
+
+        super().__init__(
+            scope,
+            construct_id,
+            code=code,
+            handler=handler,
+            runtime=runtime or latest_python_runtime(),
+            architecture=architecture or lambda_.Architecture.ARM_64,
+            memory_size=memory_size,
+            timeout=timeout,
+            environment=env,
+            environment_encryption=environment_encryption or key,
+            role=role,
+            log_group=log_group,
+            logging_format=lambda_.LoggingFormat.JSON,
+            application_log_level_v2=log_level,
+            system_log_level_v2=lambda_.SystemLogLevel.WARN,
+            tracing=tracing,
+            retry_attempts=retry_attempts,
+            max_event_age=max_event_age,
+            dead_letter_queue=dead_letter_queue,
+            on_failure=on_failure or destinations.SqsDestination(dead_letter_queue),
+            **options,
+        )
+        self.dead_letter_queue_: sqs.IQueue = dead_letter_queue
+        self.execution_role: LambdaExecutionRole = role
+        self.function_log_group: logs.ILogGroup = log_group
+
+        log_group.grant_write(role)
+        for secret in (secrets or {}).values():
+            secret.grant_read(self)
+        if options.get("vpc") is not None:
+            role.add_to_principal_policy(_vpc_statement())
+        if tracing is not lambda_.Tracing.ACTIVE:
+            cdk.Annotations.of(self).add_warning_v2(
+                "secure-constructs:tracing",
+                f"tracing={tracing} turns off X-Ray active tracing for this function",
+            )
+        if own_queue:
+            for rule_id in ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"):
+                acknowledge(dead_letter_queue, rule_id, _TERMINAL_DLQ_REASON)
+
+        self.alarm_topic: sns.ITopic = alarm_topic or stack_alarm_topic(self)
+        subscribe_emails(self.alarm_topic, emails)
+        self._add_alarms(timeout, dead_letter_queue)
+
+    def _add_alarms(self, timeout: cdk.Duration, queue: sqs.IQueue) -> None:
+        minute = cdk.Duration.minutes(1)
+        topic = self.alarm_topic
+        self.errors_alarm = alarm(
+            self,
+            "ErrorsAlarm",
+            metric=self.metric_errors(period=minute, statistic="Sum"),
+            threshold=0,
+            description="The function reported errors",
+            topic=topic,
+        )
+        self.throttles_alarm = alarm(
+            self,
+            "ThrottlesAlarm",
+            metric=self.metric_throttles(period=minute, statistic="Sum"),
+            threshold=0,
+            description="The function was throttled",
+            topic=topic,
+        )
+        threshold_ms: float | None = None
+        if not timeout.is_unresolved():
+            threshold_ms = timeout.to_milliseconds() * DURATION_ALARM_RATIO
+        self.duration_alarm = alarm(
+            self,
+            "DurationAlarm",
+            metric=self.metric_duration(period=minute, statistic="p99"),
+            threshold=threshold_ms if threshold_ms is not None else 0,
+            description="p99 duration above 80% of the timeout",
+            topic=topic,
+        )
+        self.dead_letter_alarm = alarm(
+            self,
+            "DeadLetterQueueAlarm",
+            metric=queue.metric_approximate_number_of_messages_visible(
+                period=minute, statistic="Maximum"
+            ),
+            threshold=0,
+            description="Failed asynchronous events are waiting in the dead-letter queue",
+            topic=topic,
+        )
+
+    def add_function_url(
+        self,
+        *,
+        auth_type: lambda_.FunctionUrlAuthType | None = None,
+        **options: Any,
+    ) -> lambda_.FunctionUrl:
+        """A function URL; `auth_type=NONE` is refused (the URL would be public)."""
+        if auth_type is lambda_.FunctionUrlAuthType.NONE:
+            raise ValidationError(
+                "auth_type",
+                "FunctionUrlAuthType.NONE",
+                "AWS_IAM (a public function URL has no authentication at all)",
+                "use auth_type=FunctionUrlAuthType.AWS_IAM, or put the function behind SecureApi",
+            )
+        return super().add_function_url(
+            auth_type=auth_type or lambda_.FunctionUrlAuthType.AWS_IAM, **options
+        )
+
+
+def _refuse_passthrough(options: Mapping[str, Any]) -> None:
+    if options.get("role") is not None:
+        raise ValidationError(
+            "role",
+            options["role"],
+            "no role: each SecureFunction creates its own least-privilege role",
+            "remove role= and give permissions with grant_* (e.g. table.grant_read_data(fn)) "
+            "or fn.add_to_role_policy(...)",
+        )
+    if options.get("log_retention_role") is not None or "log_retention_retry_options" in options:
+        raise ValidationError(
+            "log_retention_role",
+            options.get("log_retention_role"),
+            "nothing: the log group is created directly, without a log-retention custom resource",
+            "remove it and set log_retention=",
+        )
+
+
+def _check_timeout(timeout: cdk.Duration) -> None:
+    if timeout.is_unresolved():
+        return
+    seconds = timeout.to_seconds()
+    if seconds <= 0 or seconds > MAX_TIMEOUT_SECONDS:
+        raise ValidationError(
+            "timeout",
+            f"{seconds} seconds",
+            f"1 to {MAX_TIMEOUT_SECONDS} seconds (Lambda's maximum)",
+            "pass e.g. timeout=Duration.seconds(10); keep it as short as the work allows",
+        )
+
+
+def _check_int(prop: str, value: int, bounds: tuple[int, int], unit: str) -> None:
+    if cdk.Token.is_unresolved(value):
+        return
+    low, high = bounds
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise ValidationError(
+            prop, value, f"a whole number of {unit} from {low} to {high}", f"pass {prop}={low}..{high}"
+        )
+
+
+def _check_event_age(age: cdk.Duration) -> None:
+    if age.is_unresolved():
+        return
+    seconds = age.to_seconds()
+    low, high = EVENT_AGE_RANGE_SECONDS
+    if not low <= seconds <= high:
+        raise ValidationError(
+            "max_event_age",
+            f"{seconds} seconds",
+            f"{low} seconds to {high // 3600} hours (Lambda's limits)",
+            "pass e.g. max_event_age=Duration.hours(1)",
+        )
+
+
+def _check_reserved(value: Any) -> None:
+    if value is None or cdk.Token.is_unresolved(value):
+        return
+    if not isinstance(value, int) or value < 0:
+        raise ValidationError(
+            "reserved_concurrent_executions",
+            value,
+            "a whole number >= 0",
+            "pass e.g. reserved_concurrent_executions=10, or leave it out",
+        )
+
+
+def _check_retention(retention: logs.RetentionDays) -> None:
+    if retention is logs.RetentionDays.INFINITE:
+        raise ValidationError(
+            "log_retention",
+            "RetentionDays.INFINITE",
+            "a finite retention (logs must expire; long-term archives belong in S3)",
+            "pass e.g. log_retention=RetentionDays.ONE_YEAR",
+        )
+
+
+def _environment(
+    environment: Mapping[str, str], secrets: Mapping[str, secretsmanager.ISecret]
+) -> dict[str, str]:
+    env: dict[str, str] = {}
+    for name, value in environment.items():
+        if isinstance(value, str) and not cdk.Token.is_unresolved(value):
+            reason = secret_reason(name, value)
+            if reason:
+                raise ValidationError(
+                    f"environment[{name!r}]",
+                    "<redacted>",
+                    f"plain configuration, not {reason}",
+                    f"store it in a SecureSecret and pass secrets={{{name.removesuffix('_SECRET')!r}: secret}}; "
+                    "the function then gets the secret's ARN, never its value",
+                )
+        env[name] = value
+    for key, secret in secrets.items():
+        if not isinstance(key, str) or not _ENV_NAME.match(key):
+            raise ValidationError(
+                "secrets",
+                key,
+                "keys that are valid environment variable names (letters, digits, _; not "
+                "starting with a digit)",
+                "rename the key, e.g. secrets={'DB': secret}",
+            )
+        variable = f"{key}_SECRET_ARN"
+        if variable in env:
+            raise ValidationError(
+                "secrets",
+                key,
+                f"keys whose {variable} variable is not also set in environment",
+                f"remove {variable} from environment or rename the secret key",
+            )
+        env[variable] = secret.secret_arn
+    return env
+
+
+def _vpc_statement() -> iam.PolicyStatement:
+    return iam.PolicyStatement(
+        actions=[
+            "ec2:CreateNetworkInterface",
+            "ec2:DescribeNetworkInterfaces",
+            "ec2:DescribeSubnets",
+            "ec2:DeleteNetworkInterface",
+            "ec2:AssignPrivateIpAddresses",
+            "ec2:UnassignPrivateIpAddresses",
+        ],
+        resources=["*"],
+    )

@@ -1,0 +1,91 @@
+"""Alarms that reach a person: the metric alarms of our constructs and the alarm topic wiring."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from secure_constructs.errors import ValidationError
+from secure_constructs.shared import security_key
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+SUBSCRIPTION_DLQ_ID = "SecureConstructsAlarmSubscriptionDlq"
+
+
+def alarm(
+    scope: Construct,
+    construct_id: str,
+    *,
+    metric: cloudwatch.IMetric,
+    threshold: float,
+    description: str,
+    topic: sns.ITopic,
+    comparison: cloudwatch.ComparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+) -> cloudwatch.Alarm:
+    """An alarm that fires on one breaching minute and notifies `topic` (missing data is OK)."""
+    created = cloudwatch.Alarm(
+        scope,
+        construct_id,
+        metric=metric,
+        threshold=threshold,
+        comparison_operator=comparison,
+        evaluation_periods=1,
+        datapoints_to_alarm=1,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarm_description=description,
+    )
+    created.add_alarm_action(cloudwatch_actions.SnsAction(topic))
+    return created
+
+
+def validate_emails(prop: str, emails: Iterable[str]) -> list[str]:
+    """The e-mail addresses, or a ValidationError naming the first malformed one."""
+    checked: list[str] = []
+    for email in emails:
+        if not isinstance(email, str) or (
+            not cdk.Token.is_unresolved(email) and not _EMAIL.match(email)
+        ):
+            raise ValidationError(
+                prop, email, "e-mail addresses like ops@example.com", "correct the address"
+            )
+        checked.append(email)
+    return checked
+
+
+def subscribe_emails(topic: sns.ITopic, emails: Iterable[str]) -> None:
+    """Subscribe each address once to `topic`, with a dead-letter queue for failed deliveries."""
+    stack = cdk.Stack.of(topic)
+    dlq = stack.node.try_find_child(SUBSCRIPTION_DLQ_ID)
+    for email in emails:
+        if isinstance(topic, Construct) and topic.node.try_find_child(email) is not None:
+            continue
+        if dlq is None:
+            dlq = sqs.Queue(
+                stack,
+                SUBSCRIPTION_DLQ_ID,
+                encryption=sqs.QueueEncryption.KMS,
+                encryption_master_key=security_key(stack),
+                enforce_ssl=True,
+                retention_period=cdk.Duration.days(14),
+            )
+            from secure_constructs.checks import acknowledge
+
+            for rule_id in ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"):
+                acknowledge(dlq, rule_id, _TERMINAL_DLQ_REASON)
+        topic.add_subscription(
+            subscriptions.EmailSubscription(email, dead_letter_queue=dlq)  # type: ignore[arg-type]
+        )
+
+
+_TERMINAL_DLQ_REASON = (
+    "This queue is itself a terminal dead-letter queue; a dead-letter queue of a dead-letter "
+    "queue only moves the problem."
+)

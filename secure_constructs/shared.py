@@ -1,0 +1,78 @@
+"""Per-stack shared resources: one customer-managed KMS key and one alarm topic per stack.
+
+They are found or created on first use, never one per function (cost, and CloudFormation's
+500-resource limit). Their construct ids are part of the public contract.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from constructs import IConstruct
+
+KEY_ID = "SecureConstructsKey"
+TOPIC_ID = "SecureConstructsAlarmTopic"
+
+
+def security_key(scope: IConstruct) -> kms.Key:
+    """The stack's customer-managed key (rotation on), created on first use.
+
+    Its key policy lets CloudWatch Logs encrypt this account's log groups in this region and
+    lets CloudWatch alarms publish to topics encrypted with it.
+    """
+    stack = cdk.Stack.of(scope)
+    existing = stack.node.try_find_child(KEY_ID)
+    if existing is not None:
+        return existing  # type: ignore[return-value]
+    key = kms.Key(
+        stack,
+        KEY_ID,
+        description=f"secure-constructs: encrypts logs, queues, topics and secrets of {stack.stack_name}",
+        enable_key_rotation=True,
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+    )
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="AllowCloudWatchLogsOfThisAccount",
+            principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+            actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            resources=["*"],
+            conditions={
+                "ArnLike": {
+                    "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
+                        service="logs",
+                        resource="log-group",
+                        resource_name="*",
+                        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                    )
+                }
+            },
+        )
+    )
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="AllowCloudWatchAlarmsToPublish",
+            principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+            actions=["kms:Decrypt", "kms:GenerateDataKey"],
+            resources=["*"],
+            conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+        )
+    )
+    return key
+
+
+def alarm_topic(scope: IConstruct) -> sns.Topic:
+    """The stack's alarm topic (KMS-encrypted, TLS-only publish policy), created on first use."""
+    stack = cdk.Stack.of(scope)
+    existing = stack.node.try_find_child(TOPIC_ID)
+    if existing is not None:
+        return existing  # type: ignore[return-value]
+    return sns.Topic(
+        stack,
+        TOPIC_ID,
+        display_name="secure-constructs alarms",
+        master_key=security_key(stack),
+        enforce_ssl=True,
+    )
