@@ -1,9 +1,15 @@
 """secure-constructs: hardened serverless patterns for AWS CDK v2, proven at synth."""
 
-from secure_constructs.checks import Compliance, acknowledge, apply_checks
-from secure_constructs.errors import ValidationError
-from secure_constructs.function import SecureFunction
-from secure_constructs.role import LambdaExecutionRole
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from secure_constructs.checks import Compliance, acknowledge, apply_checks
+    from secure_constructs.errors import ValidationError
+    from secure_constructs.function import SecureFunction
+    from secure_constructs.role import LambdaExecutionRole
 
 __all__ = [
     "Compliance",
@@ -13,3 +19,28 @@ __all__ = [
     "acknowledge",
     "apply_checks",
 ]
+
+# Re-exports are imported on first use: importing any submodule runs this file, and the
+# pure-Python parts (the rules, `secure-constructs audit`) must not start aws_cdk / jsii.
+# A new export goes in __all__, in the TYPE_CHECKING block and here (name -> module).
+_EXPORTS = {
+    "Compliance": "secure_constructs.checks",
+    "LambdaExecutionRole": "secure_constructs.role",
+    "SecureFunction": "secure_constructs.function",
+    "ValidationError": "secure_constructs.errors",
+    "acknowledge": "secure_constructs.checks",
+    "apply_checks": "secure_constructs.checks",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
