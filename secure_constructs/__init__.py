@@ -6,16 +6,22 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from secure_constructs.auth import ApiAuth, SecureUserPool
     from secure_constructs.checks import Compliance, acknowledge, apply_checks
     from secure_constructs.errors import ValidationError
     from secure_constructs.function import SecureFunction
     from secure_constructs.role import LambdaExecutionRole
+    from secure_constructs.waf import SecureWebAcl, WafProfile
 
 __all__ = [
+    "ApiAuth",
     "Compliance",
     "LambdaExecutionRole",
     "SecureFunction",
+    "SecureUserPool",
+    "SecureWebAcl",
     "ValidationError",
+    "WafProfile",
     "acknowledge",
     "apply_checks",
 ]
@@ -24,10 +30,14 @@ __all__ = [
 # pure-Python parts (the rules, `secure-constructs audit`) must not start aws_cdk / jsii.
 # A new export goes in __all__, in the TYPE_CHECKING block and here (name -> module).
 _EXPORTS = {
+    "ApiAuth": "secure_constructs.auth",
     "Compliance": "secure_constructs.checks",
     "LambdaExecutionRole": "secure_constructs.role",
     "SecureFunction": "secure_constructs.function",
+    "SecureUserPool": "secure_constructs.auth",
+    "SecureWebAcl": "secure_constructs.waf",
     "ValidationError": "secure_constructs.errors",
+    "WafProfile": "secure_constructs.waf",
     "acknowledge": "secure_constructs.checks",
     "apply_checks": "secure_constructs.checks",
 }

@@ -1,0 +1,617 @@
+"""Who may call an API: `ApiAuth` (Cognito, IAM, Lambda authorizers, or a deliberately public
+route) and `SecureUserPool`, a Cognito user pool that passes a security review by default."""
+
+from __future__ import annotations
+
+import re
+import weakref
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct, IConstruct
+
+from secure_constructs.errors import ValidationError
+
+__all__ = ["ApiAuth", "ResourceServerScopes", "SecureUserPool"]
+
+MIN_REASON_LENGTH = 10
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 99
+MAX_CACHE_TTL_SECONDS = 3600
+TEMP_PASSWORD_DAYS_RANGE = (1, 365)
+
+_TOKEN_SOURCE = re.compile(r"^method\.request\.header\.[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
+_REQUEST_SOURCE = re.compile(
+    r"^(method\.request\.(header|querystring|multivaluequerystring|multivalueheader)\."
+    r"[A-Za-z0-9!#$%&'*+.^_`|~-]+|stageVariables\.[A-Za-z0-9_]+|context\.[A-Za-z0-9_.]+)$"
+)
+_SCOPE = re.compile(r"^[\x21\x23-\x5B\x5D-\x7E]+$")
+_SCHEME_NAME = re.compile(r"[^A-Za-z0-9_.-]")
+
+# api -> {authorizer configuration -> authorizer}: one authorizer per API and identity provider.
+_AUTHORIZERS: weakref.WeakKeyDictionary[
+    apigateway.RestApi, dict[tuple[Any, ...], apigateway.IAuthorizer]
+] = weakref.WeakKeyDictionary()
+
+
+class ApiAuth:
+    """How an API method authorizes its callers. Build one with a static factory:
+    `ApiAuth.cognito(pool)`, `ApiAuth.iam()`, `ApiAuth.lambda_token(fn)`,
+    `ApiAuth.lambda_request(fn, identity_sources=[...])` or `ApiAuth.none(reason=...)`.
+
+    An `ApiAuth` is a description, not a construct: the API Gateway authorizer is created when a
+    method uses it (`method_options(api)`), once per API and identity provider.
+    """
+
+    kind: str
+    """"cognito", "iam", "lambda_token", "lambda_request" or "none"."""
+    reason: str | None
+    """Why the route is public (only for `none`)."""
+
+    def __init__(
+        self,
+        *,
+        kind: str,
+        user_pool: cognito.IUserPool | None = None,
+        scopes: Sequence[str] = (),
+        function: lambda_.IFunction | None = None,
+        identity_sources: Sequence[str] = (),
+        results_cache_ttl: cdk.Duration | None = None,
+        reason: str | None = None,
+    ) -> None:
+        self.kind = kind
+        self.user_pool = user_pool
+        self.scopes: tuple[str, ...] = tuple(scopes)
+        self.function = function
+        self.identity_sources: tuple[str, ...] = tuple(identity_sources)
+        self.results_cache_ttl = results_cache_ttl
+        self.reason = reason
+
+    # -- factories -------------------------------------------------------------------------
+
+    @staticmethod
+    def cognito(user_pool: cognito.IUserPool, *, scopes: Sequence[str] = ()) -> ApiAuth:
+        """Callers present a token of `user_pool` in the `Authorization` header.
+
+        :param user_pool: e.g. a `SecureUserPool`.
+        :param scopes: OAuth scopes the access token must carry (any of them), e.g.
+            `["items-api/items.read"]`; with scopes, only access tokens are accepted.
+            Default: any valid ID token of the pool.
+        """
+        if not (isinstance(user_pool, Construct) and hasattr(user_pool, "user_pool_arn")):
+            raise ValidationError(
+                "user_pool",
+                user_pool,
+                "a Cognito user pool",
+                "pass e.g. SecureUserPool(self, 'Users')",
+            )
+        scopes = _check_scopes(scopes)
+        return ApiAuth(kind="cognito", user_pool=user_pool, scopes=scopes)
+
+    @staticmethod
+    def iam() -> ApiAuth:
+        """Callers sign requests with AWS Signature Version 4; grant `execute-api:Invoke` on the
+        method to the roles that may call it."""
+        return ApiAuth(kind="iam")
+
+    @staticmethod
+    def lambda_token(
+        function: lambda_.IFunction,
+        *,
+        identity_source: str = "method.request.header.Authorization",
+        results_cache_ttl: cdk.Duration | None = None,
+    ) -> ApiAuth:
+        """A Lambda TOKEN authorizer: `function` receives one header's value and returns a policy.
+
+        :param function: the authorizer. Any `IFunction` is accepted; use a `SecureFunction` so
+            the authorizer itself has a scoped role, alarms and bounded timeout.
+        :param identity_source: the header carrying the token, as
+            `method.request.header.<Name>`. Default: the `Authorization` header.
+        :param results_cache_ttl: how long API Gateway caches a decision per token, 0 s (off)
+            to 1 hour. Default: 5 minutes.
+        """
+        _check_function(function)
+        if not isinstance(identity_source, str) or not (
+            cdk.Token.is_unresolved(identity_source) or _TOKEN_SOURCE.match(identity_source)
+        ):
+            raise ValidationError(
+                "identity_source",
+                identity_source,
+                "one header, as method.request.header.<Name>",
+                "pass e.g. identity_source=IdentitySource.header('Authorization')",
+            )
+        ttl = _check_ttl(results_cache_ttl)
+        return ApiAuth(
+            kind="lambda_token",
+            function=function,
+            identity_sources=(identity_source,),
+            results_cache_ttl=ttl,
+        )
+
+    @staticmethod
+    def lambda_request(
+        function: lambda_.IFunction,
+        *,
+        identity_sources: Sequence[str],
+        results_cache_ttl: cdk.Duration | None = None,
+    ) -> ApiAuth:
+        """A Lambda REQUEST authorizer: `function` receives headers, query string, stage
+        variables and context, and returns a policy.
+
+        :param function: the authorizer (use a `SecureFunction`; any `IFunction` is accepted).
+        :param identity_sources: at least one request value that must be present, e.g.
+            `[IdentitySource.header("Authorization")]`; they also form the cache key.
+        :param results_cache_ttl: 0 s (off) to 1 hour. Default: 5 minutes.
+        """
+        _check_function(function)
+        if isinstance(identity_sources, str) or not identity_sources:
+            raise ValidationError(
+                "identity_sources",
+                identity_sources,
+                "a non-empty list of identity sources (API Gateway rejects a request missing any "
+                "of them before calling the authorizer, and caches decisions by them)",
+                "pass e.g. identity_sources=[IdentitySource.header('Authorization')]",
+            )
+        for source in identity_sources:
+            if not isinstance(source, str) or not (
+                cdk.Token.is_unresolved(source) or _REQUEST_SOURCE.match(source)
+            ):
+                raise ValidationError(
+                    "identity_sources",
+                    source,
+                    "method.request.header.<Name>, method.request.querystring.<name>, "
+                    "stageVariables.<name> or context.<name>",
+                    "build them with apigateway.IdentitySource.header(...) etc.",
+                )
+        ttl = _check_ttl(results_cache_ttl)
+        return ApiAuth(
+            kind="lambda_request",
+            function=function,
+            identity_sources=tuple(dict.fromkeys(identity_sources)),
+            results_cache_ttl=ttl,
+        )
+
+    @staticmethod
+    def none(*, reason: str) -> ApiAuth:
+        """A deliberately public route (e.g. a health check or a public catalogue).
+
+        :param reason: why anyone on the internet may call it, at least 10 characters; it is
+            recorded as the acknowledgement of the "no authorizer" findings.
+        """
+        if (
+            not isinstance(reason, str)
+            or cdk.Token.is_unresolved(reason)
+            or len(reason.strip()) < MIN_REASON_LENGTH
+        ):
+            raise ValidationError(
+                "reason",
+                reason,
+                f"a plain string of at least {MIN_REASON_LENGTH} characters saying why the route "
+                "must be public",
+                "pass e.g. ApiAuth.none(reason='Public health check; returns no data')",
+            )
+        return ApiAuth(kind="none", reason=reason.strip())
+
+    # -- use -------------------------------------------------------------------------------
+
+    @property
+    def is_public(self) -> bool:
+        """True only for `ApiAuth.none(...)`."""
+        return self.kind == "none"
+
+    def method_options(self, api: apigateway.RestApi) -> dict[str, Any]:
+        """Keyword arguments for `Resource.add_method` on `api`.
+
+        `authorization_type` always; `authorizer` for Cognito and Lambda authorizers (created
+        under `api` on first use and shared by every method with the same identity provider);
+        `authorization_scopes` for Cognito with scopes.
+        """
+        if self.kind == "none":
+            return {"authorization_type": apigateway.AuthorizationType.NONE}
+        if self.kind == "iam":
+            return {"authorization_type": apigateway.AuthorizationType.IAM}
+        options: dict[str, Any] = {"authorizer": self._authorizer(api)}
+        if self.kind == "cognito":
+            options["authorization_type"] = apigateway.AuthorizationType.COGNITO
+            if self.scopes:
+                options["authorization_scopes"] = list(self.scopes)
+        else:
+            options["authorization_type"] = apigateway.AuthorizationType.CUSTOM
+        return options
+
+    def openapi_security_scheme(self) -> tuple[str, dict[str, Any]] | None:
+        """(name, OpenAPI 3 securityScheme object) for this auth, or None for a public route.
+
+        The objects carry API Gateway's `x-amazon-apigateway-authtype` extension and no
+        deploy-time tokens, so the document can be written at synth and fed to a DAST scanner.
+        """
+        if self.kind == "none":
+            return None
+        if self.kind == "iam":
+            return "sigv4", {
+                "type": "apiKey",
+                "name": "Authorization",
+                "in": "header",
+                "description": "AWS Signature Version 4 (IAM authorization)",
+                "x-amazon-apigateway-authtype": "awsSigv4",
+            }
+        if self.kind == "cognito":
+            assert self.user_pool is not None
+            return _scheme_name("cognito", self.user_pool), {
+                "type": "apiKey",
+                "name": "Authorization",
+                "in": "header",
+                "description": (
+                    "Amazon Cognito user pool token"
+                    + (" (access token with one of the route's scopes)" if self.scopes else "")
+                ),
+                "x-amazon-apigateway-authtype": "cognito_user_pools",
+            }
+        assert self.function is not None
+        location, name = _openapi_location(self.identity_sources)
+        return _scheme_name(self.kind, self.function), {
+            "type": "apiKey",
+            "name": name,
+            "in": location,
+            "description": (
+                f"Lambda {'TOKEN' if self.kind == 'lambda_token' else 'REQUEST'} authorizer; "
+                f"identity sources: {', '.join(self.identity_sources)}"
+            ),
+            "x-amazon-apigateway-authtype": "custom",
+        }
+
+    def _authorizer(self, api: apigateway.RestApi) -> apigateway.IAuthorizer:
+        registry = _AUTHORIZERS.setdefault(api, {})
+        key = self._cache_key()
+        existing = registry.get(key)
+        if existing is not None:
+            return existing
+        base = {
+            "cognito": "CognitoAuthorizer",
+            "lambda_token": "TokenAuthorizer",
+            "lambda_request": "RequestAuthorizer",
+        }[self.kind]
+        construct_id = base
+        counter = 1
+        while api.node.try_find_child(construct_id) is not None:
+            counter += 1
+            construct_id = f"{base}{counter}"
+        created: apigateway.IAuthorizer
+        if self.kind == "cognito":
+            assert self.user_pool is not None
+            created = apigateway.CognitoUserPoolsAuthorizer(
+                api, construct_id, cognito_user_pools=[self.user_pool]
+            )
+        elif self.kind == "lambda_token":
+            assert self.function is not None
+            created = apigateway.TokenAuthorizer(
+                api,
+                construct_id,
+                handler=self.function,
+                identity_source=self.identity_sources[0],
+                results_cache_ttl=self.results_cache_ttl,
+            )
+        else:
+            assert self.function is not None
+            created = apigateway.RequestAuthorizer(
+                api,
+                construct_id,
+                handler=self.function,
+                identity_sources=list(self.identity_sources),
+                results_cache_ttl=self.results_cache_ttl,
+            )
+        registry[key] = created
+        return created
+
+    def _cache_key(self) -> tuple[Any, ...]:
+        if self.kind == "cognito":
+            assert self.user_pool is not None
+            return ("cognito", self.user_pool.node.path)
+        assert self.function is not None and self.results_cache_ttl is not None
+        return (
+            self.kind,
+            self.function.node.path,
+            self.identity_sources,
+            self.results_cache_ttl.to_seconds(),
+        )
+
+    def __repr__(self) -> str:
+        if self.kind == "none":
+            return f"ApiAuth.none(reason={self.reason!r})"
+        if self.kind == "cognito":
+            assert self.user_pool is not None
+            return f"ApiAuth.cognito({self.user_pool.node.path!r}, scopes={list(self.scopes)!r})"
+        if self.kind == "iam":
+            return "ApiAuth.iam()"
+        assert self.function is not None
+        sources = list(self.identity_sources)
+        return f"ApiAuth.{self.kind}({self.function.node.path!r}, identity_sources={sources!r})"
+
+
+@dataclass(frozen=True)
+class ResourceServerScopes:
+    """What `SecureUserPool.add_resource_server_scopes` created."""
+
+    resource_server: cognito.UserPoolResourceServer
+    oauth_scopes: tuple[cognito.OAuthScope, ...]
+    """For an app client's `o_auth=OAuthSettings(scopes=...)`."""
+    scope_names: tuple[str, ...]
+    """"identifier/scope" strings, for `ApiAuth.cognito(pool, scopes=...)`."""
+
+
+class SecureUserPool(cognito.UserPool):
+    """A Cognito user pool with strong passwords, required TOTP MFA, threat protection enforced
+    (Plus feature plan), no self sign-up, deletion protection and recovery by verified e-mail.
+
+    Users sign in with their e-mail address (case-insensitive). Every other keyword argument of
+    `aws_cognito.UserPool` passes through (`user_pool_name`, `email`, `custom_attributes`,
+    `lambda_triggers`, `user_invitation`, ...) except those fixed by the security promise:
+    `mfa`, `mfa_second_factor`, `password_policy`, `feature_plan`,
+    `standard_threat_protection_mode`, `advanced_security_mode`, `account_recovery`,
+    `sign_in_case_sensitive` and `enable_sms_role`.
+
+    Note: the Plus feature plan is billed per monthly active user (see Amazon Cognito pricing).
+
+    :param password_min_length: 12 to 99 characters; every character class is always required.
+        Default: 12.
+    :param temp_password_validity: how long an administrator-set temporary password works,
+        1 to 365 days. Default: 3 days.
+    :param self_sign_up_enabled: let anyone create an account; adds a warning. Default: off
+        (administrators invite users).
+    :param deletion_protection: Default: on; turning it off adds a warning.
+    :param removal_policy: Default: `RETAIN` (deleting the stack keeps the users); anything
+        else adds a warning.
+    :param sign_in_aliases: must include e-mail (account recovery is by verified e-mail).
+        Default: e-mail only.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        password_min_length: int = MIN_PASSWORD_LENGTH,
+        temp_password_validity: cdk.Duration | None = None,
+        self_sign_up_enabled: bool = False,
+        deletion_protection: bool = True,
+        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+        sign_in_aliases: cognito.SignInAliases | None = None,
+        **options: Any,
+    ) -> None:
+        _refuse_fixed(options)
+        _check_password_length(password_min_length)
+        temp_password_validity = temp_password_validity or cdk.Duration.days(3)
+        _check_temp_validity(temp_password_validity)
+        sign_in_aliases = sign_in_aliases or cognito.SignInAliases(email=True)
+        if not sign_in_aliases.email:
+            raise ValidationError(
+                "sign_in_aliases",
+                sign_in_aliases,
+                "aliases that include email=True (accounts are recovered by verified e-mail only)",
+                "pass sign_in_aliases=SignInAliases(email=True) (optionally with username=True)",
+            )
+        options.setdefault("auto_verify", cognito.AutoVerifiedAttrs(email=True))
+        options.setdefault("keep_original", cognito.KeepOriginalAttrs(email=True))
+        options.setdefault(
+            "standard_attributes",
+            cognito.StandardAttributes(
+                email=cognito.StandardAttribute(required=True, mutable=True)
+            ),
+        )
+        super().__init__(
+            scope,
+            construct_id,
+            password_policy=cognito.PasswordPolicy(
+                min_length=password_min_length,
+                require_lowercase=True,
+                require_uppercase=True,
+                require_digits=True,
+                require_symbols=True,
+                temp_password_validity=temp_password_validity,
+            ),
+            mfa=cognito.Mfa.REQUIRED,
+            mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False, email=False),
+            feature_plan=cognito.FeaturePlan.PLUS,
+            standard_threat_protection_mode=cognito.StandardThreatProtectionMode.FULL_FUNCTION,
+            self_sign_up_enabled=self_sign_up_enabled,
+            deletion_protection=deletion_protection,
+            removal_policy=removal_policy,
+            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
+            sign_in_aliases=sign_in_aliases,
+            sign_in_case_sensitive=False,
+            **options,
+        )
+        warnings = []
+        if self_sign_up_enabled:
+            warnings.append(
+                (
+                    "self-sign-up",
+                    "self_sign_up_enabled=True lets anyone on the internet create an account",
+                )
+            )
+        if not deletion_protection:
+            warnings.append(
+                (
+                    "deletion-protection",
+                    "deletion_protection=False: the pool and its users can be deleted",
+                )
+            )
+        if removal_policy is not cdk.RemovalPolicy.RETAIN:
+            warnings.append(
+                (
+                    "removal-policy",
+                    f"removal_policy={removal_policy}: deleting the stack deletes every user",
+                )
+            )
+        for warning_id, message in warnings:
+            cdk.Annotations.of(self).add_warning_v2(
+                f"secure-constructs:user-pool-{warning_id}", message
+            )
+
+    def add_resource_server_scopes(
+        self,
+        construct_id: str,
+        *,
+        identifier: str,
+        scopes: Mapping[str, str],
+    ) -> ResourceServerScopes:
+        """A resource server (an API) with OAuth scopes, for app clients and `ApiAuth.cognito`.
+
+        :param construct_id: id of the resource server under this pool.
+        :param identifier: the resource server identifier, e.g. "items-api".
+        :param scopes: scope name -> description, e.g. `{"items.read": "Read items"}`.
+        :returns: the resource server, the `OAuthScope`s for an app client, and the
+            "identifier/scope" names for `ApiAuth.cognito(pool, scopes=...)`.
+        """
+        if not scopes:
+            raise ValidationError(
+                "scopes",
+                scopes,
+                "at least one scope",
+                "pass e.g. scopes={'items.read': 'Read items'}",
+            )
+        resource_scopes = []
+        for name, description in scopes.items():
+            if not isinstance(name, str) or not _SCOPE.match(name) or "/" in name:
+                raise ValidationError(
+                    "scopes",
+                    name,
+                    "scope names of printable ASCII characters without spaces, quotes, "
+                    "backslashes or '/'",
+                    "pass e.g. scopes={'items.read': 'Read items'}",
+                )
+            resource_scopes.append(
+                cognito.ResourceServerScope(scope_name=name, scope_description=description)
+            )
+        server = self.add_resource_server(
+            construct_id, identifier=identifier, scopes=resource_scopes
+        )
+        return ResourceServerScopes(
+            resource_server=server,
+            oauth_scopes=tuple(
+                cognito.OAuthScope.resource_server(server, s) for s in resource_scopes
+            ),
+            scope_names=tuple(f"{identifier}/{s.scope_name}" for s in resource_scopes),
+        )
+
+
+_FIXED = (
+    "mfa",
+    "mfa_second_factor",
+    "password_policy",
+    "feature_plan",
+    "standard_threat_protection_mode",
+    "advanced_security_mode",
+    "account_recovery",
+    "sign_in_case_sensitive",
+    "enable_sms_role",
+)
+
+
+def _refuse_fixed(options: Mapping[str, Any]) -> None:
+    for name in _FIXED:
+        if name in options:
+            raise ValidationError(
+                name,
+                options[name],
+                "nothing: SecureUserPool fixes it (MFA required with TOTP, strong password "
+                "policy, Plus plan with threat protection enforced, e-mail recovery, "
+                "case-insensitive sign-in, no SMS)",
+                f"remove {name}=; to change the password length use password_min_length=",
+            )
+
+
+def _check_password_length(length: int) -> None:
+    if cdk.Token.is_unresolved(length):
+        return
+    if (
+        not isinstance(length, int)
+        or isinstance(length, bool)
+        or not MIN_PASSWORD_LENGTH <= length <= MAX_PASSWORD_LENGTH
+    ):
+        raise ValidationError(
+            "password_min_length",
+            length,
+            f"{MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters",
+            f"pass password_min_length={MIN_PASSWORD_LENGTH} or more",
+        )
+
+
+def _check_temp_validity(validity: cdk.Duration) -> None:
+    if validity.is_unresolved():
+        return
+    low, high = TEMP_PASSWORD_DAYS_RANGE
+    days = validity.to_hours() / 24
+    if not low <= days <= high or days != int(days):
+        raise ValidationError(
+            "temp_password_validity",
+            f"{days} days",
+            f"whole days from {low} to {high}",
+            "pass e.g. temp_password_validity=Duration.days(3)",
+        )
+
+
+def _check_scopes(scopes: Sequence[str]) -> tuple[str, ...]:
+    if isinstance(scopes, str):
+        raise ValidationError("scopes", scopes, "a list of scopes", f"pass scopes=[{scopes!r}]")
+    for item in scopes:
+        if not isinstance(item, str) or not (cdk.Token.is_unresolved(item) or _SCOPE.match(item)):
+            raise ValidationError(
+                "scopes",
+                item,
+                "OAuth scopes like 'items-api/items.read' (printable ASCII, no spaces or quotes)",
+                "use the scope_names returned by SecureUserPool.add_resource_server_scopes",
+            )
+    return tuple(dict.fromkeys(scopes))
+
+
+def _check_function(function: Any) -> None:
+    # jsii interfaces are not runtime-checkable protocols: check the shape instead.
+    if not (isinstance(function, Construct) and hasattr(function, "function_arn")):
+        raise ValidationError(
+            "function",
+            function,
+            "a Lambda function (ideally a SecureFunction)",
+            "pass e.g. SecureFunction(self, 'Authorizer', ...)",
+        )
+
+
+def _check_ttl(ttl: cdk.Duration | None) -> cdk.Duration:
+    ttl = ttl if ttl is not None else cdk.Duration.minutes(5)
+    if not isinstance(ttl, cdk.Duration):
+        raise ValidationError(
+            "results_cache_ttl",
+            ttl,
+            "a Duration",
+            "pass e.g. results_cache_ttl=Duration.minutes(5)",
+        )
+    if not ttl.is_unresolved() and not 0 <= ttl.to_seconds() <= MAX_CACHE_TTL_SECONDS:
+        raise ValidationError(
+            "results_cache_ttl",
+            f"{ttl.to_seconds()} seconds",
+            "0 seconds (no caching) to 1 hour (API Gateway's limit)",
+            "pass e.g. results_cache_ttl=Duration.minutes(5)",
+        )
+    return ttl
+
+
+def _scheme_name(prefix: str, construct: IConstruct) -> str:
+    return _SCHEME_NAME.sub("_", f"{prefix}_{construct.node.id}")
+
+
+def _openapi_location(sources: Sequence[str]) -> tuple[str, str]:
+    for source in sources:
+        for marker, location in (
+            ("method.request.header.", "header"),
+            ("method.request.multivalueheader.", "header"),
+            ("method.request.querystring.", "query"),
+            ("method.request.multivaluequerystring.", "query"),
+        ):
+            if source.startswith(marker):
+                return location, source[len(marker) :]
+    return "header", "Authorization"

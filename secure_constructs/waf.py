@@ -1,0 +1,584 @@
+"""SecureWebAcl and WafProfile: a REGIONAL web ACL with AWS managed rules, a per-IP rate limit,
+redacted logging and a blocked-requests alarm, ready to associate with an API stage."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_wafv2 as wafv2
+from constructs import Construct
+
+from secure_constructs.errors import ValidationError
+from secure_constructs.monitoring import alarm
+from secure_constructs.shared import alarm_topic as stack_alarm_topic
+from secure_constructs.shared import security_key
+
+__all__ = ["SecureWebAcl", "WafProfile", "resolve_waf"]
+
+RATE_LIMIT_RANGE = (10, 2_000_000)
+"""AWS WAF's bounds for a rate-based rule's limit (requests per evaluation window)."""
+RATE_WINDOW_SECONDS = 300
+RATE_RULE_NAME = "RateLimitPerSourceIp"
+LOG_GROUP_PREFIX = "aws-waf-logs-"
+"""WAF only delivers logs to CloudWatch log groups whose name starts with this prefix."""
+REDACTED_HEADERS = ("authorization", "cookie")
+DEFAULT_WEB_ACL_ID = "WebAcl"
+
+# List prices (US East (N. Virginia); WAF prices are the same in every commercial region), from
+# https://aws.amazon.com/waf/pricing/ as of 2026-11: $5.00 per web ACL per month, $1.00 per rule
+# or managed rule group per month, Bot Control $10.00 per month subscription per web ACL.
+# Request charges ($0.60 per million, Bot Control common $1.00 per million after 10 million)
+# are usage-based and not included in the fixed cost.
+WAF_PRICES_AS_OF = "2026-11"
+WEB_ACL_MONTHLY_USD = 5.0
+RULE_MONTHLY_USD = 1.0
+BOT_CONTROL_MONTHLY_USD = 10.0
+
+_RULE_NAME = re.compile(r"^[A-Za-z0-9_\-]{1,128}$")
+_WEB_ACL_ARN = re.compile(
+    r"^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional/webacl/[\w\-]{1,128}/[0-9a-f\-]{36}$"
+)
+
+
+@dataclass(frozen=True)
+class _ManagedGroup:
+    """An AWS managed rule group: its name, capacity (WCU) and its documented rule names."""
+
+    name: str
+    wcu: int
+    rules: frozenset[str]
+    bot_control: bool = False
+
+
+# Rule names as documented in the AWS WAF Developer Guide ("AWS Managed Rules rule groups list"),
+# 2026-11. A bare name in `excluded_rules` must be one of these; a rule AWS adds later can be
+# excluded with its qualified name "GroupName:RuleName".
+_GROUPS: dict[str, _ManagedGroup] = {
+    g.name: g
+    for g in (
+        _ManagedGroup(
+            "AWSManagedRulesCommonRuleSet",
+            700,
+            frozenset(
+                {
+                    "NoUserAgent_HEADER",
+                    "UserAgent_BadBots_HEADER",
+                    "SizeRestrictions_QUERYSTRING",
+                    "SizeRestrictions_Cookie_HEADER",
+                    "SizeRestrictions_BODY",
+                    "SizeRestrictions_URIPATH",
+                    "EC2MetaDataSSRF_BODY",
+                    "EC2MetaDataSSRF_COOKIE",
+                    "EC2MetaDataSSRF_URIPATH",
+                    "EC2MetaDataSSRF_QUERYARGUMENTS",
+                    "GenericLFI_QUERYARGUMENTS",
+                    "GenericLFI_URIPATH",
+                    "GenericLFI_BODY",
+                    "RestrictedExtensions_URIPATH",
+                    "RestrictedExtensions_QUERYARGUMENTS",
+                    "GenericRFI_QUERYARGUMENTS",
+                    "GenericRFI_BODY",
+                    "GenericRFI_URIPATH",
+                    "CrossSiteScripting_COOKIE",
+                    "CrossSiteScripting_QUERYARGUMENTS",
+                    "CrossSiteScripting_BODY",
+                    "CrossSiteScripting_URIPATH",
+                }
+            ),
+        ),
+        _ManagedGroup(
+            "AWSManagedRulesKnownBadInputsRuleSet",
+            200,
+            frozenset(
+                {
+                    "JavaDeserializationRCE_HEADER",
+                    "JavaDeserializationRCE_BODY",
+                    "JavaDeserializationRCE_URIPATH",
+                    "JavaDeserializationRCE_QUERYSTRING",
+                    "Host_localhost_HEADER",
+                    "PROPFIND_METHOD",
+                    "ExploitablePaths_URIPATH",
+                    "Log4JRCE_HEADER",
+                    "Log4JRCE_QUERYSTRING",
+                    "Log4JRCE_BODY",
+                    "Log4JRCE_URIPATH",
+                }
+            ),
+        ),
+        _ManagedGroup(
+            "AWSManagedRulesSQLiRuleSet",
+            200,
+            frozenset(
+                {
+                    "SQLi_QUERYARGUMENTS",
+                    "SQLiExtendedPatterns_QUERYARGUMENTS",
+                    "SQLi_BODY",
+                    "SQLiExtendedPatterns_BODY",
+                    "SQLi_COOKIE",
+                    "SQLi_URIPATH",
+                }
+            ),
+        ),
+        _ManagedGroup(
+            "AWSManagedRulesAmazonIpReputationList",
+            25,
+            frozenset(
+                {
+                    "AWSManagedIPReputationList",
+                    "AWSManagedReconnaissanceList",
+                    "AWSManagedIPDDoSList",
+                }
+            ),
+        ),
+        _ManagedGroup(
+            "AWSManagedRulesAnonymousIpList",
+            50,
+            frozenset({"AnonymousIPList", "HostingProviderIPList"}),
+        ),
+        _ManagedGroup(
+            "AWSManagedRulesBotControlRuleSet",
+            50,
+            frozenset(
+                {
+                    "CategoryAdvertising",
+                    "CategoryArchiver",
+                    "CategoryContentFetcher",
+                    "CategoryEmailClient",
+                    "CategoryHttpLibrary",
+                    "CategoryLinkChecker",
+                    "CategoryMiscellaneous",
+                    "CategoryMonitoring",
+                    "CategoryScrapingFramework",
+                    "CategorySearchEngine",
+                    "CategorySecurity",
+                    "CategorySeo",
+                    "CategorySocialMedia",
+                    "CategoryAI",
+                    "SignalAutomatedBrowser",
+                    "SignalKnownBotDataCenter",
+                    "SignalNonBrowserUserAgent",
+                }
+            ),
+            bot_control=True,
+        ),
+    )
+}
+_BASELINE = (
+    "AWSManagedRulesCommonRuleSet",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+    "AWSManagedRulesSQLiRuleSet",
+    "AWSManagedRulesAmazonIpReputationList",
+)
+_STRICT = (*_BASELINE, "AWSManagedRulesAnonymousIpList", "AWSManagedRulesBotControlRuleSet")
+RATE_RULE_WCU = 2
+
+
+class WafProfile:
+    """What a web ACL blocks: AWS managed rule groups plus a rate limit per source IP.
+
+    Build one with `WafProfile.baseline()` or `WafProfile.strict()`; a profile is immutable and
+    can be shared between web ACLs.
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        managed_rule_groups: Sequence[str],
+        rate_limit: int,
+        excluded_rules: Sequence[str],
+        count_only: bool,
+    ) -> None:
+        _check_rate_limit(rate_limit)
+        if not isinstance(count_only, bool):
+            raise ValidationError(
+                "count_only", count_only, "True or False", "pass count_only=True only for rollout"
+            )
+        self.name = name
+        self.managed_rule_groups: tuple[str, ...] = tuple(managed_rule_groups)
+        self.rate_limit = rate_limit
+        self.count_only = count_only
+        self._exclusions = _resolve_exclusions(excluded_rules, self.managed_rule_groups)
+        self.excluded_rules: tuple[str, ...] = tuple(
+            f"{group}:{rule}" for group, rules in self._exclusions.items() for rule in rules
+        )
+
+    @staticmethod
+    def baseline(
+        *, rate_limit: int = 1000, excluded_rules: Sequence[str] = (), count_only: bool = False
+    ) -> WafProfile:
+        """AWS managed Common, KnownBadInputs, SQLi and Amazon IP reputation rule groups, and a
+        rate-based rule blocking a source IP above `rate_limit` requests per 5 minutes.
+
+        :param rate_limit: requests per source IP per 5 minutes, 10 to 2,000,000. Default: 1,000.
+        :param excluded_rules: managed rules to set to COUNT (false positives), by rule name
+            ("SizeRestrictions_BODY") or qualified
+            ("AWSManagedRulesCommonRuleSet:SizeRestrictions_BODY").
+            Default: every rule keeps its managed action.
+        :param count_only: every rule counts instead of blocking (for a first rollout); adds a
+            warning. Default: rules block.
+        """
+        return WafProfile(
+            name="baseline",
+            managed_rule_groups=_BASELINE,
+            rate_limit=rate_limit,
+            excluded_rules=excluded_rules,
+            count_only=count_only,
+        )
+
+    @staticmethod
+    def strict(
+        *, rate_limit: int = 300, excluded_rules: Sequence[str] = (), count_only: bool = False
+    ) -> WafProfile:
+        """`baseline()` plus the Anonymous IP list and Bot Control (common inspection level),
+        with a lower rate limit. Bot Control has a monthly subscription fee.
+
+        :param rate_limit: requests per source IP per 5 minutes, 10 to 2,000,000. Default: 300.
+        :param excluded_rules: as for `baseline()`. Default: none.
+        :param count_only: as for `baseline()`. Default: rules block.
+        """
+        return WafProfile(
+            name="strict",
+            managed_rule_groups=_STRICT,
+            rate_limit=rate_limit,
+            excluded_rules=excluded_rules,
+            count_only=count_only,
+        )
+
+    @property
+    def rule_count(self) -> int:
+        """Rules in the web ACL: one per managed rule group plus the rate-based rule."""
+        return len(self.managed_rule_groups) + 1
+
+    @property
+    def capacity_wcu(self) -> int:
+        """Web ACL capacity units used (above 1,500 WCU AWS charges more per request)."""
+        return sum(_GROUPS[g].wcu for g in self.managed_rule_groups) + RATE_RULE_WCU
+
+    def monthly_fixed_cost_usd(self) -> float:
+        """Fixed monthly list price (web ACL, rules, Bot Control subscription), before requests.
+
+        Prices are AWS list prices as of `WAF_PRICES_AS_OF` (see the module constants).
+        """
+        cost = WEB_ACL_MONTHLY_USD + RULE_MONTHLY_USD * self.rule_count
+        if any(_GROUPS[g].bot_control for g in self.managed_rule_groups):
+            cost += BOT_CONTROL_MONTHLY_USD
+        return cost
+
+    def rules(self) -> list[wafv2.CfnWebACL.RuleProperty]:
+        """The web ACL rules of this profile, in priority order (rate rule first)."""
+        rules = [self._rate_rule(0)]
+        for priority, group in enumerate(self.managed_rule_groups, start=1):
+            rules.append(self._managed_rule(priority, group))
+        return rules
+
+    def _rate_rule(self, priority: int) -> wafv2.CfnWebACL.RuleProperty:
+        action = (
+            wafv2.CfnWebACL.RuleActionProperty(count={})
+            if self.count_only
+            else wafv2.CfnWebACL.RuleActionProperty(block={})
+        )
+        return wafv2.CfnWebACL.RuleProperty(
+            name=RATE_RULE_NAME,
+            priority=priority,
+            action=action,
+            statement=wafv2.CfnWebACL.StatementProperty(
+                rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                    aggregate_key_type="IP",
+                    limit=self.rate_limit,
+                    evaluation_window_sec=RATE_WINDOW_SECONDS,
+                )
+            ),
+            visibility_config=_visibility(RATE_RULE_NAME),
+        )
+
+    def _managed_rule(self, priority: int, group: str) -> wafv2.CfnWebACL.RuleProperty:
+        overrides = [
+            wafv2.CfnWebACL.RuleActionOverrideProperty(
+                name=rule, action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={})
+            )
+            for rule in self._exclusions.get(group, ())
+        ]
+        configs = None
+        if _GROUPS[group].bot_control:
+            configs = [
+                wafv2.CfnWebACL.ManagedRuleGroupConfigProperty(
+                    aws_managed_rules_bot_control_rule_set=wafv2.CfnWebACL.AWSManagedRulesBotControlRuleSetProperty(
+                        inspection_level="COMMON"
+                    )
+                )
+            ]
+        override = (
+            wafv2.CfnWebACL.OverrideActionProperty(count={})
+            if self.count_only
+            else wafv2.CfnWebACL.OverrideActionProperty(none={})
+        )
+        return wafv2.CfnWebACL.RuleProperty(
+            name=group,
+            priority=priority,
+            override_action=override,
+            statement=wafv2.CfnWebACL.StatementProperty(
+                managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                    vendor_name="AWS",
+                    name=group,
+                    rule_action_overrides=overrides or None,
+                    managed_rule_group_configs=configs,
+                )
+            ),
+            visibility_config=_visibility(group),
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"WafProfile.{self.name}(rate_limit={self.rate_limit!r}, "
+            f"excluded_rules={list(self.excluded_rules)!r}, count_only={self.count_only!r})"
+        )
+
+
+class SecureWebAcl(Construct):
+    """A REGIONAL web ACL (default action allow) with the rules of a `WafProfile`, logging to a
+    KMS-encrypted `aws-waf-logs-` log group with the `authorization` and `cookie` headers
+    redacted, and an alarm on blocked requests.
+
+    Associate it with an API Gateway stage (or ALB, AppSync, Cognito user pool) with
+    `associate(...)`.
+
+    :param profile: what to block. Default: `WafProfile.baseline()`.
+    :param alarm_topic: where the blocked-requests alarm goes. Default: the stack's alarm topic.
+    :param blocked_requests_threshold: alarm when more requests than this are blocked in 5
+        minutes. Default: 100.
+    :param log_retention: how long WAF logs are kept; `INFINITE` is refused. Default: one year.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        profile: WafProfile | None = None,
+        alarm_topic: sns.ITopic | None = None,
+        blocked_requests_threshold: int = 100,
+        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        profile = WafProfile.baseline() if profile is None else profile
+        if not isinstance(profile, WafProfile):
+            raise ValidationError(
+                "profile",
+                profile,
+                "a WafProfile",
+                "pass profile=WafProfile.baseline() or .strict()",
+            )
+        _check_threshold(blocked_requests_threshold)
+        _check_retention(log_retention)
+        self.profile = profile
+
+        self.web_acl_name: str = cdk.Names.unique_resource_name(self, max_length=128, separator="-")
+        self.web_acl = wafv2.CfnWebACL(
+            self,
+            "Resource",
+            name=self.web_acl_name,
+            scope="REGIONAL",
+            description=f"secure-constructs WafProfile.{profile.name}",
+            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+            rules=profile.rules(),
+            visibility_config=_visibility(self.web_acl_name),
+        )
+        self.web_acl_arn: str = self.web_acl.attr_arn
+
+        self.log_group = logs.LogGroup(
+            self,
+            "LogGroup",
+            log_group_name=LOG_GROUP_PREFIX
+            + cdk.Names.unique_resource_name(self, max_length=100, separator="-"),
+            retention=log_retention,
+            encryption_key=security_key(self),
+        )
+        self.logging_configuration = wafv2.CfnLoggingConfiguration(
+            self,
+            "Logging",
+            resource_arn=self.web_acl_arn,
+            log_destination_configs=[self.log_group.log_group_arn],
+            redacted_fields=[
+                wafv2.CfnLoggingConfiguration.FieldToMatchProperty(single_header={"Name": header})
+                for header in REDACTED_HEADERS
+            ],
+        )
+
+        self.alarm_topic: sns.ITopic = alarm_topic or stack_alarm_topic(self)
+        self.blocked_requests_alarm = alarm(
+            self,
+            "BlockedRequestsAlarm",
+            metric=self.metric("BlockedRequests"),
+            threshold=blocked_requests_threshold,
+            description=(
+                f"The web ACL blocked more than {blocked_requests_threshold} requests in 5 minutes "
+                "(an attack, or a false positive locking out users)"
+            ),
+            topic=self.alarm_topic,
+        )
+        self.counted_requests_alarm: cloudwatch.Alarm | None = None
+        if profile.count_only:
+            cdk.Annotations.of(self).add_warning_v2(
+                "secure-constructs:waf-count-only",
+                "count_only=True: the web ACL counts matching requests but blocks nothing; "
+                "review the CountedRequests metric and WAF logs, then remove count_only",
+            )
+            self.counted_requests_alarm = alarm(
+                self,
+                "CountedRequestsAlarm",
+                metric=self.metric("CountedRequests"),
+                threshold=blocked_requests_threshold,
+                description=(
+                    f"The count-only web ACL would have blocked more than "
+                    f"{blocked_requests_threshold} requests in 5 minutes"
+                ),
+                topic=self.alarm_topic,
+            )
+
+    def metric(self, metric_name: str, *, rule: str = "ALL") -> cloudwatch.Metric:
+        """A 5-minute Sum of an AWS/WAFV2 metric of this web ACL (e.g. BlockedRequests)."""
+        return cloudwatch.Metric(
+            namespace="AWS/WAFV2",
+            metric_name=metric_name,
+            dimensions_map={
+                "WebACL": self.web_acl_name,
+                "Region": cdk.Stack.of(self).region,
+                "Rule": rule,
+            },
+            statistic="Sum",
+            period=cdk.Duration.minutes(5),
+        )
+
+    def associate(self, construct_id: str, resource_arn: str) -> wafv2.CfnWebACLAssociation:
+        """Protect a regional resource (e.g. an API Gateway stage ARN) with this web ACL."""
+        if not isinstance(resource_arn, str) or not resource_arn:
+            raise ValidationError(
+                "resource_arn",
+                resource_arn,
+                "the ARN of an API Gateway stage, ALB, AppSync API or Cognito user pool",
+                "pass e.g. api.deployment_stage.stage_arn",
+            )
+        return wafv2.CfnWebACLAssociation(
+            self, construct_id, resource_arn=resource_arn, web_acl_arn=self.web_acl_arn
+        )
+
+
+def resolve_waf(scope: Construct, waf: WafProfile | str | None) -> str | None:
+    """The ARN of the web ACL to associate, for a `waf=` prop.
+
+    A `WafProfile` (or None, meaning `WafProfile.baseline()`) creates a `SecureWebAcl` with id
+    "WebAcl" under `scope`; a string must be the ARN of an existing REGIONAL web ACL.
+    """
+    if waf is None:
+        waf = WafProfile.baseline()
+    if isinstance(waf, WafProfile):
+        return SecureWebAcl(scope, DEFAULT_WEB_ACL_ID, profile=waf).web_acl_arn
+    if isinstance(waf, str) and (cdk.Token.is_unresolved(waf) or _WEB_ACL_ARN.match(waf)):
+        return waf
+    raise ValidationError(
+        "waf",
+        waf,
+        "a WafProfile, or the ARN of an existing REGIONAL web ACL "
+        "(arn:aws:wafv2:<region>:<account>:regional/webacl/<name>/<id>)",
+        "pass waf=WafProfile.baseline(), WafProfile.strict(), or the web ACL's ARN",
+    )
+
+
+def _visibility(metric_name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
+    return wafv2.CfnWebACL.VisibilityConfigProperty(
+        cloud_watch_metrics_enabled=True,
+        metric_name=metric_name,
+        sampled_requests_enabled=True,
+    )
+
+
+def _check_rate_limit(rate_limit: int) -> None:
+    if cdk.Token.is_unresolved(rate_limit):
+        return
+    low, high = RATE_LIMIT_RANGE
+    if (
+        not isinstance(rate_limit, int)
+        or isinstance(rate_limit, bool)
+        or not low <= rate_limit <= high
+    ):
+        raise ValidationError(
+            "rate_limit",
+            rate_limit,
+            f"a whole number of requests per source IP per 5 minutes from {low:,} to {high:,} "
+            "(AWS WAF's limits)",
+            "pass e.g. rate_limit=1000",
+        )
+
+
+def _check_threshold(threshold: int) -> None:
+    if cdk.Token.is_unresolved(threshold):
+        return
+    if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < 0:
+        raise ValidationError(
+            "blocked_requests_threshold",
+            threshold,
+            "a whole number of blocked requests per 5 minutes >= 0",
+            "pass e.g. blocked_requests_threshold=100",
+        )
+
+
+def _check_retention(retention: logs.RetentionDays) -> None:
+    if retention is logs.RetentionDays.INFINITE:
+        raise ValidationError(
+            "log_retention",
+            "RetentionDays.INFINITE",
+            "a finite retention (logs must expire; long-term archives belong in S3)",
+            "pass e.g. log_retention=RetentionDays.ONE_YEAR",
+        )
+
+
+def _resolve_exclusions(
+    excluded_rules: Sequence[str], groups: tuple[str, ...]
+) -> dict[str, tuple[str, ...]]:
+    """group -> excluded rule names, each checked against the groups of the profile."""
+    if isinstance(excluded_rules, str):
+        raise ValidationError(
+            "excluded_rules",
+            excluded_rules,
+            "a list of rule names",
+            f"pass excluded_rules=[{excluded_rules!r}]",
+        )
+    found: dict[str, list[str]] = {}
+    for entry in excluded_rules:
+        group, rule = _resolve_exclusion(entry, groups)
+        if rule not in found.setdefault(group, []):
+            found[group].append(rule)
+    return {group: tuple(rules) for group, rules in found.items()}
+
+
+def _resolve_exclusion(entry: str, groups: tuple[str, ...]) -> tuple[str, str]:
+    if not isinstance(entry, str) or cdk.Token.is_unresolved(entry):
+        raise _bad_exclusion(entry, groups)
+    if ":" in entry:
+        group, rule = entry.split(":", 1)
+        if group in groups and _RULE_NAME.match(rule):
+            return group, rule
+        raise _bad_exclusion(entry, groups)
+    owners = [g for g in groups if entry in _GROUPS[g].rules]
+    if len(owners) != 1:
+        raise _bad_exclusion(entry, groups)
+    return owners[0], entry
+
+
+def _bad_exclusion(entry: object, groups: tuple[str, ...]) -> ValidationError:
+    return ValidationError(
+        "excluded_rules",
+        entry,
+        "the name of a rule of this profile's managed rule groups ("
+        + ", ".join(groups)
+        + "), e.g. 'SizeRestrictions_BODY', or 'GroupName:RuleName' for a rule AWS added later",
+        "copy the rule name from the WAF logs (terminatingRuleMatchDetails / ruleGroupList) or "
+        "the AWS Managed Rules documentation; the rate limit is changed with rate_limit=",
+    )
