@@ -289,7 +289,10 @@ def _check_int(prop: str, value: int, bounds: tuple[int, int], unit: str) -> Non
     low, high = bounds
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
         raise ValidationError(
-            prop, value, f"a whole number of {unit} from {low} to {high}", f"pass {prop}={low}..{high}"
+            prop,
+            value,
+            f"a whole number of {unit} from {low} to {high}",
+            f"pass {prop}={low}..{high}",
         )
 
 
@@ -341,7 +344,7 @@ def _environment(
                     f"environment[{name!r}]",
                     "<redacted>",
                     f"plain configuration, not {reason}",
-                    f"store it in a SecureSecret and pass secrets={{{name.removesuffix('_SECRET')!r}: secret}}; "
+                    f"store it in a SecureSecret and pass secrets={{{name!r}: secret}}; "
                     "the function then gets the secret's ARN, never its value",
                 )
         env[name] = value

@@ -28,15 +28,18 @@ def alarm(
     threshold: float,
     description: str,
     topic: sns.ITopic,
-    comparison: cloudwatch.ComparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    comparison: cloudwatch.ComparisonOperator | None = None,
 ) -> cloudwatch.Alarm:
-    """An alarm that fires on one breaching minute and notifies `topic` (missing data is OK)."""
+    """An alarm that fires on one breaching period and notifies `topic` (missing data is OK).
+
+    `comparison` defaults to GREATER_THAN_THRESHOLD.
+    """
     created = cloudwatch.Alarm(
         scope,
         construct_id,
         metric=metric,
         threshold=threshold,
-        comparison_operator=comparison,
+        comparison_operator=comparison or cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluation_periods=1,
         datapoints_to_alarm=1,
         treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,

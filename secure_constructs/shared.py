@@ -29,7 +29,7 @@ def security_key(scope: IConstruct) -> kms.Key:
     key = kms.Key(
         stack,
         KEY_ID,
-        description=f"secure-constructs: encrypts logs, queues, topics and secrets of {stack.stack_name}",
+        description="secure-constructs: encrypts this stack's logs, queues, topics and secrets",
         enable_key_rotation=True,
         removal_policy=cdk.RemovalPolicy.RETAIN,
     )
@@ -37,7 +37,13 @@ def security_key(scope: IConstruct) -> kms.Key:
         iam.PolicyStatement(
             sid="AllowCloudWatchLogsOfThisAccount",
             principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
-            actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            actions=[
+                "kms:Encrypt*",
+                "kms:Decrypt*",
+                "kms:ReEncrypt*",
+                "kms:GenerateDataKey*",
+                "kms:Describe*",
+            ],
             resources=["*"],
             conditions={
                 "ArnLike": {

@@ -56,7 +56,7 @@ def synth(
 ) -> Synthesized:
     """Build a stack with `build(stack)`, synthesize it with the packs on, and read the results."""
     outdir = Path(tempfile.mkdtemp(prefix="sc-synth-"))
-    app = cdk.App(outdir=str(outdir))
+    app = cdk.App(outdir=str(outdir), context={"aws:cdk:enable-path-metadata": True})
     stack = cdk.Stack(app, stack_name, env=env)
     build(stack)
     if checks:
@@ -76,11 +76,18 @@ def synth(
             for v in plugin.get("violations", []):
                 for c in v["violatingConstructs"]:
                     if v.get("severity") in ("error", "fatal", "warning"):
-                        result.violations.append((plugin["pluginName"], v["ruleName"], c["constructPath"]))
+                        result.violations.append(
+                            (plugin["pluginName"], v["ruleName"], c["constructPath"])
+                        )
             for v in plugin.get("suppressedViolations") or []:
                 for c in v["violatingConstructs"]:
                     result.acknowledged.append(
-                        (plugin["pluginName"], v["ruleName"], c["constructPath"], v.get("reason", ""))
+                        (
+                            plugin["pluginName"],
+                            v["ruleName"],
+                            c["constructPath"],
+                            v.get("reason", ""),
+                        )
                     )
     return result
 
@@ -107,3 +114,16 @@ def walk(value: Any) -> Iterator[Any]:
     elif isinstance(value, list):
         for v in value:
             yield from walk(v)
+
+
+# W3005 (redundant DependsOn) is CDK's own pattern: every function depends on its role and
+# role policies so that permissions exist before the first invocation. Everything else counts.
+CFN_LINT_IGNORED = frozenset({"W3005"})
+
+
+def cfn_lint(template: Mapping[str, Any]) -> list[str]:
+    """cfn-lint's findings on a synthesized template, as readable strings (empty when clean)."""
+    from cfnlint.api import ManualArgs, lint
+
+    matches = lint(json.dumps(template), config=ManualArgs(regions=["us-east-1"]))
+    return [f"{m.rule.id} {m.message}" for m in matches if m.rule.id not in CFN_LINT_IGNORED]

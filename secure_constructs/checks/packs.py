@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import aws_cdk as cdk
 import cdk_nag
@@ -28,7 +28,7 @@ class Compliance(enum.Enum):
     PCI_DSS_321 = "PCI.DSS.321"
 
 
-_COMPLIANCE_PACKS = {
+_COMPLIANCE_PACKS: dict[Compliance, Callable[..., cdk.IPolicyValidationPlugin]] = {
     Compliance.NIST_800_53_R5: cdk_nag.NIST80053R5Checks,
     Compliance.HIPAA: cdk_nag.HIPAASecurityChecks,
     Compliance.PCI_DSS_321: cdk_nag.PCIDSS321Checks,

@@ -25,11 +25,14 @@ def summarize(assembly: Path) -> list[str]:
         for plugin in json.loads(report_path.read_text()).get("pluginReports", []):
             for v in plugin.get("violations", []):
                 for c in v["violatingConstructs"]:
-                    open_findings.append(f"  {v['severity']:7} {v['ruleName']}  at {c['constructPath']}")
+                    open_findings.append(
+                        f"  {v['severity']:7} {v['ruleName']}  at {c['constructPath']}"
+                    )
             for v in plugin.get("suppressedViolations") or []:
                 for c in v["violatingConstructs"]:
                     acknowledged.append(
-                        f"  {v['ruleName']}  at {c['constructPath']}\n      reason: {v.get('reason', '')}"
+                        f"  {v['ruleName']}  at {c['constructPath']}\n"
+                        f"      reason: {v.get('reason', '')}"
                     )
     lines.append(f"findings: {len(open_findings)} open, {len(acknowledged)} acknowledged")
     lines.extend(open_findings)

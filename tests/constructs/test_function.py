@@ -1,0 +1,472 @@
+"""SecureFunction: the security promise, asserted on the synthesized template."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
+
+from secure_constructs import SecureFunction, ValidationError, acknowledge
+from secure_constructs.checks.nag_rules import NAG_RULE_IDS
+from secure_constructs.shared import security_key
+from tests.synth import ALL_COMPLIANCE, Synthesized, cfn_lint, statements, synth, walk
+
+CODE = "def handler(event, context):\n    return {'ok': True}\n"
+
+
+def make(stack: cdk.Stack, construct_id: str = "Fn", **props: Any) -> SecureFunction:
+    return SecureFunction(
+        stack, construct_id, code=lambda_.Code.from_inline(CODE), handler="index.handler", **props
+    )
+
+
+def ref(logical_id: str) -> dict[str, str]:
+    return {"Ref": logical_id}
+
+
+def arn(logical_id: str) -> dict[str, list[str]]:
+    return {"Fn::GetAtt": [logical_id, "Arn"]}
+
+
+def logical_id_of(result: Synthesized, type_: str, path_part: str) -> str:
+    """The logical id of the resource of `type_` whose construct path contains `path_part`."""
+    found = [
+        k
+        for k, v in result.resources(type_).items()
+        if path_part in v.get("Metadata", {}).get("aws:cdk:path", "")
+    ]
+    assert len(found) == 1, (type_, path_part, found)
+    return found[0]
+
+
+@pytest.fixture(scope="module")
+def default() -> Synthesized:
+    return synth(lambda stack: make(stack))
+
+
+# --- GIVEN nothing but code and handler -------------------------------------------------------
+
+
+def test_default_is_clean_under_awssolutions_serverless_and_ours(default: Synthesized) -> None:
+    assert not default.failed
+    assert default.violations == []
+
+
+def test_default_acknowledges_only_the_unavoidable(default: Synthesized) -> None:
+    acknowledged = sorted((pack, rule, path) for pack, rule, path, _ in default.acknowledged)
+    assert acknowledged == [
+        (
+            "AwsSolutions",
+            "AwsSolutions-IAM5[Resource::*]",
+            "Test/FnServiceRole/StarOnlyPolicy/Resource",
+        ),
+        ("Serverless", "Serverless-SQSRedrivePolicy", "Test/FnDeadLetterQueue/Resource"),
+    ]
+    assert all(len(reason) > 40 for *_, reason in default.acknowledged)
+
+
+def test_function_defaults(default: Synthesized) -> None:
+    _, fn = default.only("AWS::Lambda::Function")
+    props = fn["Properties"]
+    key = default.only("AWS::KMS::Key")[0]
+    queue = default.only("AWS::SQS::Queue")[0]
+    assert props["Runtime"] == "python3.14"
+    assert props["Architectures"] == ["arm64"]
+    assert props["MemorySize"] == 256
+    assert props["Timeout"] == 10
+    assert props["TracingConfig"] == {"Mode": "Active"}
+    assert props["KmsKeyArn"] == arn(key)
+    assert props["DeadLetterConfig"] == {"TargetArn": arn(queue)}
+    logging = props["LoggingConfig"]
+    assert logging["LogFormat"] == "JSON"
+    assert logging["ApplicationLogLevel"] == "INFO"
+    assert logging["LogGroup"] == ref(default.only("AWS::Logs::LogGroup")[0])
+
+
+def test_role_is_its_own_with_customer_managed_policies_only(default: Synthesized) -> None:
+    role_id, role = default.only("AWS::IAM::Role")
+    assert "ManagedPolicyArns" not in role["Properties"]
+    assert "Policies" not in role["Properties"]
+    assert default.resources("AWS::IAM::Policy") == {}  # no inline policies at all
+    trust = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust == [
+        {
+            "Action": "sts:AssumeRole",
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+        }
+    ]
+    for policy in default.resources("AWS::IAM::ManagedPolicy").values():
+        assert policy["Properties"]["Roles"] == [ref(role_id)]
+
+
+def test_role_statements_are_scoped_to_named_resources(default: Synthesized) -> None:
+    scoped = logical_id_of(default, "AWS::IAM::ManagedPolicy", "FnServiceRole/Policy/")
+    log_group = default.only("AWS::Logs::LogGroup")[0]
+    queue = default.only("AWS::SQS::Queue")[0]
+    key = default.only("AWS::KMS::Key")[0]
+    by_resource: dict[str, set[str]] = {}
+    for statement in statements(default.template, scoped):
+        assert statement["Effect"] == "Allow"
+        assert "Condition" not in statement
+        for resource in statement["Resource"]:
+            by_resource.setdefault(str(resource), set()).update(statement["Action"])
+    assert by_resource == {
+        str(arn(log_group)): {"logs:CreateLogStream", "logs:PutLogEvents"},
+        str(arn(queue)): {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"},
+        str(arn(key)): {
+            "kms:Decrypt",
+            "kms:Encrypt",
+            "kms:GenerateDataKey",
+            "kms:GenerateDataKeyWithoutPlaintext",
+            "kms:ReEncryptFrom",
+            "kms:ReEncryptTo",
+        },
+    }
+
+
+def test_only_xray_is_granted_on_star_in_a_policy_of_its_own(default: Synthesized) -> None:
+    star_only = logical_id_of(default, "AWS::IAM::ManagedPolicy", "StarOnlyPolicy")
+    assert statements(default.template, star_only) == [
+        {
+            "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+            "Effect": "Allow",
+            "Resource": ["*"],
+        }
+    ]
+
+
+def test_log_group_keeps_logs_a_year_encrypted_with_the_stack_key(default: Synthesized) -> None:
+    props = default.props("AWS::Logs::LogGroup")
+    assert props["RetentionInDays"] == 365
+    assert props["KmsKeyId"] == arn(default.only("AWS::KMS::Key")[0])
+
+
+def test_stack_key_rotates_and_lets_logs_and_alarms_use_it(default: Synthesized) -> None:
+    props = default.props("AWS::KMS::Key")
+    assert props["EnableKeyRotation"] is True
+    principals = [s["Principal"] for s in props["KeyPolicy"]["Statement"]]
+    assert {"Service": "cloudwatch.amazonaws.com"} in principals
+    assert any("logs." in str(p) for p in principals)
+
+
+def test_async_invocation_is_bounded_with_an_on_failure_destination(default: Synthesized) -> None:
+    props = default.props("AWS::Lambda::EventInvokeConfig")
+    queue = default.only("AWS::SQS::Queue")[0]
+    assert props["MaximumRetryAttempts"] == 2
+    assert props["MaximumEventAgeInSeconds"] == 3600
+    assert props["DestinationConfig"] == {"OnFailure": {"Destination": arn(queue)}}
+
+
+def test_dead_letter_queue_is_encrypted_and_tls_only(default: Synthesized) -> None:
+    queue_id, queue = default.only("AWS::SQS::Queue")
+    assert queue["Properties"]["KmsMasterKeyId"] == arn(default.only("AWS::KMS::Key")[0])
+    policy = default.props("AWS::SQS::QueuePolicy")
+    assert policy["Queues"] == [ref(queue_id)]
+    [deny] = policy["PolicyDocument"]["Statement"]
+    assert deny["Effect"] == "Deny"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_alarm_topic_is_encrypted_and_tls_only(default: Synthesized) -> None:
+    topic_id, topic = default.only("AWS::SNS::Topic")
+    assert topic["Properties"]["KmsMasterKeyId"] == arn(default.only("AWS::KMS::Key")[0])
+    policy = default.props("AWS::SNS::TopicPolicy")
+    assert policy["Topics"] == [ref(topic_id)]
+    denies = [s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"]
+    assert denies and all(
+        s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in denies
+    )
+
+
+def _alarms(result: Synthesized) -> dict[str, dict[str, Any]]:
+    """Alarm properties keyed by metric name."""
+    return {
+        a["Properties"]["MetricName"]: a["Properties"]
+        for a in result.resources("AWS::CloudWatch::Alarm").values()
+    }
+
+
+def test_alarms_reach_the_alarm_topic_with_the_right_thresholds(default: Synthesized) -> None:
+    topic = default.only("AWS::SNS::Topic")[0]
+    fn = default.only("AWS::Lambda::Function")[0]
+    queue = default.only("AWS::SQS::Queue")[0]
+    alarms = _alarms(default)
+    assert set(alarms) == {"Errors", "Throttles", "Duration", "ApproximateNumberOfMessagesVisible"}
+    for props in alarms.values():
+        assert props["AlarmActions"] == [ref(topic)]
+        assert props["ComparisonOperator"] == "GreaterThanThreshold"
+        assert props["EvaluationPeriods"] == 1
+        assert props.get("ActionsEnabled", True) is True
+    assert alarms["Errors"]["Threshold"] == 0
+    assert alarms["Throttles"]["Threshold"] == 0
+    assert alarms["Duration"]["Threshold"] == 8000  # 80% of the 10 s timeout, in ms
+    assert alarms["Duration"]["ExtendedStatistic"] == "p99"
+    for name in ("Errors", "Throttles", "Duration"):
+        assert alarms[name]["Namespace"] == "AWS/Lambda"
+        assert alarms[name]["Dimensions"] == [{"Name": "FunctionName", "Value": ref(fn)}]
+    dlq = alarms["ApproximateNumberOfMessagesVisible"]
+    assert dlq["Threshold"] == 0
+    assert dlq["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}
+    ]
+
+
+def test_default_template_is_cfn_lint_clean(default: Synthesized) -> None:
+    assert cfn_lint(default.template) == []
+
+
+# --- GIVEN secrets, e-mails, a custom timeout and a second function -------------------------
+
+
+@pytest.fixture(scope="module")
+def with_secret() -> Synthesized:
+    def build(stack: cdk.Stack) -> None:
+        secret = secretsmanager.Secret(stack, "Db")
+        acknowledge(secret, "AwsSolutions-SMG4", "Rotation is the subject of another test module.")
+        make(
+            stack,
+            secrets={"DB": secret},
+            environment={"STAGE": "prod"},
+            timeout=cdk.Duration.seconds(20),
+            alarm_emails=["ops@example.com"],
+        )
+        make(stack, "Other", alarm_emails=["ops@example.com"])
+
+    return synth(build)
+
+
+def test_secret_is_passed_as_an_arn_and_read_is_granted_on_exactly_it(
+    with_secret: Synthesized,
+) -> None:
+    assert with_secret.violations == []
+    secret = with_secret.only("AWS::SecretsManager::Secret")[0]
+    fn = logical_id_of(with_secret, "AWS::Lambda::Function", "Test/Fn/Resource")
+    env = with_secret.template["Resources"][fn]["Properties"]["Environment"]["Variables"]
+    assert env == {"STAGE": "prod", "DB_SECRET_ARN": ref(secret)}
+    policy = logical_id_of(with_secret, "AWS::IAM::ManagedPolicy", "Test/FnServiceRole/Policy/")
+    secret_statements = [
+        s for s in statements(with_secret.template, policy) if s["Resource"] == [ref(secret)]
+    ]
+    assert len(secret_statements) == 1
+    assert set(secret_statements[0]["Action"]) == {
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:DescribeSecret",
+    }
+    other = logical_id_of(with_secret, "AWS::IAM::ManagedPolicy", "Test/OtherServiceRole/Policy/")
+    assert all(ref(secret) not in s["Resource"] for s in statements(with_secret.template, other))
+
+
+def test_no_secret_value_or_dynamic_reference_reaches_the_template(
+    with_secret: Synthesized,
+) -> None:
+    assert not any(isinstance(v, str) and "{{resolve:" in v for v in walk(with_secret.template))
+
+
+def test_functions_share_one_key_and_one_topic_but_not_roles(with_secret: Synthesized) -> None:
+    assert len(with_secret.resources("AWS::KMS::Key")) == 1
+    assert len(with_secret.resources("AWS::SNS::Topic")) == 1
+    roles = {
+        str(f["Properties"]["Role"])
+        for f in with_secret.resources("AWS::Lambda::Function").values()
+    }
+    assert len(roles) == 2
+
+
+def test_alarm_emails_subscribe_once_with_a_dead_letter_queue(with_secret: Synthesized) -> None:
+    topic = with_secret.only("AWS::SNS::Topic")[0]
+    sub = with_secret.props("AWS::SNS::Subscription")
+    assert sub["Protocol"] == "email"
+    assert sub["Endpoint"] == "ops@example.com"
+    assert sub["TopicArn"] == ref(topic)
+    assert "deadLetterTargetArn" in sub["RedrivePolicy"]
+
+
+def test_duration_alarm_follows_the_timeout(with_secret: Synthesized) -> None:
+    thresholds = sorted(
+        a["Properties"]["Threshold"]
+        for a in with_secret.resources("AWS::CloudWatch::Alarm").values()
+        if a["Properties"]["MetricName"] == "Duration"
+    )
+    assert thresholds == [8000, 16000]
+
+
+# --- GIVEN a VPC and reserved concurrency: clean under all six packs -------------------------
+
+
+def compliant_vpc(stack: cdk.Stack) -> ec2.Vpc:
+    """The test's own VPC: private isolated subnets, flow logs to an encrypted log group."""
+    vpc = ec2.Vpc(
+        stack,
+        "Vpc",
+        max_azs=2,
+        nat_gateways=0,
+        subnet_configuration=[
+            ec2.SubnetConfiguration(name="app", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+        ],
+        restrict_default_security_group=False,
+    )
+    flow_logs = logs.LogGroup(
+        stack,
+        "FlowLogs",
+        retention=logs.RetentionDays.ONE_YEAR,
+        encryption_key=security_key(stack),
+    )
+    vpc.add_flow_log("FlowLog", destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_logs))
+    return vpc
+
+
+@pytest.fixture(scope="module")
+def in_vpc() -> Synthesized:
+    def build(stack: cdk.Stack) -> None:
+        vpc = compliant_vpc(stack)
+        make(stack, vpc=vpc, reserved_concurrent_executions=5)
+        acknowledge_test_vpc(stack)
+
+    return synth(build, compliance=ALL_COMPLIANCE)
+
+
+def acknowledge_test_vpc(stack: cdk.Stack) -> None:
+    """Findings on the test's own VPC scaffolding (not the library's resources)."""
+    reason = "Test scaffolding: the VPC is the test's own, not part of the library's promise."
+    vpc = stack.node.find_child("Vpc")
+    for pack in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321"):
+        if f"{pack}-VPCDefaultSecurityGroupClosed" in NAG_RULE_IDS[pack]:
+            acknowledge(vpc, f"{pack}-VPCDefaultSecurityGroupClosed", reason)
+        acknowledge(vpc, f"{pack}-IAMNoInlinePolicy", reason)
+
+
+def test_vpc_function_is_clean_under_all_six_packs(in_vpc: Synthesized) -> None:
+    library = [v for v in in_vpc.violations if "/Vpc" not in v[2]]
+    assert library == []
+    assert not in_vpc.failed, in_vpc.violations
+
+
+def test_vpc_function_gets_exactly_the_network_interface_actions(in_vpc: Synthesized) -> None:
+    star_only = logical_id_of(in_vpc, "AWS::IAM::ManagedPolicy", "StarOnlyPolicy")
+    actions = {a for s in statements(in_vpc.template, star_only) for a in s["Action"]}
+    assert actions == {
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "ec2:CreateNetworkInterface",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeSubnets",
+        "ec2:DeleteNetworkInterface",
+        "ec2:AssignPrivateIpAddresses",
+        "ec2:UnassignPrivateIpAddresses",
+    }
+    fn = logical_id_of(in_vpc, "AWS::Lambda::Function", "Test/Fn/Resource")
+    props = in_vpc.template["Resources"][fn]["Properties"]
+    assert props["ReservedConcurrentExecutions"] == 5
+    assert "SubnetIds" in props["VpcConfig"]
+
+
+# --- refused input: each names the prop ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("props", "prop_name"),
+    [
+        ({"timeout": cdk.Duration.seconds(0)}, "timeout"),
+        ({"timeout": cdk.Duration.seconds(901)}, "timeout"),
+        ({"memory_size": 127}, "memory_size"),
+        ({"memory_size": 10241}, "memory_size"),
+        ({"reserved_concurrent_executions": -1}, "reserved_concurrent_executions"),
+        ({"retry_attempts": 3}, "retry_attempts"),
+        ({"retry_attempts": -1}, "retry_attempts"),
+        ({"max_event_age": cdk.Duration.seconds(59)}, "max_event_age"),
+        ({"max_event_age": cdk.Duration.seconds(21601)}, "max_event_age"),
+        ({"log_retention": logs.RetentionDays.INFINITE}, "log_retention"),
+        ({"alarm_emails": ["not-an-email"]}, "alarm_emails"),
+    ],
+)
+def test_fails_when_a_bound_is_broken(props: dict[str, Any], prop_name: str) -> None:
+    with pytest.raises(ValidationError, match=rf"^{prop_name}="):
+        make(cdk.Stack(), **props)
+
+
+def test_fails_when_a_role_is_passed() -> None:
+    stack = cdk.Stack()
+    from aws_cdk import aws_iam as iam
+
+    role = iam.Role(stack, "R", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    with pytest.raises(ValidationError, match=r"^role=.*grant_\*"):
+        make(stack, role=role)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("AWS_KEY", "AKIAIOSFODNN7EXAMPLE"),
+        ("TLS", "-----BEGIN RSA PRIVATE KEY-----\nMIIEow..."),
+        ("SESSION", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N"),
+        ("DB_PASSWORD", "k9$Lq2!vZx7#Rm4pW8tB"),
+        ("API_TOKEN", "{{resolve:secretsmanager:prod/api:SecretString:token}}"),
+        ("ANY", "{{resolve:ssm-secure:/prod/db/password}}"),
+    ],
+)
+def test_fails_when_environment_holds_a_secret(name: str, value: str) -> None:
+    with pytest.raises(ValidationError, match=rf"^environment\['{name}'\]=") as error:
+        make(cdk.Stack(), environment={name: value})
+    assert value not in str(error.value)  # the refusal never echoes the secret
+    assert "secrets=" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("STAGE", "prod"),
+        ("DB_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf"),
+        ("PASSWORD_MIN_LENGTH", "12"),
+        ("TOKEN_TTL", "300"),
+    ],
+)
+def test_plain_configuration_is_accepted(name: str, value: str) -> None:
+    make(cdk.Stack(), environment={name: value})
+
+
+def test_fails_when_a_secret_key_is_not_an_environment_variable_name() -> None:
+    stack = cdk.Stack()
+    secret = secretsmanager.Secret(stack, "S")
+    with pytest.raises(ValidationError, match=r"^secrets='db-main'"):
+        make(stack, secrets={"db-main": secret})
+
+
+def test_fails_when_a_secret_variable_collides_with_environment() -> None:
+    stack = cdk.Stack()
+    secret = secretsmanager.Secret(stack, "S")
+    with pytest.raises(ValidationError, match=r"^secrets='DB'.*DB_SECRET_ARN"):
+        make(stack, secrets={"DB": secret}, environment={"DB_SECRET_ARN": "x"})
+
+
+def test_fails_when_a_function_url_is_public() -> None:
+    fn = make(cdk.Stack())
+    with pytest.raises(ValidationError, match=r"^auth_type="):
+        fn.add_function_url(auth_type=lambda_.FunctionUrlAuthType.NONE)
+
+
+def test_function_url_defaults_to_iam_auth() -> None:
+    stack = cdk.Stack()
+    url = make(stack).add_function_url()
+    cfn = url.node.default_child
+    assert isinstance(cfn, lambda_.CfnUrl)
+    assert cfn.auth_type == "AWS_IAM"
+
+
+def test_tokens_are_not_compared() -> None:
+    stack = cdk.Stack()
+    memory = cdk.CfnParameter(stack, "Memory", type="Number").value_as_number
+    seconds = cdk.CfnParameter(stack, "Seconds", type="Number").value_as_number
+    make(stack, memory_size=memory, timeout=cdk.Duration.seconds(seconds))
+
+
+def test_tracing_downgrade_adds_a_warning() -> None:
+    stack = cdk.Stack()
+    fn = make(stack, tracing=lambda_.Tracing.DISABLED)
+    warnings = [m for m in fn.node.metadata if m.type == "aws:cdk:warning"]
+    assert any("tracing" in str(m.data) for m in warnings)
