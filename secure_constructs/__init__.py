@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from secure_constructs.auth import ApiAuth, SecureUserPool
+    from secure_constructs.bundling import PythonCode
     from secure_constructs.checks import Compliance, acknowledge, apply_checks
     from secure_constructs.errors import ValidationError
     from secure_constructs.function import SecureFunction
@@ -17,6 +18,7 @@ __all__ = [
     "ApiAuth",
     "Compliance",
     "LambdaExecutionRole",
+    "PythonCode",
     "SecureFunction",
     "SecureUserPool",
     "SecureWebAcl",
@@ -33,6 +35,7 @@ _EXPORTS = {
     "ApiAuth": "secure_constructs.auth",
     "Compliance": "secure_constructs.checks",
     "LambdaExecutionRole": "secure_constructs.role",
+    "PythonCode": "secure_constructs.bundling",
     "SecureFunction": "secure_constructs.function",
     "SecureUserPool": "secure_constructs.auth",
     "SecureWebAcl": "secure_constructs.waf",
