@@ -169,13 +169,23 @@ _GROUPS: dict[str, _ManagedGroup] = {
         ),
     )
 }
+# In priority order: the rate rule first (it counts every request, including those a later rule
+# blocks), then the cheap IP lists (known-bad sources are dropped before any inspection), then
+# content inspection, and Bot Control last because it is billed per request it inspects.
 _BASELINE = (
+    "AWSManagedRulesAmazonIpReputationList",
     "AWSManagedRulesCommonRuleSet",
     "AWSManagedRulesKnownBadInputsRuleSet",
     "AWSManagedRulesSQLiRuleSet",
-    "AWSManagedRulesAmazonIpReputationList",
 )
-_STRICT = (*_BASELINE, "AWSManagedRulesAnonymousIpList", "AWSManagedRulesBotControlRuleSet")
+_STRICT = (
+    "AWSManagedRulesAmazonIpReputationList",
+    "AWSManagedRulesAnonymousIpList",
+    "AWSManagedRulesCommonRuleSet",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+    "AWSManagedRulesSQLiRuleSet",
+    "AWSManagedRulesBotControlRuleSet",
+)
 RATE_RULE_WCU = 2
 
 
@@ -184,6 +194,10 @@ class WafProfile:
 
     Build one with `WafProfile.baseline()` or `WafProfile.strict()`; a profile is immutable and
     can be shared between web ACLs.
+
+    Attributes: `name` ("baseline" or "strict"), `managed_rule_groups` (AWS managed rule group
+    names in priority order; the rate rule comes before them), `rate_limit`, `excluded_rules`
+    (qualified "Group:Rule" names set to COUNT) and `count_only`.
     """
 
     def __init__(
