@@ -22,8 +22,8 @@ setup: $(STAMPS)/venv $(STAMPS)/npm
 $(STAMPS)/venv: pyproject.toml
 	@mkdir -p $(STAMPS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@echo "installing secure-constructs[dev] into $(VENV) (log: $(STAMPS)/pip.log)"
+	@$(BIN)/python -m pip install -e '.[dev]' > $(STAMPS)/pip.log 2>&1 || { cat $(STAMPS)/pip.log; exit 1; }
 	@touch $@
 
 $(STAMPS)/npm: package.json package-lock.json

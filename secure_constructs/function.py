@@ -22,6 +22,7 @@ from secure_constructs.checks.secret_patterns import secret_reason
 from secure_constructs.errors import ValidationError
 from secure_constructs.monitoring import alarm, subscribe_emails, validate_emails
 from secure_constructs.role import LambdaExecutionRole
+from secure_constructs.secrets_cache import SecretsCache, apply_secrets_cache
 from secure_constructs.shared import alarm_topic as stack_alarm_topic
 from secure_constructs.shared import security_key
 
@@ -64,6 +65,8 @@ class SecureFunction(lambda_.Function):
         Default: none.
     :param secrets: `{"DB": secret}` grants read on exactly that secret (and decrypt on its
         key) and sets `DB_SECRET_ARN`; the value never reaches the template. Default: none.
+    :param secrets_cache: `SecretsCache.extension(ttl=...)` or `SecretsCache.powertools(
+        max_age=...)` (secure_constructs.secrets_cache). Default: no cache layer.
     :param log_retention: how long the function's logs are kept; `INFINITE` is refused.
         Default: one year.
     :param log_level: the application log level of the JSON logs. Default: INFO.
@@ -94,6 +97,7 @@ class SecureFunction(lambda_.Function):
         timeout: cdk.Duration | None = None,
         environment: Mapping[str, str] | None = None,
         secrets: Mapping[str, secretsmanager.ISecret] | None = None,
+        secrets_cache: SecretsCache | None = None,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
         log_level: lambda_.ApplicationLogLevel = lambda_.ApplicationLogLevel.INFO,
         log_group: logs.ILogGroup | None = None,
@@ -120,6 +124,18 @@ class SecureFunction(lambda_.Function):
         _check_reserved(options.get("reserved_concurrent_executions"))
         _check_retention(log_retention)
         env = _environment(environment or {}, secrets or {})
+        # secrets_cache= (all logic in secure_constructs/secrets_cache.py): the cache layer and
+        # its settings; a TTL longer than a secret's rotation interval is refused.
+        options = apply_secrets_cache(
+            scope,
+            construct_id,
+            secrets_cache,
+            secrets or {},
+            env,
+            options,
+            runtime=runtime,
+            architecture=architecture,
+        )
         emails = validate_emails("alarm_emails", alarm_emails)
 
         key = security_key(scope)
@@ -185,8 +201,8 @@ class SecureFunction(lambda_.Function):
                 f"tracing={tracing} turns off X-Ray active tracing for this function",
             )
         if own_queue:
-            for rule_id in ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"):
-                acknowledge(dead_letter_queue, rule_id, _TERMINAL_DLQ_REASON)
+            # cdk-nag's AwsSolutions-SQS3 recognises a Lambda DLQ; Serverless' redrive rule does not.
+            acknowledge(dead_letter_queue, "Serverless-SQSRedrivePolicy", _TERMINAL_DLQ_REASON)
 
         self.alarm_topic: sns.ITopic = alarm_topic or stack_alarm_topic(self)
         subscribe_emails(self.alarm_topic, emails)

@@ -88,7 +88,6 @@ class LambdaExecutionRole(iam.Role):
                 roles=[self],
             )
             acknowledge(self._star_only, "AwsSolutions-IAM5[Resource::*]", _STAR_ONLY_REASON)
-            acknowledge(self._star_only, "Serverless-LambdaStarPermissions", _STAR_ONLY_REASON)
         return self._star_only
 
 
