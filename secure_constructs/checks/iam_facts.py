@@ -21,6 +21,9 @@ STAR_ONLY_ACTIONS: frozenset[str] = frozenset(
         "ec2:DeleteNetworkInterface",
         "ec2:AssignPrivateIpAddresses",
         "ec2:UnassignPrivateIpAddresses",
+        # Secrets Manager: GetRandomPassword has no resource type (it touches no secret); a
+        # SecretRotation.function rotation function calls it to make the new value.
+        "secretsmanager:GetRandomPassword",
     }
 )
 

@@ -1,0 +1,461 @@
+"""SecureSecret: a Secrets Manager secret that is encrypted, rotated and watched by default.
+
+`SecretRotation` says how the secret rotates (a SecureFunction, a hosted rotation, or, with a
+reason, not at all); a rotation failure reaches the stack's alarm topic through EventBridge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct, IConstruct
+
+from secure_constructs.checks import acknowledge
+from secure_constructs.checks.secret_patterns import dynamic_reference
+from secure_constructs.errors import ValidationError
+from secure_constructs.monitoring import alarm
+from secure_constructs.shared import alarm_topic as stack_alarm_topic
+from secure_constructs.shared import security_key
+
+if TYPE_CHECKING:
+    from secure_constructs.function import SecureFunction
+
+MIN_ROTATION_HOURS = 4
+MAX_ROTATION_DAYS = 365
+DEFAULT_ROTATION_DAYS = 30
+MIN_REASON_LENGTH = 10
+
+# What Secrets Manager emits when a rotation fails: a CloudTrail service event whose
+# additionalEventData.SecretId is the secret's ARN (AWS docs: "AWS CloudTrail entries for Secrets
+# Manager", log entries for rotation).
+ROTATION_FAILED_SOURCE = "aws.secretsmanager"
+ROTATION_FAILED_DETAIL_TYPE = "AWS Service Event via CloudTrail"
+ROTATION_FAILED_EVENT_NAME = "RotationFailed"
+
+# The actions a rotation function calls on the secret it rotates (AWS docs: "Permissions for
+# rotation"); GetRandomPassword has no resource type, so AWS accepts it only on Resource "*".
+ROTATION_SECRET_ACTIONS = (
+    "secretsmanager:DescribeSecret",
+    "secretsmanager:GetSecretValue",
+    "secretsmanager:PutSecretValue",
+    "secretsmanager:UpdateSecretVersionStage",
+)
+RANDOM_PASSWORD_ACTION = "secretsmanager:GetRandomPassword"
+ROTATION_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+READ_SECRET_ACTIONS = ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret")
+
+# Per-stack singletons of the rotation-failure path (construct ids are part of the contract).
+EVENTS_DLQ_ID = "SecureConstructsRotationEventsDlq"
+EVENTS_KEY_SID = "AllowEventBridgeToPublishEncrypted"
+_EVENTS_KEY_MARKER = "SecureConstructsEventsMayUseKey"
+
+# The cdk-nag rules that ask for automatic rotation (one per pack that has one).
+_ROTATION_RULES = (
+    "AwsSolutions-SMG4",
+    "NIST.800.53.R5-SecretsManagerRotationEnabled",
+    "HIPAA.Security-SecretsManagerRotationEnabled",
+)
+_TERMINAL_DLQ_REASON = (
+    "This queue is the terminal dead-letter queue of the rotation-failure EventBridge rules; "
+    "its depth alarm pages a person, and a dead-letter queue of a dead-letter queue only moves "
+    "the problem."
+)
+
+
+class SecretRotation:
+    """How a SecureSecret rotates. Build one with `function`, `hosted` or `none`."""
+
+    def __init__(
+        self,
+        *,
+        kind: str,
+        every: cdk.Duration | None = None,
+        rotation_function: SecureFunction | None = None,
+        hosted_rotation: secretsmanager.HostedRotation | None = None,
+        reason: str | None = None,
+        random_password: bool = True,
+    ) -> None:
+        self.kind = kind
+        self.every = every
+        self.rotation_function = rotation_function
+        self.hosted_rotation = hosted_rotation
+        self.reason = reason
+        self.random_password = random_password
+
+    @staticmethod
+    def function(
+        rotation_function: SecureFunction,
+        *,
+        every: cdk.Duration | None = None,
+        random_password: bool = True,
+    ) -> SecretRotation:
+        """Rotate with your own SecureFunction (e.g. one of AWS's rotation templates).
+
+        The function gets exactly what rotation needs on this secret: DescribeSecret,
+        GetSecretValue, PutSecretValue and UpdateSecretVersionStage on the secret's ARN,
+        kms:Decrypt and kms:GenerateDataKey on its key through Secrets Manager only, and an
+        invoke permission for secretsmanager.amazonaws.com limited to this secret and account.
+
+        :param rotation_function: a SecureFunction.
+        :param every: the rotation interval, 4 hours to 365 days (below a day: whole hours;
+            from a day: whole days). Default: 30 days.
+        :param random_password: also grant `secretsmanager:GetRandomPassword` (AWS supports it
+            only on Resource "*"), which AWS's rotation templates call to make the new value.
+            Default: True; pass False when the function makes its own.
+        """
+        from secure_constructs.function import SecureFunction
+
+        if not isinstance(rotation_function, SecureFunction):
+            raise ValidationError(
+                "rotation_function",
+                type(rotation_function).__name__,
+                "a SecureFunction (it gets its own least-privilege role, alarms and a DLQ)",
+                "build the rotation function with SecureFunction(...) and pass it here",
+            )
+        return SecretRotation(
+            kind="function",
+            every=_check_every(every),
+            rotation_function=rotation_function,
+            random_password=random_password,
+        )
+
+    @staticmethod
+    def hosted(
+        hosted_rotation: secretsmanager.HostedRotation, *, every: cdk.Duration | None = None
+    ) -> SecretRotation:
+        """Rotate with a Secrets Manager hosted rotation (RDS, Redshift, DocumentDB, ...).
+
+        :param hosted_rotation: e.g. `HostedRotation.postgre_sql_single_user(vpc=...)`.
+        :param every: the rotation interval, 4 hours to 365 days. Default: 30 days.
+        """
+        if not isinstance(hosted_rotation, secretsmanager.HostedRotation):
+            raise ValidationError(
+                "hosted_rotation",
+                type(hosted_rotation).__name__,
+                "an aws_secretsmanager.HostedRotation",
+                "pass e.g. HostedRotation.mysql_single_user(vpc=vpc)",
+            )
+        return SecretRotation(
+            kind="hosted", every=_check_every(every), hosted_rotation=hosted_rotation
+        )
+
+    @staticmethod
+    def none(*, reason: str) -> SecretRotation:
+        """No automatic rotation, for a secret AWS cannot rotate (e.g. a third-party API key).
+
+        Records an acknowledgement of cdk-nag's rotation rules (AwsSolutions-SMG4 and its
+        NIST/HIPAA equivalents) on this secret only, with `reason`, and nothing else.
+
+        :param reason: why the secret cannot rotate and how it is renewed, at least 10
+            characters; it appears in the synth report.
+        """
+        if (
+            not isinstance(reason, str)
+            or cdk.Token.is_unresolved(reason)
+            or len(reason.strip()) < MIN_REASON_LENGTH
+        ):
+            raise ValidationError(
+                "reason",
+                reason,
+                f"a plain string of at least {MIN_REASON_LENGTH} characters saying why the secret "
+                "cannot be rotated by AWS",
+                "e.g. SecretRotation.none(reason='Vendor API key; renewed by hand every 90 days "
+                "per runbook X')",
+            )
+        return SecretRotation(kind="none", reason=reason)
+
+    @property
+    def interval(self) -> cdk.Duration | None:
+        """The rotation interval, or None when the secret does not rotate."""
+        return self.every
+
+
+class SecureSecret(secretsmanager.Secret):
+    """A Secrets Manager secret: CMK-encrypted, retained, generated, rotated, watched.
+
+    Every keyword argument of `aws_secretsmanager.Secret` passes through (`secret_name`,
+    `description`, `generate_secret_string`, `replica_regions`, ...).
+
+    :param rotation: required: `SecretRotation.function(fn, every=...)`,
+        `SecretRotation.hosted(HostedRotation..., every=...)` or
+        `SecretRotation.none(reason=...)`.
+    :param encryption_key: Default: the stack's customer-managed key.
+    :param removal_policy: Default: RETAIN (anything else adds a warning).
+    :param secret_string_value: only a token (e.g. `SecretValue.resource_attribute(...)`); a
+        plain value would be written into the template and is refused. Default: a value
+        generated by Secrets Manager.
+    :param secret_object_value: the same, per field. Default: none.
+    :param alarm_topic: where a rotation failure is reported. Default: the stack's alarm topic.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        rotation: SecretRotation | None = None,
+        encryption_key: kms.IKey | None = None,
+        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+        secret_string_value: cdk.SecretValue | None = None,
+        secret_object_value: Mapping[str, cdk.SecretValue] | None = None,
+        alarm_topic: sns.ITopic | None = None,
+        **options: Any,
+    ) -> None:
+        if not isinstance(rotation, SecretRotation):
+            raise ValidationError(
+                "rotation",
+                rotation,
+                "SecretRotation.function(fn, every=Duration.days(30)), "
+                "SecretRotation.hosted(HostedRotation..., every=...) or "
+                "SecretRotation.none(reason='...')",
+                "say how the secret rotates; use SecretRotation.none(reason=...) only for a "
+                "secret AWS cannot rotate",
+            )
+        stack = cdk.Stack.of(scope)
+        if secret_string_value is not None:
+            _refuse_plain(stack, "secret_string_value", secret_string_value)
+        for field, value in (secret_object_value or {}).items():
+            _refuse_plain(stack, f"secret_object_value[{field!r}]", value)
+
+        super().__init__(
+            scope,
+            construct_id,
+            encryption_key=encryption_key or security_key(scope),
+            removal_policy=removal_policy,
+            secret_string_value=secret_string_value,
+            secret_object_value=secret_object_value,
+            **options,
+        )
+        if removal_policy is not cdk.RemovalPolicy.RETAIN:
+            cdk.Annotations.of(self).add_warning_v2(
+                "secure-constructs:secret-removal",
+                f"removal_policy={removal_policy} lets a stack update delete this secret",
+            )
+
+        self.rotation: SecretRotation = rotation
+        self.rotation_schedule: IConstruct | None = None
+        self.rotation_failed_rule: events.Rule | None = None
+        self.alarm_topic: sns.ITopic = alarm_topic or stack_alarm_topic(self)
+        if rotation.kind == "none":
+            for rule_id in _ROTATION_RULES:
+                acknowledge(self, rule_id, rotation.reason or "")
+            return
+        if rotation.kind == "function" and rotation.rotation_function is not None:
+            self.rotation_schedule = self._rotate_with(rotation)
+        elif rotation.hosted_rotation is not None:
+            self.rotation_schedule = self.add_rotation_schedule(
+                "RotationSchedule",
+                hosted_rotation=rotation.hosted_rotation,
+                automatically_after=rotation.every,
+            )
+        self.rotation_failed_rule = self._report_rotation_failures()
+
+    @property
+    def rotation_interval(self) -> cdk.Duration | None:
+        """How often the secret rotates, or None when it does not."""
+        return self.rotation.interval
+
+    def grant_read(
+        self, grantee: iam.IGrantable, version_stages: Sequence[str] | None = None
+    ) -> iam.Grant:
+        """Read this one secret: GetSecretValue and DescribeSecret on its full ARN, and
+        kms:Decrypt on its key only when Secrets Manager asks for it (kms:ViaService).
+
+        :param version_stages: limit reads to these staging labels. Default: any.
+        """
+        conditions: dict[str, Any] | None = None
+        if version_stages:
+            conditions = {
+                "ForAnyValue:StringEquals": {"secretsmanager:VersionStage": list(version_stages)}
+            }
+        grant = iam.Grant.add_to_principal_or_resource(
+            grantee=grantee,
+            actions=list(READ_SECRET_ACTIONS),
+            resource_arns=[self.secret_full_arn or self.secret_arn],
+            resource=self,
+            conditions=conditions,
+        )
+        key = self.encryption_key
+        if key is None:
+            return grant
+        key_grant = iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["kms:Decrypt"],
+            resource_arns=[key.key_arn],
+            conditions={"StringEquals": {"kms:ViaService": _secretsmanager_service(self)}},
+        )
+        return grant.combine(key_grant)
+
+    def _rotate_with(self, rotation: SecretRotation) -> secretsmanager.CfnRotationSchedule:
+        fn = rotation.rotation_function
+        assert fn is not None and rotation.every is not None
+        stack = cdk.Stack.of(self)
+        fn.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=list(ROTATION_SECRET_ACTIONS),
+                resources=[self.secret_full_arn or self.secret_arn],
+            )
+        )
+        if rotation.random_password:
+            fn.add_to_role_policy(
+                iam.PolicyStatement(actions=[RANDOM_PASSWORD_ACTION], resources=["*"])
+            )
+        key = self.encryption_key
+        if key is not None:
+            fn.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=list(ROTATION_KEY_ACTIONS),
+                    resources=[key.key_arn],
+                    conditions={"StringEquals": {"kms:ViaService": _secretsmanager_service(self)}},
+                )
+            )
+        permission = lambda_.CfnPermission(
+            self,
+            "RotationPermission",
+            action="lambda:InvokeFunction",
+            function_name=fn.function_arn,
+            principal="secretsmanager.amazonaws.com",
+            source_arn=self.secret_arn,
+            source_account=stack.account,
+        )
+        schedule = secretsmanager.CfnRotationSchedule(
+            self,
+            "RotationSchedule",
+            secret_id=self.secret_arn,
+            rotation_lambda_arn=fn.function_arn,
+            rotation_rules=secretsmanager.CfnRotationSchedule.RotationRulesProperty(
+                schedule_expression=_rate(rotation.every)
+            ),
+        )
+        # Secrets Manager checks the invoke permission when the schedule is created and may
+        # rotate at once: the permission and the function's policies must exist first.
+        schedule.node.add_dependency(permission)
+        schedule.node.add_dependency(fn.execution_role)
+        return schedule
+
+    def _report_rotation_failures(self) -> events.Rule:
+        stack = cdk.Stack.of(self)
+        queue = _events_dead_letter_queue(stack, self.alarm_topic)
+        _allow_events_to_use_key(stack)
+        rule = events.Rule(
+            self,
+            "RotationFailedRule",
+            description="A rotation of this secret failed: tell a person",
+            event_pattern=events.EventPattern(
+                source=[ROTATION_FAILED_SOURCE],
+                detail_type=[ROTATION_FAILED_DETAIL_TYPE],
+                detail={
+                    "eventSource": ["secretsmanager.amazonaws.com"],
+                    "eventName": [ROTATION_FAILED_EVENT_NAME],
+                    "additionalEventData": {"SecretId": [self.secret_arn]},
+                },
+            ),
+        )
+        rule.add_target(targets.SnsTopic(self.alarm_topic, dead_letter_queue=queue))
+        return rule
+
+
+def _check_every(every: cdk.Duration | None) -> cdk.Duration:
+    every = every or cdk.Duration.days(DEFAULT_ROTATION_DAYS)
+    if every.is_unresolved():
+        raise ValidationError(
+            "every", "a token", "a concrete Duration", "pass e.g. every=Duration.days(30)"
+        )
+    ms = every.to_milliseconds()
+    hour, day = 3_600_000, 86_400_000
+    allowed = (
+        f"{MIN_ROTATION_HOURS} hours to {MAX_ROTATION_DAYS} days (Secrets Manager's range): whole "
+        "hours below a day, whole days from a day"
+    )
+    in_range = MIN_ROTATION_HOURS * hour <= ms <= MAX_ROTATION_DAYS * day
+    whole = ms % day == 0 if ms >= day else ms % hour == 0
+    if not (in_range and whole):
+        raise ValidationError(
+            "every", every.to_human_string(), allowed, "pass e.g. every=Duration.days(30)"
+        )
+    return every
+
+
+def _rate(every: cdk.Duration) -> str:
+    hours = int(every.to_milliseconds() // 3_600_000)
+    if hours % 24 == 0:
+        days = hours // 24
+        return f"rate({days} day{'s' if days > 1 else ''})"
+    return f"rate({hours} hours)"
+
+
+def _refuse_plain(stack: cdk.Stack, prop: str, value: cdk.SecretValue) -> None:
+    """A SecretValue that resolves to a plain string would sit in the template: refuse it."""
+    resolved = stack.resolve(value.unsafe_unwrap())
+    if isinstance(resolved, str) and dynamic_reference(resolved) is None:
+        raise ValidationError(
+            prop,
+            "<redacted plain value>",
+            "a generated value (the default) or a token such as "
+            "SecretValue.resource_attribute(...) or SecretValue.cfn_parameter(...)",
+            "leave it out to let Secrets Manager generate the value, then put the real value "
+            "with `aws secretsmanager put-secret-value` outside the template",
+        )
+
+
+def _secretsmanager_service(scope: IConstruct) -> str:
+    return f"secretsmanager.{cdk.Stack.of(scope).region}.amazonaws.com"
+
+
+def _events_dead_letter_queue(stack: cdk.Stack, topic: sns.ITopic) -> sqs.IQueue:
+    """The stack's dead-letter queue for undeliverable rotation-failure events, with an alarm."""
+    existing = stack.node.try_find_child(EVENTS_DLQ_ID)
+    if existing is not None:
+        return existing  # type: ignore[return-value]
+    queue = sqs.Queue(
+        stack,
+        EVENTS_DLQ_ID,
+        encryption=sqs.QueueEncryption.KMS,
+        encryption_master_key=security_key(stack),
+        enforce_ssl=True,
+        retention_period=cdk.Duration.days(14),
+    )
+    for rule_id in ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"):
+        acknowledge(queue, rule_id, _TERMINAL_DLQ_REASON)
+    alarm(
+        queue,
+        "NotEmptyAlarm",
+        metric=queue.metric_approximate_number_of_messages_visible(
+            period=cdk.Duration.minutes(1), statistic="Maximum"
+        ),
+        threshold=0,
+        description="A secret-rotation failure event could not be delivered to the alarm topic",
+        topic=topic,
+    )
+    return queue
+
+
+def _allow_events_to_use_key(stack: cdk.Stack) -> None:
+    """Let EventBridge use the stack key to publish to the encrypted topic and queue (once)."""
+    key = security_key(stack)
+    if key.node.try_find_child(_EVENTS_KEY_MARKER) is not None:
+        return
+    # A construct without resources, so that the statement is added once per stack.
+    Construct(key, _EVENTS_KEY_MARKER)
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid=EVENTS_KEY_SID,
+            principals=[iam.ServicePrincipal("events.amazonaws.com")],
+            actions=["kms:Decrypt", "kms:GenerateDataKey"],
+            resources=["*"],
+            conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+        )
+    )
+
+
+__all__ = ["SecretRotation", "SecureSecret"]

@@ -1,0 +1,201 @@
+"""Cached secret reads at runtime for SecureFunction (`secrets_cache=`).
+
+`SecretsCache.extension(...)` adds the AWS Parameters and Secrets Lambda Extension
+(`aws_lambda.ParamsAndSecretsLayerVersion`) with its cache settings; `SecretsCache.powertools(...)`
+adds the Powertools for AWS Lambda (Python) layer, resolved at deploy time from the public SSM
+parameter AWS publishes, and sets `POWERTOOLS_PARAMETERS_MAX_AGE`. Either way a cache that could
+serve a value older than a secret's rotation interval is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, MutableMapping
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+from secure_constructs.errors import ValidationError
+
+DEFAULT_TTL_SECONDS = 300
+# The extension caches a Secrets Manager value for at most 300 seconds (SECRETS_MANAGER_TTL).
+EXTENSION_MAX_TTL_SECONDS = 300
+EXTENSION_VERSION = lambda_.ParamsAndSecretsVersions.V1_0_103
+# Public SSM parameters holding the Powertools layer ARN, per architecture, Python version and
+# release ("latest" or e.g. "3.25.0"); see the Powertools docs, "Lambda Layer" / SSM parameters.
+POWERTOOLS_PARAMETER = "/aws/service/powertools/python/{architecture}/{python}/{version}"
+POWERTOOLS_MAX_AGE_VARIABLE = "POWERTOOLS_PARAMETERS_MAX_AGE"
+EXTENSION_TTL_VARIABLE = "SECRETS_MANAGER_TTL"
+
+
+class SecretsCache:
+    """How a SecureFunction caches the secrets it reads. Build one with `extension` or
+    `powertools`; pass it as `SecureFunction(secrets_cache=...)`."""
+
+    def __init__(self, *, kind: str, ttl: cdk.Duration, version: str | None = None) -> None:
+        self.kind = kind
+        self.ttl = ttl
+        self.version = version
+
+    @staticmethod
+    def extension(*, ttl: cdk.Duration | None = None) -> SecretsCache:
+        """The AWS Parameters and Secrets Lambda Extension, a local cache the handler reads
+        over HTTP on localhost:2773.
+
+        :param ttl: how long a value is cached, 1 to 300 seconds (the extension's maximum),
+            and at most the rotation interval of every SecureSecret the function reads.
+            Default: 5 minutes.
+        """
+        ttl = _check_ttl("ttl", ttl, EXTENSION_MAX_TTL_SECONDS)
+        return SecretsCache(kind="extension", ttl=ttl)
+
+    @staticmethod
+    def powertools(*, max_age: cdk.Duration | None = None, version: str = "latest") -> SecretsCache:
+        """Powertools for AWS Lambda (Python): `parameters.get_secret(...)` caches in memory.
+
+        The layer ARN is the value of AWS's public SSM parameter
+        `/aws/service/powertools/python/<arm64|x86_64>/<python3.x>/<version>`, resolved by
+        CloudFormation at deploy time (no account/region table in this library).
+
+        :param max_age: how long a value is cached (`POWERTOOLS_PARAMETERS_MAX_AGE`), at least
+            1 second and at most the rotation interval of every SecureSecret the function reads.
+            Default: 5 minutes.
+        :param version: the Powertools release, e.g. "3.25.0". Default: "latest" (each deploy
+            picks up the newest release).
+        """
+        max_age = _check_ttl("max_age", max_age, None)
+        if not isinstance(version, str) or not version or "/" in version:
+            raise ValidationError(
+                "version",
+                version,
+                "'latest' or a Powertools release such as '3.25.0'",
+                "pass version='latest' or pin a release",
+            )
+        return SecretsCache(kind="powertools", ttl=max_age, version=version)
+
+    @property
+    def ttl_seconds(self) -> int:
+        """The cache lifetime in whole seconds."""
+        return int(self.ttl.to_seconds())
+
+
+def apply_secrets_cache(
+    scope: Construct,
+    construct_id: str,
+    cache: SecretsCache | None,
+    secrets: Mapping[str, secretsmanager.ISecret],
+    environment: MutableMapping[str, str],
+    options: Mapping[str, Any],
+    *,
+    runtime: lambda_.Runtime | None,
+    architecture: lambda_.Architecture | None,
+) -> dict[str, Any]:
+    """The function's pass-through options with the cache layer added (and `environment`
+    updated in place); refuses a TTL longer than the rotation interval of a secret read.
+
+    Called by SecureFunction before it creates the function; `runtime` and `architecture` are
+    the caller's arguments (None: SecureFunction's defaults, the latest Python and ARM_64).
+    """
+    result = dict(options)
+    if cache is None:
+        return result
+    if not isinstance(cache, SecretsCache):
+        raise ValidationError(
+            "secrets_cache",
+            type(cache).__name__,
+            "SecretsCache.extension(ttl=...) or SecretsCache.powertools(max_age=...)",
+            "pass e.g. secrets_cache=SecretsCache.extension(ttl=Duration.minutes(5))",
+        )
+    _check_rotation(cache, secrets)
+    if cache.kind == "extension":
+        if result.get("params_and_secrets") is not None:
+            raise ValidationError(
+                "params_and_secrets",
+                "a ParamsAndSecretsLayerVersion",
+                "either params_and_secrets= or secrets_cache=, not both",
+                "remove params_and_secrets= and keep secrets_cache=SecretsCache.extension(...)",
+            )
+        result["params_and_secrets"] = lambda_.ParamsAndSecretsLayerVersion.from_version(
+            EXTENSION_VERSION,
+            cache_enabled=True,
+            secrets_manager_ttl=cache.ttl,
+        )
+        return result
+
+    runtime = runtime or _latest_python_runtime()
+    architecture = architecture or lambda_.Architecture.ARM_64
+    if runtime.family is not lambda_.RuntimeFamily.PYTHON:
+        raise ValidationError(
+            "secrets_cache",
+            f"SecretsCache.powertools with runtime {runtime.name}",
+            "a Python runtime (this is the Powertools for AWS Lambda (Python) layer)",
+            "use a Python runtime or SecretsCache.extension(...)",
+        )
+    if POWERTOOLS_MAX_AGE_VARIABLE in environment:
+        raise ValidationError(
+            f"environment[{POWERTOOLS_MAX_AGE_VARIABLE!r}]",
+            environment[POWERTOOLS_MAX_AGE_VARIABLE],
+            "not set when secrets_cache=SecretsCache.powertools(...) sets it",
+            "remove it from environment and pass max_age= to SecretsCache.powertools",
+        )
+    parameter = POWERTOOLS_PARAMETER.format(
+        architecture=architecture.name, python=runtime.name, version=cache.version
+    )
+    layer_arn = ssm.StringParameter.value_for_string_parameter(scope, parameter)
+    layer = lambda_.LayerVersion.from_layer_version_arn(
+        scope, f"{construct_id}PowertoolsLayer", layer_arn
+    )
+    result["layers"] = [*(result.get("layers") or ()), layer]
+    environment[POWERTOOLS_MAX_AGE_VARIABLE] = str(cache.ttl_seconds)
+    return result
+
+
+def _check_ttl(prop: str, ttl: cdk.Duration | None, maximum: int | None) -> cdk.Duration:
+    ttl = ttl if ttl is not None else cdk.Duration.seconds(DEFAULT_TTL_SECONDS)
+    if ttl.is_unresolved():
+        raise ValidationError(
+            prop, "a token", "a concrete Duration", f"pass e.g. {prop}=Duration.minutes(5)"
+        )
+    ms = ttl.to_milliseconds()
+    too_long = maximum is not None and ms > maximum * 1000
+    if ms < 1000 or ms % 1000 or too_long:
+        allowed = (
+            f"1 to {maximum} seconds (the extension's maximum)" if maximum else "at least 1 second"
+        )
+        raise ValidationError(
+            prop,
+            f"{ms / 1000:g} seconds",
+            f"whole seconds, {allowed}",
+            f"pass e.g. {prop}=Duration.minutes(5)",
+        )
+    return ttl
+
+
+def _check_rotation(cache: SecretsCache, secrets: Mapping[str, secretsmanager.ISecret]) -> None:
+    from secure_constructs.secret import SecureSecret
+
+    for key, secret in secrets.items():
+        interval = secret.rotation_interval if isinstance(secret, SecureSecret) else None
+        if interval is None:
+            continue
+        rotation_seconds = interval.to_milliseconds() // 1000
+        if cache.ttl_seconds > rotation_seconds:
+            raise ValidationError(
+                "secrets_cache",
+                f"a cache TTL of {cache.ttl_seconds} seconds",
+                f"at most the rotation interval of secrets[{key!r}] ({rotation_seconds} seconds): "
+                "a longer cache would serve a value the rotation already replaced",
+                "shorten the cache TTL or rotate less often",
+            )
+
+
+def _latest_python_runtime() -> lambda_.Runtime:
+    from secure_constructs.function import latest_python_runtime
+
+    return latest_python_runtime()
+
+
+__all__ = ["SecretsCache", "apply_secrets_cache"]
