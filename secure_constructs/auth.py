@@ -313,11 +313,12 @@ class ApiAuth:
             assert self.user_pool is not None
             return ("cognito", self.user_pool.node.path)
         assert self.function is not None and self.results_cache_ttl is not None
+        ttl = self.results_cache_ttl
         return (
             self.kind,
             self.function.node.path,
             self.identity_sources,
-            self.results_cache_ttl.to_seconds(),
+            id(ttl) if ttl.is_unresolved() else ttl.to_seconds(),
         )
 
     def __repr__(self) -> str:
@@ -395,7 +396,15 @@ class SecureUserPool(cognito.UserPool):
                 "aliases that include email=True (accounts are recovered by verified e-mail only)",
                 "pass sign_in_aliases=SignInAliases(email=True) (optionally with username=True)",
             )
-        options.setdefault("auto_verify", cognito.AutoVerifiedAttrs(email=True))
+        auto_verify = options.setdefault("auto_verify", cognito.AutoVerifiedAttrs(email=True))
+        if not auto_verify.email:
+            raise ValidationError(
+                "auto_verify",
+                auto_verify,
+                "auto-verified attributes that include email=True (accounts are recovered by "
+                "verified e-mail only)",
+                "remove auto_verify= or pass AutoVerifiedAttrs(email=True)",
+            )
         options.setdefault("keep_original", cognito.KeepOriginalAttrs(email=True))
         options.setdefault(
             "standard_attributes",

@@ -22,7 +22,9 @@ from secure_constructs.shared import security_key
 __all__ = ["SecureWebAcl", "WafProfile", "resolve_waf"]
 
 RATE_LIMIT_RANGE = (10, 2_000_000)
-"""AWS WAF's bounds for a rate-based rule's limit (requests per evaluation window)."""
+"""Allowed rate limits, requests per source IP per 5 minutes. 10 is AWS WAF's minimum; WAF itself
+accepts up to 2,000,000,000, but a per-IP limit above 2,000,000 (about 6,700 requests per second
+from one address) no longer protects anything, so secure-constructs caps it there."""
 RATE_WINDOW_SECONDS = 300
 RATE_RULE_NAME = "RateLimitPerSourceIp"
 LOG_GROUP_PREFIX = "aws-waf-logs-"
@@ -525,8 +527,8 @@ def _check_rate_limit(rate_limit: int) -> None:
         raise ValidationError(
             "rate_limit",
             rate_limit,
-            f"a whole number of requests per source IP per 5 minutes from {low:,} to {high:,} "
-            "(AWS WAF's limits)",
+            f"a whole number of requests per source IP per 5 minutes from {low:,} (AWS WAF's "
+            f"minimum) to {high:,} (above that a per-IP limit protects nothing)",
             "pass e.g. rate_limit=1000",
         )
 

@@ -349,6 +349,11 @@ def test_fails_when_a_fixed_user_pool_prop_is_overridden(prop_name: str, value: 
         SecureUserPool(cdk.Stack(), "Users", **{prop_name: value})
 
 
+def test_fails_when_auto_verify_has_no_email() -> None:
+    with pytest.raises(ValidationError, match=r"^auto_verify="):
+        SecureUserPool(cdk.Stack(), "Users", auto_verify=cognito.AutoVerifiedAttrs(phone=True))
+
+
 def test_fails_when_sign_in_has_no_email() -> None:
     with pytest.raises(ValidationError, match=r"^sign_in_aliases="):
         SecureUserPool(cdk.Stack(), "Users", sign_in_aliases=cognito.SignInAliases(username=True))
