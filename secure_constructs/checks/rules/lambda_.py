@@ -1,1 +1,344 @@
-"""Rules over AWS::Lambda resources (stub: filled in by the rules work)."""
+"""Rules over AWS::Lambda resources: secrets in environment variables, timeouts, asynchronous
+failure handling, alarms and public invocation.
+
+Each rule reads the template once or twice (an index of the related resources, then one pass
+over the functions), so a 500-resource template costs a few milliseconds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from secure_constructs.checks.cfn import UNKNOWN, as_list, referenced_id, renderings
+from secure_constructs.checks.model import Practice, Template, Violation
+from secure_constructs.checks.registry import rule
+from secure_constructs.checks.secret_patterns import secret_reason
+
+FUNCTION = "AWS::Lambda::Function"
+_SERVICE_PRINCIPAL = re.compile(r"^[a-z0-9][a-z0-9.-]*\.amazonaws\.com(?:\.cn)?$")
+_FUNCTION_ARN = re.compile(r"^arn:[^:]+:lambda:[^:]*:[^:]*:function:([^:]+)")
+
+# A key identifying a function in another resource's property: ("ref", logical id) for a Ref or
+# GetAtt, ("name", function name) for a literal name or ARN.
+FunctionKey = tuple[str, str]
+
+
+def function_keys(logical_id: str, props: Mapping[str, Any]) -> set[FunctionKey]:
+    """Every way another resource of the template may name this function."""
+    keys: set[FunctionKey] = {("ref", logical_id)}
+    name = props.get("FunctionName")
+    if isinstance(name, str):
+        keys.add(("name", name))
+    return keys
+
+
+def function_reference(value: Any) -> FunctionKey | None:
+    """The function a `FunctionName`-like property names (Ref, GetAtt, name or ARN)."""
+    target = referenced_id(value)
+    if target is not None:
+        return ("ref", target)
+    if isinstance(value, str):
+        match = _FUNCTION_ARN.match(value)
+        return ("name", match.group(1) if match else value.split(":", 1)[0])
+    return None
+
+
+# --- LambdaEnvironmentSecret ----------------------------------------------------------------
+
+
+@rule(
+    "LambdaEnvironmentSecret",
+    practice=Practice.SECRETS,
+    summary="A Lambda environment variable holds a secret",
+    explanation=(
+        "Environment variables are shown in the Lambda console and returned by "
+        "GetFunctionConfiguration to anyone with read access, and literal values sit in the "
+        "template and in source control. A {{resolve:secretsmanager:...}} or "
+        "{{resolve:ssm-secure:...}} reference is resolved by CloudFormation into the variable, "
+        "so the secret ends up in the same place. Pass the secret's ARN instead and read the "
+        "value at runtime."
+    ),
+)
+def lambda_environment_secret(t: Template) -> Iterator[Violation]:
+    """A variable whose value (or any part of it) looks like a credential."""
+    for logical_id, props in t.of_type(FUNCTION):
+        environment = props.get("Environment")
+        variables = environment.get("Variables") if isinstance(environment, Mapping) else None
+        if not isinstance(variables, Mapping):
+            continue
+        for name, value in variables.items():
+            reason = _secret_in(str(name), value)
+            if reason is None:
+                continue
+            yield Violation(
+                logical_id,
+                f"Properties/Environment/Variables/{name}",
+                f"environment variable {name} holds {reason}",
+                f"use SecureFunction(secrets={{'{_secret_key(str(name))}': secret}}): the "
+                f"function gets {_secret_key(str(name))}_SECRET_ARN and read access to exactly "
+                "that secret, and reads the value at runtime",
+                finding_id=str(name),
+            )
+
+
+def _secret_in(name: str, value: Any) -> str | None:
+    for text in renderings(value):
+        reason = secret_reason(name, text, partial=UNKNOWN in text)
+        if reason:
+            return reason
+    return None
+
+
+def _secret_key(name: str) -> str:
+    for suffix in ("_PASSWORD", "_SECRET", "_TOKEN", "_API_KEY"):
+        if name.upper().endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+# --- LambdaTimeout --------------------------------------------------------------------------
+
+
+@rule(
+    "LambdaTimeout",
+    practice=Practice.EXECUTION_TIME,
+    summary="A Lambda function has no explicit timeout, or one above the cap",
+    explanation=(
+        "A timeout bounds what one invocation can cost and how long a stuck call holds a "
+        "concurrency slot; an explicit one is a decision someone made (and the duration alarm "
+        "is derived from it). The cap (default 60 s, apply_checks(max_timeout=...)) keeps "
+        "long-running work out of request paths: it belongs in Step Functions or a queue."
+    ),
+)
+def lambda_timeout(t: Template) -> Iterator[Violation]:
+    """Timeout missing, or a literal number of seconds above `options.max_timeout_seconds`."""
+    cap = t.options.max_timeout_seconds
+    for logical_id, props in t.of_type(FUNCTION):
+        timeout = props.get("Timeout")
+        if timeout is None:
+            yield Violation(
+                logical_id,
+                "Properties/Timeout",
+                "no explicit Timeout (Lambda's default of 3 s is nobody's decision)",
+                "set timeout=Duration.seconds(10) (SecureFunction's default), as short as the "
+                "work allows",
+            )
+            continue
+        seconds = _number(timeout)
+        if seconds is not None and seconds > cap:
+            yield Violation(
+                logical_id,
+                "Properties/Timeout",
+                f"Timeout is {seconds:g} s, above the cap of {cap} s",
+                f"set timeout=Duration.seconds({cap}) or less; move long work to Step Functions "
+                "or a queue, or raise the cap with apply_checks(app, max_timeout=...)",
+            )
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None  # an intrinsic: known only at deploy time
+
+
+# --- LambdaAsyncFailureHandling -------------------------------------------------------------
+
+
+@rule(
+    "LambdaAsyncFailureHandling",
+    practice=Practice.EXECUTION_TIME,
+    summary="Asynchronous invocations have unbounded retries or event age, or nowhere to fail to",
+    explanation=(
+        "Any function can be invoked asynchronously (S3, SNS, EventBridge, or "
+        "InvocationType=Event). Without an EventInvokeConfig Lambda retries twice and keeps "
+        "events for six hours, and an event that still fails is dropped without a trace. Bound "
+        "MaximumRetryAttempts and MaximumEventAgeInSeconds explicitly and send failures to an "
+        "on-failure destination or a dead-letter queue that someone watches."
+    ),
+)
+def lambda_async_failure_handling(t: Template) -> Iterator[Violation]:
+    """Per function: retries bounded, event age bounded, failures kept (destination or DLQ)."""
+    configs: dict[FunctionKey, list[tuple[str, Mapping[str, Any]]]] = defaultdict(list)
+    for config_id, props in t.of_type("AWS::Lambda::EventInvokeConfig"):
+        key = function_reference(props.get("FunctionName"))
+        if key is not None:
+            configs[key].append((config_id, props))
+    fix = (
+        "use SecureFunction (retry_attempts=2, max_event_age=1 hour and an SQS dead-letter "
+        "queue as on-failure destination by default), or fn.configure_async_invoke("
+        "retry_attempts=..., max_event_age=..., on_failure=SqsDestination(queue))"
+    )
+    for logical_id, props in t.of_type(FUNCTION):
+        found = [c for key in function_keys(logical_id, props) for c in configs.get(key, [])]
+        for field, what in (
+            ("MaximumRetryAttempts", "retry attempts"),
+            ("MaximumEventAgeInSeconds", "maximum event age"),
+        ):
+            if any(config.get(field) is not None for _, config in found):
+                continue
+            if found:  # the finding sits on the config, which CDK nests under the function
+                owner, path = found[0][0], f"Properties/{field}"
+                message = f"the EventInvokeConfig of {logical_id} does not set {field}"
+            else:
+                owner, path = logical_id, "Properties"
+                message = f"no AWS::Lambda::EventInvokeConfig bounds the {what}"
+            yield Violation(owner, path, message, fix, finding_id=field)
+        has_dlq = _has(props, "DeadLetterConfig", "TargetArn")
+        has_destination = any(
+            _has(config, "DestinationConfig", "OnFailure", "Destination") for _, config in found
+        )
+        if not (has_dlq or has_destination):
+            yield Violation(
+                logical_id,
+                "Properties/DeadLetterConfig",
+                "failed asynchronous events are dropped: no on-failure destination and no "
+                "dead-letter queue",
+                fix,
+                finding_id="OnFailure",
+            )
+
+
+def _has(props: Mapping[str, Any], *path: str) -> bool:
+    value: Any = props
+    for key in path:
+        if not isinstance(value, Mapping):
+            return False
+        value = value.get(key)
+    return value not in (None, "", [], {})
+
+
+# --- LambdaAlarms ---------------------------------------------------------------------------
+
+_ALARMED_METRICS = ("Errors", "Throttles")
+
+
+@rule(
+    "LambdaAlarms",
+    practice=Practice.MONITORING,
+    summary="A Lambda function has no Errors or Throttles alarm that notifies someone",
+    explanation=(
+        "Errors and throttles are the two signals that a function is failing its callers. An "
+        "alarm without an alarm action changes colour in a console nobody watches; it must "
+        "reach a person (an SNS topic with a subscription, a pager integration)."
+    ),
+)
+def lambda_alarms(t: Template) -> Iterator[Violation]:
+    """Per function and metric (Errors, Throttles): an alarm with enabled alarm actions."""
+    alarmed: dict[FunctionKey, set[str]] = defaultdict(set)
+    silent: dict[FunctionKey, dict[str, str]] = defaultdict(dict)
+    for alarm_id, props in t.of_type("AWS::CloudWatch::Alarm"):
+        notifies = bool(as_list(props.get("AlarmActions"))) and props.get("ActionsEnabled") not in (
+            False,
+            "false",
+            "False",
+        )
+        for key, metric in _lambda_metrics(props):
+            if notifies:
+                alarmed[key].add(metric)
+            else:
+                silent[key].setdefault(metric, alarm_id)
+    for logical_id, props in t.of_type(FUNCTION):
+        keys = function_keys(logical_id, props)
+        covered = set().union(*(alarmed.get(k, set()) for k in keys))
+        for metric in _ALARMED_METRICS:
+            if metric in covered:
+                continue
+            quiet = next((silent[k][metric] for k in keys if metric in silent.get(k, {})), None)
+            message = (
+                f"the {metric} alarm {quiet} has no enabled AlarmActions"
+                if quiet
+                else f"no AWS::CloudWatch::Alarm on the AWS/Lambda {metric} metric of this function"
+            )
+            yield Violation(
+                logical_id,
+                "Properties",
+                message,
+                "use SecureFunction (Errors, Throttles, Duration and dead-letter alarms to the "
+                "stack's alarm topic by default; alarm_topic= / alarm_emails=), or "
+                f"secure_constructs.monitoring.alarm(..., metric=fn.metric_{metric.lower()}(), "
+                "topic=...)",
+                finding_id=metric,
+            )
+
+
+def _lambda_metrics(props: Mapping[str, Any]) -> Iterator[tuple[FunctionKey, str]]:
+    """(function, metric name) of every AWS/Lambda metric an alarm watches, math included."""
+    metrics: list[Any] = [props]
+    for query in as_list(props.get("Metrics")):
+        stat = query.get("MetricStat") if isinstance(query, Mapping) else None
+        if isinstance(stat, Mapping):
+            metrics.append(stat.get("Metric"))
+    for metric in metrics:
+        if not isinstance(metric, Mapping) or metric.get("Namespace") != "AWS/Lambda":
+            continue
+        name = metric.get("MetricName")
+        if name not in _ALARMED_METRICS:
+            continue
+        for dimension in as_list(metric.get("Dimensions")):
+            if isinstance(dimension, Mapping) and dimension.get("Name") == "FunctionName":
+                key = function_reference(dimension.get("Value"))
+                if key is not None:
+                    yield key, name
+
+
+# --- LambdaPublicAccess ---------------------------------------------------------------------
+
+
+@rule(
+    "LambdaPublicAccess",
+    practice=Practice.API_PROTECTION,
+    summary="A Lambda function can be invoked by anyone",
+    explanation=(
+        "A function URL with AuthType NONE, or a resource-based permission for Principal '*', "
+        "lets anyone on the internet invoke the function and run up its bill. A permission for "
+        "an AWS service principal without SourceArn or SourceAccount lets that service invoke "
+        "it on behalf of any account (the confused-deputy problem)."
+    ),
+)
+def lambda_public_access(t: Template) -> Iterator[Violation]:
+    """Function URLs without auth; permissions for everyone or for an unscoped service."""
+    for logical_id, props in t.of_type("AWS::Lambda::Url"):
+        if props.get("AuthType") == "NONE":
+            yield Violation(
+                logical_id,
+                "Properties/AuthType",
+                "the function URL has AuthType NONE: anyone can invoke the function",
+                "use SecureFunction.add_function_url() (AWS_IAM auth), or put the function "
+                "behind SecureApi (WAF, throttling, an authorizer)",
+            )
+    for logical_id, props in t.of_type("AWS::Lambda::Permission"):
+        principal = props.get("Principal")
+        if isinstance(principal, Mapping) and principal.get("AWS") == "*":
+            principal = "*"
+        if principal == "*" and not props.get("PrincipalOrgID"):
+            yield Violation(
+                logical_id,
+                "Properties/Principal",
+                "the permission lets any principal ('*') invoke the function",
+                "grant invoke to a named principal (fn.grant_invoke(iam.AccountPrincipal(...))), "
+                "to a service with source_arn=, or scope it with principal_org_id=",
+            )
+            continue
+        rendered = renderings(principal)
+        service = rendered[0] if len(rendered) == 1 else ""
+        if _SERVICE_PRINCIPAL.match(service) and not (
+            props.get("SourceArn") or props.get("SourceAccount")
+        ):
+            yield Violation(
+                logical_id,
+                "Properties/SourceArn",
+                f"the permission lets {service} invoke the function on behalf of any account "
+                "(no SourceArn or SourceAccount)",
+                "pass source_arn= (the bucket, topic, rule or API that invokes it) and "
+                "source_account= to fn.add_permission(...)",
+            )
