@@ -1,0 +1,206 @@
+"""The `secure-constructs` command: audit, permissions and cost over any CloudFormation template.
+
+Exit codes: 0 fine, 1 the gate failed (open findings at `--fail-on`, or permissions grew past
+the baseline), 2 bad input (one line on stderr, never a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from secure_constructs.audit.cost import cost
+from secure_constructs.audit.intrinsics import Resolver, exports_of
+from secure_constructs.audit.permissions import (
+    PermissionReport,
+    compare,
+    permissions,
+    read_baseline,
+    write_baseline,
+)
+from secure_constructs.audit.render import (
+    audit_markdown,
+    audit_text,
+    cost_markdown,
+    cost_text,
+    permissions_markdown,
+    permissions_text,
+)
+from secure_constructs.audit.report import AuditReport, as_json, audit
+from secure_constructs.audit.sources import InputError, Inputs, StackSource, load
+from secure_constructs.checks.model import CheckOptions
+
+PROG = "secure-constructs"
+AUDIT_FORMATS = ("text", "markdown", "json", "sarif", "html")
+REPORT_FORMATS = ("text", "markdown", "json")
+EXIT_OK, EXIT_GATE, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"{PROG}: error: {message} (see {PROG} --help)\n")
+        raise SystemExit(EXIT_INPUT)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description="Audit findings, permissions and cost of CloudFormation templates "
+        "(a cloud assembly such as cdk.out, or JSON/YAML template files).",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+
+    def common(sub: argparse.ArgumentParser, formats: Sequence[str]) -> None:
+        sub.add_argument(
+            "paths", nargs="+", metavar="PATH", help="cdk.out, a directory or template files"
+        )
+        sub.add_argument(
+            "--format", choices=formats, default="text", help="output format (default: text)"
+        )
+        sub.add_argument(
+            "--output", metavar="FILE", help="write the report to FILE (default: stdout)"
+        )
+
+    audit_cmd = commands.add_parser(
+        "audit", help="SecureServerless findings merged with cdk-nag's, scorecard, acknowledgements"
+    )
+    common(audit_cmd, AUDIT_FORMATS)
+    audit_cmd.add_argument(
+        "--fail-on",
+        choices=("error", "warning", "never"),
+        default="error",
+        help="exit 1 when an open finding has this severity or worse (default: error)",
+    )
+    audit_cmd.add_argument(
+        "--max-timeout",
+        type=int,
+        default=CheckOptions().max_timeout_seconds,
+        metavar="SECONDS",
+        help="the LambdaTimeout cap (default: %(default)s, as apply_checks)",
+    )
+    perm_cmd = commands.add_parser("permissions", help="every allowed action per role, resolved")
+    common(perm_cmd, REPORT_FORMATS)
+    perm_cmd.add_argument(
+        "--baseline", metavar="FILE", help="exit 1 when any role gained an action or resource"
+    )
+    perm_cmd.add_argument("--write-baseline", metavar="FILE", help="record the current permissions")
+    cost_cmd = commands.add_parser("cost", help="fixed monthly cost of the security baseline")
+    common(cost_cmd, REPORT_FORMATS)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except InputError as error:
+        sys.stderr.write(f"{PROG}: error: {error}\n")
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:  # never a traceback on the user's terminal, unless asked for
+        if os.environ.get("SECURE_CONSTRUCTS_DEBUG"):
+            traceback.print_exc()
+        sys.stderr.write(
+            f"{PROG}: internal error: {error!r} (set SECURE_CONSTRUCTS_DEBUG=1 for the traceback)\n"
+        )
+        return EXIT_INTERNAL
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "audit" and args.max_timeout <= 0:
+        raise InputError(
+            f"--max-timeout={args.max_timeout} is not allowed: a positive number of seconds"
+        )
+    inputs = load(args.paths)
+    if args.command == "audit":
+        return _audit(args, inputs)
+    if args.command == "permissions":
+        return _permissions(args, inputs)
+    report = cost(inputs.stacks)
+    if args.format == "json":
+        _emit(args, json.dumps(report.as_json(), indent=2) + "\n")
+    else:
+        _emit(args, cost_markdown(report) if args.format == "markdown" else cost_text(report))
+    return EXIT_OK
+
+
+def resolvers(stacks: Sequence[StackSource]) -> dict[str, Resolver]:
+    """One resolver per stack, each knowing the exports of all the others."""
+    exports = exports_of([s.body for s in stacks])
+    return {s.name: Resolver(s.body, exports=exports) for s in stacks}
+
+
+def _audit(args: argparse.Namespace, inputs: Inputs) -> int:
+    report = audit(inputs, CheckOptions(max_timeout_seconds=args.max_timeout))
+    text = _render_audit(report, inputs, args.format, args.fail_on)
+    _emit(args, text)
+    if args.output:
+        print(f"{PROG} audit: {report.summary()}; {args.format} report written to {args.output}")
+    return EXIT_GATE if report.failed(args.fail_on) else EXIT_OK
+
+
+def _render_audit(report: AuditReport, inputs: Inputs, fmt: str, fail_on: str) -> str:
+    if fmt == "json":
+        return json.dumps(as_json(report), indent=2) + "\n"
+    if fmt == "sarif":
+        from secure_constructs.audit.sarif import to_sarif
+
+        return json.dumps(to_sarif(report), indent=2) + "\n"
+    if fmt == "html":
+        from secure_constructs.audit.html import to_html
+
+        grants = permissions(inputs.stacks, resolvers(inputs.stacks))
+        return to_html(report, grants, cost(inputs.stacks), fail_on=fail_on)
+    if fmt == "markdown":
+        return audit_markdown(report, fail_on=fail_on)
+    return audit_text(report, fail_on=fail_on)
+
+
+def _permissions(args: argparse.Namespace, inputs: Inputs) -> int:
+    report: PermissionReport = permissions(inputs.stacks, resolvers(inputs.stacks))
+    diff = compare(report, read_baseline(Path(args.baseline))) if args.baseline else None
+    if args.format == "json":
+        data = report.as_json()
+        if diff is not None:
+            data["baseline"] = {
+                "growth": [{"principal": p, "action": a, "entry": e} for p, a, e in diff.growth],
+                "shrinkage": [
+                    {"principal": p, "action": a, "entry": e} for p, a, e in diff.shrinkage
+                ],
+            }
+        _emit(args, json.dumps(data, indent=2) + "\n")
+    elif args.format == "markdown":
+        _emit(args, permissions_markdown(report, diff))
+    else:
+        _emit(args, permissions_text(report, diff))
+    if args.write_baseline:
+        write_baseline(report, Path(args.write_baseline))
+        print(f"{PROG} permissions: baseline written to {args.write_baseline}", file=sys.stderr)
+    return EXIT_GATE if diff is not None and diff.growth else EXIT_OK
+
+
+def _emit(args: argparse.Namespace, text: str) -> None:
+    if not args.output:
+        sys.stdout.write(text)
+        return
+    try:
+        Path(args.output).write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise InputError(
+            f"{args.output}: cannot write the report: {error.strerror or error}"
+        ) from None
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

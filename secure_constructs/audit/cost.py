@@ -1,0 +1,253 @@
+"""The fixed monthly cost of a stack's security baseline, from the price table in `prices`.
+
+Counts web ACLs, their rules and paid managed rule groups, CloudWatch alarms and dashboards, KMS
+keys, Secrets Manager secrets and Cognito user pools. What is billed per request or per user is
+listed separately (rates only: the template says nothing about traffic).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from secure_constructs.audit.prices import FIXED, PRICES_AS_OF, REGION, USAGE, Price
+from secure_constructs.audit.sources import StackSource
+
+_BOT_CONTROL = "AWSManagedRulesBotControlRuleSet"
+_FRAUD_CONTROL = ("AWSManagedRulesATPRuleSet", "AWSManagedRulesACFPRuleSet")
+_COGNITO_TIERS = {"LITE": "cognito_lite_mau", "ESSENTIALS": "cognito_essentials_mau"}
+
+
+@dataclass(frozen=True)
+class CostLine:
+    """`quantity` x `price` for one resource (or group of resources) of one stack."""
+
+    stack: str
+    item: str
+    resource: str
+    quantity: float
+    price_key: str
+
+    @property
+    def price(self) -> Price:
+        return FIXED[self.price_key]
+
+    @property
+    def monthly(self) -> float:
+        return round(self.quantity * self.price.usd, 4)
+
+
+@dataclass(frozen=True)
+class UsageRate:
+    """A per-request (or per-user) rate that applies because the stack has such a resource."""
+
+    item: str
+    price_key: str
+    resources: tuple[str, ...]
+
+    @property
+    def price(self) -> Price:
+        return USAGE[self.price_key]
+
+
+@dataclass
+class CostReport:
+    lines: list[CostLine] = field(default_factory=list)
+    rates: dict[str, list[UsageRate]] = field(default_factory=dict)  # stack -> rates
+    stacks: list[str] = field(default_factory=list)
+
+    def total(self, stack: str | None = None) -> float:
+        return round(sum(c.monthly for c in self.lines if stack is None or c.stack == stack), 2)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "prices_as_of": PRICES_AS_OF,
+            "region": REGION,
+            "currency": "USD",
+            "stacks": [
+                {
+                    "stack": stack,
+                    "monthly_total": self.total(stack),
+                    "lines": [
+                        {
+                            "item": c.item,
+                            "resource": c.resource,
+                            "quantity": c.quantity,
+                            "unit_price": c.price.usd,
+                            "unit": c.price.unit,
+                            "monthly": c.monthly,
+                            "source": c.price.source,
+                            "note": c.price.note,
+                        }
+                        for c in self.lines
+                        if c.stack == stack
+                    ],
+                    "usage_rates": [
+                        {
+                            "item": r.item,
+                            "rate": r.price.usd,
+                            "unit": r.price.unit,
+                            "resources": list(r.resources),
+                            "source": r.price.source,
+                            "note": r.price.note,
+                        }
+                        for r in self.rates.get(stack, [])
+                    ],
+                }
+                for stack in self.stacks
+            ],
+            "monthly_total": self.total(),
+        }
+
+
+def cost(stacks: Iterable[StackSource]) -> CostReport:
+    """The cost report of every stack."""
+    report = CostReport()
+    for stack in stacks:
+        report.stacks.append(stack.name)
+        rates: dict[str, list[str]] = {}
+        for logical_id, resource in stack.resources.items():
+            _resource_cost(stack.name, logical_id, resource, report.lines, rates)
+        report.rates[stack.name] = [
+            UsageRate(_USAGE_LABELS[key], key, tuple(ids)) for key, ids in rates.items()
+        ]
+    return report
+
+
+_USAGE_LABELS = {
+    "waf_requests": "WAF requests inspected",
+    "waf_bot_control_requests": "Bot Control requests inspected",
+    "waf_fraud_control_requests": "Fraud Control attempts analysed",
+    "alarm_notifications": "alarm email notifications",
+    "sns_publish": "SNS publishes",
+    "sqs_requests": "SQS requests",
+    "kms_requests": "KMS requests",
+    "secret_api_calls": "Secrets Manager API calls",
+    "lambda_requests": "Lambda requests",
+    "lambda_duration_arm": "Lambda duration (Arm)",
+    "lambda_duration_x86": "Lambda duration (x86)",
+    "xray_traces": "X-Ray traces recorded",
+    "logs_ingestion": "CloudWatch Logs ingestion",
+    "logs_storage": "CloudWatch Logs storage",
+    "rest_api_requests": "API Gateway REST API requests",
+    "http_api_requests": "API Gateway HTTP API requests",
+    "cognito_lite_mau": "Cognito monthly active users",
+    "cognito_essentials_mau": "Cognito monthly active users",
+    "cognito_plus_mau": "Cognito monthly active users",
+}
+
+
+def _resource_cost(
+    stack: str,
+    logical_id: str,
+    resource: Mapping[str, Any],
+    lines: list[CostLine],
+    rates: dict[str, list[str]],
+) -> None:
+    kind = resource.get("Type")
+    props = resource.get("Properties")
+    props = props if isinstance(props, Mapping) else {}
+
+    def line(item: str, quantity: float, key: str) -> None:
+        lines.append(CostLine(stack, item, logical_id, quantity, key))
+
+    def rate(key: str) -> None:
+        rates.setdefault(key, []).append(logical_id)
+
+    if kind == "AWS::WAFv2::WebACL":
+        rules = _as_list(props.get("Rules"))
+        line("WAF web ACL", 1, "waf_web_acl")
+        if rules:
+            line(f"WAF rules ({len(rules)})", len(rules), "waf_rule")
+        groups = _managed_groups(rules)
+        rate("waf_requests")
+        if _BOT_CONTROL in groups:
+            line("WAF Bot Control", 1, "waf_bot_control")
+            rate("waf_bot_control_requests")
+        fraud = [g for g in groups if g in _FRAUD_CONTROL]
+        if fraud:
+            line(f"WAF Fraud Control ({', '.join(fraud)})", len(fraud), "waf_fraud_control")
+            rate("waf_fraud_control_requests")
+    elif kind == "AWS::WAFv2::RuleGroup":
+        rules = _as_list(props.get("Rules"))
+        if rules:
+            line(f"WAF rule group rules ({len(rules)})", len(rules), "waf_rule")
+    elif kind == "AWS::CloudWatch::Alarm":
+        metrics, high_resolution = _alarm_metrics(props)
+        key = "alarm_high_resolution" if high_resolution else "alarm_standard"
+        label = "CloudWatch alarm" + (" (high resolution)" if high_resolution else "")
+        line(label if metrics == 1 else f"{label}, {metrics} metrics", metrics, key)
+    elif kind == "AWS::CloudWatch::CompositeAlarm":
+        line("CloudWatch composite alarm", 1, "alarm_composite")
+    elif kind == "AWS::CloudWatch::Dashboard":
+        line("CloudWatch dashboard", 1, "dashboard")
+    elif kind in ("AWS::KMS::Key", "AWS::KMS::ReplicaKey"):
+        rotation = props.get("EnableKeyRotation") in (True, "true", "True")
+        line("KMS key" + (" (rotation on)" if rotation else ""), 1, "kms_key")
+        rate("kms_requests")
+    elif kind == "AWS::SecretsManager::Secret":
+        line("Secrets Manager secret", 1, "secret")
+        rate("secret_api_calls")
+    elif kind == "AWS::Cognito::UserPool":
+        tier = str(props.get("UserPoolTier", "ESSENTIALS")).upper()
+        line(f"Cognito user pool ({tier.title()} plan)", 1, "user_pool")
+        rate(_COGNITO_TIERS.get(tier, "cognito_plus_mau"))
+    elif kind == "AWS::SNS::Topic":
+        rate("sns_publish")
+    elif kind == "AWS::SNS::Subscription" and props.get("Protocol") == "email":
+        rate("alarm_notifications")
+    elif kind == "AWS::SQS::Queue":
+        rate("sqs_requests")
+    elif kind == "AWS::Lambda::Function":
+        rate("lambda_requests")
+        arm = "arm64" in (props.get("Architectures") or [])
+        rate("lambda_duration_arm" if arm else "lambda_duration_x86")
+        tracing = props.get("TracingConfig")
+        if isinstance(tracing, Mapping) and tracing.get("Mode") == "Active":
+            rate("xray_traces")
+    elif kind == "AWS::Logs::LogGroup":
+        rate("logs_ingestion")
+        rate("logs_storage")
+    elif kind == "AWS::ApiGateway::RestApi":
+        rate("rest_api_requests")
+    elif kind == "AWS::ApiGatewayV2::Api":
+        rate("http_api_requests")
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _managed_groups(rules: list[Any]) -> list[str]:
+    names = []
+    for rule in rules:
+        statement = rule.get("Statement") if isinstance(rule, Mapping) else None
+        managed = (
+            statement.get("ManagedRuleGroupStatement") if isinstance(statement, Mapping) else None
+        )
+        if isinstance(managed, Mapping) and isinstance(managed.get("Name"), str):
+            names.append(managed["Name"])
+    return names
+
+
+def _alarm_metrics(props: Mapping[str, Any]) -> tuple[int, bool]:
+    """(number of metrics billed, high resolution) of a metric alarm."""
+    metrics = props.get("Metrics")
+    high = False
+    if isinstance(metrics, list) and metrics:
+        count = 0
+        for query in metrics:
+            if not isinstance(query, Mapping):
+                continue
+            stat = query.get("MetricStat")
+            if isinstance(stat, Mapping):
+                count += 1
+                period = stat.get("Period")
+                high = high or (isinstance(period, int) and period < 60)
+            expression = query.get("Expression")
+            if isinstance(expression, str) and "ANOMALY_DETECTION_BAND" in expression:
+                count += 2  # an anomaly detection alarm is billed as three metrics
+        return max(count, 1), high
+    period = props.get("Period")
+    return 1, isinstance(period, int) and period < 60

@@ -1,0 +1,319 @@
+"""Text and Markdown renderings of the three reports (audit, permissions, cost)."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterable
+
+from secure_constructs.audit.cost import CostReport
+from secure_constructs.audit.permissions import BaselineDiff, Grant, PermissionReport, Principal
+from secure_constructs.audit.prices import PRICES_AS_OF, REGION
+from secure_constructs.audit.report import AuditFinding, AuditReport
+
+WIDTH = 100
+_MARK = {"pass": "pass", "partial": "PARTIAL", "fail": "FAIL", "not checked": "--"}
+
+
+def _wrap(text: str, indent: int, width: int = WIDTH) -> list[str]:
+    pad = " " * indent
+    return textwrap.wrap(
+        text, width=width, initial_indent=pad, subsequent_indent=pad, break_on_hyphens=False
+    ) or [pad]
+
+
+# -- audit ------------------------------------------------------------------------------------
+
+
+def audit_text(report: AuditReport, *, fail_on: str = "error") -> str:
+    lines = [f"secure-constructs audit: {report.summary()}"]
+    lines.append(f"packs: {', '.join(report.tools())}")
+    if not report.has_validation_report:
+        lines.append("(no cloud assembly validation report: cdk-nag's packs are not included)")
+    lines += ["", "Practices scorecard (pass / PARTIAL / FAIL, from the findings)"]
+    for name, row in report.scorecard().items():
+        lines.append(f"  {name}")
+        for practice, score in row.items():
+            detail = f"  {score.detail}" if score.detail else ""
+            lines.append(f"    {_MARK[score.status]:8} {practice.value:18}{detail}".rstrip())
+    for stack in report.stacks:
+        mine = [f for f in report.findings if f.stack is stack]
+        lines += ["", f"== {stack.name} ({stack.uri}) =="]
+        if not mine:
+            lines.append("  no findings")
+        for severity in ("error", "warning", "info"):
+            found = [f for f in mine if f.open and f.severity == severity]
+            if found:
+                lines.append(f"  {severity.upper()} ({len(found)})")
+                for f in found:
+                    lines.extend(_finding_text(f))
+        acked = [f for f in mine if not f.open]
+        if acked:
+            lines.append(f"  ACKNOWLEDGED ({len(acked)})")
+            for f in acked:
+                lines.extend(_finding_text(f))
+    orphans = [f for f in report.findings if f.stack is None]
+    if orphans:
+        lines += ["", "== findings on constructs outside the given templates =="]
+        for f in orphans:
+            lines.extend(_finding_text(f))
+    lines += ["", f"Acknowledgements ({len(report.acknowledgements)})"]
+    if not report.acknowledgements:
+        lines.append("  none")
+    for status in report.acknowledgements:
+        label = "ok" if status.ok else "PROBLEM"
+        lines.append(f"  {label:8} {status.ack.rule_id}")
+        lines.extend(_wrap(f"at {status.ack.at} ({status.matched} finding(s))", 11))
+        lines.extend(_wrap(f"reason: {status.ack.reason or '(empty)'}", 11))
+        for problem in status.problems:
+            lines.extend(_wrap(f"! {problem}", 11))
+    for error in report.rule_errors:
+        lines.extend(_wrap(f"rule error: {error}", 0))
+    verdict = "FAIL" if report.failed(fail_on) else "pass"
+    lines += ["", f"result: {verdict} (--fail-on {fail_on})"]
+    return "\n".join(lines) + "\n"
+
+
+def _finding_text(f: AuditFinding) -> list[str]:
+    lines = [f"    {f.tool}: {f.rule_name}"]
+    lines.extend(_wrap(f"at {f.where}", 8))
+    lines.extend(_wrap(f.message, 8))
+    if f.fix and f.open:
+        lines.extend(_wrap(f"fix: {f.fix}", 8))
+    if f.acknowledgement is not None:
+        lines.extend(
+            _wrap(f"acknowledged at {f.acknowledgement.at}: {f.acknowledgement.reason}", 8)
+        )
+    return lines
+
+
+def _cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def audit_markdown(report: AuditReport, *, fail_on: str = "error") -> str:
+    out = ["# secure-constructs audit", "", f"**{report.summary()}**", ""]
+    out.append(
+        f"Packs: {', '.join(report.tools())}. Result: "
+        f"**{'FAIL' if report.failed(fail_on) else 'pass'}** (`--fail-on {fail_on}`)."
+    )
+    out += ["", "## Practices scorecard", ""]
+    card = report.scorecard()
+    stacks = list(card)
+    out.append("| practice | " + " | ".join(_cell(s) for s in stacks) + " |")
+    out.append("|---|" + "---|" * len(stacks))
+    if stacks:
+        for practice in card[stacks[0]]:
+            cells = []
+            for stack in stacks:
+                score = card[stack][practice]
+                cells.append(
+                    _cell(f"{_MARK[score.status]}" + (f" ({score.detail})" if score.detail else ""))
+                )
+            out.append(f"| {practice.value} | " + " | ".join(cells) + " |")
+    out += ["", "## Findings", ""]
+    if not report.findings:
+        out.append("No findings.")
+    else:
+        out.append("| stack | severity | tool | rule | resource | finding | fix / reason |")
+        out.append("|---|---|---|---|---|---|---|")
+        for f in report.findings:
+            status = f.severity if f.open else f"acknowledged {f.severity}"
+            last = (
+                f.fix
+                if f.open
+                else f"acknowledged: {f.acknowledgement.reason if f.acknowledgement else ''}"
+            )
+            out.append(
+                f"| {_cell(f.stack_name)} | {status} | {_cell(f.tool)} | `{_cell(f.rule_name)}` | "
+                f"{_cell(f.where)} | {_cell(f.message)} | {_cell(last)} |"
+            )
+    out += ["", "## Acknowledgements", ""]
+    if not report.acknowledgements:
+        out.append("None.")
+    else:
+        out.append("| status | id | made at | findings | reason | problems |")
+        out.append("|---|---|---|---|---|---|")
+        for s in report.acknowledgements:
+            out.append(
+                f"| {'ok' if s.ok else '**problem**'} | `{_cell(s.ack.rule_id)}` | "
+                f"{_cell(s.ack.at)} | {s.matched} | {_cell(s.ack.reason or '(empty)')} | "
+                f"{_cell('; '.join(s.problems))} |"
+            )
+    for error in report.rule_errors:
+        out.append(f"\n> rule error: {error}")
+    return "\n".join(out) + "\n"
+
+
+# -- permissions ------------------------------------------------------------------------------
+
+
+def _grant_lines(actions: list[str], grant: Grant) -> list[str]:
+    effect = "DENY " if grant.effect != "Allow" else ""
+    lines = _wrap(effect + ", ".join(actions), 4)
+    for resource in grant.resources:
+        lines.extend(_wrap(f"on {resource}", 8))
+    if grant.condition:
+        lines.extend(_wrap(f"when {grant.condition}", 8))
+    for flag in grant.flags:
+        lines.extend(_wrap(f"! {flag}", 8))
+    return lines
+
+
+def principal_title(p: Principal) -> str:
+    used = f", used by function {', '.join(p.functions)}" if p.functions else ""
+    return f"{p.kind} {p.logical_id}{used}"
+
+
+def permissions_text(report: PermissionReport, diff: BaselineDiff | None = None) -> str:
+    lines = ["secure-constructs permissions: every allowed action per role, resolved"]
+    lines.append(
+        "  (<region>/<account>: known at deploy time; <unresolved ...>: not determined by the "
+        "template)"
+    )
+    stacks: dict[str, list[Principal]] = {}
+    for p in report.principals:
+        stacks.setdefault(p.stack, []).append(p)
+    for stack, principals in stacks.items():
+        lines += ["", f"== {stack} =="]
+        for p in principals:
+            flagged = len(p.flagged())
+            note = f"  [{flagged} flagged]" if flagged else ""
+            lines.append(f"  {principal_title(p)}{note}")
+            if not p.grants:
+                lines.append("    (no permissions)")
+            for actions, grant in p.blocks():
+                lines.extend(_grant_lines(actions, grant))
+            for n in p.notes:
+                lines.extend(_wrap(f"note: {n}", 4))
+    external = [f for f in report.functions if f.external]
+    if external:
+        lines += ["", "functions whose role is not in the given templates:"]
+        lines.extend(f"  {f.stack}/{f.function}: {f.role}" for f in external)
+    if not report.principals:
+        lines += ["", "no IAM roles, users or groups in the given templates"]
+    if diff is not None:
+        lines += ["", *baseline_text(diff)]
+    return "\n".join(lines) + "\n"
+
+
+def baseline_text(diff: BaselineDiff) -> list[str]:
+    lines = []
+    if diff.growth:
+        lines.append(f"baseline: permissions GREW ({len(diff.growth)}), failing the gate:")
+        lines.extend(f"  + {p}  {a}  {e}" for p, a, e in diff.growth)
+    if diff.shrinkage:
+        lines.append(f"baseline: permissions shrank ({len(diff.shrinkage)}), reported, not failed:")
+        lines.extend(f"  - {p}  {a}  {e}" for p, a, e in diff.shrinkage)
+    if not diff.growth and not diff.shrinkage:
+        lines.append("baseline: no change")
+    elif not diff.growth:
+        lines.append("baseline: no growth (update the baseline with --write-baseline to record it)")
+    return lines
+
+
+def permissions_markdown(report: PermissionReport, diff: BaselineDiff | None = None) -> str:
+    out = ["# secure-constructs permissions", ""]
+    for p in report.principals:
+        out += [f"## {_cell(p.stack)}: {_cell(principal_title(p))}", ""]
+        out.append("| effect | action | resources | condition | flags |")
+        out.append("|---|---|---|---|---|")
+        for actions, g in p.blocks():
+            out.append(
+                f"| {g.effect} | {'<br>'.join(f'`{_cell(a)}`' for a in actions)} | "
+                f"{'<br>'.join(_cell(r) for r in g.resources)} | "
+                f"{_cell(g.condition or '')} | {_cell('; '.join(g.flags))} |"
+            )
+        out.extend(f"\n_{_cell(n)}_" for n in p.notes)
+        out.append("")
+    if diff is not None:
+        out += ["```", *baseline_text(diff), "```"]
+    return "\n".join(out) + "\n"
+
+
+# -- cost -------------------------------------------------------------------------------------
+
+
+def _money(value: float) -> str:
+    return f"${value:,.2f}"
+
+
+def rate(value: float) -> str:
+    """A unit price: cents when it has them, all significant digits when smaller."""
+    return _money(value) if value >= 0.01 else "$" + f"{value:.10f}".rstrip("0")
+
+
+def cost_text(report: CostReport) -> str:
+    lines = [
+        f"secure-constructs cost: fixed monthly cost of the security baseline "
+        f"(list prices, {REGION}, USD, as of {PRICES_AS_OF}; no free tier)"
+    ]
+    for stack in report.stacks:
+        lines += ["", f"== {stack} =="]
+        mine = [c for c in report.lines if c.stack == stack]
+        if not mine:
+            lines.append("  no fixed-cost security resources")
+        for c in mine:
+            qty = f"{c.quantity:g} x {_money(c.price.usd)}/{c.price.unit}"
+            lines.append(f"  {_money(c.monthly):>10}  {c.item}: {c.resource}")
+            lines.extend(_wrap(f"{qty}; source {c.price.source}", 14))
+            if c.price.note:
+                lines.extend(_wrap(c.price.note, 14))
+        lines.append(f"  {_money(report.total(stack)):>10}  total for {stack} per month")
+        rates = report.rates.get(stack, [])
+        if rates:
+            lines.append("  usage rates (not in the total):")
+            for r in rates:
+                lines.append(
+                    f"    {r.item}: {rate(r.price.usd)} per {r.price.unit}"
+                    f" ({len(r.resources)} resource{'s' * (len(r.resources) != 1)})"
+                )
+                lines.extend(
+                    _wrap(
+                        f"source {r.price.source}" + (f"; {r.price.note}" if r.price.note else ""),
+                        8,
+                    )
+                )
+    lines += ["", f"{_money(report.total()):>12}  total per month, all stacks (fixed part only)"]
+    return "\n".join(lines) + "\n"
+
+
+def cost_markdown(report: CostReport) -> str:
+    out = [
+        "# secure-constructs cost",
+        "",
+        f"List prices, {REGION}, USD, as of {PRICES_AS_OF}; fixed monthly part only, no free tier.",
+    ]
+    for stack in report.stacks:
+        out += [
+            "",
+            f"## {_cell(stack)}",
+            "",
+            "| item | resource | quantity | unit price | monthly | source |",
+            "|---|---|---|---|---|---|",
+        ]
+        for c in (c for c in report.lines if c.stack == stack):
+            out.append(
+                f"| {_cell(c.item)} | {_cell(c.resource)} | {c.quantity:g} | "
+                f"{_money(c.price.usd)} / {c.price.unit} | {_money(c.monthly)} | {c.price.source} |"
+            )
+        out.append(f"| **total** | | | | **{_money(report.total(stack))}** | |")
+        rates = report.rates.get(stack, [])
+        if rates:
+            out += [
+                "",
+                "Usage rates (not in the total):",
+                "",
+                "| usage | rate | resources | source |",
+                "|---|---|---|---|",
+            ]
+            for r in rates:
+                out.append(
+                    f"| {_cell(r.item)} | {rate(r.price.usd)} per {r.price.unit} | "
+                    f"{len(r.resources)} | {r.price.source} |"
+                )
+    out += ["", f"**Total, all stacks: {_money(report.total())} per month.**"]
+    return "\n".join(out) + "\n"
+
+
+def join_lines(parts: Iterable[str]) -> str:
+    return "\n".join(parts)

@@ -1,0 +1,457 @@
+"""The audit: SecureServerless findings plus CDK's validation report, acknowledgements, scorecard.
+
+Our rules run again over every template (so the report reflects the rules installed now, on any
+template); cdk-nag's findings come from the cloud assembly's `validation-report.json`. An
+acknowledgement suppresses one of our findings exactly as CDK does: same namespaced granular id,
+made on the finding's construct or its closest ancestor.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from secure_constructs.audit.sources import Acknowledgement, Inputs, PluginResult, StackSource
+from secure_constructs.checks.model import CheckOptions, Finding, Practice, Rule, Template
+from secure_constructs.checks.nag_rules import NAG_RULES
+from secure_constructs.checks.registry import PACK_NAME, all_rules
+
+SEVERITIES = ("error", "warning", "info")
+
+# cdk-nag rule (without its pack prefix) -> the practice of docs/DESIGN it evidences.
+_NAG_PRACTICES: dict[str, Practice] = {}
+for _practice, _names in {
+    Practice.LEAST_PRIVILEGE: (
+        "IAM4 IAM5 IAMNoInlinePolicy IAMPolicyNoStatementsWithAdminAccess "
+        "IAMPolicyNoStatementsWithFullAccess IAMUserGroupMembership IAMUserNoPolicies "
+        "IAMNoUserPolicies LambdaStarPermissions LambdaFunctionPublicAccessProhibited"
+    ),
+    Practice.INPUT_VALIDATION: "APIG2",
+    Practice.SECRETS: "SMG4 SecretsManagerRotationEnabled SecretsManagerUsingKMSKey",
+    Practice.MONITORING: (
+        "APIG1 APIG6 APIGWAccessLogging APIGWStructuredLogging APIGWXrayEnabled AppSyncTracing "
+        "CloudWatchLogGroupRetentionPeriod LambdaTracing StepFunctionStateMachineXray "
+        "CloudWatchAlarmAction APIGWExecutionLoggingEnabled WAFv2LoggingEnabled"
+    ),
+    Practice.EXECUTION_TIME: (
+        "LambdaDefaultTimeout LambdaAsyncFailureDestination LambdaDLQ "
+        "LambdaEventSourceMappingDestination SQSRedrivePolicy SNSRedrivePolicy EventBusDLQ SQS3 "
+        "LambdaConcurrency"
+    ),
+    Practice.API_PROTECTION: (
+        "APIG3 APIG4 COG4 APIGWDefaultThrottling APIGWAssociatedWithWAF APIGWSSLEnabled"
+    ),
+    Practice.CURRENCY: "L1 LambdaLatestVersion",
+}.items():
+    for _name in _names.split():
+        _NAG_PRACTICES[_name] = _practice
+
+_BOILERPLATE = re.compile(
+    r"^(n/?a|none|todo|tbd|fixme|ok|okay|fine|yes|ignore[d]?|suppress(ed)?|accepted|approved|"
+    r"by design|as designed|false positive|not applicable|not needed|needed|required|"
+    r"known issue|will fix later|fix later|temporary|temp|test(ing)?|wip|reason|"
+    r"cdk managed resource|managed by cdk)\W*$",
+    re.IGNORECASE,
+)
+MIN_REASON_WORDS = 4
+
+
+def base_rule_id(rule_name: str) -> str:
+    """`AwsSolutions-IAM5` for `AwsSolutions-IAM5[Resource::*]`."""
+    return rule_name.split("[", 1)[0]
+
+
+def nag_practice(rule_id: str) -> Practice | None:
+    """The practice a cdk-nag rule evidences (None: not one of the eight, e.g. encryption)."""
+    name = base_rule_id(rule_id)
+    return _NAG_PRACTICES.get(name.split("-", 1)[1] if "-" in name else name)
+
+
+def normalize_severity(severity: str) -> str:
+    lowered = severity.lower()
+    if lowered in ("error", "fatal"):
+        return "error"
+    if lowered in ("warning", "warn"):
+        return "warning"
+    return "info"
+
+
+@dataclass
+class AuditFinding:
+    """One finding of one tool on one resource, open or acknowledged."""
+
+    tool: str
+    rule_name: str  # granular
+    severity: str
+    stack: StackSource | None
+    logical_id: str | None
+    construct_path: str | None
+    message: str
+    fix: str
+    practice: Practice | None
+    path: str = ""  # inside the resource, e.g. "Properties/Timeout"
+    acknowledgement: Acknowledgement | None = None
+
+    @property
+    def rule_id(self) -> str:
+        return base_rule_id(self.rule_name)
+
+    @property
+    def open(self) -> bool:
+        return self.acknowledgement is None
+
+    @property
+    def stack_name(self) -> str:
+        if self.stack is not None:
+            return self.stack.name
+        return (self.construct_path or "?").split("/", 1)[0]
+
+    @property
+    def pointer(self) -> str:
+        """The JSON pointer of the resource (and property) in the template."""
+        if self.logical_id is None:
+            return ""
+        parts = ["Resources", self.logical_id, *[p for p in self.path.split("/") if p]]
+        return "/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts)
+
+    @property
+    def where(self) -> str:
+        if self.logical_id and self.construct_path:
+            return f"{self.logical_id} ({self.construct_path})"
+        return self.logical_id or self.construct_path or "(stack)"
+
+
+@dataclass
+class AckStatus:
+    """An acknowledgement, what it matched and what is wrong with it."""
+
+    ack: Acknowledgement
+    matched: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class RuleInfo:
+    summary: str
+    explanation: str
+    severity: str
+    practice: Practice | None
+
+
+@dataclass
+class Score:
+    status: str  # "pass" | "partial" | "fail" | "not checked"
+    errors: int = 0
+    warnings: int = 0
+    acknowledged: int = 0
+
+    @property
+    def detail(self) -> str:
+        parts = []
+        if self.errors:
+            parts.append(f"{self.errors} open error{'s' * (self.errors != 1)}")
+        if self.warnings:
+            parts.append(f"{self.warnings} open warning{'s' * (self.warnings != 1)}")
+        if self.acknowledged:
+            parts.append(f"{self.acknowledged} acknowledged")
+        if self.status == "not checked":
+            parts.append("no rule that ran checks this practice")
+        return ", ".join(parts)
+
+
+@dataclass
+class AuditReport:
+    stacks: list[StackSource]
+    findings: list[AuditFinding]
+    acknowledgements: list[AckStatus]
+    rules: dict[str, dict[str, RuleInfo]]  # tool -> rule id -> info
+    rule_errors: list[str] = field(default_factory=list)
+    has_validation_report: bool = False
+
+    def open_findings(self, severity: str | None = None) -> list[AuditFinding]:
+        return [f for f in self.findings if f.open and (severity is None or f.severity == severity)]
+
+    def acknowledged_findings(self) -> list[AuditFinding]:
+        return [f for f in self.findings if not f.open]
+
+    def tools(self) -> list[str]:
+        return list(self.rules)
+
+    def scorecard(self) -> dict[str, dict[Practice, Score]]:
+        """stack -> practice -> pass / partial / fail / not checked."""
+        checked = {info.practice for rules in self.rules.values() for info in rules.values()}
+        card: dict[str, dict[Practice, Score]] = {}
+        for stack in self.stacks:
+            row = {}
+            for practice in Practice:
+                mine = [f for f in self.findings if f.stack is stack and f.practice is practice]
+                score = Score(
+                    "pass",
+                    errors=sum(1 for f in mine if f.open and f.severity == "error"),
+                    warnings=sum(1 for f in mine if f.open and f.severity == "warning"),
+                    acknowledged=sum(1 for f in mine if not f.open),
+                )
+                if score.errors:
+                    score.status = "fail"
+                elif score.warnings:
+                    score.status = "partial"
+                elif practice not in checked and not mine:
+                    score.status = "not checked"
+                row[practice] = score
+            card[stack.name] = row
+        return card
+
+    def failed(self, fail_on: str) -> bool:
+        if fail_on == "never":
+            return False
+        levels = ("error",) if fail_on == "error" else ("error", "warning")
+        return any(f.severity in levels for f in self.open_findings())
+
+    def summary(self) -> str:
+        errors = len(self.open_findings("error"))
+        warnings = len(self.open_findings("warning"))
+        acked = len(self.acknowledged_findings())
+        bad = sum(1 for a in self.acknowledgements if not a.ok)
+        resources = sum(len(s.resources) for s in self.stacks)
+        return (
+            f"{len(self.stacks)} stack{'s' * (len(self.stacks) != 1)}, {resources} resources: "
+            f"{errors} open error{'s' * (errors != 1)}, {warnings} open "
+            f"warning{'s' * (warnings != 1)}, {acked} acknowledged; "
+            f"{len(self.acknowledgements)} acknowledgement"
+            f"{'s' * (len(self.acknowledgements) != 1)}, {bad} with problems"
+        )
+
+
+def audit(inputs: Inputs, options: CheckOptions | None = None) -> AuditReport:
+    """Run our rules over every stack and merge the validation report's other packs."""
+    options = options or CheckOptions()
+    rules = all_rules()
+    findings: list[AuditFinding] = []
+    rule_errors: list[str] = []
+    for stack in inputs.stacks:
+        template = Template(
+            stack.body, path=stack.path, assembly_dir=stack.assembly, options=options
+        )
+        for rule in rules:
+            try:
+                found = rule.run(template)
+            except Exception as error:  # one broken rule must not hide the others' findings
+                rule_errors.append(
+                    f"{PACK_NAME} rule {rule.rule_id} failed on {stack.name}: {error!r}"
+                )
+                continue
+            findings.extend(_ours(stack, rule, f) for f in found)
+    _apply_acknowledgements(findings, inputs.acknowledgements)
+    findings.extend(_theirs(inputs.plugin_results, inputs.stacks, inputs.acknowledgements))
+    findings.sort(key=_order)
+    info = {PACK_NAME: {r.rule_id: _rule_info(r) for r in rules}}
+    for pack in sorted(inputs.plugins_run - {PACK_NAME}):
+        info[pack] = {
+            rule_id: RuleInfo(text, text, normalize_severity(level), nag_practice(rule_id))
+            for rule_id, (level, text) in NAG_RULES.get(pack, {}).items()
+        }
+        for f in findings:  # packs we have no table for (a custom plugin): what the report says
+            if f.tool == pack and f.rule_id not in info[pack]:
+                info[pack][f.rule_id] = RuleInfo(f.message, f.message, f.severity, f.practice)
+    return AuditReport(
+        stacks=list(inputs.stacks),
+        findings=findings,
+        acknowledgements=_ack_statuses(inputs, findings),
+        rules=info,
+        rule_errors=rule_errors,
+        has_validation_report=inputs.reports_read > 0,
+    )
+
+
+def _order(f: AuditFinding) -> tuple[str, int, bool, str, str, str]:
+    return (
+        f.stack_name,
+        SEVERITIES.index(f.severity),
+        not f.open,
+        f.tool,
+        f.rule_name,
+        f.logical_id or "",
+    )
+
+
+def _rule_info(rule: Rule) -> RuleInfo:
+    return RuleInfo(rule.summary, rule.explanation, rule.severity.value, rule.practice)
+
+
+def _ours(stack: StackSource, rule: Rule, finding: Finding) -> AuditFinding:
+    return AuditFinding(
+        tool=PACK_NAME,
+        rule_name=finding.granular_id,
+        severity=finding.severity.value,
+        stack=stack,
+        logical_id=finding.logical_id,
+        construct_path=stack.construct_paths.get(finding.logical_id),
+        message=finding.message,
+        fix=finding.fix,
+        practice=rule.practice,
+        path=finding.path,
+    )
+
+
+def _apply_acknowledgements(findings: list[AuditFinding], acks: Iterable[Acknowledgement]) -> None:
+    """CDK's matching: exact namespaced granular id, at the closest ancestor construct."""
+    by_id: dict[str, dict[str, Acknowledgement]] = {}
+    for ack in acks:
+        by_id.setdefault(ack.rule_id, {})[ack.at] = ack
+    for finding in findings:
+        paths = by_id.get(f"{PACK_NAME}::{finding.rule_name}")
+        if not paths or not finding.construct_path:
+            continue
+        path = finding.construct_path
+        while path:
+            if path in paths:
+                finding.acknowledgement = paths[path]
+                break
+            path = path.rsplit("/", 1)[0] if "/" in path else ""
+
+
+def _theirs(
+    results: Iterable[PluginResult], stacks: list[StackSource], acks: list[Acknowledgement]
+) -> list[AuditFinding]:
+    by_key = {(a.rule_id, a.at): a for a in acks}
+    out = []
+    for result in results:
+        if result.pack == PACK_NAME:
+            continue  # our rules ran again above, over the same templates
+        stack, logical_id = _locate(result.construct_path, stacks)
+        ack = None
+        if result.acknowledged_id is not None:
+            ack = by_key.get(
+                (result.acknowledged_id, result.acknowledged_at or "")
+            ) or Acknowledgement(
+                result.acknowledged_id,
+                result.reason or "",
+                result.acknowledged_at or "",
+                stack.name if stack else "",
+            )
+        out.append(
+            AuditFinding(
+                tool=result.pack,
+                rule_name=result.rule_name,
+                severity=normalize_severity(result.severity),
+                stack=stack,
+                logical_id=logical_id,
+                construct_path=result.construct_path,
+                message=result.description,
+                fix=result.fix,
+                practice=nag_practice(result.rule_name),
+                acknowledgement=ack,
+            )
+        )
+    return out
+
+
+def _locate(
+    construct_path: str, stacks: list[StackSource]
+) -> tuple[StackSource | None, str | None]:
+    for stack in stacks:
+        logical_id = stack.logical_id_of(construct_path)
+        if logical_id is not None:
+            return stack, logical_id
+    for stack in sorted(stacks, key=lambda s: -len(s.name)):
+        if construct_path == stack.name or construct_path.startswith(stack.name + "/"):
+            return stack, None
+    return None, None
+
+
+def _ack_statuses(inputs: Inputs, findings: list[AuditFinding]) -> list[AckStatus]:
+    counts: dict[tuple[str, str], int] = {}
+    for f in findings:
+        if f.acknowledgement is not None:
+            key = (f.acknowledgement.rule_id, f.acknowledgement.at)
+            counts[key] = counts.get(key, 0) + 1
+    statuses = []
+    descriptions = {text.lower() for rules in NAG_RULES.values() for _, text in rules.values()}
+    for ack in inputs.acknowledgements:
+        status = AckStatus(ack, matched=counts.get((ack.rule_id, ack.at), 0))
+        if status.matched == 0:
+            if ack.namespace == PACK_NAME or ack.namespace in inputs.plugins_run:
+                status.problems.append(
+                    "matches no finding: stale, or its id or construct path is wrong and it is "
+                    "silently not applied"
+                )
+            elif inputs.reports_read:
+                status.problems.append(
+                    f"pack {ack.namespace or '(none)'} did not run, so it acknowledges nothing"
+                )
+        problem = reason_problem(ack.reason, descriptions)
+        if problem:
+            status.problems.append(problem)
+        statuses.append(status)
+    statuses.sort(key=lambda s: (s.ok, s.ack.stack, s.ack.at, s.ack.rule_id))
+    return statuses
+
+
+def reason_problem(reason: str, descriptions: Iterable[str] = ()) -> str | None:
+    """Why `reason` would not convince a reviewer (None when it might)."""
+    text = " ".join(reason.split())
+    if not text:
+        return "empty reason"
+    if _BOILERPLATE.match(text) or text.lower().startswith(("todo", "fixme", "tbd")):
+        return f"boilerplate reason: {text!r}"
+    if len(text.split()) < MIN_REASON_WORDS:
+        return f"reason too short to review: {text!r}"
+    if text.lower() in set(descriptions):
+        return "the reason only repeats the rule's description"
+    return None
+
+
+def as_json(report: AuditReport) -> dict[str, Any]:
+    """The audit as plain JSON (the `--format json` output)."""
+    card = report.scorecard()
+    return {
+        "summary": report.summary(),
+        "stacks": [
+            {"name": s.name, "template": s.uri, "resources": len(s.resources)}
+            for s in report.stacks
+        ],
+        "scorecard": {
+            stack: {p.value: {"status": s.status, "detail": s.detail} for p, s in row.items()}
+            for stack, row in card.items()
+        },
+        "findings": [
+            {
+                "tool": f.tool,
+                "rule": f.rule_name,
+                "severity": f.severity,
+                "stack": f.stack_name,
+                "logical_id": f.logical_id,
+                "construct_path": f.construct_path,
+                "template": f.stack.uri if f.stack else None,
+                "pointer": f.pointer,
+                "practice": f.practice.value if f.practice else None,
+                "message": f.message,
+                "fix": f.fix,
+                "acknowledged": f.acknowledgement is not None,
+                "reason": f.acknowledgement.reason if f.acknowledgement else None,
+            }
+            for f in report.findings
+        ],
+        "acknowledgements": [
+            {
+                "id": a.ack.rule_id,
+                "at": a.ack.at,
+                "stack": a.ack.stack,
+                "reason": a.ack.reason,
+                "matched": a.matched,
+                "problems": a.problems,
+            }
+            for a in report.acknowledgements
+        ],
+        "rule_errors": report.rule_errors,
+    }
+
+
+def practices_checked(rules: Mapping[str, Mapping[str, RuleInfo]]) -> set[Practice]:
+    return {i.practice for r in rules.values() for i in r.values() if i.practice is not None}
