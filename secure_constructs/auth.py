@@ -265,6 +265,44 @@ class ApiAuth:
             "x-amazon-apigateway-authtype": "custom",
         }
 
+    def openapi_security_requirement(self) -> dict[str, list[str]] | None:
+        """The operation's OpenAPI `security` entry, e.g. `{"cognito_Users": ["api/read"]}`.
+
+        Cognito scopes are listed as API Gateway's OpenAPI import expects (and OpenAPI 3.1
+        allows); other kinds have an empty list. None for a public route (no `security`).
+        """
+        scheme = self.openapi_security_scheme()
+        if scheme is None:
+            return None
+        return {scheme[0]: list(self.scopes)}
+
+    def nag_acknowledgements(self) -> tuple[tuple[str, str], ...]:
+        """(cdk-nag rule id, reason) pairs a method using this auth needs acknowledged.
+
+        A Cognito method needs none. IAM and Lambda-authorized methods are flagged by
+        AwsSolutions-COG4 (no Cognito authorizer), which is a design choice, not a gap; a public
+        route is flagged by AwsSolutions-APIG4 and COG4 and carries the route's own reason.
+        """
+        if self.kind == "cognito":
+            return ()
+        if self.kind == "none":
+            assert self.reason is not None
+            reason = f"Deliberately public route: {self.reason}"
+            return (("AwsSolutions-APIG4", reason), ("AwsSolutions-COG4", reason))
+        if self.kind == "iam":
+            reason = (
+                "The method is authorized with IAM (SigV4-signed requests, execute-api:Invoke "
+                "granted per caller role); IAM, not a Cognito user pool, is its identity provider."
+            )
+        else:
+            assert self.function is not None
+            reason = (
+                f"The method is authorized by the Lambda authorizer {self.function.node.path}, "
+                "which validates the caller's credentials; it, not a Cognito user pool, is the "
+                "identity provider of this route."
+            )
+        return (("AwsSolutions-COG4", reason),)
+
     def _authorizer(self, api: apigateway.RestApi) -> apigateway.IAuthorizer:
         registry = _AUTHORIZERS.setdefault(api, {})
         key = self._cache_key()

@@ -12,6 +12,7 @@ from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_lambda as lambda_
 
 from secure_constructs import ApiAuth, SecureFunction, SecureUserPool, ValidationError
+from secure_constructs.checks.packs import qualify_rule_id
 from tests.synth import ALL_COMPLIANCE, Synthesized, cfn_lint, synth
 
 CODE = "def handler(event, context):\n    return {'principalId': 'x'}\n"
@@ -398,3 +399,23 @@ def test_downgrades_are_allowed_with_warnings() -> None:
             "MfaConfiguration": "ON",
         },
     )
+
+
+def test_security_requirements_and_acknowledgements_per_kind(api: dict[str, Any]) -> None:
+    auths = api["auths"]
+    cognito_name = auths["cognito"].openapi_security_scheme()[0]
+    assert auths["cognito"].openapi_security_requirement() == {
+        cognito_name: ["items-api/items.read"]
+    }
+    assert auths["iam"].openapi_security_requirement() == {"sigv4": []}
+    assert auths["public"].openapi_security_requirement() is None
+    assert auths["cognito"].nag_acknowledgements() == ()
+    assert [rule for rule, _ in auths["iam"].nag_acknowledgements()] == ["AwsSolutions-COG4"]
+    assert [rule for rule, _ in auths["token"].nag_acknowledgements()] == ["AwsSolutions-COG4"]
+    public = dict(auths["public"].nag_acknowledgements())
+    assert set(public) == {"AwsSolutions-APIG4", "AwsSolutions-COG4"}
+    assert all("Health check for uptime monitoring" in reason for reason in public.values())
+    for auth in auths.values():
+        for rule, reason in auth.nag_acknowledgements():
+            assert qualify_rule_id(rule).startswith("AwsSolutions::")
+            assert len(reason) > 40
