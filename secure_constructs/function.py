@@ -18,6 +18,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from secure_constructs.checks import acknowledge
+from secure_constructs.checks.iam_facts import VPC_NETWORK_INTERFACE_ACTIONS
 from secure_constructs.checks.secret_patterns import secret_reason
 from secure_constructs.errors import ValidationError
 from secure_constructs.monitoring import alarm, subscribe_emails, validate_emails
@@ -201,7 +202,7 @@ class SecureFunction(lambda_.Function):
                 f"tracing={tracing} turns off X-Ray active tracing for this function",
             )
         if own_queue:
-            # cdk-nag's AwsSolutions-SQS3 recognises a Lambda DLQ; Serverless' redrive rule does not.
+            # AwsSolutions-SQS3 recognises a Lambda DLQ; Serverless' redrive rule does not.
             acknowledge(dead_letter_queue, "Serverless-SQSRedrivePolicy", _TERMINAL_DLQ_REASON)
 
         self.alarm_topic: sns.ITopic = alarm_topic or stack_alarm_topic(self)
@@ -386,14 +387,4 @@ def _environment(
 
 
 def _vpc_statement() -> iam.PolicyStatement:
-    return iam.PolicyStatement(
-        actions=[
-            "ec2:CreateNetworkInterface",
-            "ec2:DescribeNetworkInterfaces",
-            "ec2:DescribeSubnets",
-            "ec2:DeleteNetworkInterface",
-            "ec2:AssignPrivateIpAddresses",
-            "ec2:UnassignPrivateIpAddresses",
-        ],
-        resources=["*"],
-    )
+    return iam.PolicyStatement(actions=list(VPC_NETWORK_INTERFACE_ACTIONS), resources=["*"])

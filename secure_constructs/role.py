@@ -5,18 +5,38 @@ CDK's `grant_*` methods call `add_to_principal_policy` on the grantee's role, wh
 role lands every statement in a customer-managed policy instead, with CDK's action wildcards
 expanded into explicit actions. Statements whose actions AWS supports only on `Resource: "*"`
 (X-Ray, VPC network interfaces) go to a separate policy that holds nothing else, so the one
-acknowledgement it carries cannot hide a wildcard a user adds later.
+acknowledgement it carries cannot hide a wildcard a user adds later. The two sets every function
+needs (X-Ray writes; VPC network interfaces) are one policy per stack, attached to each role that
+needs them, which saves a resource per function.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from secure_constructs.checks import acknowledge
-from secure_constructs.checks.iam_facts import ACTION_EXPANSIONS, STAR_ONLY_ACTIONS
+from secure_constructs.checks.iam_facts import (
+    ACTION_EXPANSIONS,
+    STAR_ONLY_ACTIONS,
+    VPC_NETWORK_INTERFACE_ACTIONS,
+    XRAY_WRITE_ACTIONS,
+)
+
+# Per-stack policies for the star-only action sets every traced / VPC function needs.
+_SHARED_STAR_ONLY: dict[frozenset[str], tuple[str, str]] = {
+    frozenset(XRAY_WRITE_ACTIONS): (
+        "SecureConstructsXRayWritePolicy",
+        "X-Ray trace upload for the stack's functions (no resource-level permissions exist)",
+    ),
+    frozenset(VPC_NETWORK_INTERFACE_ACTIONS): (
+        "SecureConstructsVpcNetworkInterfacePolicy",
+        "The network-interface actions Lambda needs for the stack's VPC functions",
+    ),
+}
 
 _STAR_ONLY_REASON = (
     "Holds only actions that AWS supports solely on Resource '*' (X-Ray "
@@ -50,14 +70,35 @@ class LambdaExecutionRole(iam.Role):
         )
         self._scoped: iam.ManagedPolicy | None = None
         self._star_only: iam.ManagedPolicy | None = None
+        self._attached: set[str] = set()
 
     def add_to_principal_policy(
         self, statement: iam.PolicyStatement
     ) -> iam.AddToPrincipalPolicyResult:
         explicit = _explicit(statement)
-        policy = self._star_only_policy() if _is_star_only(explicit) else self._scoped_policy()
-        policy.add_statements(explicit)
+        actions = _star_only_actions(explicit)
+        if actions is not None and actions in _SHARED_STAR_ONLY:
+            policy = self._attach_shared(*_SHARED_STAR_ONLY[actions], explicit)
+        else:
+            policy = self._star_only_policy() if actions is not None else self._scoped_policy()
+            policy.add_statements(explicit)
         return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=policy)
+
+    def _attach_shared(
+        self, construct_id: str, description: str, statement: iam.PolicyStatement
+    ) -> iam.ManagedPolicy:
+        stack = cdk.Stack.of(self)
+        policy = stack.node.try_find_child(construct_id)
+        if policy is None:
+            policy = iam.ManagedPolicy(
+                stack, construct_id, description=description, statements=[statement]
+            )
+            acknowledge(policy, "AwsSolutions-IAM5[Resource::*]", _STAR_ONLY_REASON)
+        assert isinstance(policy, iam.ManagedPolicy)
+        if construct_id not in self._attached:
+            policy.attach_to_role(self)
+            self._attached.add(construct_id)
+        return policy
 
     @property
     def scoped_policy(self) -> iam.ManagedPolicy | None:
@@ -109,18 +150,22 @@ def _explicit(statement: iam.PolicyStatement) -> iam.PolicyStatement:
     return iam.PolicyStatement.from_json(body)
 
 
-def _is_star_only(statement: iam.PolicyStatement) -> bool:
+def _star_only_actions(statement: iam.PolicyStatement) -> frozenset[str] | None:
+    """The statement's actions when it is an unconditioned Allow of star-only actions on `*`."""
     body = statement.to_statement_json()
     actions = body.get("Action", [])
     resources = body.get("Resource", [])
     actions = [actions] if isinstance(actions, str) else list(actions)
     resources = [resources] if isinstance(resources, str) else list(resources)
-    return (
+    if (
         body.get("Effect") == "Allow"
+        and "Condition" not in body
         and resources == ["*"]
         and bool(actions)
         and all(a in STAR_ONLY_ACTIONS for a in actions)
-    )
+    ):
+        return frozenset(actions)
+    return None
 
 
 __all__ = ["LambdaExecutionRole"]

@@ -27,6 +27,18 @@ STAR_ONLY_ACTIONS: frozenset[str] = frozenset(
     }
 )
 
+# The two star-only action sets every traced function / every VPC function needs. Each is one
+# customer-managed policy per stack, attached to every role that needs it.
+XRAY_WRITE_ACTIONS: tuple[str, ...] = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
+VPC_NETWORK_INTERFACE_ACTIONS: tuple[str, ...] = (
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+)
+
 # CDK's grant_* methods use a few action wildcards; the role of a SecureFunction expands them
 # into the explicit actions the services use (AwsSolutions-IAM5 flags action wildcards).
 ACTION_EXPANSIONS: dict[str, tuple[str, ...]] = {

@@ -63,7 +63,7 @@ def test_default_acknowledges_only_the_unavoidable(default: Synthesized) -> None
         (
             "AwsSolutions",
             "AwsSolutions-IAM5[Resource::*]",
-            "Test/FnServiceRole/StarOnlyPolicy/Resource",
+            "Test/SecureConstructsXRayWritePolicy/Resource",
         ),
         ("Serverless", "Serverless-SQSRedrivePolicy", "Test/FnDeadLetterQueue/Resource"),
     ]
@@ -131,7 +131,9 @@ def test_role_statements_are_scoped_to_named_resources(default: Synthesized) -> 
 
 
 def test_only_xray_is_granted_on_star_in_a_policy_of_its_own(default: Synthesized) -> None:
-    star_only = logical_id_of(default, "AWS::IAM::ManagedPolicy", "StarOnlyPolicy")
+    star_only = logical_id_of(default, "AWS::IAM::ManagedPolicy", "XRayWritePolicy")
+    role = default.only("AWS::IAM::Role")[0]
+    assert default.template["Resources"][star_only]["Properties"]["Roles"] == [ref(role)]
     assert statements(default.template, star_only) == [
         {
             "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
@@ -227,7 +229,7 @@ def test_default_template_is_cfn_lint_clean(default: Synthesized) -> None:
 @pytest.fixture(scope="module")
 def with_secret() -> Synthesized:
     def build(stack: cdk.Stack) -> None:
-        secret = secretsmanager.Secret(stack, "Db")
+        secret = secretsmanager.Secret(stack, "Db", encryption_key=security_key(stack))
         acknowledge(secret, "AwsSolutions-SMG4", "Rotation is the subject of another test module.")
         make(
             stack,
@@ -271,6 +273,8 @@ def test_no_secret_value_or_dynamic_reference_reaches_the_template(
 def test_functions_share_one_key_and_one_topic_but_not_roles(with_secret: Synthesized) -> None:
     assert len(with_secret.resources("AWS::KMS::Key")) == 1
     assert len(with_secret.resources("AWS::SNS::Topic")) == 1
+    xray = logical_id_of(with_secret, "AWS::IAM::ManagedPolicy", "XRayWritePolicy")
+    assert len(with_secret.template["Resources"][xray]["Properties"]["Roles"]) == 2
     roles = {
         str(f["Properties"]["Role"])
         for f in with_secret.resources("AWS::Lambda::Function").values()
@@ -348,8 +352,12 @@ def test_vpc_function_is_clean_under_all_six_packs(in_vpc: Synthesized) -> None:
 
 
 def test_vpc_function_gets_exactly_the_network_interface_actions(in_vpc: Synthesized) -> None:
-    star_only = logical_id_of(in_vpc, "AWS::IAM::ManagedPolicy", "StarOnlyPolicy")
-    actions = {a for s in statements(in_vpc.template, star_only) for a in s["Action"]}
+    actions = {
+        a
+        for name in ("XRayWritePolicy", "VpcNetworkInterfacePolicy")
+        for s in statements(in_vpc.template, logical_id_of(in_vpc, "AWS::IAM::ManagedPolicy", name))
+        for a in s["Action"]
+    }
     assert actions == {
         "xray:PutTraceSegments",
         "xray:PutTelemetryRecords",
