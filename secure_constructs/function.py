@@ -13,6 +13,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_signer as signer
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -83,6 +84,9 @@ class SecureFunction(lambda_.Function):
     :param permissions_boundary: for the function's role. Default: none.
     :param tracing: Default: `ACTIVE`; anything else adds a warning.
     :param environment_encryption: Default: the stack's customer-managed key.
+    :param signing_profiles: AWS Signer profiles whose signatures the function requires: a
+        code-signing configuration that rejects unsigned or untrusted code is created (or pass
+        your own `code_signing_config=`). Default: no code signing.
     """
 
     def __init__(
@@ -111,9 +115,24 @@ class SecureFunction(lambda_.Function):
         permissions_boundary: iam.IManagedPolicy | None = None,
         tracing: lambda_.Tracing = lambda_.Tracing.ACTIVE,
         environment_encryption: kms.IKey | None = None,
+        signing_profiles: Sequence[signer.ISigningProfile] = (),
         **options: Any,
     ) -> None:
         _refuse_passthrough(options)
+        if signing_profiles:
+            if options.get("code_signing_config") is not None:
+                raise ValidationError(
+                    "signing_profiles",
+                    [p.signing_profile_name for p in signing_profiles],
+                    "either signing_profiles or code_signing_config, not both",
+                    "drop one of them",
+                )
+            options["code_signing_config"] = lambda_.CodeSigningConfig(
+                scope,
+                f"{construct_id}CodeSigning",
+                signing_profiles=list(signing_profiles),
+                untrusted_artifact_on_deployment=lambda_.UntrustedArtifactOnDeployment.ENFORCE,
+            )
         timeout = timeout or cdk.Duration.seconds(DEFAULT_TIMEOUT_SECONDS)
         memory_size = DEFAULT_MEMORY_MB if memory_size is None else memory_size
         retry_attempts = RETRY_RANGE[1] if retry_attempts is None else retry_attempts

@@ -466,6 +466,35 @@ def test_function_url_defaults_to_iam_auth() -> None:
     assert cfn.auth_type == "AWS_IAM"
 
 
+def test_signing_profiles_enforce_code_signing() -> None:
+    from aws_cdk import aws_signer as signer
+
+    stack = cdk.Stack()
+    profile = signer.SigningProfile(
+        stack, "Profile", platform=signer.Platform.AWS_LAMBDA_SHA384_ECDSA
+    )
+    fn = make(stack, signing_profiles=[profile])
+    cfn = fn.node.default_child
+    assert isinstance(cfn, lambda_.CfnFunction)
+    assert cfn.code_signing_config_arn is not None
+    config = stack.node.find_child("FnCodeSigning").node.default_child
+    assert isinstance(config, lambda_.CfnCodeSigningConfig)
+    policies = stack.resolve(config.code_signing_policies)
+    assert policies == {"untrustedArtifactOnDeployment": "Enforce"}
+
+
+def test_fails_when_signing_profiles_and_a_code_signing_config_are_both_given() -> None:
+    from aws_cdk import aws_signer as signer
+
+    stack = cdk.Stack()
+    profile = signer.SigningProfile(
+        stack, "Profile", platform=signer.Platform.AWS_LAMBDA_SHA384_ECDSA
+    )
+    config = lambda_.CodeSigningConfig(stack, "Config", signing_profiles=[profile])
+    with pytest.raises(ValidationError, match=r"^signing_profiles="):
+        make(stack, signing_profiles=[profile], code_signing_config=config)
+
+
 def test_tokens_are_not_compared() -> None:
     stack = cdk.Stack()
     memory = cdk.CfnParameter(stack, "Memory", type="Number").value_as_number
