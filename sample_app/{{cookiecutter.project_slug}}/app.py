@@ -1,0 +1,34 @@
+"""The CDK app: the {{ cookiecutter.project_name }} stack, with every check on at synth.
+
+`cdk synth` fails on any unacknowledged finding of cdk-nag's AwsSolutions and Serverless packs
+and secure-constructs' SecureServerless pack (plus NIST 800-53 R5, HIPAA and PCI DSS in the
+nist-hipaa-pci variant).
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+
+from secure_constructs import apply_checks
+from {{ cookiecutter.package_name }}.settings import AWS_REGION, STACK_NAME, Settings
+from {{ cookiecutter.package_name }}.stack import ItemsServiceStack
+
+
+def build(app: cdk.App, settings: Settings | None = None) -> ItemsServiceStack:
+    """The stack, in `app`, with the checks registered (also used by the infra tests)."""
+    settings = settings or Settings()
+    stack = ItemsServiceStack(
+        app,
+        STACK_NAME,
+        settings=settings,
+        env=cdk.Environment(region=AWS_REGION),
+        description="{{ cookiecutter.description }} (generated with secure-constructs)",
+    )
+    apply_checks(app, compliance=settings.compliance_packs)
+    return stack
+
+
+if __name__ == "__main__":
+    app = cdk.App()
+    build(app)
+    app.synth()

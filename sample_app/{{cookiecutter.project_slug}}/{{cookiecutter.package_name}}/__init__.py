@@ -1,0 +1,1 @@
+"""{{ cookiecutter.project_name }}: the CDK app (infrastructure) of the service."""
