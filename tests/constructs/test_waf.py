@@ -365,3 +365,22 @@ def test_fails_when_associating_without_a_resource_arn() -> None:
     acl = SecureWebAcl(cdk.Stack(), "Waf")
     with pytest.raises(ValidationError, match=r"^resource_arn="):
         acl.associate("Association", "")
+
+
+def test_strict_template_is_cfn_lint_clean(
+    strict: tuple[dict[str, Any], assertions.Annotations],
+) -> None:
+    assert cfn_lint(strict[0]) == []
+
+
+def test_tokens_are_not_compared() -> None:
+    stack = cdk.Stack()
+    limit = cdk.CfnParameter(stack, "RateLimit", type="Number").value_as_number
+    threshold = cdk.CfnParameter(stack, "Threshold", type="Number").value_as_number
+    acl = SecureWebAcl(
+        stack,
+        "Waf",
+        profile=WafProfile.baseline(rate_limit=limit),  # type: ignore[arg-type]
+        blocked_requests_threshold=threshold,  # type: ignore[arg-type]
+    )
+    assert acl.profile.rate_limit == limit
