@@ -1,0 +1,146 @@
+"""acknowledge() and qualify_rule_id(): known, granular and cdk-nag ids; reasons a reviewer reads.
+
+One synth proves the whole path: an acknowledged SecureServerless finding lands in the report's
+suppressedViolations with its reason, an unacknowledged one fails the synth, and acknowledging
+one granular finding leaves its siblings open.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_lambda as lambda_
+
+from secure_constructs import SecureFunction, ValidationError
+from secure_constructs.checks import acknowledge
+from secure_constructs.checks.packs import qualify_rule_id
+from tests.synth import Synthesized, synth
+
+REASON = "Test fixture: this variable holds a dummy value that is not a credential."
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "qualified"),
+    [
+        ("LambdaTimeout", "SecureServerless::LambdaTimeout"),
+        ("SecureServerless::LambdaTimeout", "SecureServerless::LambdaTimeout"),
+        ("IAMWildcard[Resource::*]", "SecureServerless::IAMWildcard[Resource::*]"),
+        (
+            "SecureServerless::IAMWildcard[Action::s3:*]",
+            "SecureServerless::IAMWildcard[Action::s3:*]",
+        ),
+        (
+            "LambdaEnvironmentSecret[DB_PASSWORD]",
+            "SecureServerless::LambdaEnvironmentSecret[DB_PASSWORD]",
+        ),
+        ("LambdaAlarms[Throttles]", "SecureServerless::LambdaAlarms[Throttles]"),
+        ("AwsSolutions-IAM5[Resource::*]", "AwsSolutions::AwsSolutions-IAM5[Resource::*]"),
+        ("AwsSolutions::AwsSolutions-IAM5", "AwsSolutions::AwsSolutions-IAM5"),
+        ("Serverless-LambdaDLQ", "Serverless::Serverless-LambdaDLQ"),
+        ("NIST.800.53.R5-LambdaDLQ", "NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ"),
+        ("HIPAA.Security-LambdaDLQ", "HIPAA.Security::HIPAA.Security-LambdaDLQ"),
+        ("PCI.DSS.321-IAMNoInlinePolicy", "PCI.DSS.321::PCI.DSS.321-IAMNoInlinePolicy"),
+    ],
+)
+def test_known_ids_get_their_pack_prefix(rule_id: str, qualified: str) -> None:
+    assert qualify_rule_id(rule_id) == qualified
+
+
+@pytest.mark.parametrize(
+    "rule_id",
+    [
+        "",
+        "NoSuchRule",
+        "SecureServerless::NoSuchRule",
+        "AwsSolutions-IAM999",
+        "AwsSolutions::IAMWildcard",
+        "SecureServerless::AwsSolutions-IAM5",
+        "Serverless::AwsSolutions-IAM5",
+        "[Resource::*]",
+        "lambdatimeout",
+        None,
+    ],
+)
+def test_fails_when_the_rule_id_is_unknown(rule_id: Any) -> None:
+    with pytest.raises(ValidationError, match=r"^rule_id=") as error:
+        qualify_rule_id(rule_id)
+    assert "Acknowledge with" in str(error.value)
+
+
+def test_fails_when_the_rule_id_is_a_token() -> None:
+    with pytest.raises(ValidationError, match=r"^rule_id="):
+        qualify_rule_id(cdk.Aws.STACK_NAME)
+
+
+@pytest.mark.parametrize("reason", ["", "short", "   too short   ", "\t\n" * 8, None, 42])
+def test_fails_when_the_reason_is_empty_or_short(reason: Any) -> None:
+    with pytest.raises(ValidationError, match=r"^reason="):
+        acknowledge(cdk.Stack(), "SecureServerless::LambdaTimeout", reason)
+
+
+def test_fails_when_the_reason_is_a_token() -> None:
+    token = cdk.Token.as_string(cdk.Fn.ref("SomeParameterWithALongName"))
+    with pytest.raises(ValidationError, match=r"^reason="):
+        acknowledge(cdk.Stack(), "SecureServerless::LambdaTimeout", token)
+
+
+def test_fails_when_acknowledging_an_unknown_rule() -> None:
+    with pytest.raises(ValidationError, match=r"^rule_id="):
+        acknowledge(cdk.Stack(), "SecureServerless::NoSuchRule[x]", REASON)
+
+
+# --- one synth: acknowledged, open and sibling findings -------------------------------------
+
+FAKE_ACCESS_KEY = "AKIA" + "EXAMPLEEXAMPLE00"
+
+
+def _secure_function(stack: cdk.Stack, construct_id: str, **variables: str) -> SecureFunction:
+    fn = SecureFunction(
+        stack,
+        construct_id,
+        code=lambda_.Code.from_inline("def handler(event, context):\n    return None\n"),
+        handler="index.handler",
+    )
+    # An escape-hatch override: the construct itself refuses such values at construction.
+    cfn = fn.node.default_child
+    assert isinstance(cfn, lambda_.CfnFunction)
+    for name, value in variables.items():
+        cfn.add_property_override(f"Environment.Variables.{name}", value)
+    return fn
+
+
+def _build(stack: cdk.Stack) -> None:
+    acked = _secure_function(
+        stack, "Acked", DB_PASSWORD="not-a-real-password", UPSTREAM_KEY=FAKE_ACCESS_KEY
+    )
+    acknowledge(acked, "SecureServerless::LambdaEnvironmentSecret[DB_PASSWORD]", REASON)
+    _secure_function(stack, "Open", DB_PASSWORD="not-a-real-password")
+
+
+@pytest.fixture(scope="module")
+def synthesized() -> Synthesized:
+    return synth(_build)
+
+
+def _ours(entries: list[Any]) -> list[tuple[str, ...]]:
+    return sorted(tuple(e[1:]) for e in entries if e[0] == "SecureServerless")
+
+
+@pytest.mark.synth
+def test_an_unacknowledged_finding_fails_the_synth(synthesized: Synthesized) -> None:
+    assert synthesized.failed
+    # THEN exactly the unacknowledged findings are open: the sibling finding on the acknowledged
+    # function and the same finding on the other function (SecureFunction's defaults add none)
+    assert _ours(synthesized.violations) == [
+        ("LambdaEnvironmentSecret[DB_PASSWORD]", "Test/Open/Resource"),
+        ("LambdaEnvironmentSecret[UPSTREAM_KEY]", "Test/Acked/Resource"),
+    ]
+
+
+@pytest.mark.synth
+def test_an_acknowledged_finding_is_reported_with_its_reason(synthesized: Synthesized) -> None:
+    assert _ours(synthesized.acknowledged) == [
+        ("LambdaEnvironmentSecret[DB_PASSWORD]", "Test/Acked/Resource", REASON)
+    ]
