@@ -224,6 +224,15 @@ class WafProfile:
         self.excluded_rules: tuple[str, ...] = tuple(
             f"{group}:{rule}" for group, rules in self._exclusions.items() for rule in rules
         )
+        self._frozen = True
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if getattr(self, "_frozen", False):
+            raise AttributeError(
+                f"WafProfile is immutable; build another one, e.g. "
+                f"WafProfile.{self.name}({name}=...)"
+            )
+        super().__setattr__(name, value)
 
     @staticmethod
     def baseline(

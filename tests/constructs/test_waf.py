@@ -384,3 +384,9 @@ def test_tokens_are_not_compared() -> None:
         blocked_requests_threshold=threshold,  # type: ignore[arg-type]
     )
     assert acl.profile.rate_limit == limit
+
+
+def test_profiles_are_immutable() -> None:
+    profile = WafProfile.baseline()
+    with pytest.raises(AttributeError, match="immutable"):
+        profile.rate_limit = 5
