@@ -3,4 +3,10 @@
 Importing this package registers every rule in `secure_constructs.checks.registry.RULES`.
 """
 
-from secure_constructs.checks.rules import dependencies, iam, lambda_  # noqa: F401
+from secure_constructs.checks.rules import (  # noqa: F401
+    dependencies,
+    dynamic_references,
+    iam,
+    lambda_,
+    secretsmanager,
+)
