@@ -368,3 +368,46 @@ def test_a_function_url_with_iam_auth_passes() -> None:
 )
 def test_a_well_configured_function_passes_every_lambda_rule(rule_id: str) -> None:
     assert run(rule_id, well_configured_function()) == []
+
+
+# --- custom-resource handlers ---------------------------------------------------------------
+
+
+def custom_resource(handler: str = "Handler") -> dict[str, Any]:
+    return resource(
+        "Custom::S3BucketNotifications",
+        ServiceToken={"Fn::GetAtt": [handler, "Arn"]},
+        BucketName={"Ref": "Bucket"},
+    )
+
+
+@pytest.mark.parametrize("rule_id", ["LambdaTimeout", "LambdaAsyncFailureHandling", "LambdaAlarms"])
+def test_a_custom_resource_handler_is_left_to_cloudformation(rule_id: str) -> None:
+    # GIVEN CDK's S3-notifications handler: 300 s, no async config, no alarms
+    resources = {"Handler": function(Timeout=300), "Notifications": custom_resource()}
+    assert run(rule_id, resources) == []
+
+
+@pytest.mark.parametrize("rule_id", ["LambdaTimeout", "LambdaAsyncFailureHandling", "LambdaAlarms"])
+def test_fails_when_a_custom_resource_handler_is_also_invoked_otherwise(rule_id: str) -> None:
+    invoke = resource(
+        "AWS::Lambda::Permission",
+        Action="lambda:InvokeFunction",
+        FunctionName={"Fn::GetAtt": ["Handler", "Arn"]},
+        Principal="s3.amazonaws.com",
+        SourceArn="arn:aws:s3:::bucket",
+    )
+    resources = {
+        "Handler": function(Timeout=300),
+        "Notifications": custom_resource(),
+        "Invoke": invoke,
+    }
+    assert {f.logical_id for f in run(rule_id, resources)} == {"Handler"}
+
+
+def test_a_custom_resource_handler_still_may_not_hold_secrets() -> None:
+    resources = {
+        "Handler": function(Environment={"Variables": {"UPSTREAM": "AKIA" + "Q" * 16}}),
+        "Notifications": custom_resource(),
+    }
+    assert granular(run("LambdaEnvironmentSecret", resources)) == [("Handler", "UPSTREAM")]

@@ -46,6 +46,43 @@ def function_reference(value: Any) -> FunctionKey | None:
     return None
 
 
+_INVOCATION_TYPES = (
+    "AWS::Lambda::Permission",
+    "AWS::Lambda::EventSourceMapping",
+    "AWS::Lambda::Url",
+    "AWS::Lambda::EventInvokeConfig",
+)
+
+
+def custom_resource_handlers(t: Template) -> set[str]:
+    """Functions whose only job is to handle CloudFormation custom resources.
+
+    They are the `ServiceToken` of a `Custom::*` / `AWS::CloudFormation::CustomResource` and
+    nothing else invokes them (no permission, event source mapping, URL or async config names
+    them): CloudFormation calls them at deploy time and reports their failures, with their
+    duration, as stack events. CDK's own handlers (S3 notifications, AwsCustomResource,
+    BucketDeployment) are such functions, with timeouts the user cannot change.
+    """
+    handlers: set[str] = set()
+    for resource in t.resources.values():
+        type_ = resource.get("Type") if isinstance(resource, Mapping) else None
+        if not isinstance(type_, str) or not (
+            type_.startswith("Custom::") or type_ == "AWS::CloudFormation::CustomResource"
+        ):
+            continue
+        props = resource.get("Properties")
+        target = referenced_id(props.get("ServiceToken")) if isinstance(props, Mapping) else None
+        if target is not None:
+            handlers.add(target)
+    if handlers:
+        for _, props in t.of_type(*_INVOCATION_TYPES):
+            name = props.get("FunctionName", props.get("TargetFunctionArn"))
+            key = function_reference(name)
+            if key is not None and key[0] == "ref":
+                handlers.discard(key[1])
+    return handlers
+
+
 # --- LambdaEnvironmentSecret ----------------------------------------------------------------
 
 
@@ -114,9 +151,15 @@ def _secret_key(name: str) -> str:
     ),
 )
 def lambda_timeout(t: Template) -> Iterator[Violation]:
-    """Timeout missing, or a literal number of seconds above `options.max_timeout_seconds`."""
+    """Timeout missing, or a literal number of seconds above `options.max_timeout_seconds`.
+
+    Custom-resource handlers are skipped: CloudFormation waits up to an hour for them.
+    """
     cap = t.options.max_timeout_seconds
+    handlers = custom_resource_handlers(t)
     for logical_id, props in t.of_type(FUNCTION):
+        if logical_id in handlers:
+            continue
         timeout = props.get("Timeout")
         if timeout is None:
             yield Violation(
@@ -167,7 +210,10 @@ def _number(value: Any) -> float | None:
     ),
 )
 def lambda_async_failure_handling(t: Template) -> Iterator[Violation]:
-    """Per function: retries bounded, event age bounded, failures kept (destination or DLQ)."""
+    """Per function: retries bounded, event age bounded, failures kept (destination or DLQ).
+
+    Custom-resource handlers are skipped: a failure fails the deployment that invoked them.
+    """
     configs: dict[FunctionKey, list[tuple[str, Mapping[str, Any]]]] = defaultdict(list)
     for config_id, props in t.of_type("AWS::Lambda::EventInvokeConfig"):
         key = function_reference(props.get("FunctionName"))
@@ -178,7 +224,10 @@ def lambda_async_failure_handling(t: Template) -> Iterator[Violation]:
         "queue as on-failure destination by default), or fn.configure_async_invoke("
         "retry_attempts=..., max_event_age=..., on_failure=SqsDestination(queue))"
     )
+    handlers = custom_resource_handlers(t)
     for logical_id, props in t.of_type(FUNCTION):
+        if logical_id in handlers:
+            continue
         found = [c for key in function_keys(logical_id, props) for c in configs.get(key, [])]
         for field, what in (
             ("MaximumRetryAttempts", "retry attempts"),
@@ -233,7 +282,10 @@ _ALARMED_METRICS = ("Errors", "Throttles")
     ),
 )
 def lambda_alarms(t: Template) -> Iterator[Violation]:
-    """Per function and metric (Errors, Throttles): an alarm with enabled alarm actions."""
+    """Per function and metric (Errors, Throttles): an alarm with enabled alarm actions.
+
+    Custom-resource handlers are skipped: their errors are the deployment's stack events.
+    """
     alarmed: dict[FunctionKey, set[str]] = defaultdict(set)
     silent: dict[FunctionKey, dict[str, str]] = defaultdict(dict)
     for alarm_id, props in t.of_type("AWS::CloudWatch::Alarm"):
@@ -247,7 +299,10 @@ def lambda_alarms(t: Template) -> Iterator[Violation]:
                 alarmed[key].add(metric)
             else:
                 silent[key].setdefault(metric, alarm_id)
+    handlers = custom_resource_handlers(t)
     for logical_id, props in t.of_type(FUNCTION):
+        if logical_id in handlers:
+            continue
         keys = function_keys(logical_id, props)
         covered = set().union(*(alarmed.get(k, set()) for k in keys))
         for metric in _ALARMED_METRICS:
