@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -9,7 +10,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from secure_constructs.checks.iam_facts import STAR_ONLY_ACTIONS
-from tests.checks.templates import allow, function, granular, policy, resource, run
+from secure_constructs.checks.model import Template
+from secure_constructs.checks.registry import RULES
+from tests.checks.templates import (
+    allow,
+    function,
+    granular,
+    policy,
+    resource,
+    run,
+    well_configured_function,
+)
 
 XRAY = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
 
@@ -218,3 +229,29 @@ def test_one_role_per_function_passes() -> None:
         "D": function(Role="arn:aws:iam::123456789012:role/d"),
     }
     assert run("IAMSharedRole", resources) == []
+
+
+# --- speed ----------------------------------------------------------------------------------
+
+
+def test_the_rules_stay_linear_on_a_500_resource_template() -> None:
+    resources: dict[str, Any] = {}
+    shared = {"Fn::GetAtt": ["SharedRole", "Arn"]}
+    for i in range(100):
+        resources.update(well_configured_function(f"Fn{i}", Role=shared))
+        resources[f"Policy{i}"] = policy(*[allow([f"s3:Get{j}" for j in range(10)], "*")] * 5)
+    template = Template({"Resources": resources})
+    ours = [
+        "LambdaEnvironmentSecret",
+        "LambdaTimeout",
+        "LambdaAsyncFailureHandling",
+        "LambdaAlarms",
+        "LambdaPublicAccess",
+        "IAMWildcard",
+        "IAMSharedRole",
+    ]
+    start = time.perf_counter()
+    counts = {rule_id: len(RULES[rule_id].run(template)) for rule_id in ours}
+    elapsed = time.perf_counter() - start
+    assert counts["IAMSharedRole"] == 100 and counts["IAMWildcard"] == 500
+    assert elapsed < 1.0, f"{elapsed:.2f} s for {len(resources)} resources"

@@ -151,11 +151,12 @@ def iam_shared_role(t: Template) -> Iterator[Violation]:
     for key, functions in users.items():
         if len(functions) < 2:
             continue
+        head = functions[: _MAX_LISTED + 1]
         for logical_id in functions:
-            others = [f for f in functions if f != logical_id]
-            listed = ", ".join(others[:_MAX_LISTED])
-            if len(others) > _MAX_LISTED:
-                listed += f" (+{len(others) - _MAX_LISTED} more)"
+            others = [f for f in head if f != logical_id][:_MAX_LISTED]
+            listed = ", ".join(others)
+            if len(functions) - 1 > len(others):
+                listed += f" (+{len(functions) - 1 - len(others)} more)"
             yield Violation(
                 logical_id,
                 "Properties/Role",
