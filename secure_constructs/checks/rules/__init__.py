@@ -4,9 +4,11 @@ Importing this package registers every rule in `secure_constructs.checks.registr
 """
 
 from secure_constructs.checks.rules import (  # noqa: F401
+    apigateway,
     dependencies,
     dynamic_references,
     iam,
     lambda_,
     secretsmanager,
+    waf,
 )

@@ -1,0 +1,282 @@
+"""Rules over API Gateway REST APIs: request body validation, Lambda integration timeouts, a 5XX
+alarm that reaches someone, and CORS that allows any origin with credentials.
+
+The stage's web ACL is checked in `rules.waf`. Every rule reads the template once or twice (an
+index of the related resources, then one pass), without evaluating intrinsics.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from secure_constructs.checks.cfn import as_list, intrinsic, referenced_id
+from secure_constructs.checks.model import Practice, Severity, Template, Violation
+from secure_constructs.checks.registry import rule
+
+METHOD = "AWS::ApiGateway::Method"
+REST_API = "AWS::ApiGateway::RestApi"
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "ANY"})
+MAX_INTEGRATION_SECONDS = 29
+LAMBDA_DEFAULT_TIMEOUT_SECONDS = 3
+_FALSE = (False, "false", "False")
+
+
+def referenced_ids(value: Any) -> Iterator[str]:
+    """Every logical id a `Ref` or `Fn::GetAtt` anywhere inside `value` points at."""
+    target = referenced_id(value)
+    if target is not None:
+        yield target
+        return
+    if isinstance(value, Mapping):
+        for item in value.values():
+            yield from referenced_ids(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from referenced_ids(item)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _method_verb(props: Mapping[str, Any]) -> str | None:
+    verb = props.get("HttpMethod")
+    return verb.upper() if isinstance(verb, str) else None
+
+
+# --- ApiRequestValidation -------------------------------------------------------------------
+
+
+@rule(
+    "ApiRequestValidation",
+    practice=Practice.INPUT_VALIDATION,
+    summary="An API method that takes a request body has no body validator or model",
+    explanation=(
+        "API Gateway can reject a malformed body (wrong types, missing fields, unexpected "
+        "properties, oversized strings) before it reaches the function, so every function does "
+        "not have to get parsing right on its own and bad input costs no invocation. That needs "
+        "both a RequestValidator with ValidateRequestBody and a JSON Schema model for the "
+        "content type (RequestModels); AwsSolutions-APIG2 only asks that a validator exists "
+        "somewhere on the API."
+    ),
+)
+def api_request_validation(t: Template) -> Iterator[Violation]:
+    """POST/PUT/PATCH/ANY methods without a body-validating validator and a request model."""
+    validators = dict(t.of_type("AWS::ApiGateway::RequestValidator"))
+    for logical_id, props in t.of_type(METHOD):
+        verb = _method_verb(props)
+        if verb not in BODY_METHODS:
+            continue
+        missing = []
+        validator = props.get("RequestValidatorId")
+        if validator is None:
+            missing.append("no RequestValidatorId")
+        else:
+            target = referenced_id(validator)
+            if target in validators and validators[target].get("ValidateRequestBody") in (
+                None,
+                *_FALSE,
+            ):
+                missing.append(f"its validator {target} does not set ValidateRequestBody")
+        models = props.get("RequestModels")
+        if not (isinstance(models, Mapping) and models) and intrinsic(models) is None:
+            missing.append("no RequestModels (JSON Schema model)")
+        if missing:
+            yield Violation(
+                logical_id,
+                "Properties",
+                f"the {verb} method takes a body but has {' and '.join(missing)}",
+                "use SecureApi.add_route(..., request_schema={...}) (a draft-04 JSON Schema "
+                "model and a body-and-parameters validator), or give the method a "
+                "RequestValidator with ValidateRequestBody and RequestModels; for a body that "
+                "cannot be described by a schema, add_route(..., unvalidated_body_reason=...)",
+            )
+
+
+# --- ApiLambdaTimeout -----------------------------------------------------------------------
+
+
+@rule(
+    "ApiLambdaTimeout",
+    practice=Practice.EXECUTION_TIME,
+    summary="An API method integrates a Lambda function whose timeout exceeds the integration's",
+    explanation=(
+        "API Gateway ends a Lambda integration after 29 seconds (or the integration's "
+        "TimeoutInMillis) and answers 504, but the function keeps running: the caller retries "
+        "while the first invocation still holds concurrency and bills. A function behind an "
+        "API must time out first, so that it fails cleanly and its own timeout and duration "
+        "alarm mean something."
+    ),
+)
+def api_lambda_timeout(t: Template) -> Iterator[Violation]:
+    """Methods whose Lambda integration names a function with Timeout above the limit."""
+    functions = dict(t.of_type("AWS::Lambda::Function"))
+    aliases = {
+        logical_id: referenced_id(props.get("FunctionName"))
+        for logical_id, props in t.of_type("AWS::Lambda::Alias", "AWS::Lambda::Version")
+    }
+    for logical_id, props in t.of_type(METHOD):
+        integration = props.get("Integration")
+        if not isinstance(integration, Mapping):
+            continue
+        if str(integration.get("Type", "")).upper() not in ("AWS", "AWS_PROXY"):
+            continue
+        millis = _number(integration.get("TimeoutInMillis"))
+        limit = millis / 1000 if millis is not None else float(MAX_INTEGRATION_SECONDS)
+        for target in dict.fromkeys(referenced_ids(integration.get("Uri"))):
+            function_id = aliases.get(target) or target
+            if function_id not in functions:
+                continue
+            timeout = _number(functions[function_id].get("Timeout", LAMBDA_DEFAULT_TIMEOUT_SECONDS))
+            if timeout is not None and timeout > limit:
+                yield Violation(
+                    logical_id,
+                    "Properties/Integration/Uri",
+                    f"function {function_id} has a {timeout:g} s timeout but API Gateway ends "
+                    f"this integration after {limit:g} s",
+                    f"set the function's timeout to {limit:g} s or less (SecureApi.add_route "
+                    "refuses longer ones), or make the route asynchronous: enqueue the work "
+                    "and return 202",
+                    finding_id=function_id,
+                )
+
+
+# --- ApiServerErrorAlarm --------------------------------------------------------------------
+
+
+@rule(
+    "ApiServerErrorAlarm",
+    practice=Practice.MONITORING,
+    summary="A REST API has no 5XXError alarm that notifies someone",
+    explanation=(
+        "5XX responses mean the API is failing its callers (function errors, timeouts, "
+        "throttled integrations, misconfiguration). An alarm without an enabled alarm action "
+        "changes colour in a console nobody watches; it must reach a person."
+    ),
+)
+def api_server_error_alarm(t: Template) -> Iterator[Violation]:
+    """Per REST API (matched by the ApiName dimension): a 5XXError alarm with alarm actions."""
+    alarmed: set[str] = set()
+    silent: dict[str, str] = {}
+    for alarm_id, props in t.of_type("AWS::CloudWatch::Alarm"):
+        notifies = (
+            bool(as_list(props.get("AlarmActions"))) and props.get("ActionsEnabled") not in _FALSE
+        )
+        for api_name in _server_error_api_names(props):
+            if notifies:
+                alarmed.add(api_name)
+            else:
+                silent.setdefault(api_name, alarm_id)
+    for logical_id, props in t.of_type(REST_API):
+        name = props.get("Name")
+        key = _key(name) if name is not None else None
+        if key is None:
+            covered = bool(alarmed)
+            quiet = next(iter(silent.values()), None)
+        else:
+            covered = key in alarmed
+            quiet = silent.get(key)
+        if covered:
+            continue
+        yield Violation(
+            logical_id,
+            "Properties",
+            f"the 5XXError alarm {quiet} has no enabled AlarmActions"
+            if quiet
+            else "no AWS::CloudWatch::Alarm on the AWS/ApiGateway 5XXError metric of this API",
+            "use SecureApi (5XX, 4XX-rate and p99 latency alarms to the stack's alarm topic), or "
+            "secure_constructs.monitoring.alarm(..., metric=api.metric_server_error(), topic=...)",
+        )
+
+
+def _key(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+def _server_error_api_names(props: Mapping[str, Any]) -> Iterator[str]:
+    metrics: list[Any] = [props]
+    for query in as_list(props.get("Metrics")):
+        stat = query.get("MetricStat") if isinstance(query, Mapping) else None
+        if isinstance(stat, Mapping):
+            metrics.append(stat.get("Metric"))
+    for metric in metrics:
+        if not isinstance(metric, Mapping) or metric.get("Namespace") != "AWS/ApiGateway":
+            continue
+        if metric.get("MetricName") != "5XXError":
+            continue
+        for dimension in as_list(metric.get("Dimensions")):
+            if isinstance(dimension, Mapping) and dimension.get("Name") == "ApiName":
+                yield _key(dimension.get("Value"))
+
+
+# --- ApiCorsWildcardCredentials -------------------------------------------------------------
+
+
+@rule(
+    "ApiCorsWildcardCredentials",
+    practice=Practice.API_PROTECTION,
+    summary="An API's CORS headers allow any origin together with credentials",
+    explanation=(
+        "Access-Control-Allow-Origin '*' with Access-Control-Allow-Credentials 'true' asks "
+        "browsers to let any web site make credentialed calls and read the answers. Browsers "
+        "refuse that exact pair, so configurations that contain it are usually 'fixed' by "
+        "echoing the caller's Origin, which is worse. Credentials need an explicit list of "
+        "origins."
+    ),
+    severity=Severity.ERROR,
+)
+def api_cors_wildcard_credentials(t: Template) -> Iterator[Violation]:
+    """Gateway responses and method integration responses setting both headers."""
+    fix = (
+        "list the allowed origins explicitly (SecureApi(cors_allow_origins=['https://app."
+        "example.com'], cors_allow_credentials=True)), or drop credentials"
+    )
+    for logical_id, props in t.of_type("AWS::ApiGateway::GatewayResponse"):
+        if _wildcard_with_credentials(props.get("ResponseParameters"), "gatewayresponse.header."):
+            yield Violation(
+                logical_id,
+                "Properties/ResponseParameters",
+                "the gateway response allows origin '*' with credentials",
+                fix,
+            )
+    for logical_id, props in t.of_type(METHOD):
+        integration = props.get("Integration")
+        if not isinstance(integration, Mapping):
+            continue
+        for index, response in enumerate(as_list(integration.get("IntegrationResponses"))):
+            if not isinstance(response, Mapping):
+                continue
+            if _wildcard_with_credentials(
+                response.get("ResponseParameters"), "method.response.header."
+            ):
+                yield Violation(
+                    logical_id,
+                    f"Properties/Integration/IntegrationResponses/{index}/ResponseParameters",
+                    f"the {_method_verb(props)} method's response allows origin '*' with "
+                    "credentials",
+                    fix,
+                )
+
+
+def _wildcard_with_credentials(parameters: Any, prefix: str) -> bool:
+    if not isinstance(parameters, Mapping):
+        return False
+    headers: dict[str, str] = {}
+    for key, value in parameters.items():
+        if isinstance(key, str) and key.lower().startswith(prefix) and isinstance(value, str):
+            headers[key[len(prefix) :].lower()] = value.strip().strip("'\"").strip()
+    return (
+        headers.get("access-control-allow-origin") == "*"
+        and headers.get("access-control-allow-credentials", "").lower() == "true"
+    )

@@ -1,0 +1,183 @@
+"""Rules over AWS WAF (v2): what the web ACL in front of an API Gateway stage inspects, and
+whether WAF logs keep credentials out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from secure_constructs.checks.cfn import as_list, referenced_id, renderings
+from secure_constructs.checks.model import Practice, Severity, Template, Violation
+from secure_constructs.checks.registry import rule
+
+STAGE = "AWS::ApiGateway::Stage"
+WEB_ACL = "AWS::WAFv2::WebACL"
+ASSOCIATION = "AWS::WAFv2::WebACLAssociation"
+REQUIRED_GROUPS = (
+    "AWSManagedRulesCommonRuleSet",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+    "AWSManagedRulesSQLiRuleSet",
+)
+RATE_FINDING = "RateBasedRule"
+NO_WEB_ACL_FINDING = "WebACL"
+REDACTED_HEADERS = ("authorization", "cookie")
+
+
+def _refs(value: Any) -> set[str]:
+    target = referenced_id(value)
+    if target is not None:
+        return {target}
+    found: set[str] = set()
+    if isinstance(value, Mapping):
+        for item in value.values():
+            found |= _refs(item)
+    elif isinstance(value, list):
+        for item in value:
+            found |= _refs(item)
+    return found
+
+
+def _protects_stage(arn: Any, stage_id: str, props: Mapping[str, Any]) -> bool:
+    """Whether an association's ResourceArn names this stage (by Ref, or API Ref + stage name)."""
+    refs = _refs(arn)
+    if stage_id in refs:
+        return True
+    api = referenced_id(props.get("RestApiId"))
+    name = props.get("StageName")
+    if api is None or api not in refs or not isinstance(name, str):
+        return False
+    return any(text.endswith(f"/stages/{name}") for text in renderings(arn))
+
+
+# --- ApiStageWafRules -----------------------------------------------------------------------
+
+
+@rule(
+    "ApiStageWafRules",
+    practice=Practice.API_PROTECTION,
+    summary="An API stage has no web ACL, or its web ACL lacks a baseline managed rule group "
+    "or a rate-based rule",
+    explanation=(
+        "AwsSolutions-APIG3 (a warning) and the compliance packs only ask that some web ACL is "
+        "associated with the stage; an empty one passes. The baseline that stops common "
+        "attacks before they reach a function is AWS's Core rule set (OWASP Top 10 patterns), "
+        "Known bad inputs (Log4Shell, Java deserialization ...), the SQL database rule group, "
+        "and a rate-based rule per source IP against floods and credential stuffing. Rule "
+        "groups in count mode are reported as warnings: they inspect but block nothing. A web "
+        "ACL referenced by ARN from outside the template cannot be inspected and is accepted."
+    ),
+)
+def api_stage_waf_rules(t: Template) -> Iterator[Violation]:
+    """Per stage: an association, and (for a web ACL in the template) the baseline rules."""
+    associations = list(t.of_type(ASSOCIATION))
+    web_acls = dict(t.of_type(WEB_ACL))
+    fix = (
+        "use SecureApi (waf=WafProfile.baseline() by default), or add the "
+        "AWSManagedRulesCommonRuleSet, AWSManagedRulesKnownBadInputsRuleSet and "
+        "AWSManagedRulesSQLiRuleSet managed rule groups and a RateBasedStatement rule to the "
+        "web ACL associated with the stage"
+    )
+    for stage_id, props in t.of_type(STAGE):
+        acl_refs = [
+            a.get("WebACLArn")
+            for _, a in associations
+            if _protects_stage(a.get("ResourceArn"), stage_id, props)
+        ]
+        if not acl_refs:
+            yield Violation(
+                stage_id,
+                "Properties",
+                "no AWS::WAFv2::WebACLAssociation protects this stage",
+                fix,
+                finding_id=NO_WEB_ACL_FINDING,
+            )
+            continue
+        for acl_ref in acl_refs:
+            acl_id = referenced_id(acl_ref)
+            if acl_id is None or acl_id not in web_acls:
+                continue  # an existing web ACL by ARN: not inspectable here
+            yield from _missing_rules(stage_id, acl_id, web_acls[acl_id], fix)
+
+
+def _missing_rules(
+    stage_id: str, acl_id: str, acl: Mapping[str, Any], fix: str
+) -> Iterator[Violation]:
+    blocking: set[str] = set()
+    counting: set[str] = set()
+    for item in as_list(acl.get("Rules")):
+        if not isinstance(item, Mapping):
+            continue
+        statement = item.get("Statement")
+        if not isinstance(statement, Mapping):
+            continue
+        group = statement.get("ManagedRuleGroupStatement")
+        if isinstance(group, Mapping) and group.get("VendorName") == "AWS":
+            name = group.get("Name")
+            override = item.get("OverrideAction")
+            counts = isinstance(override, Mapping) and "Count" in override
+            if isinstance(name, str):
+                (counting if counts else blocking).add(name)
+        if "RateBasedStatement" in statement:
+            action = item.get("Action")
+            counts = isinstance(action, Mapping) and "Count" in action
+            (counting if counts else blocking).add(RATE_FINDING)
+    for name in (*REQUIRED_GROUPS, RATE_FINDING):
+        if name in blocking:
+            continue
+        what = "a rate-based rule" if name == RATE_FINDING else f"the {name} managed rule group"
+        if name in counting:
+            yield Violation(
+                stage_id,
+                "Properties",
+                f"web ACL {acl_id} has {what} in count mode only (it blocks nothing)",
+                "finish the rollout: remove count_only / the Count override once the logs show "
+                "no false positives",
+                finding_id=name,
+                severity=Severity.WARNING,
+            )
+        else:
+            yield Violation(
+                stage_id,
+                "Properties",
+                f"web ACL {acl_id} in front of this stage lacks {what}",
+                fix,
+                finding_id=name,
+            )
+
+
+# --- WafLogRedaction ------------------------------------------------------------------------
+
+
+@rule(
+    "WafLogRedaction",
+    practice=Practice.SECRETS,
+    summary="WAF logging does not redact the authorization header",
+    explanation=(
+        "WAF logs every inspected request's headers. Without redaction the Authorization "
+        "header (bearer tokens, SigV4 signatures, basic credentials) lands in the log group, "
+        "where anyone who can read logs can replay a session. Cookies carry sessions too: "
+        "leaving them unredacted is reported as a warning."
+    ),
+)
+def waf_log_redaction(t: Template) -> Iterator[Violation]:
+    """Logging configurations whose RedactedFields lack the authorization (and cookie) header."""
+    for logical_id, props in t.of_type("AWS::WAFv2::LoggingConfiguration"):
+        redacted: set[str] = set()
+        for field in as_list(props.get("RedactedFields")):
+            header = field.get("SingleHeader") if isinstance(field, Mapping) else None
+            name = header.get("Name") if isinstance(header, Mapping) else None
+            if isinstance(name, str):
+                redacted.add(name.lower())
+        for header_name in REDACTED_HEADERS:
+            if header_name in redacted:
+                continue
+            yield Violation(
+                logical_id,
+                "Properties/RedactedFields",
+                f"the {header_name} header is logged in clear",
+                "use SecureWebAcl (redacts authorization and cookie), or add "
+                f'{{"SingleHeader": {{"Name": "{header_name}"}}}} to RedactedFields',
+                finding_id=header_name,
+                severity=Severity.ERROR if header_name == "authorization" else Severity.WARNING,
+            )
