@@ -11,6 +11,7 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 
 from secure_constructs import SecureFunction, ValidationError
@@ -116,6 +117,9 @@ def _build(stack: cdk.Stack) -> None:
         stack, "Acked", DB_PASSWORD="not-a-real-password", UPSTREAM_KEY=FAKE_ACCESS_KEY
     )
     acknowledge(acked, "SecureServerless::LambdaEnvironmentSecret[DB_PASSWORD]", REASON)
+    # a finding id with '::' inside the brackets, on the role (a sibling of the function)
+    acked.add_to_role_policy(iam.PolicyStatement(actions=["s3:ListAllMyBuckets"], resources=["*"]))
+    acknowledge(acked.execution_role, "IAMWildcard[Resource::*]", REASON)
     _secure_function(stack, "Open", DB_PASSWORD="not-a-real-password")
 
 
@@ -142,5 +146,6 @@ def test_an_unacknowledged_finding_fails_the_synth(synthesized: Synthesized) -> 
 @pytest.mark.synth
 def test_an_acknowledged_finding_is_reported_with_its_reason(synthesized: Synthesized) -> None:
     assert _ours(synthesized.acknowledged) == [
-        ("LambdaEnvironmentSecret[DB_PASSWORD]", "Test/Acked/Resource", REASON)
+        ("IAMWildcard[Resource::*]", "Test/AckedServiceRole/Policy/Resource", REASON),
+        ("LambdaEnvironmentSecret[DB_PASSWORD]", "Test/Acked/Resource", REASON),
     ]
