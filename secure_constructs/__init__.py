@@ -12,6 +12,8 @@ if TYPE_CHECKING:
     from secure_constructs.errors import ValidationError
     from secure_constructs.function import SecureFunction
     from secure_constructs.role import LambdaExecutionRole
+    from secure_constructs.secret import SecretRotation, SecureSecret
+    from secure_constructs.secrets_cache import SecretsCache
     from secure_constructs.waf import SecureWebAcl, WafProfile
 
 __all__ = [
@@ -19,7 +21,10 @@ __all__ = [
     "Compliance",
     "LambdaExecutionRole",
     "PythonCode",
+    "SecretRotation",
+    "SecretsCache",
     "SecureFunction",
+    "SecureSecret",
     "SecureUserPool",
     "SecureWebAcl",
     "ValidationError",
@@ -36,6 +41,9 @@ _EXPORTS = {
     "Compliance": "secure_constructs.checks",
     "LambdaExecutionRole": "secure_constructs.role",
     "PythonCode": "secure_constructs.bundling",
+    "SecretRotation": "secure_constructs.secret",
+    "SecretsCache": "secure_constructs.secrets_cache",
+    "SecureSecret": "secure_constructs.secret",
     "SecureFunction": "secure_constructs.function",
     "SecureUserPool": "secure_constructs.auth",
     "SecureWebAcl": "secure_constructs.waf",
