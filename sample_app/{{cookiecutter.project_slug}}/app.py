@@ -8,9 +8,9 @@ nist-hipaa-pci variant).
 from __future__ import annotations
 
 import aws_cdk as cdk
-
 from secure_constructs import apply_checks
-from {{ cookiecutter.package_name }}.settings import AWS_REGION, STACK_NAME, Settings
+
+from {{ cookiecutter.package_name }}.settings import AWS_REGION, DESCRIPTION, STACK_NAME, Settings
 from {{ cookiecutter.package_name }}.stack import ItemsServiceStack
 
 
@@ -22,7 +22,7 @@ def build(app: cdk.App, settings: Settings | None = None) -> ItemsServiceStack:
         STACK_NAME,
         settings=settings,
         env=cdk.Environment(region=AWS_REGION),
-        description="{{ cookiecutter.description }} (generated with secure-constructs)",
+        description=DESCRIPTION,
     )
     apply_checks(app, compliance=settings.compliance_packs)
     return stack

@@ -30,7 +30,7 @@ _HEADERS = {
 
 @cache
 def load_schema(name: str) -> dict[str, Any]:
-    """A JSON Schema from functions/schemas/ (the same file the API's request model is built from)."""
+    """A JSON Schema from functions/schemas/ (the file the API's request model is built from)."""
     schema: dict[str, Any] = json.loads((SCHEMA_DIR / name).read_text(encoding="utf-8"))
     return schema
 

@@ -58,3 +58,4 @@ class Settings:
 
 STACK_NAME = {{ cookiecutter.stack_name | jsonify }}
 AWS_REGION = {{ cookiecutter.aws_region | jsonify }}
+DESCRIPTION = {{ cookiecutter.description | jsonify }}

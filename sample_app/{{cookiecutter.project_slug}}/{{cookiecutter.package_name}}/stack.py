@@ -22,18 +22,16 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
-
 from secure_constructs import (
     ApiAuth,
     PythonCode,
-    SecureApi,
     SecureFunction,
-    SecureSecret,
     SecureUserPool,
     WafProfile,
     acknowledge,
 )
-from secure_constructs.secret import SecretRotation
+from secure_constructs.api import SecureApi
+from secure_constructs.secret import SecretRotation, SecureSecret
 from secure_constructs.secrets_cache import POWERTOOLS_PARAMETER, SecretsCache
 from secure_constructs.shared import security_key
 
@@ -178,7 +176,9 @@ class ItemsServiceStack(cdk.Stack):
             iam.PolicyStatement(
                 actions=key_actions,
                 resources=[self.key.key_arn],
-                conditions={"StringEquals": {"kms:ViaService": f"dynamodb.{self.region}.amazonaws.com"}},
+                conditions={
+                    "StringEquals": {"kms:ViaService": f"dynamodb.{self.region}.amazonaws.com"}
+                },
             )
         )
 
@@ -209,7 +209,9 @@ class ItemsServiceStack(cdk.Stack):
         return ApiAuth.cognito(self.user_pool)
 
     def _waf(self) -> WafProfile:
-        return WafProfile.strict() if self.settings.waf_profile == "strict" else WafProfile.baseline()
+        return (
+            WafProfile.strict() if self.settings.waf_profile == "strict" else WafProfile.baseline()
+        )
 
     def _backup_plan(self) -> None:
         vault = backup.BackupVault(

@@ -59,9 +59,9 @@ def signing_secret(aws: None, monkeypatch: pytest.MonkeyPatch) -> str:
     from aws_lambda_powertools.utilities import parameters
 
     parameters.clear_caches()
-    arn = boto3.client("secretsmanager").create_secret(
-        Name="signing-key", SecretString="k" * 64
-    )["ARN"]
+    arn = boto3.client("secretsmanager").create_secret(Name="signing-key", SecretString="k" * 64)[
+        "ARN"
+    ]
     monkeypatch.setenv("SIGNING_KEY_SECRET_ARN", arn)
     return str(arn)
 
@@ -76,6 +76,8 @@ def api_event(
         "pathParameters": {"id": path_id} if path_id is not None else None,
         "headers": {"Content-Type": "application/json"},
         "requestContext": {"requestId": str(uuid.uuid4())},
-        "body": raw_body if raw_body is not None else (json.dumps(body) if body is not None else None),
+        "body": raw_body
+        if raw_body is not None
+        else (json.dumps(body) if body is not None else None),
         "isBase64Encoded": False,
     }
