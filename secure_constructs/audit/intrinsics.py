@@ -255,8 +255,11 @@ class Resolver:
         if function == "Fn::GetAZs":
             return "<availability-zones>"
         if function == "Fn::If":
-            condition = argument[0] if isinstance(argument, list) and argument else "?"
-            return unresolved(f"Fn::If {condition}")
+            if isinstance(argument, list) and len(argument) == 3:
+                # Both branches, so a reader sees what either outcome grants.
+                branches = " | ".join(self.text(branch, depth) for branch in argument[1:])
+                return unresolved(f"Fn::If {argument[0]}: {branches}")
+            return unresolved("Fn::If")
         return unresolved(function)
 
     def _join(self, argument: Any, depth: int) -> str:

@@ -25,7 +25,7 @@ def _wrap(text: str, indent: int, width: int = WIDTH) -> list[str]:
 
 
 def audit_text(report: AuditReport, *, fail_on: str = "error") -> str:
-    lines = [f"secure-constructs audit: {report.summary()}"]
+    lines = _wrap(f"secure-constructs audit: {report.summary()}", 0)
     lines.append(f"packs: {', '.join(report.tools())}")
     if not report.has_validation_report:
         lines.append("(no cloud assembly validation report: cdk-nag's packs are not included)")

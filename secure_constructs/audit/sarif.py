@@ -135,9 +135,9 @@ _JSON_KEY = re.compile(r'^([ \t]*)"((?:[^"\\]|\\.)+)"[ \t]*:', re.MULTILINE)
 def _resource_lines(stack: StackSource) -> dict[str, int]:
     resources = stack.body.get("Resources")
     marks: dict[str, int] = {}
-    if isinstance(resources, Mapping):  # cfn-lint's YAML nodes know where they start
-        for logical_id, node in resources.items():
-            mark = getattr(node, "start_mark", None)
+    if isinstance(resources, Mapping):  # cfn-lint's YAML keys know where they start
+        for logical_id in resources:
+            mark = getattr(logical_id, "start_mark", None)
             if mark is not None and hasattr(mark, "line"):
                 marks[str(logical_id)] = int(mark.line) + 1
     if marks or not stack.text:
