@@ -129,19 +129,21 @@ def test_scorecard_derives_pass_partial_fail_and_not_checked(assembly_report: An
     assert yaml_row[Practice.EXECUTION_TIME].status == "fail"
 
 
-def test_scorecard_is_partial_when_only_warnings_are_open(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def test_scorecard_is_partial_and_fail_on_error_passes_when_only_warnings_are_open(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    all_rules()
-    warning_rules = [r for r in RULES.values() if r.severity.value == "warning"]
-    if not warning_rules:
-        pytest.skip("no warning-level rule registered")
+    # A secret on the AWS managed key in a stack that has a customer-managed key: a warning.
     path = tmp_path / "warn.json"
-    path.write_text(json.dumps({"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}))
+    key = {"Type": "AWS::KMS::Key", "Properties": {"EnableKeyRotation": True}}
+    secret = {"Type": "AWS::SecretsManager::Secret", "Properties": {"GenerateSecretString": {}}}
+    path.write_text(json.dumps({"Resources": {"Key": key, "Secret": secret}}))
     report = audit(load([path]))
-    finding = report.findings[:0]
-    assert finding == []  # a topic alone: nothing open, every practice passes or is not checked
-    assert {s.status for s in report.scorecard()["warn"].values()} <= {"pass", "not checked"}
+    assert {(f.rule_id, f.severity) for f in report.open_findings()} == {
+        ("SecretCustomerKey", "warning")
+    }
+    assert report.scorecard()["warn"][Practice.SECRETS].status == "partial"
+    assert run(capsys, "audit", path).code == 0
+    assert run(capsys, "audit", path, "--fail-on", "warning").code == 1
 
 
 def test_fail_on_decides_the_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
