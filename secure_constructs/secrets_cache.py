@@ -25,7 +25,7 @@ DEFAULT_TTL_SECONDS = 300
 EXTENSION_MAX_TTL_SECONDS = 300
 EXTENSION_VERSION = lambda_.ParamsAndSecretsVersions.V1_0_103
 # Public SSM parameters holding the Powertools layer ARN, per architecture, Python version and
-# release ("latest" or e.g. "3.25.0"); see the Powertools docs, "Lambda Layer" / SSM parameters.
+# release ("latest" or e.g. "3.22.1"); see the Powertools docs, "Lambda Layer" / SSM parameters.
 POWERTOOLS_PARAMETER = "/aws/service/powertools/python/{architecture}/{python}/{version}"
 POWERTOOLS_MAX_AGE_VARIABLE = "POWERTOOLS_PARAMETERS_MAX_AGE"
 EXTENSION_TTL_VARIABLE = "SECRETS_MANAGER_TTL"
@@ -63,7 +63,7 @@ class SecretsCache:
         :param max_age: how long a value is cached (`POWERTOOLS_PARAMETERS_MAX_AGE`), at least
             1 second and at most the rotation interval of every SecureSecret the function reads.
             Default: 5 minutes.
-        :param version: the Powertools release, e.g. "3.25.0". Default: "latest" (each deploy
+        :param version: the Powertools release, e.g. "3.22.1". Default: "latest" (each deploy
             picks up the newest release).
         """
         max_age = _check_ttl("max_age", max_age, None)
@@ -71,7 +71,7 @@ class SecretsCache:
             raise ValidationError(
                 "version",
                 version,
-                "'latest' or a Powertools release such as '3.25.0'",
+                "'latest' or a Powertools release such as '3.22.1'",
                 "pass version='latest' or pin a release",
             )
         return SecretsCache(kind="powertools", ttl=max_age, version=version)
