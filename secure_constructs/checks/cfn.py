@@ -125,8 +125,3 @@ def _render_sub(argument: Any) -> list[str]:
         return _PSEUDO.get(name, UNKNOWN)
 
     return [_SUB_VARIABLE.sub(substitute, text)]
-
-
-def literal_string(value: Any) -> str | None:
-    """`value` when it is a plain string, else None."""
-    return value if isinstance(value, str) else None

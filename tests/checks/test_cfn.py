@@ -1,0 +1,69 @@
+"""checks.cfn: how rules read intrinsic functions without evaluating the template."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from secure_constructs.checks.cfn import (
+    MAX_RENDERINGS,
+    UNKNOWN,
+    as_list,
+    intrinsic,
+    referenced_id,
+    renderings,
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ({"Ref": "Fn"}, "Fn"),
+        ({"Fn::GetAtt": ["Fn", "Arn"]}, "Fn"),
+        ({"Fn::GetAtt": "Fn.Arn"}, "Fn"),
+        ({"Fn::ImportValue": "Fn"}, None),
+        ("Fn", None),
+        ({"Ref": "Fn", "Extra": 1}, None),
+    ],
+)
+def test_referenced_id(value: Any, expected: str | None) -> None:
+    assert referenced_id(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("plain", ["plain"]),
+        (12, ["12"]),
+        (True, ["true"]),
+        ({"Ref": "Bucket"}, [UNKNOWN]),
+        ({"Ref": "AWS::NoValue"}, []),
+        ({"Fn::Join": ["", ["states.", {"Ref": "AWS::URLSuffix"}]]}, ["states.amazonaws.com"]),
+        ({"Fn::Join": ["-", ["a", {"Ref": "B"}, "c"]]}, [f"a-{UNKNOWN}-c"]),
+        ({"Fn::Join": ["", {"Ref": "List"}]}, [UNKNOWN]),
+        (
+            {"Fn::Sub": "arn:${AWS::Partition}:s3:::${Bucket}/${!Literal}"},
+            [f"arn:aws:s3:::{UNKNOWN}/${{Literal}}"],
+        ),
+        ({"Fn::Sub": ["${A}-${B}", {"A": "x", "B": {"Ref": "Y"}}]}, [f"x-{UNKNOWN}"]),
+        ({"Fn::If": ["C", "yes", {"Fn::Join": ["", ["n", "o"]]}]}, ["yes", "no"]),
+        ({"Fn::Base64": "text"}, ["text"]),
+        ({"Fn::Select": [0, ["a"]]}, [UNKNOWN]),
+        (["a", "b"], []),
+        ({"Key": "value"}, []),
+    ],
+)
+def test_renderings(value: Any, expected: list[str]) -> None:
+    assert renderings(value) == expected
+
+
+def test_renderings_are_bounded() -> None:
+    branch = {"Fn::If": ["C", "a", "b"]}
+    assert len(renderings({"Fn::Join": ["", [branch] * 10]})) == MAX_RENDERINGS
+
+
+def test_as_list_and_intrinsic() -> None:
+    assert as_list(None) == [] and as_list("a") == ["a"] and as_list(["a"]) == ["a"]
+    assert intrinsic({"Fn::Join": ["", []]}) == ("Fn::Join", ["", []])
+    assert intrinsic({"Version": "2012-10-17"}) is None
