@@ -36,6 +36,8 @@ synth: setup
 	@cdk synth --quiet > $(STAMPS)/synth.log 2>&1; status=$$?; \
 	  cat $(STAMPS)/synth.log; \
 	  $(BIN)/python -m secure_constructs.checks.summary cdk.out; \
+	  if [ -f cdk.out/manifest.json ]; then echo; \
+	    $(BIN)/secure-constructs audit cdk.out --fail-on never; fi; \
 	  exit $$status
 
 lint: setup

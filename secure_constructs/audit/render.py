@@ -14,10 +14,14 @@ WIDTH = 100
 _MARK = {"pass": "pass", "partial": "PARTIAL", "fail": "FAIL", "not checked": "--"}
 
 
-def _wrap(text: str, indent: int, width: int = WIDTH) -> list[str]:
+def _wrap(text: str, indent: int, hang: int = 0, width: int = WIDTH) -> list[str]:
     pad = " " * indent
     return textwrap.wrap(
-        text, width=width, initial_indent=pad, subsequent_indent=pad, break_on_hyphens=False
+        text,
+        width=width,
+        initial_indent=pad,
+        subsequent_indent=pad + " " * hang,
+        break_on_hyphens=False,
     ) or [pad]
 
 
@@ -48,9 +52,9 @@ def audit_text(report: AuditReport, *, fail_on: str = "error") -> str:
                     lines.extend(_finding_text(f))
         acked = [f for f in mine if not f.open]
         if acked:
-            lines.append(f"  ACKNOWLEDGED ({len(acked)})")
+            lines.append(f"  ACKNOWLEDGED ({len(acked)}; reasons under Acknowledgements)")
             for f in acked:
-                lines.extend(_finding_text(f))
+                lines.extend(_wrap(f"{f.tool}: {f.rule_name}  at {f.where}", 4, hang=4))
     orphans = [f for f in report.findings if f.stack is None]
     if orphans:
         lines += ["", "== findings on constructs outside the given templates =="]
@@ -62,7 +66,8 @@ def audit_text(report: AuditReport, *, fail_on: str = "error") -> str:
     for status in report.acknowledgements:
         label = "ok" if status.ok else "PROBLEM"
         lines.append(f"  {label:8} {status.ack.rule_id}")
-        lines.extend(_wrap(f"at {status.ack.at} ({status.matched} finding(s))", 11))
+        count = f"{status.matched} finding{'s' * (status.matched != 1)}"
+        lines.extend(_wrap(f"at {status.ack.at} ({count})", 11))
         lines.extend(_wrap(f"reason: {status.ack.reason or '(empty)'}", 11))
         for problem in status.problems:
             lines.extend(_wrap(f"! {problem}", 11))
