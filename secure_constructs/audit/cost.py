@@ -38,6 +38,24 @@ class CostLine:
         return round(self.quantity * self.price.usd, 4)
 
 
+@dataclass
+class CostGroup:
+    """Lines of one stack with the same item and price, merged."""
+
+    item: str
+    price_key: str
+    quantity: float = 0
+    resources: list[str] = field(default_factory=list)
+
+    @property
+    def price(self) -> Price:
+        return FIXED[self.price_key]
+
+    @property
+    def monthly(self) -> float:
+        return round(self.quantity * self.price.usd, 4)
+
+
 @dataclass(frozen=True)
 class UsageRate:
     """A per-request (or per-user) rate that applies because the stack has such a resource."""
@@ -56,6 +74,19 @@ class CostReport:
     lines: list[CostLine] = field(default_factory=list)
     rates: dict[str, list[UsageRate]] = field(default_factory=dict)  # stack -> rates
     stacks: list[str] = field(default_factory=list)
+
+    def grouped(self, stack: str) -> list[CostGroup]:
+        """The stack's lines with the same item and price merged (for reading)."""
+        groups: dict[tuple[str, str], CostGroup] = {}
+        for line in self.lines:
+            if line.stack != stack:
+                continue
+            group = groups.setdefault(
+                (line.item, line.price_key), CostGroup(line.item, line.price_key)
+            )
+            group.quantity += line.quantity
+            group.resources.append(line.resource)
+        return list(groups.values())
 
     def total(self, stack: str | None = None) -> float:
         return round(sum(c.monthly for c in self.lines if stack is None or c.stack == stack), 2)

@@ -140,9 +140,10 @@ def to_html(
             "<table><tr><th>item</th><th>resource</th><th>quantity</th><th>unit price</th>"
             "<th>monthly</th><th>source</th></tr>"
         )
-        for c in (c for c in cost.lines if c.stack == stack):
+        for c in cost.grouped(stack):
+            names = ", ".join(c.resources)
             out.append(
-                f"<tr><td>{_e(c.item)}</td><td><code>{_e(c.resource)}</code></td><td>{c.quantity:g}</td>"
+                f"<tr><td>{_e(c.item)}</td><td><code>{_e(names)}</code></td><td>{c.quantity:g}</td>"
                 f"<td>${c.price.usd:,.2f} / {_e(c.price.unit)}</td><td>${c.monthly:,.2f}</td>"
                 f"<td>{_e(c.price.source)}</td></tr>"
             )

@@ -248,21 +248,22 @@ def rate(value: float) -> str:
 
 
 def cost_text(report: CostReport) -> str:
-    lines = [
-        f"secure-constructs cost: fixed monthly cost of the security baseline "
-        f"(list prices, {REGION}, USD, as of {PRICES_AS_OF}; no free tier)"
-    ]
+    lines = _wrap(
+        "secure-constructs cost: fixed monthly cost of the security baseline "
+        f"(list prices, {REGION}, USD, as of {PRICES_AS_OF}; no free tier)",
+        0,
+    )
     for stack in report.stacks:
         lines += ["", f"== {stack} =="]
-        mine = [c for c in report.lines if c.stack == stack]
-        if not mine:
+        groups = report.grouped(stack)
+        if not groups:
             lines.append("  no fixed-cost security resources")
-        for c in mine:
-            qty = f"{c.quantity:g} x {_money(c.price.usd)}/{c.price.unit}"
-            lines.append(f"  {_money(c.monthly):>10}  {c.item}: {c.resource}")
-            lines.extend(_wrap(f"{qty}; source {c.price.source}", 14))
-            if c.price.note:
-                lines.extend(_wrap(c.price.note, 14))
+        for g in groups:
+            qty = f"{g.quantity:g} x {_money(g.price.usd)}/{g.price.unit}"
+            lines.append(f"  {_money(g.monthly):>10}  {g.item}: {_names(g.resources)}")
+            lines.extend(_wrap(f"{qty}; source {g.price.source}", 14))
+            if g.price.note:
+                lines.extend(_wrap(g.price.note, 14))
         lines.append(f"  {_money(report.total(stack)):>10}  total for {stack} per month")
         rates = report.rates.get(stack, [])
         if rates:
@@ -282,6 +283,12 @@ def cost_text(report: CostReport) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _names(resources: list[str], show: int = 2) -> str:
+    if len(resources) <= show + 1:
+        return ", ".join(resources)
+    return f"{', '.join(resources[:show])} and {len(resources) - show} more"
+
+
 def cost_markdown(report: CostReport) -> str:
     out = [
         "# secure-constructs cost",
@@ -296,9 +303,9 @@ def cost_markdown(report: CostReport) -> str:
             "| item | resource | quantity | unit price | monthly | source |",
             "|---|---|---|---|---|---|",
         ]
-        for c in (c for c in report.lines if c.stack == stack):
+        for c in report.grouped(stack):
             out.append(
-                f"| {_cell(c.item)} | {_cell(c.resource)} | {c.quantity:g} | "
+                f"| {_cell(c.item)} | {_cell(', '.join(c.resources))} | {c.quantity:g} | "
                 f"{_money(c.price.usd)} / {c.price.unit} | {_money(c.monthly)} | {c.price.source} |"
             )
         out.append(f"| **total** | | | | **{_money(report.total(stack))}** | |")
