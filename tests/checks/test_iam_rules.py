@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -231,10 +230,10 @@ def test_one_role_per_function_passes() -> None:
     assert run("IAMSharedRole", resources) == []
 
 
-# --- speed ----------------------------------------------------------------------------------
+# --- scale (speed is measured in benchmarks/, never by a timed unit test) --------------------
 
 
-def test_the_rules_stay_linear_on_a_500_resource_template() -> None:
+def test_the_rules_report_every_finding_on_a_500_resource_template() -> None:
     resources: dict[str, Any] = {}
     shared = {"Fn::GetAtt": ["SharedRole", "Arn"]}
     for i in range(100):
@@ -250,8 +249,5 @@ def test_the_rules_stay_linear_on_a_500_resource_template() -> None:
         "IAMWildcard",
         "IAMSharedRole",
     ]
-    start = time.perf_counter()
     counts = {rule_id: len(RULES[rule_id].run(template)) for rule_id in ours}
-    elapsed = time.perf_counter() - start
     assert counts["IAMSharedRole"] == 100 and counts["IAMWildcard"] == 500
-    assert elapsed < 1.0, f"{elapsed:.2f} s for {len(resources)} resources"
