@@ -1,0 +1,743 @@
+"""SecureApi: the promise on the synthesized template (authorizer, validation, throttling, logs,
+web ACL, alarms), nag-clean under all six packs for Cognito, IAM and Lambda-authorizer APIs, the
+OpenAPI document, and every refused input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_lambda as lambda_
+
+from secure_constructs import ApiAuth, SecureFunction, SecureUserPool, ValidationError
+from secure_constructs.api import ACCESS_LOG_PREFIX, ApiCache, SecureApi
+from tests.constructs.test_function import acknowledge_test_vpc, compliant_vpc
+from tests.synth import ALL_COMPLIANCE, Synthesized, cfn_lint, statements, synth
+
+CODE = "def handler(event, context):\n    return {'statusCode': 200, 'body': '{}'}\n"
+ITEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"name": {"type": "string", "maxLength": 100}},
+    "required": ["name"],
+    "additionalProperties": False,
+}
+EXISTING_ACL = (
+    "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/shared-acl/"
+    "a1b2c3d4-5678-90ab-cdef-0123456789ab"
+)
+PUBLIC_REASON = "Public health check; returns no data"
+APIS = ("CognitoApi", "IamApi", "TokenApi")
+BASELINE_GROUPS = {
+    "AWSManagedRulesCommonRuleSet",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+    "AWSManagedRulesSQLiRuleSet",
+    "AWSManagedRulesAmazonIpReputationList",
+}
+
+
+def make_function(stack: cdk.Stack, construct_id: str, **options: Any) -> SecureFunction:
+    return SecureFunction(
+        stack,
+        construct_id,
+        code=lambda_.Code.from_inline(CODE),
+        handler="index.handler",
+        **options,
+    )
+
+
+def by_path(s: Synthesized, type_: str) -> dict[str, dict[str, Any]]:
+    """cdk path (without the stack name) -> properties, for every resource of `type_`."""
+    return {
+        r["Metadata"]["aws:cdk:path"].removeprefix("Test/"): r.get("Properties", {})
+        for r in s.resources(type_).values()
+    }
+
+
+def logical_id(s: Synthesized, type_: str, path: str) -> str:
+    for key, r in s.resources(type_).items():
+        if r["Metadata"]["aws:cdk:path"] == f"Test/{path}":
+            return key
+    raise AssertionError(f"no {type_} at {path}")
+
+
+# --- GIVEN three APIs (Cognito with CORS, IAM, Lambda TOKEN) with VPC functions -------------
+
+BUILT: dict[str, SecureApi] = {}
+
+
+def build_three_apis(stack: cdk.Stack) -> None:
+    vpc = compliant_vpc(stack)
+    handler = make_function(stack, "Handler", vpc=vpc, reserved_concurrent_executions=5)
+    authorizer = make_function(stack, "Authorizer", vpc=vpc, reserved_concurrent_executions=5)
+    pool = SecureUserPool(stack, "Users")
+    for name, auth in (
+        ("CognitoApi", ApiAuth.cognito(pool)),
+        ("IamApi", ApiAuth.iam()),
+        ("TokenApi", ApiAuth.lambda_token(authorizer)),
+    ):
+        api = SecureApi(
+            stack,
+            name,
+            auth=auth,
+            cors_allow_origins=["https://app.example.com"] if name == "CognitoApi" else (),
+        )
+        api.add_route("GET", "/items/{id}", handler, query_parameters={"fields": False})
+        api.add_route("POST", "/items", handler, request_schema=ITEM_SCHEMA)
+        api.add_route("GET", "/health", handler, auth=ApiAuth.none(reason=PUBLIC_REASON))
+        BUILT[name] = api
+    acknowledge_test_vpc(stack)
+
+
+@pytest.fixture(scope="module")
+def apis() -> Synthesized:
+    return synth(build_three_apis, compliance=ALL_COMPLIANCE)
+
+
+def test_cognito_iam_and_lambda_authorizer_apis_are_clean_under_all_six_packs(
+    apis: Synthesized,
+) -> None:
+    assert not apis.failed, apis.violations
+    assert apis.violations == []
+
+
+def test_template_is_cfn_lint_clean(apis: Synthesized) -> None:
+    assert cfn_lint(apis.template) == []
+
+
+def test_acknowledges_only_the_unavoidable_with_reasons(apis: Synthesized) -> None:
+    library = {
+        (rule, path.removeprefix("Test/"))
+        for _, rule, path, _ in apis.acknowledged
+        if "/Vpc/" not in path and not path.endswith("/Vpc/Resource")
+    }
+    expected: set[tuple[str, str]] = set()
+    for api in APIS:
+        stage = f"{api}/DeploymentStage.prod/Resource"
+        for pack in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321"):
+            expected.add((f"{pack}-APIGWCacheEnabledAndEncrypted", stage))
+            expected.add((f"{pack}-APIGWSSLEnabled", stage))
+        expected.add(("AwsSolutions-APIG4", f"{api}/Default/health/GET/Resource"))
+        expected.add(("AwsSolutions-COG4", f"{api}/Default/health/GET/Resource"))
+    for api in ("IamApi", "TokenApi"):
+        for route in ("items/{id}/GET", "items/POST"):
+            expected.add(("AwsSolutions-COG4", f"{api}/Default/{route}/Resource"))
+    policy = "SecureConstructsApiGatewayAccount/Policy/Resource"
+    for prefix in ("API-Gateway-Execution-Logs_", "API-Gateway-Access-Logs_"):
+        for suffix in ("*", "*:log-stream:*"):
+            expected.add(
+                (
+                    "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:"
+                    f"<AWS::AccountId>:log-group:{prefix}{suffix}]",
+                    policy,
+                )
+            )
+    api_related = {a for a in library if a[1].split("/")[0] in (*APIS, policy.split("/")[0])}
+    assert api_related == expected
+    reasons = {rule: reason for _, rule, path, reason in apis.acknowledged}
+    assert (
+        "cache key does not include the caller"
+        in reasons["NIST.800.53.R5-APIGWCacheEnabledAndEncrypted"]
+    )
+    assert PUBLIC_REASON in reasons["AwsSolutions-APIG4"]
+    assert "Lambda TOKEN authorizer" in next(
+        r for _, rule, p, r in apis.acknowledged if rule == "AwsSolutions-COG4" and "TokenApi" in p
+    )
+
+
+def test_endpoints_are_regional(apis: Synthesized) -> None:
+    for props in apis.resources("AWS::ApiGateway::RestApi").values():
+        assert props["Properties"]["EndpointConfiguration"] == {"Types": ["REGIONAL"]}
+
+
+def test_stage_is_traced_logs_errors_without_data_and_is_throttled(apis: Synthesized) -> None:
+    stages = by_path(apis, "AWS::ApiGateway::Stage")
+    assert len(stages) == 3
+    for props in stages.values():
+        assert props["StageName"] == "prod"
+        assert props["TracingEnabled"] is True
+        assert props["MethodSettings"] == [
+            {
+                "HttpMethod": "*",
+                "ResourcePath": "/*",
+                "LoggingLevel": "ERROR",
+                "DataTraceEnabled": False,
+                "MetricsEnabled": True,
+                "ThrottlingRateLimit": 100,
+                "ThrottlingBurstLimit": 200,
+                "CachingEnabled": False,
+            }
+        ]
+        assert props.get("CacheClusterEnabled") is False
+
+
+def test_access_logs_are_json_with_the_forensic_fields_in_an_encrypted_group(
+    apis: Synthesized,
+) -> None:
+    groups = apis.resources("AWS::Logs::LogGroup")
+    for props in by_path(apis, "AWS::ApiGateway::Stage").values():
+        setting = props["AccessLogSetting"]
+        fields = json.loads(setting["Format"])
+        assert {
+            "requestId": "$context.requestId",
+            "xrayTraceId": "$context.xrayTraceId",
+            "sourceIp": "$context.identity.sourceIp",
+            "caller": "$context.identity.caller",
+            "principalId": "$context.authorizer.principalId",
+            "httpMethod": "$context.httpMethod",
+            "resourcePath": "$context.resourcePath",
+            "status": "$context.status",
+            "responseLatency": "$context.responseLatency",
+            "integrationErrorMessage": "$context.integrationErrorMessage",
+            "wafResponseCode": "$context.wafResponseCode",
+        }.items() <= fields.items()
+        group = groups[setting["DestinationArn"]["Fn::GetAtt"][0]]["Properties"]
+        assert group["LogGroupName"].startswith(ACCESS_LOG_PREFIX)
+        assert group["RetentionInDays"] == 365
+        assert group["KmsKeyId"]["Fn::GetAtt"][1] == "Arn"
+
+
+def test_account_cloudwatch_role_uses_one_customer_managed_policy(apis: Synthesized) -> None:
+    account_id, account = apis.only("AWS::ApiGateway::Account")
+    assert account["DeletionPolicy"] == "Retain"
+    role_id = account["Properties"]["CloudWatchRoleArn"]["Fn::GetAtt"][0]
+    role = apis.template["Resources"][role_id]
+    assert role["DeletionPolicy"] == "Retain"
+    assert "ManagedPolicyArns" not in role["Properties"]
+    assert "Policies" not in role["Properties"]
+    assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+        "Service": "apigateway.amazonaws.com"
+    }
+    policy_id = logical_id(
+        apis, "AWS::IAM::ManagedPolicy", "SecureConstructsApiGatewayAccount/Policy/Resource"
+    )
+    assert apis.template["Resources"][policy_id]["Properties"]["Roles"] == [{"Ref": role_id}]
+    (statement,) = statements(apis.template, policy_id)
+    assert sorted(statement["Action"]) == [
+        "logs:CreateLogGroup",
+        "logs:CreateLogStream",
+        "logs:DescribeLogGroups",
+        "logs:DescribeLogStreams",
+        "logs:PutLogEvents",
+    ]
+    tails = sorted(r["Fn::Join"][1][-1] for r in statement["Resource"])
+    assert tails == [
+        ":log-group:API-Gateway-Access-Logs_*",
+        ":log-group:API-Gateway-Access-Logs_*:log-stream:*",
+        ":log-group:API-Gateway-Execution-Logs_*",
+        ":log-group:API-Gateway-Execution-Logs_*:log-stream:*",
+    ]
+    assert not any(
+        p.get("Roles") == [{"Ref": role_id}] for p in by_path(apis, "AWS::IAM::Policy").values()
+    )
+    for stage in apis.resources("AWS::ApiGateway::Stage").values():
+        assert account_id in stage["DependsOn"]
+
+
+def test_each_method_has_the_authorizer_of_its_route(apis: Synthesized) -> None:
+    methods = by_path(apis, "AWS::ApiGateway::Method")
+    authorizers = by_path(apis, "AWS::ApiGateway::Authorizer")
+    kinds = {"CognitoApi": "COGNITO_USER_POOLS", "IamApi": "AWS_IAM", "TokenApi": "CUSTOM"}
+    for api, kind in kinds.items():
+        for route in ("items/{id}/GET", "items/POST"):
+            assert methods[f"{api}/Default/{route}/Resource"]["AuthorizationType"] == kind
+        assert methods[f"{api}/Default/health/GET/Resource"]["AuthorizationType"] == "NONE"
+    assert authorizers["CognitoApi/CognitoAuthorizer/Resource"]["Type"] == "COGNITO_USER_POOLS"
+    assert authorizers["TokenApi/TokenAuthorizer/Resource"]["Type"] == "TOKEN"
+    preflights = {p: m for p, m in methods.items() if m["HttpMethod"] == "OPTIONS"}
+    assert preflights and all(p.startswith("CognitoApi/") for p in preflights)
+    assert all(m["AuthorizationType"] == "NONE" for m in preflights.values())
+    origins = {
+        m["Integration"]["IntegrationResponses"][0]["ResponseParameters"][
+            "method.response.header.Access-Control-Allow-Origin"
+        ]
+        for m in preflights.values()
+    }
+    assert origins == {"'https://app.example.com'"}
+
+
+def test_every_method_is_validated_and_bodies_against_a_draft4_model(apis: Synthesized) -> None:
+    validators = apis.resources("AWS::ApiGateway::RequestValidator")
+    assert {v["Properties"]["ValidateRequestBody"] for v in validators.values()} == {True}
+    assert {v["Properties"]["ValidateRequestParameters"] for v in validators.values()} == {True}
+    models = apis.resources("AWS::ApiGateway::Model")
+    for path, method in by_path(apis, "AWS::ApiGateway::Method").items():
+        if method["HttpMethod"] == "OPTIONS":
+            continue
+        assert method["RequestValidatorId"]["Ref"] in validators, path
+        if method["HttpMethod"] == "POST":
+            model = models[method["RequestModels"]["application/json"]["Ref"]]["Properties"]
+            assert model["ContentType"] == "application/json"
+            assert model["Schema"] == {
+                **ITEM_SCHEMA,
+                "$schema": "http://json-schema.org/draft-04/schema#",
+            }
+        if path.endswith("items/{id}/GET/Resource"):
+            assert method["RequestParameters"] == {
+                "method.request.path.id": True,
+                "method.request.querystring.fields": False,
+            }
+
+
+def test_the_stage_is_associated_with_a_baseline_web_acl(apis: Synthesized) -> None:
+    acls = apis.resources("AWS::WAFv2::WebACL")
+    for api in APIS:
+        association = by_path(apis, "AWS::WAFv2::WebACLAssociation")[f"{api}/WebAclAssociation"]
+        stage = logical_id(apis, "AWS::ApiGateway::Stage", f"{api}/DeploymentStage.prod/Resource")
+        rest_api = logical_id(apis, "AWS::ApiGateway::RestApi", f"{api}/Resource")
+        parts = association["ResourceArn"]["Fn::Join"][1]
+        assert parts[-4:] == ["::/restapis/", {"Ref": rest_api}, "/stages/", {"Ref": stage}]
+        acl = acls[association["WebACLArn"]["Fn::GetAtt"][0]]["Properties"]
+        groups = {
+            r["Statement"]["ManagedRuleGroupStatement"]["Name"]
+            for r in acl["Rules"]
+            if "ManagedRuleGroupStatement" in r["Statement"]
+        }
+        assert groups == BASELINE_GROUPS
+        assert any("RateBasedStatement" in r["Statement"] for r in acl["Rules"])
+
+
+def test_alarms_on_5xx_4xx_rate_and_p99_latency_reach_the_alarm_topic(apis: Synthesized) -> None:
+    topic = logical_id(apis, "AWS::SNS::Topic", "SecureConstructsAlarmTopic/Resource")
+    alarms = by_path(apis, "AWS::CloudWatch::Alarm")
+    for api in APIS:
+        server = alarms[f"{api}/ServerErrorAlarm/Resource"]
+        client = alarms[f"{api}/ClientErrorRateAlarm/Resource"]
+        latency = alarms[f"{api}/LatencyAlarm/Resource"]
+        for alarm, metric in ((server, "5XXError"), (client, "4XXError"), (latency, "Latency")):
+            assert alarm["Namespace"] == "AWS/ApiGateway"
+            assert alarm["MetricName"] == metric
+            assert alarm["Dimensions"] == [{"Name": "ApiName", "Value": api}]
+            assert alarm["AlarmActions"] == [{"Ref": topic}]
+            assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+        assert (server["Statistic"], server["Period"], server["Threshold"]) == ("Sum", 60, 0)
+        assert (client["Statistic"], client["Period"], client["Threshold"]) == (
+            "Average",
+            300,
+            0.05,
+        )
+        # 80% of the handler's 10 s timeout (below API Gateway's 29 s)
+        assert (latency["ExtendedStatistic"], latency["Threshold"]) == ("p99", 8000)
+
+
+def test_lambda_permissions_are_scoped_to_each_method_of_the_stage(apis: Synthesized) -> None:
+    permissions = by_path(apis, "AWS::Lambda::Permission")
+    for api in APIS:
+        stage = logical_id(apis, "AWS::ApiGateway::Stage", f"{api}/DeploymentStage.prod/Resource")
+        scoped = {p: v for p, v in permissions.items() if p.startswith(f"{api}/Default/")}
+        assert len(scoped) == 3  # one per method: no test-invoke permissions
+        for path, props in scoped.items():
+            assert props["Principal"] == "apigateway.amazonaws.com"
+            parts = props["SourceArn"]["Fn::Join"][1]
+            assert {"Ref": stage} in parts, path
+            text = "".join(x for x in parts if isinstance(x, str))
+            assert text.endswith(("/GET/items/*", "/POST/items", "/GET/health")), (path, text)
+
+
+def test_openapi_document_describes_routes_schemas_and_security(
+    apis: Synthesized, tmp_path: Path
+) -> None:
+    document = BUILT["CognitoApi"].openapi_document()
+    assert document["openapi"].startswith("3.0")
+    assert document["servers"][0]["url"].endswith(".amazonaws.com/prod")
+    paths = document["paths"]
+    assert set(paths) == {"/items/{id}", "/items", "/health"}
+    get_item = paths["/items/{id}"]["get"]
+    assert {(p["name"], p["in"], p["required"]) for p in get_item["parameters"]} == {
+        ("id", "path", True),
+        ("fields", "query", False),
+    }
+    assert get_item["security"] == [{"cognito_Users": []}]
+    post = paths["/items"]["post"]
+    ref = post["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    assert document["components"]["schemas"][ref.rsplit("/", 1)[1]] == ITEM_SCHEMA
+    assert paths["/health"]["get"]["security"] == []
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["cognito_Users"]["x-amazon-apigateway-authtype"] == "cognito_user_pools"
+    assert BUILT["IamApi"].openapi_document()["paths"]["/items"]["post"]["security"] == [
+        {"sigv4": []}
+    ]
+    written = BUILT["TokenApi"].write_openapi(tmp_path / "out" / "api.json")
+    assert json.loads(written.read_text()) == BUILT["TokenApi"].openapi_document()
+
+
+# --- GIVEN cache, a REQUEST authorizer, an existing web ACL, overrides and API keys ----------
+
+VARIANT: dict[str, Any] = {}
+UPLOAD_REASON = "Opaque binary upload, checked by the handler's own parser"
+
+
+def build_variant(stack: cdk.Stack) -> None:
+    handler = make_function(stack, "Handler")
+    authorizer = make_function(stack, "Authorizer")
+    auth = ApiAuth.lambda_request(
+        authorizer, identity_sources=[apigateway.IdentitySource.header("X-Session")]
+    )
+    api = SecureApi(
+        stack,
+        "Api",
+        auth=auth,
+        stage_name="v1",
+        cache=ApiCache(ttl=cdk.Duration.minutes(2)),
+        waf=EXISTING_ACL,
+        throttle_rate_limit=50,
+        throttle_burst_limit=80,
+        cors_allow_origins=["*"],
+    )
+    api.add_route("GET", "/reports/{id}", handler)
+    api.add_route(
+        "POST",
+        "/reports",
+        handler,
+        request_schema=ITEM_SCHEMA,
+        throttle_rate_limit=5,
+        throttle_burst_limit=10,
+        api_key_required=True,
+    )
+    api.add_route("ANY", "/uploads/{key+}", handler, unvalidated_body_reason=UPLOAD_REASON)
+    VARIANT["plan"] = api.add_usage_plan(
+        "Partners", quota=apigateway.QuotaSettings(limit=1000, period=apigateway.Period.DAY)
+    )
+    VARIANT["api"] = api
+
+
+@pytest.fixture(scope="module")
+def variant() -> Synthesized:
+    return synth(build_variant, compliance=ALL_COMPLIANCE)
+
+
+def test_variant_api_is_clean_under_all_six_packs(variant: Synthesized) -> None:
+    # The functions here are not in a VPC (the compliance packs' Lambda findings are the
+    # function tests' business); everything of the API itself must be clean.
+    api_findings = [v for v in variant.violations if v[2].startswith("Test/Api/")]
+    assert api_findings == []
+    assert not any("APIGWCacheEnabledAndEncrypted" in a[1] for a in variant.acknowledged)
+
+
+def test_cache_is_encrypted_and_keyed_by_the_caller(variant: Synthesized) -> None:
+    stage = variant.props("AWS::ApiGateway::Stage")
+    assert stage["StageName"] == "v1"
+    assert (stage["CacheClusterEnabled"], stage["CacheClusterSize"]) == (True, "0.5")
+    default = stage["MethodSettings"][0]
+    assert (default["HttpMethod"], default["ResourcePath"]) == ("*", "/*")
+    assert default["CachingEnabled"] is True
+    assert default["CacheDataEncrypted"] is True
+    assert default["CacheTtlInSeconds"] == 120
+    methods = by_path(variant, "AWS::ApiGateway::Method")
+    get = methods["Api/Default/reports/{id}/GET/Resource"]
+    assert sorted(get["Integration"]["CacheKeyParameters"]) == [
+        "method.request.header.Authorization",
+        "method.request.header.X-Session",
+        "method.request.path.id",
+    ]
+    assert get["RequestParameters"]["method.request.header.Authorization"] is False
+
+
+def test_per_route_throttle_overrides_the_stage(variant: Synthesized) -> None:
+    settings = variant.props("AWS::ApiGateway::Stage")["MethodSettings"]
+    assert (settings[0]["ThrottlingRateLimit"], settings[0]["ThrottlingBurstLimit"]) == (50, 80)
+    override = next(s for s in settings if s["ResourcePath"] == "/~1reports")
+    assert override["HttpMethod"] == "POST"
+    assert (override["ThrottlingRateLimit"], override["ThrottlingBurstLimit"]) == (5, 10)
+    assert (override["LoggingLevel"], override["DataTraceEnabled"]) == ("ERROR", False)
+
+
+def test_an_existing_web_acl_is_associated_by_arn(variant: Synthesized) -> None:
+    assert variant.props("AWS::WAFv2::WebACLAssociation")["WebACLArn"] == EXISTING_ACL
+    assert variant.resources("AWS::WAFv2::WebACL") == {}
+
+
+def test_request_authorizer_and_api_keys_with_a_quota(variant: Synthesized) -> None:
+    (authorizer,) = variant.resources("AWS::ApiGateway::Authorizer").values()
+    assert authorizer["Properties"]["Type"] == "REQUEST"
+    methods = by_path(variant, "AWS::ApiGateway::Method")
+    assert methods["Api/Default/reports/POST/Resource"]["ApiKeyRequired"] is True
+    assert methods["Api/Default/reports/{id}/GET/Resource"]["ApiKeyRequired"] is False
+    plan = variant.props("AWS::ApiGateway::UsagePlan")
+    assert plan["Quota"] == {"Limit": 1000, "Period": "DAY"}
+    assert plan["Throttle"] == {"RateLimit": 50, "BurstLimit": 80}
+    assert plan["ApiStages"][0]["Stage"] == {
+        "Ref": logical_id(variant, "AWS::ApiGateway::Stage", "Api/DeploymentStage.v1/Resource")
+    }
+
+
+def test_an_unvalidated_body_is_acknowledged_with_the_routes_reason(variant: Synthesized) -> None:
+    acknowledged = [
+        (rule, path, reason)
+        for _, rule, path, reason in variant.acknowledged
+        if rule == "ApiRequestValidation"
+    ]
+    assert acknowledged == [
+        (
+            "ApiRequestValidation",
+            "Test/Api/Default/uploads/{key+}/ANY/Resource",
+            f"Request body deliberately not validated: {UPLOAD_REASON}",
+        )
+    ]
+
+
+def test_any_route_is_spread_over_the_standard_methods_in_openapi(variant: Synthesized) -> None:
+    document = VARIANT["api"].openapi_document()
+    upload = document["paths"]["/uploads/{key}"]
+    assert set(upload) == {"get", "post", "put", "patch", "delete"}
+    assert document["paths"]["/reports"]["post"]["security"] == [
+        {next(iter(document["components"]["securitySchemes"])): [], "api_key": []}
+    ]
+
+
+# --- Refused input (no synth) ---------------------------------------------------------------
+
+
+def new_api(**props: Any) -> tuple[cdk.Stack, SecureApi, SecureFunction]:
+    stack = cdk.Stack(cdk.App(), "Test")
+    handler = make_function(stack, "Handler")
+    props.setdefault("auth", ApiAuth.iam())
+    return stack, SecureApi(stack, "Api", **props), handler
+
+
+def test_fails_when_the_api_has_no_auth() -> None:
+    stack = cdk.Stack(cdk.App(), "Test")
+    with pytest.raises(ValidationError, match=r"^auth=None is not allowed"):
+        SecureApi(stack, "Api")
+
+
+def test_fails_when_the_api_level_auth_is_public() -> None:
+    stack = cdk.Stack(cdk.App(), "Test")
+    with pytest.raises(ValidationError, match=r"^auth=.*only on single routes"):
+        SecureApi(stack, "Api", auth=ApiAuth.none(reason=PUBLIC_REASON))
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "items",
+        "",
+        "/items/",
+        "//items",
+        "/items/{",
+        "/items/{id",
+        "/items/{1id}",
+        "/items/{}",
+        "/it ems",
+        "/{key+}/more",
+        "/a/{id}/b/{id}",
+        None,
+    ],
+)
+def test_fails_when_the_path_is_malformed(path: Any) -> None:
+    _, api, handler = new_api()
+    with pytest.raises(ValidationError, match=r"^path="):
+        api.add_route("GET", path, handler)
+
+
+@pytest.mark.parametrize("method", ["FETCH", "OPTIONS", "", None, "GET POST"])
+def test_fails_when_the_method_is_unknown(method: Any) -> None:
+    _, api, handler = new_api()
+    with pytest.raises(ValidationError, match=r"^method="):
+        api.add_route(method, "/items", handler)
+
+
+def test_fails_when_a_route_is_added_twice() -> None:
+    _, api, handler = new_api()
+    api.add_route("GET", "/items/{id}", handler)
+    with pytest.raises(ValidationError, match=r"^path='GET /items/\{id\}'.*one route per"):
+        api.add_route("get", "/items/{id}", handler)
+
+
+def test_fails_when_sibling_path_parameters_differ() -> None:
+    _, api, handler = new_api()
+    api.add_route("GET", "/items/{id}", handler)
+    with pytest.raises(ValidationError, match=r"^path=.*one path parameter per level"):
+        api.add_route("DELETE", "/items/{name}", handler)
+
+
+@pytest.mark.parametrize(
+    ("rate", "burst", "prop"),
+    [
+        (0, 200, "throttle_rate_limit"),
+        (-5, 200, "throttle_rate_limit"),
+        (100, 0, "throttle_burst_limit"),
+        (100, -1, "throttle_burst_limit"),
+        (100, 50, "throttle_burst_limit"),
+        (100, 99.5, "throttle_burst_limit"),
+    ],
+)
+def test_fails_when_stage_throttling_is_not_positive_or_burst_below_rate(
+    rate: Any, burst: Any, prop: str
+) -> None:
+    stack = cdk.Stack(cdk.App(), "Test")
+    with pytest.raises(ValidationError, match=rf"^{prop}="):
+        SecureApi(
+            stack,
+            "Api",
+            auth=ApiAuth.iam(),
+            throttle_rate_limit=rate,
+            throttle_burst_limit=burst,
+        )
+
+
+@pytest.mark.parametrize(
+    ("rate", "burst", "prop"),
+    [
+        (0, None, "throttle_rate_limit"),
+        (10, 5, "throttle_burst_limit"),
+        (None, 0, "throttle_burst"),
+    ],
+)
+def test_fails_when_route_throttling_is_not_positive_or_burst_below_rate(
+    rate: Any, burst: Any, prop: str
+) -> None:
+    _, api, handler = new_api()
+    with pytest.raises(ValidationError, match=rf"^{prop}"):
+        api.add_route(
+            "GET", "/items", handler, throttle_rate_limit=rate, throttle_burst_limit=burst
+        )
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"type": "nope"},
+        {"type": "object", "required": "name"},
+        {"properties": {"a": {"minLength": -1}}},
+        {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object"},
+        {"type": "object", "default": {1, 2}},
+        ["not", "a", "dict"],
+    ],
+)
+def test_fails_when_the_request_schema_is_not_valid_draft4(schema: Any) -> None:
+    _, api, handler = new_api()
+    with pytest.raises(ValidationError, match=r"^request_schema="):
+        api.add_route("POST", "/items", handler, request_schema=schema)
+
+
+def test_fails_when_a_body_route_has_no_schema_and_no_reason() -> None:
+    _, api, handler = new_api()
+    for verb in ("POST", "PUT", "PATCH", "ANY"):
+        with pytest.raises(ValidationError, match=r"^request_schema=None .*unvalidated_body"):
+            api.add_route(verb, "/items", handler)
+
+
+@pytest.mark.parametrize(
+    ("verb", "schema", "reason"),
+    [
+        ("POST", ITEM_SCHEMA, "Binary upload, no schema possible"),
+        ("GET", None, "Binary upload, no schema possible"),
+        ("POST", None, "short"),
+    ],
+)
+def test_fails_when_the_unvalidated_body_reason_contradicts_the_route(
+    verb: str, schema: Any, reason: str
+) -> None:
+    _, api, handler = new_api()
+    with pytest.raises(ValidationError, match=r"^unvalidated_body_reason="):
+        api.add_route(
+            verb, "/items", handler, request_schema=schema, unvalidated_body_reason=reason
+        )
+
+
+def test_fails_when_a_get_route_has_a_body_schema() -> None:
+    _, api, handler = new_api()
+    with pytest.raises(ValidationError, match=r"^request_schema=.*GET and HEAD"):
+        api.add_route("GET", "/items", handler, request_schema=ITEM_SCHEMA)
+
+
+@pytest.mark.parametrize(
+    ("origins", "credentials"),
+    [(["*"], True), (["*", "https://app.example.com"], False)],
+)
+def test_fails_when_any_origin_is_allowed_with_credentials_or_mixed(
+    origins: list[str], credentials: bool
+) -> None:
+    stack = cdk.Stack(cdk.App(), "Test")
+    with pytest.raises(ValidationError, match=r"^cors_allow_origins="):
+        SecureApi(
+            stack,
+            "Api",
+            auth=ApiAuth.iam(),
+            cors_allow_origins=origins,
+            cors_allow_credentials=credentials,
+        )
+
+
+@pytest.mark.parametrize("origin", ["app.example.com", "https://app.example.com/path", "null"])
+def test_fails_when_an_origin_is_malformed(origin: str) -> None:
+    stack = cdk.Stack(cdk.App(), "Test")
+    with pytest.raises(ValidationError, match=r"^cors_allow_origins="):
+        SecureApi(stack, "Api", auth=ApiAuth.iam(), cors_allow_origins=[origin])
+
+
+def test_fails_when_the_function_outlives_the_integration_timeout() -> None:
+    stack, api, _ = new_api()
+    slow = make_function(stack, "Slow", timeout=cdk.Duration.seconds(30))
+    with pytest.raises(ValidationError, match=r"^handler.timeout='30 seconds'.*at most 29"):
+        api.add_route("GET", "/slow", slow)
+    api.add_route("GET", "/ok", make_function(stack, "Ok", timeout=cdk.Duration.seconds(29)))
+
+
+def test_fails_when_the_handler_is_not_a_function() -> None:
+    _, api, _ = new_api()
+    with pytest.raises(ValidationError, match=r"^handler="):
+        api.add_route("GET", "/items", "arn:aws:lambda:eu-west-1:123456789012:function:x")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("cloud_watch_role", True),
+        ("deploy", False),
+        ("deploy_options", apigateway.StageOptions(stage_name="x")),
+        ("default_method_options", apigateway.MethodOptions()),
+        ("default_cors_preflight_options", apigateway.CorsOptions(allow_origins=["*"])),
+    ],
+)
+def test_fails_when_a_fixed_rest_api_option_is_overridden(option: str, value: Any) -> None:
+    stack = cdk.Stack(cdk.App(), "Test")
+    with pytest.raises(ValidationError, match=rf"^{option}="):
+        SecureApi(stack, "Api", auth=ApiAuth.iam(), **{option: value})
+
+
+@pytest.mark.parametrize(
+    ("cache", "prop"),
+    [
+        (ApiCache(ttl=cdk.Duration.hours(2)), "cache.ttl"),
+        (ApiCache(cluster_size="1"), "cache.cluster_size"),
+        ("yes", "cache"),
+    ],
+)
+def test_fails_when_the_cache_is_misconfigured(cache: Any, prop: str) -> None:
+    stack = cdk.Stack(cdk.App(), "Test")
+    with pytest.raises(ValidationError, match=rf"^{prop}="):
+        SecureApi(stack, "Api", auth=ApiAuth.iam(), cache=cache)
+
+
+@pytest.mark.parametrize("rate", [0, 1, 1.5, -0.1])
+def test_fails_when_the_client_error_rate_is_not_a_fraction(rate: float) -> None:
+    stack = cdk.Stack(cdk.App(), "Test")
+    with pytest.raises(ValidationError, match=r"^client_error_rate_threshold="):
+        SecureApi(stack, "Api", auth=ApiAuth.iam(), client_error_rate_threshold=rate)
+
+
+def test_fails_when_a_usage_plan_has_no_quota() -> None:
+    _, api, _ = new_api()
+    with pytest.raises(ValidationError, match=r"^quota=None"):
+        api.add_usage_plan("Plan")
+
+
+def test_fails_when_the_web_acl_is_neither_a_profile_nor_an_arn() -> None:
+    stack = cdk.Stack(cdk.App(), "Test")
+    with pytest.raises(ValidationError, match=r"^waf="):
+        SecureApi(stack, "Api", auth=ApiAuth.iam(), waf="my-acl")
+
+
+def test_latency_alarm_follows_the_longest_route_timeout() -> None:
+    stack, api, handler = new_api()
+    api.add_route("GET", "/fast", handler)
+    threshold = stack.resolve(api.latency_alarm.node.default_child.threshold)  # type: ignore[union-attr]
+    assert threshold == 8000
+    api.add_route("GET", "/slow", make_function(stack, "Slow", timeout=cdk.Duration.seconds(25)))
+    threshold = stack.resolve(api.latency_alarm.node.default_child.threshold)  # type: ignore[union-attr]
+    assert threshold == 20000
