@@ -401,6 +401,8 @@ def test_hosted_rotation_schedules_the_hosted_function() -> None:
     props = result.props("AWS::SecretsManager::RotationSchedule")
     assert props["RotationRules"] == {"ScheduleExpression": "rate(6 hours)"}
     assert props["HostedRotationLambda"]["RotationType"] == "PostgreSQLSingleUser"
+    key = path_of(result, "AWS::KMS::Key", "Test/SecureConstructsKey/Resource")
+    assert props["HostedRotationLambda"]["KmsKeyArn"] == arn(key)
     assert len(result.resources("AWS::Events::Rule")) == 1
 
 
