@@ -7,6 +7,8 @@ nist-hipaa-pci variant).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import aws_cdk as cdk
 from secure_constructs import apply_checks
 
@@ -30,5 +32,7 @@ def build(app: cdk.App, settings: Settings | None = None) -> ItemsServiceStack:
 
 if __name__ == "__main__":
     app = cdk.App()
-    build(app)
-    app.synth()
+    stack = build(app)
+    assembly = app.synth()
+    # The API's OpenAPI 3 document next to the template, for DAST scanners (ZAP, schemathesis).
+    stack.api.write_openapi(Path(assembly.directory) / f"{stack.stack_name}.openapi.json")

@@ -132,6 +132,8 @@ def test_generated_project_synthesizes_clean(rendered: Callable[[str], Path], va
         for v in plugin.get("violations", [])
     ]
     assert open_findings == []
+    openapi = json.loads((project / "cdk.out" / "ItemsService.openapi.json").read_text())
+    assert {"/items", "/items/{id}", "/items/{id}/share"} <= set(openapi["paths"])
 
 
 # --- workflow and Dependabot files ----------------------------------------------------------
