@@ -63,7 +63,10 @@ def _rule(rule_id: str, info: RuleInfo | None) -> dict[str, Any]:
 
 
 def _result(f: AuditFinding, rule_index: int, lines: _LineIndex) -> dict[str, Any]:
-    text = f.message if not f.fix else f"{f.message} Fix: {f.fix}"
+    message = f.message.rstrip()
+    if f.fix:
+        message = f"{message}{'' if message.endswith(('.', '!', '?')) else '.'} Fix: {f.fix}"
+    text = message
     result: dict[str, Any] = {
         "ruleId": f.rule_id,
         "ruleIndex": rule_index,
