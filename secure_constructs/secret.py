@@ -221,6 +221,13 @@ class SecureSecret(secretsmanager.Secret):
                 "say how the secret rotates; use SecretRotation.none(reason=...) only for a "
                 "secret AWS cannot rotate",
             )
+        if options.get("secret_string_beta1") is not None:
+            raise ValidationError(
+                "secret_string_beta1",
+                "<redacted>",
+                "nothing (deprecated, and a plain value would be written into the template)",
+                "leave the value to Secrets Manager, or pass a token as secret_string_value=",
+            )
         stack = cdk.Stack.of(scope)
         if secret_string_value is not None:
             _refuse_plain(stack, "secret_string_value", secret_string_value)

@@ -491,6 +491,16 @@ def test_fails_when_a_secret_object_field_is_a_literal(stack: cdk.Stack) -> None
     assert PLAIN not in str(error.value)
 
 
+def test_fails_when_the_deprecated_secret_string_beta1_is_given(stack: cdk.Stack) -> None:
+    with pytest.raises(ValidationError, match=r"^secret_string_beta1="):
+        SecureSecret(
+            stack,
+            "Db",
+            rotation=SecretRotation.none(reason=NONE_REASON),
+            secret_string_beta1=secretsmanager.SecretStringValueBeta1.from_unsafe_plaintext(PLAIN),
+        )
+
+
 def test_a_token_secret_value_is_accepted(stack: cdk.Stack) -> None:
     key = kms.Key(stack, "Key")
     secret = SecureSecret(
