@@ -6,6 +6,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from secure_constructs.api import ApiCache, SecureApi
     from secure_constructs.auth import ApiAuth, SecureUserPool
     from secure_constructs.bundling import PythonCode
     from secure_constructs.checks import Compliance, acknowledge, apply_checks
@@ -18,11 +19,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ApiAuth",
+    "ApiCache",
     "Compliance",
     "LambdaExecutionRole",
     "PythonCode",
     "SecretRotation",
     "SecretsCache",
+    "SecureApi",
     "SecureFunction",
     "SecureSecret",
     "SecureUserPool",
@@ -38,11 +41,13 @@ __all__ = [
 # A new export goes in __all__, in the TYPE_CHECKING block and here (name -> module).
 _EXPORTS = {
     "ApiAuth": "secure_constructs.auth",
+    "ApiCache": "secure_constructs.api",
     "Compliance": "secure_constructs.checks",
     "LambdaExecutionRole": "secure_constructs.role",
     "PythonCode": "secure_constructs.bundling",
     "SecretRotation": "secure_constructs.secret",
     "SecretsCache": "secure_constructs.secrets_cache",
+    "SecureApi": "secure_constructs.api",
     "SecureSecret": "secure_constructs.secret",
     "SecureFunction": "secure_constructs.function",
     "SecureUserPool": "secure_constructs.auth",
