@@ -55,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Audit findings, permissions and cost of CloudFormation templates "
         "(a cloud assembly such as cdk.out, or JSON/YAML template files).",
+        epilog="exit codes: 0 fine, 1 the gate failed (--fail-on, --baseline), 2 bad input",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True

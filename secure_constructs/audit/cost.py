@@ -218,7 +218,9 @@ def _resource_cost(
         line("KMS key" + (" (rotation on)" if rotation else ""), 1, "kms_key")
         rate("kms_requests")
     elif kind == "AWS::SecretsManager::Secret":
-        line("Secrets Manager secret", 1, "secret")
+        replicas = len(_as_list(props.get("ReplicaRegions")))  # each replica is billed as a secret
+        label = "Secrets Manager secret" + (f" (+{replicas} replicas)" if replicas else "")
+        line(label, 1 + replicas, "secret")
         rate("secret_api_calls")
     elif kind == "AWS::Cognito::UserPool":
         tier = str(props.get("UserPoolTier", "ESSENTIALS")).upper()

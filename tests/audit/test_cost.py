@@ -54,7 +54,7 @@ def test_per_request_rates_are_listed_apart_and_not_added(
     assert data["prices_as_of"] == PRICES_AS_OF and data["region"] == "us-east-1"
 
 
-def test_alarm_resolution_metric_math_composite_and_fraud_control(tmp_path: Path) -> None:
+def test_alarm_resolution_metric_math_composite_replicas_and_fraud_control(tmp_path: Path) -> None:
     def alarm(**props: Any) -> dict[str, Any]:
         return {"Type": "AWS::CloudWatch::Alarm", "Properties": props}
 
@@ -69,6 +69,10 @@ def test_alarm_resolution_metric_math_composite_and_fraud_control(tmp_path: Path
             Metrics=[metric, {"Id": "ad", "Expression": "ANOMALY_DETECTION_BAND(m, 2)"}]
         ),
         "Both": {"Type": "AWS::CloudWatch::CompositeAlarm", "Properties": {}},
+        "Replicated": {
+            "Type": "AWS::SecretsManager::Secret",
+            "Properties": {"ReplicaRegions": [{"Region": "eu-west-1"}, {"Region": "us-west-2"}]},
+        },
         "Acl": {
             "Type": "AWS::WAFv2::WebACL",
             "Properties": {
@@ -92,6 +96,7 @@ def test_alarm_resolution_metric_math_composite_and_fraud_control(tmp_path: Path
     assert lines["CloudWatch alarm, 2 metrics: Math"] == 0.20
     assert lines["CloudWatch alarm, 3 metrics: Anomaly"] == 0.30
     assert lines["CloudWatch composite alarm: Both"] == 0.50
+    assert lines["Secrets Manager secret (+2 replicas): Replicated"] == 1.20
     assert lines["WAF Fraud Control (AWSManagedRulesATPRuleSet): Acl"] == 10.00
 
 
