@@ -768,12 +768,15 @@ class ApiGatewayAccountLogging(Construct):
         self.account.node.add_dependency(self.policy)
         for child in (self.role, self.policy, self.account):
             child.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
+        # cdk-nag writes a concrete region/account (a stack with env=) as it is, a token as <...>.
+        region = "<AWS::Region>" if cdk.Token.is_unresolved(stack.region) else stack.region
+        account = "<AWS::AccountId>" if cdk.Token.is_unresolved(stack.account) else stack.account
         for prefix in (EXECUTION_LOG_PREFIX, ACCESS_LOG_PREFIX):
             for suffix in ("*", "*:log-stream:*"):
                 acknowledge(
                     self.policy,
-                    "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:"
-                    f"<AWS::AccountId>:log-group:{prefix}{suffix}]",
+                    f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:{region}:"
+                    f"{account}:log-group:{prefix}{suffix}]",
                     _LOG_PREFIX_REASON,
                 )
 
