@@ -57,7 +57,6 @@ READ_SECRET_ACTIONS = ("secretsmanager:GetSecretValue", "secretsmanager:Describe
 # Per-stack singletons of the rotation-failure path (construct ids are part of the contract).
 EVENTS_DLQ_ID = "SecureConstructsRotationEventsDlq"
 EVENTS_KEY_SID = "AllowEventBridgeToPublishEncrypted"
-_EVENTS_KEY_MARKER = "SecureConstructsEventsMayUseKey"
 
 # The cdk-nag rules that ask for automatic rotation (one per pack that has one).
 _ROTATION_RULES = (
@@ -353,7 +352,6 @@ class SecureSecret(secretsmanager.Secret):
     def _report_rotation_failures(self) -> events.Rule:
         stack = cdk.Stack.of(self)
         queue = _events_dead_letter_queue(stack, self.alarm_topic)
-        _allow_events_to_use_key(stack)
         rule = events.Rule(
             self,
             "RotationFailedRule",
@@ -420,10 +418,14 @@ def _secretsmanager_service(scope: IConstruct) -> str:
 
 
 def _events_dead_letter_queue(stack: cdk.Stack, topic: sns.ITopic) -> sqs.IQueue:
-    """The stack's dead-letter queue for undeliverable rotation-failure events, with an alarm."""
+    """The stack's dead-letter queue for undeliverable rotation-failure events, with an alarm.
+
+    Created with it, once per stack: the stack key's permission for EventBridge.
+    """
     existing = stack.node.try_find_child(EVENTS_DLQ_ID)
     if existing is not None:
         return existing  # type: ignore[return-value]
+    _allow_events_to_use_key(stack)
     queue = sqs.Queue(
         stack,
         EVENTS_DLQ_ID,
@@ -448,13 +450,9 @@ def _events_dead_letter_queue(stack: cdk.Stack, topic: sns.ITopic) -> sqs.IQueue
 
 
 def _allow_events_to_use_key(stack: cdk.Stack) -> None:
-    """Let EventBridge use the stack key to publish to the encrypted topic and queue (once)."""
-    key = security_key(stack)
-    if key.node.try_find_child(_EVENTS_KEY_MARKER) is not None:
-        return
-    # A construct without resources, so that the statement is added once per stack.
-    Construct(key, _EVENTS_KEY_MARKER)
-    key.add_to_resource_policy(
+    """Let EventBridge use the stack key to write to the encrypted topic and dead-letter queue
+    (CDK's SnsTopic target covers only the topic's key, and without an account condition)."""
+    security_key(stack).add_to_resource_policy(
         iam.PolicyStatement(
             sid=EVENTS_KEY_SID,
             principals=[iam.ServicePrincipal("events.amazonaws.com")],
