@@ -6,19 +6,26 @@ non-zero exit aborts the render and removes what was started.
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 
+# The answers, rendered by cookiecutter as a JSON object inside a raw string (so that this file
+# is valid Python before rendering and no answer can break out of a string literal).
+CONTEXT: dict[str, object] = json.loads(r"""{{ cookiecutter | jsonify }}""")
 ANSWERS = {
-    "project_slug": {{ cookiecutter.project_slug | jsonify }},
-    "package_name": {{ cookiecutter.package_name | jsonify }},
-    "stack_name": {{ cookiecutter.stack_name | jsonify }},
-    "aws_region": {{ cookiecutter.aws_region | jsonify }},
-    "alarm_email": {{ cookiecutter.alarm_email | jsonify }},
-    "auth": {{ cookiecutter.auth | jsonify }},
-    "waf_profile": {{ cookiecutter.waf_profile | jsonify }},
-    "compliance": {{ cookiecutter.compliance | jsonify }},
-    "secure_constructs_requirement": {{ cookiecutter.secure_constructs_requirement | jsonify }},
+    name: str(CONTEXT.get(name, ""))
+    for name in (
+        "project_slug",
+        "package_name",
+        "stack_name",
+        "aws_region",
+        "alarm_email",
+        "auth",
+        "waf_profile",
+        "compliance",
+        "secure_constructs_requirement",
+    )
 }
 
 CHOICES = {
