@@ -4,6 +4,7 @@ and behind a web ACL by default, with an OpenAPI document of its routes for DAST
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -369,6 +370,14 @@ class SecureApi(apigateway.RestApi):
         headers = _check_parameters("header_parameters", header_parameters)
         rate, burst = self._route_throttle(throttle_rate_limit, throttle_burst_limit)
         operation = operation_id or _operation_id(verb, segments)
+        if any(r.operation_id == operation for r in self._routes.values()):
+            raise ValidationError(
+                "operation_id",
+                operation,
+                "an operation id used by no other route of the API (it names the OpenAPI "
+                "operation and the body model)",
+                "pass operation_id='...' with a unique name",
+            )
 
         resource = self.root.resource_for_path(normalized)
         request_parameters: dict[str, bool] = {}
@@ -588,7 +597,11 @@ class SecureApi(apigateway.RestApi):
             return self._rate, self._burst
         rate = self._rate if rate is None else rate
         if burst is None:
-            burst = max(self._burst, int(rate)) if isinstance(rate, int | float) else self._burst
+            burst = (
+                max(self._burst, math.ceil(rate))
+                if isinstance(rate, int | float) and not isinstance(rate, bool)
+                else self._burst
+            )
         _check_throttle("throttle_rate_limit", rate, burst)
         return float(rate), int(burst)
 

@@ -13,7 +13,13 @@ import pytest
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_lambda as lambda_
 
-from secure_constructs import ApiAuth, SecureFunction, SecureUserPool, ValidationError
+from secure_constructs import (
+    ApiAuth,
+    SecureFunction,
+    SecureUserPool,
+    ValidationError,
+    WafProfile,
+)
 from secure_constructs.api import ACCESS_LOG_PREFIX, ApiCache, SecureApi
 from tests.constructs.test_function import acknowledge_test_vpc, compliant_vpc
 from tests.synth import ALL_COMPLIANCE, Synthesized, cfn_lint, statements, synth
@@ -741,3 +747,24 @@ def test_latency_alarm_follows_the_longest_route_timeout() -> None:
     api.add_route("GET", "/slow", make_function(stack, "Slow", timeout=cdk.Duration.seconds(25)))
     threshold = stack.resolve(api.latency_alarm.node.default_child.threshold)  # type: ignore[union-attr]
     assert threshold == 20000
+
+
+def test_fails_when_two_routes_would_share_an_operation_id() -> None:
+    _, api, handler = new_api()
+    api.add_route("GET", "/items-x", handler)
+    with pytest.raises(ValidationError, match=r"^operation_id='getItemsX'"):
+        api.add_route("GET", "/items/x", handler)
+    api.add_route("GET", "/items/x", handler, operation_id="getItemX")
+
+
+def test_fails_when_the_waf_rate_limit_is_outside_wafs_range() -> None:
+    for rate_limit in (9, 2_000_001):
+        with pytest.raises(ValidationError, match=r"^rate_limit="):
+            new_api(waf=WafProfile.baseline(rate_limit=rate_limit))
+
+
+def test_a_route_rate_above_the_stage_burst_raises_its_own_burst() -> None:
+    _, api, handler = new_api()
+    api.add_route("GET", "/", handler, throttle_rate_limit=250.5)
+    assert api.routes[0].path == "/"
+    assert api.stage_resource.method_settings[-1].throttling_burst_limit == 251  # type: ignore[index, union-attr]
