@@ -163,6 +163,10 @@ DESIGNED: list[tuple[str, dict[str, Any]]] = [
         "RDS master password",
         resource("AWS::RDS::DBInstance", Engine="postgres", MasterUserPassword=SM_JOIN),
     ),
+    (
+        "RDS user name from the generated secret",
+        resource("AWS::RDS::DBInstance", MasterUsername=SM_JOIN, MasterUserPassword=SM_JOIN),
+    ),
     ("RDS cluster", resource("AWS::RDS::DBCluster", MasterUserPassword=SSM_SECURE_REF)),
     ("DocumentDB", resource("AWS::DocDB::DBCluster", MasterUserPassword=SM_REF)),
     ("Redshift", resource("AWS::Redshift::Cluster", MasterUserPassword=SM_REF)),

@@ -21,11 +21,18 @@ from secure_constructs.checks.secret_patterns import dynamic_reference
 # (resource type) -> property paths designed to receive a secret ("*" is any one segment).
 # A dynamic reference at or below one of these paths is what AWS recommends, not a leak.
 DESIGNED_FOR_SECRETS: Mapping[str, tuple[tuple[str, ...], ...]] = {
-    "AWS::RDS::DBInstance": (("MasterUserPassword",), ("TdeCredentialPassword",)),
-    "AWS::RDS::DBCluster": (("MasterUserPassword",),),
-    "AWS::DocDB::DBCluster": (("MasterUserPassword",),),
-    "AWS::Redshift::Cluster": (("MasterUserPassword",),),
-    "AWS::RedshiftServerless::Namespace": (("AdminUserPassword",),),
+    # A database's credentials; CDK reads the user name from the same generated secret.
+    "AWS::RDS::DBInstance": (
+        ("MasterUsername",),
+        ("MasterUserPassword",),
+        ("TdeCredentialPassword",),
+    ),
+    "AWS::RDS::DBCluster": (("MasterUsername",), ("MasterUserPassword",)),
+    "AWS::DocDB::DBCluster": (("MasterUsername",), ("MasterUserPassword",)),
+    "AWS::DocDBElastic::Cluster": (("AdminUserName",), ("AdminUserPassword",)),
+    "AWS::Redshift::Cluster": (("MasterUsername",), ("MasterUserPassword",)),
+    "AWS::RedshiftServerless::Namespace": (("AdminUsername",), ("AdminUserPassword",)),
+    "AWS::Lightsail::Database": (("MasterUsername",), ("MasterUserPassword",)),
     "AWS::ElastiCache::ReplicationGroup": (("AuthToken",),),
     "AWS::ElastiCache::User": (("Passwords",), ("AuthenticationMode", "Passwords")),
     "AWS::MemoryDB::User": (("AuthenticationMode", "Passwords"),),
@@ -33,13 +40,9 @@ DESIGNED_FOR_SECRETS: Mapping[str, tuple[tuple[str, ...], ...]] = {
     "AWS::DirectoryService::MicrosoftAD": (("Password",),),
     "AWS::DirectoryService::SimpleAD": (("Password",),),
     "AWS::AmazonMQ::Broker": (("Users", "*", "Password"),),
-    "AWS::DMS::Endpoint": (("Password",),),
-    "AWS::OpenSearchService::Domain": (
-        ("AdvancedSecurityOptions", "MasterUserOptions", "MasterUserPassword"),
-    ),
-    "AWS::Elasticsearch::Domain": (
-        ("AdvancedSecurityOptions", "MasterUserOptions", "MasterUserPassword"),
-    ),
+    "AWS::DMS::Endpoint": (("Username",), ("Password",)),
+    "AWS::OpenSearchService::Domain": (("AdvancedSecurityOptions", "MasterUserOptions"),),
+    "AWS::Elasticsearch::Domain": (("AdvancedSecurityOptions", "MasterUserOptions"),),
     "AWS::SecretsManager::Secret": (("SecretString",),),
     "AWS::KinesisFirehose::DeliveryStream": (
         ("RedshiftDestinationConfiguration", "Password"),
