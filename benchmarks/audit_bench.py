@@ -213,6 +213,24 @@ def main(argv: list[str] | None = None) -> int:
 
     end_to_end = min(cli() for _ in range(3))
     end_to_end_sarif = min(cli("--format", "sarif") for _ in range(3))
+
+    # The same template as YAML: decoded by cfn-lint (imported on first use), not by our code.
+    import yaml
+
+    yaml_path = workdir / "big.template.yaml"
+    yaml_path.write_text(yaml.safe_dump(json.loads(path.read_text()), sort_keys=False))
+    start = time.perf_counter()
+    import cfnlint.decode  # noqa: F401
+
+    yaml_import = time.perf_counter() - start
+    yaml_load, _ = best(args.repeat, lambda: load([yaml_path]))
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "secure_constructs", "audit", str(yaml_path), "--fail-on", "never"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    end_to_end_yaml = time.perf_counter() - start
     resolved = sum(len(p.grants) for p in grants.principals)
 
     lines = [
@@ -230,13 +248,18 @@ def main(argv: list[str] | None = None) -> int:
         "| `python -m secure_constructs audit` end to end (interpreter start-up and imports "
         f"included) | {end_to_end:.3f} |",
         f"| same, `--format sarif` | {end_to_end_sarif:.3f} |",
+        f"| YAML input: import cfn-lint's decoder (once, not our code) | {yaml_import:.3f} |",
+        f"| YAML input: decode the template with cfn-lint (not our code) | {yaml_load:.3f} |",
+        f"| YAML input: the command end to end | {end_to_end_yaml:.3f} |",
         "",
         f"Verdict: {'PASS' if own_audit < TARGET_SECONDS / 4 else 'CHECK'}: our own time is "
         f"{own_audit / TARGET_SECONDS:.0%} of the {TARGET_SECONDS:.0f} s budget.",
         "",
-        "Regenerate with `python benchmarks/audit_bench.py`. YAML input goes through cfn-lint's "
-        "decoder, whose import alone costs about 0.7 s, so it is imported only when a YAML "
-        "template is given.",
+        "Regenerate with `python benchmarks/audit_bench.py`. YAML goes through cfn-lint's decoder "
+        "(the issue asks for an existing decoder with the short intrinsic tags, not a home-made "
+        "loader): its import and its pure-Python node-building parse dominate a YAML run, so it "
+        "is imported only when a YAML template is given; our own time is the same as for JSON "
+        "once the template is decoded.",
     ]
     text = "\n".join(lines) + "\n"
     print(text)
