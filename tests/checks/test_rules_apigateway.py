@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from secure_constructs.checks.model import Severity
 from tests.checks.templates import function, granular, resource, run
@@ -268,3 +270,87 @@ def test_fails_when_any_origin_is_allowed_with_credentials(credentials: str) -> 
     findings = run("ApiCorsWildcardCredentials", resources)
     assert granular(findings) == [("Preflight", None), ("Response", None)]
     assert all(f.severity is Severity.ERROR for f in findings)
+
+
+# --- Robustness: arbitrary property values never crash the API and WAF rules ----------------
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                ["Ref", "Fn::GetAtt", "Fn::Join", "Name", "Type", "Uri", "Statement", "Count"]
+            )
+            | st.text(max_size=6),
+            children,
+            max_size=3,
+        )
+    ),
+    max_leaves=12,
+)
+_TYPES = (
+    "AWS::ApiGateway::Method",
+    "AWS::ApiGateway::Stage",
+    "AWS::ApiGateway::RestApi",
+    "AWS::ApiGateway::RequestValidator",
+    "AWS::ApiGateway::GatewayResponse",
+    "AWS::WAFv2::WebACL",
+    "AWS::WAFv2::WebACLAssociation",
+    "AWS::WAFv2::LoggingConfiguration",
+    "AWS::CloudWatch::Alarm",
+    "AWS::Lambda::Function",
+    "AWS::Lambda::Alias",
+)
+_PROPS = st.dictionaries(
+    st.sampled_from(
+        [
+            "HttpMethod",
+            "RequestValidatorId",
+            "RequestModels",
+            "Integration",
+            "RestApiId",
+            "StageName",
+            "ResourceArn",
+            "WebACLArn",
+            "Rules",
+            "RedactedFields",
+            "Dimensions",
+            "Metrics",
+            "AlarmActions",
+            "Namespace",
+            "MetricName",
+            "Name",
+            "Timeout",
+            "FunctionName",
+            "ResponseParameters",
+            "ValidateRequestBody",
+        ]
+    ),
+    _JSON,
+    max_size=6,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(["A", "B", "Fn", "Api", "Stage", "Acl"]),
+        st.tuples(st.sampled_from(_TYPES), _PROPS),
+        max_size=6,
+    )
+)
+def test_api_and_waf_rules_never_crash_on_arbitrary_properties(
+    resources: dict[str, tuple[str, dict[str, Any]]],
+) -> None:
+    template = {k: {"Type": t, "Properties": p} for k, (t, p) in resources.items()}
+    for rule_id in (
+        "ApiRequestValidation",
+        "ApiLambdaTimeout",
+        "ApiServerErrorAlarm",
+        "ApiCorsWildcardCredentials",
+        "ApiStageWafRules",
+        "WafLogRedaction",
+    ):
+        for finding in run(rule_id, template):
+            assert finding.logical_id in template
