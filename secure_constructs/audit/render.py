@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Iterable
 
 from secure_constructs.audit.cost import CostReport
 from secure_constructs.audit.permissions import BaselineDiff, Grant, PermissionReport, Principal
@@ -325,7 +324,3 @@ def cost_markdown(report: CostReport) -> str:
                 )
     out += ["", f"**Total, all stacks: {_money(report.total())} per month.**"]
     return "\n".join(out) + "\n"
-
-
-def join_lines(parts: Iterable[str]) -> str:
-    return "\n".join(parts)

@@ -9,7 +9,7 @@ made on the finding's construct or its closest ancestor.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -451,7 +451,3 @@ def as_json(report: AuditReport) -> dict[str, Any]:
         ],
         "rule_errors": report.rule_errors,
     }
-
-
-def practices_checked(rules: Mapping[str, Mapping[str, RuleInfo]]) -> set[Practice]:
-    return {i.practice for r in rules.values() for i in r.values() if i.practice is not None}

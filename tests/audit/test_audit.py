@@ -357,3 +357,27 @@ def test_bad_input_through_python_dash_m_is_one_line_without_traceback(tmp_path:
     )
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+
+
+def test_html_markup_is_balanced(capsys: pytest.CaptureFixture[str]) -> None:
+    from html.parser import HTMLParser
+
+    class Balance(HTMLParser):
+        void = {"meta", "br", "col"}
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.stack: list[str] = []
+
+        def handle_starttag(self, tag: str, attrs: object) -> None:
+            if tag not in self.void:
+                self.stack.append(tag)
+
+        def handle_endtag(self, tag: str) -> None:
+            assert self.stack and self.stack[-1] == tag, (tag, self.stack[-5:])
+            self.stack.pop()
+
+    for path in (ASSEMBLY, ORDERS_YAML):
+        parser = Balance()
+        parser.feed(run(capsys, "audit", path, "--format", "html").out)
+        assert parser.stack == []
