@@ -1,0 +1,28 @@
+"""(c) The service written with secure-constructs: N SecureFunctions behind one SecureApi."""
+
+from benchmarks.apps import probe
+
+probe.start()
+
+import aws_cdk as cdk  # noqa: E402
+from aws_cdk import aws_lambda as lambda_  # noqa: E402
+
+from benchmarks.apps import common  # noqa: E402
+from secure_constructs import SecureFunction  # noqa: E402
+
+if common.API:
+    from secure_constructs.api import SecureApi
+    from secure_constructs.auth import ApiAuth
+
+probe.mark("imported")
+app = cdk.App(outdir=common.OUTDIR, context=common.CONTEXT)
+stack = cdk.Stack(app, "Bench")
+code = lambda_.Code.from_inline("def handler(event, context):\n    return {'ok': True}\n")
+api = SecureApi(stack, "Api", auth=ApiAuth.iam()) if common.API else None
+for i in range(common.N):
+    fn = SecureFunction(stack, f"Fn{i}", code=code, handler="index.handler")
+    if api is not None:
+        api.add_route("GET", f"/fn{i}", fn)
+common.register_checks(app)
+probe.mark("constructed")
+probe.finish({**common.synth(app), "api": api is not None})
