@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import secure_constructs
 
@@ -21,6 +22,26 @@ def _loaded_after(statement: str) -> set[str]:
 
 def test_importing_the_audit_cli_does_not_load_aws_cdk() -> None:
     assert _loaded_after("import secure_constructs.audit.cli") == set()
+
+
+def test_running_every_command_does_not_load_aws_cdk() -> None:
+    """The rules run too (they are imported on first use): they must stay pure as well."""
+    fixtures = Path(__file__).resolve().parent / "fixtures"
+    calls = "\n".join(
+        f"main({args!r})"
+        for args in (
+            ["audit", str(fixtures / "assembly"), "--format", "html", "--fail-on", "never"],
+            ["audit", str(fixtures / "templates" / "orders.json"), "--format", "sarif"],
+            ["permissions", str(fixtures / "assembly")],
+            ["cost", str(fixtures / "assembly")],
+        )
+    )
+    statement = (
+        "import contextlib, io\nfrom secure_constructs.audit.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        + "\n".join(f"    {line}" for line in calls.splitlines())
+    )
+    assert _loaded_after(statement) == set()
 
 
 def test_importing_the_checks_engine_does_not_load_aws_cdk() -> None:
