@@ -258,6 +258,11 @@ def _load_assembly(directory: Path, inputs: Inputs) -> None:
             nested = props.get("directoryName")
             if isinstance(nested, str) and (directory / nested / "manifest.json").is_file():
                 _load_assembly(directory / nested, inputs)
+    # NestedStack templates are assets of their parent, not artifacts of the manifest.
+    for nested in sorted(directory.glob("*.nested.template.json")):
+        source = load_template_file(nested, name=nested.name.removesuffix(".nested.template.json"))
+        source.assembly = directory
+        inputs.stacks.append(source)
     report = directory / "validation-report.json"
     if report.is_file():
         _load_validation_report(report, inputs)

@@ -51,6 +51,15 @@ def test_a_cloud_assembly_brings_acknowledgements_logical_ids_and_the_validation
     assert ("AwsSolutions", "AwsSolutions-SMG4") in {(r.pack, r.rule_name) for r in open_nag}
 
 
+def test_nested_stack_templates_of_an_assembly_are_audited_too(tmp_path: Path) -> None:
+    for name in ("manifest.json", "AuditFixture.template.json", "AuditFixture.metadata.json"):
+        (tmp_path / name).write_bytes((ASSEMBLY / name).read_bytes())
+    nested = {"Resources": {"Fn": {"Type": "AWS::Lambda::Function", "Properties": {}}}}
+    (tmp_path / "AuditFixtureWorkers1A2B3C4D.nested.template.json").write_text(json.dumps(nested))
+    names = [s.name for s in load([tmp_path]).stacks]
+    assert names == ["AuditFixture", "AuditFixtureWorkers1A2B3C4D"]
+
+
 def test_same_named_templates_are_told_apart_by_path(tmp_path: Path) -> None:
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
