@@ -531,9 +531,11 @@ class SecureApi(apigateway.RestApi):
             if scheme is not None:
                 scheme_name, scheme_object = scheme
                 schemes[scheme_name] = scheme_object
-                requirement[scheme_name] = (
-                    list(route.auth.scopes) if route.auth.kind == "cognito" else []
-                )
+                # OpenAPI 3.0 allows scopes only for oauth2/openIdConnect schemes; the schemes
+                # here are apiKey (API Gateway's own extension says how they are checked).
+                requirement[scheme_name] = []
+                if route.auth.scopes:
+                    operation["x-oauth-scopes"] = list(route.auth.scopes)
             if route.api_key_required:
                 schemes["api_key"] = {"type": "apiKey", "name": "x-api-key", "in": "header"}
                 requirement["api_key"] = []

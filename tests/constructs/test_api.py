@@ -768,3 +768,15 @@ def test_a_route_rate_above_the_stage_burst_raises_its_own_burst() -> None:
     api.add_route("GET", "/", handler, throttle_rate_limit=250.5)
     assert api.routes[0].path == "/"
     assert api.stage_resource.method_settings[-1].throttling_burst_limit == 251  # type: ignore[index, union-attr]
+
+
+def test_openapi_security_requirements_are_valid_for_api_key_schemes() -> None:
+    stack = cdk.Stack(cdk.App(), "Test")
+    handler = make_function(stack, "Handler")
+    pool = SecureUserPool(stack, "Users")
+    api = SecureApi(stack, "Api", auth=ApiAuth.cognito(pool, scopes=["items-api/items.read"]))
+    api.add_route("GET", "/items", handler)
+    operation = api.openapi_document()["paths"]["/items"]["get"]
+    # OpenAPI 3.0: scopes only for oauth2/openIdConnect; the Cognito scheme is an apiKey one.
+    assert operation["security"] == [{"cognito_Users": []}]
+    assert operation["x-oauth-scopes"] == ["items-api/items.read"]
