@@ -39,9 +39,10 @@ _SHARED_STAR_ONLY: dict[frozenset[str], tuple[str, str]] = {
 }
 
 _STAR_ONLY_REASON = (
-    "Holds only actions that AWS supports solely on Resource '*' (X-Ray "
-    "PutTraceSegments/PutTelemetryRecords and, for a VPC function, the EC2 network-interface "
-    "actions Lambda needs); no other statement can land in this policy."
+    "Holds only actions that AWS supports solely on Resource '*' (the allow-list "
+    "secure_constructs.checks.iam_facts.STAR_ONLY_ACTIONS: X-Ray trace upload, the EC2 "
+    "network-interface actions of a VPC function, Secrets Manager GetRandomPassword for "
+    "rotation); no other statement can land in this policy."
 )
 
 
@@ -125,7 +126,7 @@ class LambdaExecutionRole(iam.Role):
             self._star_only = iam.ManagedPolicy(
                 self,
                 "StarOnlyPolicy",
-                description="Actions AWS supports only on Resource '*' (X-Ray, VPC ENIs)",
+                description="Only actions AWS supports solely on Resource '*' (STAR_ONLY_ACTIONS)",
                 roles=[self],
             )
             acknowledge(self._star_only, "AwsSolutions-IAM5[Resource::*]", _STAR_ONLY_REASON)
