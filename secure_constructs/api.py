@@ -630,7 +630,10 @@ class SecureApi(apigateway.RestApi):
         for verb, path, rate, burst in self._route_throttles:
             settings.append(
                 self._method_setting(
-                    "*" if verb == "ANY" else verb, "/" + path.replace("/", "~1"), rate, burst
+                    "*" if verb == "ANY" else verb,
+                    "/" if path == "/" else "/" + path.replace("/", "~1"),
+                    rate,
+                    burst,
                 )
             )
         self.stage_resource.method_settings = settings

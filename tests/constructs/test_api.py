@@ -767,7 +767,9 @@ def test_a_route_rate_above_the_stage_burst_raises_its_own_burst() -> None:
     _, api, handler = new_api()
     api.add_route("GET", "/", handler, throttle_rate_limit=250.5)
     assert api.routes[0].path == "/"
-    assert api.stage_resource.method_settings[-1].throttling_burst_limit == 251  # type: ignore[index, union-attr]
+    setting = api.stage_resource.method_settings[-1]  # type: ignore[index]
+    assert (setting.resource_path, setting.http_method) == ("/", "GET")  # type: ignore[union-attr]
+    assert setting.throttling_burst_limit == 251  # type: ignore[union-attr]
 
 
 def test_openapi_security_requirements_are_valid_for_api_key_schemes() -> None:
