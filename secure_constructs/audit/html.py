@@ -100,8 +100,9 @@ def to_html(
         out.append("<table><tr><th>status</th><th>id</th><th>made at</th><th>reason</th></tr>")
         for s in audit.acknowledgements:
             problems = "".join(f'<br><span class="problem">{_e(p)}</span>' for p in s.problems)
+            problems += "".join(f'<br><span class="muted">{_e(n)}</span>' for n in s.notes)
             out.append(
-                f'<tr><td class="{"pass" if s.ok else "problem"}">{"ok" if s.ok else "problem"}'
+                f'<tr><td class="{"pass" if s.ok else "problem"}">{_e(s.label)}'
                 f" ({s.matched} finding{'s' * (s.matched != 1)})</td>"
                 f"<td><code>{_e(s.ack.rule_id)}</code></td><td><code>{_e(s.ack.at)}</code></td>"
                 f"<td>{_e(s.ack.reason or '(empty)')}{problems}</td></tr>"

@@ -63,13 +63,14 @@ def audit_text(report: AuditReport, *, fail_on: str = "error") -> str:
     if not report.acknowledgements:
         lines.append("  none")
     for status in report.acknowledgements:
-        label = "ok" if status.ok else "PROBLEM"
-        lines.append(f"  {label:8} {status.ack.rule_id}")
+        lines.append(f"  {status.label:8} {status.ack.rule_id}")
         count = f"{status.matched} finding{'s' * (status.matched != 1)}"
         lines.extend(_wrap(f"at {status.ack.at} ({count})", 11))
         lines.extend(_wrap(f"reason: {status.ack.reason or '(empty)'}", 11))
         for problem in status.problems:
             lines.extend(_wrap(f"! {problem}", 11))
+        for note in status.notes:
+            lines.extend(_wrap(note, 11))
     for error in report.rule_errors:
         lines.extend(_wrap(f"rule error: {error}", 0))
     verdict = "FAIL" if report.failed(fail_on) else "pass"
@@ -139,9 +140,9 @@ def audit_markdown(report: AuditReport, *, fail_on: str = "error") -> str:
         out.append("|---|---|---|---|---|---|")
         for s in report.acknowledgements:
             out.append(
-                f"| {'ok' if s.ok else '**problem**'} | `{_cell(s.ack.rule_id)}` | "
+                f"| {s.label if s.ok else '**problem**'} | `{_cell(s.ack.rule_id)}` | "
                 f"{_cell(s.ack.at)} | {s.matched} | {_cell(s.ack.reason or '(empty)')} | "
-                f"{_cell('; '.join(s.problems))} |"
+                f"{_cell('; '.join(s.problems + s.notes))} |"
             )
     for error in report.rule_errors:
         out.append(f"\n> rule error: {error}")

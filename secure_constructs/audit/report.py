@@ -130,10 +130,17 @@ class AckStatus:
     ack: Acknowledgement
     matched: int = 0
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # not a problem, worth knowing
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    @property
+    def label(self) -> str:
+        if self.problems:
+            return "PROBLEM"
+        return "dormant" if self.notes else "ok"
 
 
 @dataclass
@@ -218,13 +225,15 @@ class AuditReport:
         warnings = len(self.open_findings("warning"))
         acked = len(self.acknowledged_findings())
         bad = sum(1 for a in self.acknowledgements if not a.ok)
+        dormant = sum(1 for a in self.acknowledgements if a.ok and a.notes)
         resources = sum(len(s.resources) for s in self.stacks)
         return (
             f"{len(self.stacks)} stack{'s' * (len(self.stacks) != 1)}, {resources} resources: "
             f"{errors} open error{'s' * (errors != 1)}, {warnings} open "
             f"warning{'s' * (warnings != 1)}, {acked} acknowledged; "
             f"{len(self.acknowledgements)} acknowledgement"
-            f"{'s' * (len(self.acknowledgements) != 1)}, {bad} with problems"
+            f"{'s' * (len(self.acknowledgements) != 1)}"
+            f"{f' ({dormant} dormant)' if dormant else ''}, {bad} with problems"
         )
 
 
@@ -381,15 +390,16 @@ def _ack_statuses(inputs: Inputs, findings: list[AuditFinding]) -> list[AckStatu
                     "matches no finding: stale, or its id or construct path is wrong and it is "
                     "silently not applied"
                 )
-            elif inputs.reports_read:
-                status.problems.append(
-                    f"pack {ack.namespace or '(none)'} did not run, so it acknowledges nothing"
+            elif inputs.reports_read:  # e.g. made ahead for a compliance pack a user may enable
+                status.notes.append(
+                    f"dormant: pack {ack.namespace or '(none)'} did not run; the acknowledgement "
+                    "applies only when it does"
                 )
         problem = reason_problem(ack.reason, descriptions)
         if problem:
             status.problems.append(problem)
         statuses.append(status)
-    statuses.sort(key=lambda s: (s.ok, s.ack.stack, s.ack.at, s.ack.rule_id))
+    statuses.sort(key=lambda s: (s.ok, bool(s.notes), s.ack.stack, s.ack.at, s.ack.rule_id))
     return statuses
 
 
@@ -446,6 +456,7 @@ def as_json(report: AuditReport) -> dict[str, Any]:
                 "reason": a.ack.reason,
                 "matched": a.matched,
                 "problems": a.problems,
+                "notes": a.notes,
             }
             for a in report.acknowledgements
         ],

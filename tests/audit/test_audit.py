@@ -99,7 +99,9 @@ def test_a_reviewer_grade_reason_passes() -> None:
     )
 
 
-def test_an_acknowledgement_for_a_pack_that_did_not_run_is_flagged(tmp_path: Path) -> None:
+def test_an_acknowledgement_for_a_pack_that_did_not_run_is_dormant_not_a_problem(
+    tmp_path: Path,
+) -> None:
     for name in ("manifest.json", "AuditFixture.template.json", "validation-report.json"):
         (tmp_path / name).write_bytes((ASSEMBLY / name).read_bytes())
     metadata = json.loads((ASSEMBLY / "AuditFixture.metadata.json").read_text())
@@ -114,7 +116,10 @@ def test_an_acknowledgement_for_a_pack_that_did_not_run_is_flagged(tmp_path: Pat
     (tmp_path / "AuditFixture.metadata.json").write_text(json.dumps(metadata))
     report = audit(load([tmp_path]))
     (hipaa,) = [s for s in report.acknowledgements if s.ack.namespace == "HIPAA.Security"]
-    assert hipaa.problems == ["pack HIPAA.Security did not run, so it acknowledges nothing"]
+    assert hipaa.ok and hipaa.label == "dormant"
+    assert hipaa.notes == [
+        "dormant: pack HIPAA.Security did not run; the acknowledgement applies only when it does"
+    ]
 
 
 def test_scorecard_derives_pass_partial_fail_and_not_checked(assembly_report: Any) -> None:
