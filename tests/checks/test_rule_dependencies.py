@@ -74,3 +74,43 @@ def test_passes_when_the_asset_has_no_requirements_file(tmp_path: Path) -> None:
     assert _findings(_template(tmp_path, None)) == []
     # and without an assembly directory (a template audited on its own) there is nothing to read
     assert _findings(Template({"Resources": {}})) == []
+
+
+@pytest.mark.synth
+def test_fails_the_synth_when_a_function_asset_is_unpinned(tmp_path: Path) -> None:
+    """End to end: the rule reads the staged asset during `cdk synth` (asset metadata on, as the
+    CLI sets it) and the validation report names the function."""
+    import json
+
+    import aws_cdk as cdk
+    from aws_cdk import aws_lambda as lambda_
+
+    from secure_constructs import apply_checks
+
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "app.py").write_text("def handler(event, context):\n    return {}\n")
+    (code / "requirements.txt").write_text("requests>=2\n")
+    outdir = tmp_path / "out"
+    app = cdk.App(outdir=str(outdir), context={"aws:cdk:enable-asset-metadata": True})
+    stack = cdk.Stack(app, "Deps")
+    lambda_.Function(
+        stack,
+        "Fn",
+        code=lambda_.Code.from_asset(str(code)),
+        handler="app.handler",
+        runtime=lambda_.Runtime.PYTHON_3_14,
+    )
+    apply_checks(app)
+    with pytest.raises(RuntimeError):
+        app.synth()
+    report = json.loads((outdir / "validation-report.json").read_text())
+    ours = [
+        v
+        for plugin in report["pluginReports"]
+        if plugin["pluginName"] == "SecureServerless"
+        for v in plugin["violations"]
+        if v["ruleName"].startswith("RequirementsPinned")
+    ]
+    assert ours, report
+    assert ours[0]["violatingConstructs"][0]["constructPath"].startswith("Deps/Fn")
