@@ -23,6 +23,7 @@ FIXTURES = "tests/audit/fixtures"
 ASSEMBLY = f"{FIXTURES}/assembly"
 ORDERS = f"{FIXTURES}/templates/orders.yaml"
 SHARED = f"{FIXTURES}/templates/shared.yaml"
+PERMISSIONS = [sys.executable, "-m", "secure_constructs", "permissions"]
 
 
 def cli(*args: str, cwd: Path = ROOT, exit_code: bool = True) -> str:
@@ -65,8 +66,7 @@ def baseline_demo() -> tuple[str, str]:
     template = json.loads((ROOT / FIXTURES / "templates" / "orders.json").read_text())
     (work / "orders.json").write_text(json.dumps(template, indent=2))
     done = subprocess.run(
-        [sys.executable, "-m", "secure_constructs", "permissions", "orders.json"]
-        + ["--write-baseline", "permissions-baseline.json"],
+        [*PERMISSIONS, "orders.json", "--write-baseline", "permissions-baseline.json"],
         cwd=work,
         capture_output=True,
         text=True,
