@@ -25,14 +25,16 @@ from constructs import Construct
 from secure_constructs import (
     ApiAuth,
     PythonCode,
+    SecretRotation,
+    SecretsCache,
+    SecureApi,
     SecureFunction,
+    SecureSecret,
     SecureUserPool,
     WafProfile,
     acknowledge,
 )
-from secure_constructs.api import SecureApi
-from secure_constructs.secret import SecretRotation, SecureSecret
-from secure_constructs.secrets_cache import POWERTOOLS_PARAMETER, SecretsCache
+from secure_constructs.secrets_cache import POWERTOOLS_PARAMETER
 from secure_constructs.shared import security_key
 
 from {{ cookiecutter.package_name }}.network import PrivateNetwork
