@@ -423,6 +423,10 @@ def test_variant_api_is_clean_under_all_six_packs(variant: Synthesized) -> None:
     assert not any("APIGWCacheEnabledAndEncrypted" in a[1] for a in variant.acknowledged)
 
 
+def test_variant_template_is_cfn_lint_clean(variant: Synthesized) -> None:
+    assert cfn_lint(variant.template) == []
+
+
 def test_cache_is_encrypted_and_keyed_by_the_caller(variant: Synthesized) -> None:
     stage = variant.props("AWS::ApiGateway::Stage")
     assert stage["StageName"] == "v1"
