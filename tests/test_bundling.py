@@ -107,6 +107,7 @@ def test_architecture_and_runtime_pick_the_wheels() -> None:
     assert bundling._python_version(lambda_.Runtime.PYTHON_3_13) == "3.13"
 
 
+@pytest.mark.network
 def test_installs_a_pinned_wheel_for_lambda(
     tmp_path: Path, sources: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
