@@ -220,6 +220,7 @@ class SecureApi(apigateway.RestApi):
         cache_ttl = _check_cache(cache)
         _check_retention(log_retention)
         _check_rate_threshold(client_error_rate_threshold)
+        _check_latency_threshold(latency_alarm_threshold)
         emails = validate_emails("alarm_emails", alarm_emails)
         if "endpoint_types" not in options and "endpoint_configuration" not in options:
             options["endpoint_types"] = [apigateway.EndpointType.REGIONAL]
@@ -985,6 +986,29 @@ def _check_rate_threshold(threshold: Any) -> None:
             threshold,
             "a fraction between 0 and 1 (exclusive)",
             "pass e.g. client_error_rate_threshold=0.05 (5%)",
+        )
+
+
+def _check_latency_threshold(threshold: Any) -> None:
+    if threshold is None:
+        return
+    if not isinstance(threshold, cdk.Duration):
+        raise ValidationError(
+            "latency_alarm_threshold",
+            threshold,
+            "a Duration",
+            "pass e.g. latency_alarm_threshold=Duration.seconds(3)",
+        )
+    if threshold.is_unresolved():
+        return
+    millis = threshold.to_milliseconds()
+    if not 0 < millis <= MAX_INTEGRATION_TIMEOUT_SECONDS * 1000:
+        raise ValidationError(
+            "latency_alarm_threshold",
+            f"{millis} ms",
+            f"more than 0 and at most {MAX_INTEGRATION_TIMEOUT_SECONDS} seconds (a p99 above "
+            "API Gateway's integration timeout never happens, so the alarm would never fire)",
+            "pass e.g. latency_alarm_threshold=Duration.seconds(3), or leave it out",
         )
 
 

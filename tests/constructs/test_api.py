@@ -786,3 +786,17 @@ def test_openapi_security_requirements_are_valid_for_api_key_schemes() -> None:
     # OpenAPI 3.0: scopes only for oauth2/openIdConnect; the Cognito scheme is an apiKey one.
     assert operation["security"] == [{"cognito_Users": []}]
     assert operation["x-oauth-scopes"] == ["items-api/items.read"]
+
+
+@pytest.mark.parametrize("threshold", [cdk.Duration.seconds(30), cdk.Duration.millis(0), 3000])
+def test_fails_when_the_latency_threshold_could_never_fire(threshold: Any) -> None:
+    stack = cdk.Stack(cdk.App(), "Test")
+    with pytest.raises(ValidationError, match=r"^latency_alarm_threshold="):
+        SecureApi(stack, "Api", auth=ApiAuth.iam(), latency_alarm_threshold=threshold)
+
+
+def test_an_explicit_latency_threshold_is_kept_as_routes_are_added() -> None:
+    stack, api, handler = new_api(latency_alarm_threshold=cdk.Duration.seconds(3))
+    api.add_route("GET", "/items", handler)
+    threshold = stack.resolve(api.latency_alarm.node.default_child.threshold)  # type: ignore[union-attr]
+    assert threshold == 3000
