@@ -80,7 +80,12 @@ def main() -> int:
         print("ERROR: cannot generate the project:", file=sys.stderr)
         for line in found:
             print(f"  - {line}", file=sys.stderr)
-        print("Fix: answer again, or pass e.g. `cookiecutter ... auth=iam`.", file=sys.stderr)
+        print(
+            "Fix: answer again, or pass corrected values on the command line, e.g. "
+            "`cookiecutter sample_app --no-input project_slug=items-service "
+            "alarm_email=ops@example.com`.",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
