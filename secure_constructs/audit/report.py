@@ -244,9 +244,8 @@ def audit(inputs: Inputs, options: CheckOptions | None = None) -> AuditReport:
     findings: list[AuditFinding] = []
     rule_errors: list[str] = []
     for stack in inputs.stacks:
-        template = Template(
-            stack.body, path=stack.path, assembly_dir=stack.assembly, options=options
-        )
+        assembly_dir = stack.assembly or stack.path.parent  # as the engine does for a file
+        template = Template(stack.body, path=stack.path, assembly_dir=assembly_dir, options=options)
         for rule in rules:
             try:
                 found = rule.run(template)
