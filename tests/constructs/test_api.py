@@ -21,8 +21,8 @@ from secure_constructs import (
     WafProfile,
 )
 from secure_constructs.api import ACCESS_LOG_PREFIX, ApiCache, SecureApi
-from tests.constructs.test_function import acknowledge_test_vpc, compliant_vpc
 from tests.synth import ALL_COMPLIANCE, Synthesized, cfn_lint, statements, synth
+from tests.vpc import acknowledge_test_vpc, compliant_vpc
 
 CODE = "def handler(event, context):\n    return {'statusCode': 200, 'body': '{}'}\n"
 ITEM_SCHEMA: dict[str, Any] = {

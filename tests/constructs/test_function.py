@@ -6,15 +6,14 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 
 from secure_constructs import SecureFunction, ValidationError, acknowledge
-from secure_constructs.checks.nag_rules import NAG_RULE_IDS
 from secure_constructs.shared import security_key
 from tests.synth import ALL_COMPLIANCE, Synthesized, cfn_lint, statements, synth, walk
+from tests.vpc import acknowledge_test_vpc, compliant_vpc
 
 CODE = "def handler(event, context):\n    return {'ok': True}\n"
 
@@ -303,28 +302,6 @@ def test_duration_alarm_follows_the_timeout(with_secret: Synthesized) -> None:
 # --- GIVEN a VPC and reserved concurrency: clean under all six packs -------------------------
 
 
-def compliant_vpc(stack: cdk.Stack) -> ec2.Vpc:
-    """The test's own VPC: private isolated subnets, flow logs to an encrypted log group."""
-    vpc = ec2.Vpc(
-        stack,
-        "Vpc",
-        max_azs=2,
-        nat_gateways=0,
-        subnet_configuration=[
-            ec2.SubnetConfiguration(name="app", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
-        ],
-        restrict_default_security_group=False,
-    )
-    flow_logs = logs.LogGroup(
-        stack,
-        "FlowLogs",
-        retention=logs.RetentionDays.ONE_YEAR,
-        encryption_key=security_key(stack),
-    )
-    vpc.add_flow_log("FlowLog", destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_logs))
-    return vpc
-
-
 @pytest.fixture(scope="module")
 def in_vpc() -> Synthesized:
     def build(stack: cdk.Stack) -> None:
@@ -333,16 +310,6 @@ def in_vpc() -> Synthesized:
         acknowledge_test_vpc(stack)
 
     return synth(build, compliance=ALL_COMPLIANCE)
-
-
-def acknowledge_test_vpc(stack: cdk.Stack) -> None:
-    """Findings on the test's own VPC scaffolding (not the library's resources)."""
-    reason = "Test scaffolding: the VPC is the test's own, not part of the library's promise."
-    vpc = stack.node.find_child("Vpc")
-    for pack in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321"):
-        if f"{pack}-VPCDefaultSecurityGroupClosed" in NAG_RULE_IDS[pack]:
-            acknowledge(vpc, f"{pack}-VPCDefaultSecurityGroupClosed", reason)
-        acknowledge(vpc, f"{pack}-IAMNoInlinePolicy", reason)
 
 
 def test_vpc_function_is_clean_under_all_six_packs(in_vpc: Synthesized) -> None:

@@ -14,8 +14,8 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from secure_constructs import LambdaExecutionRole, SecureFunction, ValidationError
 from secure_constructs.secret import SecretRotation, SecureSecret
 from secure_constructs.secrets_cache import SecretsCache
-from tests.constructs.test_function import acknowledge_test_vpc, compliant_vpc
 from tests.synth import ALL_COMPLIANCE, Synthesized, cfn_lint, statements, synth, walk
+from tests.vpc import acknowledge_test_vpc, compliant_vpc
 
 CODE = "def handler(event, context):\n    return None\n"
 NONE_REASON = "Vendor API key: the vendor has no rotation API; renewed by hand every 90 days."
