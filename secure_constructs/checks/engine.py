@@ -20,5 +20,7 @@ def run_rules(template: Template) -> list[Finding]:
 def check_template_file(path: Path, options: CheckOptions | None = None) -> list[Finding]:
     """Load a JSON template from disk and run the pack over it."""
     body = json.loads(path.read_text(encoding="utf-8"))
-    template = Template(body, path=path, assembly_dir=path.parent, options=options or CheckOptions())
+    template = Template(
+        body, path=path, assembly_dir=path.parent, options=options or CheckOptions()
+    )
     return run_rules(template)
