@@ -8,7 +8,6 @@ made on the finding's construct or its closest ancestor.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from secure_constructs.audit.sources import Acknowledgement, Inputs, PluginResult, StackSource
 from secure_constructs.checks.model import CheckOptions, Finding, Practice, Rule, Template
 from secure_constructs.checks.nag_rules import NAG_RULES
+from secure_constructs.checks.reasons import reason_problem
 from secure_constructs.checks.registry import PACK_NAME, all_rules
 
 SEVERITIES = ("error", "warning", "info")
@@ -47,15 +47,6 @@ for _practice, _names in {
 }.items():
     for _name in _names.split():
         _NAG_PRACTICES[_name] = _practice
-
-_BOILERPLATE = re.compile(
-    r"^(n/?a|none|todo|tbd|fixme|ok|okay|fine|yes|ignore[d]?|suppress(ed)?|accepted|approved|"
-    r"by design|as designed|false positive|not applicable|not needed|needed|required|"
-    r"known issue|will fix later|fix later|temporary|temp|test(ing)?|wip|reason|"
-    r"cdk managed resource|managed by cdk)\W*$",
-    re.IGNORECASE,
-)
-MIN_REASON_WORDS = 4
 
 
 def base_rule_id(rule_name: str) -> str:
@@ -400,20 +391,6 @@ def _ack_statuses(inputs: Inputs, findings: list[AuditFinding]) -> list[AckStatu
         statuses.append(status)
     statuses.sort(key=lambda s: (s.ok, bool(s.notes), s.ack.stack, s.ack.at, s.ack.rule_id))
     return statuses
-
-
-def reason_problem(reason: str, descriptions: Iterable[str] = ()) -> str | None:
-    """Why `reason` would not convince a reviewer (None when it might)."""
-    text = " ".join(reason.split())
-    if not text:
-        return "empty reason"
-    if _BOILERPLATE.match(text) or text.lower().startswith(("todo", "fixme", "tbd")):
-        return f"boilerplate reason: {text!r}"
-    if len(text.split()) < MIN_REASON_WORDS:
-        return f"reason too short to review: {text!r}"
-    if text.lower() in set(descriptions):
-        return "the reason only repeats the rule's description"
-    return None
 
 
 def as_json(report: AuditReport) -> dict[str, Any]:
