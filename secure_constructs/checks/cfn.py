@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 # Stands for a part of a string known only at deploy time (a Ref, a GetAtt, an import ...).
@@ -54,6 +54,55 @@ def referenced_id(value: Any) -> str | None:
         if isinstance(argument, str):
             return argument.split(".", 1)[0]
     return None
+
+
+def referenced_ids(value: Any) -> Iterator[str]:
+    """Every logical id a `Ref` or `Fn::GetAtt` anywhere inside `value` points at."""
+    target = referenced_id(value)
+    if target is not None:
+        yield target
+        return
+    if isinstance(value, Mapping):
+        for item in value.values():
+            yield from referenced_ids(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from referenced_ids(item)
+
+
+def number(value: Any) -> float | None:
+    """A literal number (or numeric string) as a float; None for booleans and intrinsics."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None  # an intrinsic: known only at deploy time
+
+
+def alarm_notifies(props: Mapping[str, Any]) -> bool:
+    """Whether an AWS::CloudWatch::Alarm has alarm actions and does not disable them."""
+    return bool(as_list(props.get("AlarmActions"))) and props.get("ActionsEnabled") not in (
+        False,
+        "false",
+        "False",
+    )
+
+
+def alarm_metrics(props: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    """Every metric an AWS::CloudWatch::Alarm watches: its own, and those of its metric math."""
+    metrics: list[Any] = [props]
+    for query in as_list(props.get("Metrics")):
+        stat = query.get("MetricStat") if isinstance(query, Mapping) else None
+        if isinstance(stat, Mapping):
+            metrics.append(stat.get("Metric"))
+    for metric in metrics:
+        if isinstance(metric, Mapping):
+            yield metric
 
 
 def renderings(value: Any) -> list[str]:

@@ -9,9 +9,13 @@ import pytest
 from secure_constructs.checks.cfn import (
     MAX_RENDERINGS,
     UNKNOWN,
+    alarm_metrics,
+    alarm_notifies,
     as_list,
     intrinsic,
+    number,
     referenced_id,
+    referenced_ids,
     renderings,
 )
 
@@ -67,3 +71,43 @@ def test_as_list_and_intrinsic() -> None:
     assert as_list(None) == [] and as_list("a") == ["a"] and as_list(["a"]) == ["a"]
     assert intrinsic({"Fn::Join": ["", []]}) == ("Fn::Join", ["", []])
     assert intrinsic({"Version": "2012-10-17"}) is None
+
+
+def test_referenced_ids_finds_every_ref_and_getatt_inside_a_value() -> None:
+    value = {"Fn::Join": ["", ["arn:", {"Ref": "Api"}, "/stages/", {"Fn::GetAtt": "Stage.Name"}]]}
+    assert list(referenced_ids(value)) == ["Api", "Stage"]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(30, 30.0), ("2.5", 2.5), (True, None), ("ten", None), ({"Ref": "Seconds"}, None)],
+)
+def test_number_reads_literal_numbers_only(value: object, expected: float | None) -> None:
+    assert number(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("props", "expected"),
+    [
+        ({"AlarmActions": [{"Ref": "Topic"}]}, True),
+        ({"AlarmActions": [{"Ref": "Topic"}], "ActionsEnabled": "false"}, False),
+        ({"AlarmActions": [], "ActionsEnabled": True}, False),
+    ],
+)
+def test_an_alarm_notifies_with_enabled_alarm_actions(
+    props: dict[str, object], expected: bool
+) -> None:
+    assert alarm_notifies(props) is expected
+
+
+def test_alarm_metrics_include_those_of_metric_math() -> None:
+    props = {
+        "Metrics": [
+            {"Id": "e", "Expression": "m1 / 2"},
+            {
+                "Id": "m1",
+                "MetricStat": {"Metric": {"Namespace": "AWS/Lambda", "MetricName": "Errors"}},
+            },
+        ]
+    }
+    assert [m.get("MetricName") for m in alarm_metrics(props)] == [None, "Errors"]

@@ -11,7 +11,15 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from secure_constructs.checks.cfn import as_list, intrinsic, referenced_id
+from secure_constructs.checks.cfn import (
+    alarm_metrics,
+    alarm_notifies,
+    as_list,
+    intrinsic,
+    number,
+    referenced_id,
+    referenced_ids,
+)
 from secure_constructs.checks.model import Practice, Severity, Template, Violation
 from secure_constructs.checks.registry import rule
 
@@ -21,33 +29,6 @@ BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "ANY"})
 MAX_INTEGRATION_SECONDS = 29
 LAMBDA_DEFAULT_TIMEOUT_SECONDS = 3
 _FALSE = (False, "false", "False")
-
-
-def referenced_ids(value: Any) -> Iterator[str]:
-    """Every logical id a `Ref` or `Fn::GetAtt` anywhere inside `value` points at."""
-    target = referenced_id(value)
-    if target is not None:
-        yield target
-        return
-    if isinstance(value, Mapping):
-        for item in value.values():
-            yield from referenced_ids(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from referenced_ids(item)
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return None
 
 
 def _method_verb(props: Mapping[str, Any]) -> str | None:
@@ -132,13 +113,13 @@ def api_lambda_timeout(t: Template) -> Iterator[Violation]:
             continue
         if str(integration.get("Type", "")).upper() not in ("AWS", "AWS_PROXY"):
             continue
-        millis = _number(integration.get("TimeoutInMillis"))
+        millis = number(integration.get("TimeoutInMillis"))
         limit = millis / 1000 if millis is not None else float(MAX_INTEGRATION_SECONDS)
         for target in dict.fromkeys(referenced_ids(integration.get("Uri"))):
             function_id = aliases.get(target) or target
             if function_id not in functions:
                 continue
-            timeout = _number(functions[function_id].get("Timeout", LAMBDA_DEFAULT_TIMEOUT_SECONDS))
+            timeout = number(functions[function_id].get("Timeout", LAMBDA_DEFAULT_TIMEOUT_SECONDS))
             if timeout is not None and timeout > limit:
                 yield Violation(
                     logical_id,
@@ -170,9 +151,7 @@ def api_server_error_alarm(t: Template) -> Iterator[Violation]:
     alarmed: set[str] = set()
     silent: dict[str, str] = {}
     for alarm_id, props in t.of_type("AWS::CloudWatch::Alarm"):
-        notifies = (
-            bool(as_list(props.get("AlarmActions"))) and props.get("ActionsEnabled") not in _FALSE
-        )
+        notifies = alarm_notifies(props)
         for api_name in _server_error_api_names(props):
             if notifies:
                 alarmed.add(api_name)
@@ -205,13 +184,8 @@ def _key(value: Any) -> str:
 
 
 def _server_error_api_names(props: Mapping[str, Any]) -> Iterator[str]:
-    metrics: list[Any] = [props]
-    for query in as_list(props.get("Metrics")):
-        stat = query.get("MetricStat") if isinstance(query, Mapping) else None
-        if isinstance(stat, Mapping):
-            metrics.append(stat.get("Metric"))
-    for metric in metrics:
-        if not isinstance(metric, Mapping) or metric.get("Namespace") != "AWS/ApiGateway":
+    for metric in alarm_metrics(props):
+        if metric.get("Namespace") != "AWS/ApiGateway":
             continue
         if metric.get("MetricName") != "5XXError":
             continue

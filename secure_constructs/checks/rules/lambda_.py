@@ -12,7 +12,15 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from secure_constructs.checks.cfn import UNKNOWN, as_list, referenced_id, renderings
+from secure_constructs.checks.cfn import (
+    UNKNOWN,
+    alarm_metrics,
+    alarm_notifies,
+    as_list,
+    number,
+    referenced_id,
+    renderings,
+)
 from secure_constructs.checks.model import Practice, Template, Violation
 from secure_constructs.checks.registry import rule
 from secure_constructs.checks.secret_patterns import secret_reason
@@ -170,7 +178,7 @@ def lambda_timeout(t: Template) -> Iterator[Violation]:
                 "work allows",
             )
             continue
-        seconds = _number(timeout)
+        seconds = number(timeout)
         if seconds is not None and seconds > cap:
             yield Violation(
                 logical_id,
@@ -179,19 +187,6 @@ def lambda_timeout(t: Template) -> Iterator[Violation]:
                 f"set timeout=Duration.seconds({cap}) or less; move long work to Step Functions "
                 "or a queue, or raise the cap with apply_checks(app, max_timeout=...)",
             )
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return None  # an intrinsic: known only at deploy time
 
 
 # --- LambdaAsyncFailureHandling -------------------------------------------------------------
@@ -289,11 +284,7 @@ def lambda_alarms(t: Template) -> Iterator[Violation]:
     alarmed: dict[FunctionKey, set[str]] = defaultdict(set)
     silent: dict[FunctionKey, dict[str, str]] = defaultdict(dict)
     for alarm_id, props in t.of_type("AWS::CloudWatch::Alarm"):
-        notifies = bool(as_list(props.get("AlarmActions"))) and props.get("ActionsEnabled") not in (
-            False,
-            "false",
-            "False",
-        )
+        notifies = alarm_notifies(props)
         for key, metric in _lambda_metrics(props):
             if notifies:
                 alarmed[key].add(metric)
@@ -328,13 +319,8 @@ def lambda_alarms(t: Template) -> Iterator[Violation]:
 
 def _lambda_metrics(props: Mapping[str, Any]) -> Iterator[tuple[FunctionKey, str]]:
     """(function, metric name) of every AWS/Lambda metric an alarm watches, math included."""
-    metrics: list[Any] = [props]
-    for query in as_list(props.get("Metrics")):
-        stat = query.get("MetricStat") if isinstance(query, Mapping) else None
-        if isinstance(stat, Mapping):
-            metrics.append(stat.get("Metric"))
-    for metric in metrics:
-        if not isinstance(metric, Mapping) or metric.get("Namespace") != "AWS/Lambda":
+    for metric in alarm_metrics(props):
+        if metric.get("Namespace") != "AWS/Lambda":
             continue
         name = metric.get("MetricName")
         if name not in _ALARMED_METRICS:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from secure_constructs.checks.cfn import as_list, referenced_id, renderings
+from secure_constructs.checks.cfn import as_list, referenced_id, referenced_ids, renderings
 from secure_constructs.checks.model import Practice, Severity, Template, Violation
 from secure_constructs.checks.registry import rule
 
@@ -24,23 +24,9 @@ NO_WEB_ACL_FINDING = "WebACL"
 REDACTED_HEADERS = ("authorization", "cookie")
 
 
-def _refs(value: Any) -> set[str]:
-    target = referenced_id(value)
-    if target is not None:
-        return {target}
-    found: set[str] = set()
-    if isinstance(value, Mapping):
-        for item in value.values():
-            found |= _refs(item)
-    elif isinstance(value, list):
-        for item in value:
-            found |= _refs(item)
-    return found
-
-
 def _protects_stage(arn: Any, stage_id: str, props: Mapping[str, Any]) -> bool:
     """Whether an association's ResourceArn names this stage (by Ref, or API Ref + stage name)."""
-    refs = _refs(arn)
+    refs = set(referenced_ids(arn))
     if stage_id in refs:
         return True
     api = referenced_id(props.get("RestApiId"))

@@ -1,0 +1,46 @@
+"""run_rules: one rule that raises fails closed on its own and does not stop the others."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from secure_constructs.checks.engine import RULE_ERROR, run_rules
+from secure_constructs.checks.model import Severity, Template
+from secure_constructs.checks.plugin import _violation
+from secure_constructs.checks.registry import RULES, all_rules
+from tests.checks.templates import function
+
+
+def _template() -> Template:
+    return Template({"Resources": {"Fn": function(Timeout=None)}})
+
+
+def test_fails_when_a_rule_raises_with_one_error_finding_of_that_rule(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    all_rules()
+    rule = RULES["LambdaTimeout"]
+
+    def boom(template: Template) -> Any:
+        raise KeyError("Properties")
+
+    monkeypatch.setitem(RULES, "LambdaTimeout", type(rule)(**{**rule.__dict__, "check": boom}))
+    findings = run_rules(_template())
+    (error,) = [f for f in findings if f.rule_id == "LambdaTimeout"]
+    assert error.finding_id == RULE_ERROR and error.severity is Severity.ERROR
+    assert "KeyError" in error.message and "Properties" in error.message
+    assert error.fix.startswith("report a bug")
+    # the other rules still ran over the same template
+    assert any(f.rule_id == "LambdaAlarms" and f.logical_id == "Fn" for f in findings)
+    # the plugin still describes the finding with its rule's summary
+    violation = _violation(Path("Test.template.json"), error)
+    assert RULES["LambdaTimeout"].summary in violation.description
+
+
+def test_rules_that_do_not_raise_give_no_rule_error() -> None:
+    findings = run_rules(_template())
+    assert not [f for f in findings if f.finding_id == RULE_ERROR]
+    assert [f.finding_id for f in findings if f.rule_id == "LambdaTimeout"] == [None]
