@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import aws_cdk as cdk
+import jsii
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_signer as signer
@@ -27,6 +29,7 @@ from secure_constructs.role import LambdaExecutionRole
 from secure_constructs.secrets_cache import SecretsCache, apply_secrets_cache
 from secure_constructs.shared import alarm_topic as stack_alarm_topic
 from secure_constructs.shared import security_key
+from secure_constructs.validation import check_retention, whole_seconds
 
 DEFAULT_TIMEOUT_SECONDS = 10
 DEFAULT_MEMORY_MB = 256
@@ -45,8 +48,14 @@ _TERMINAL_DLQ_REASON = (
 
 
 def latest_python_runtime() -> lambda_.Runtime:
-    """The newest Python runtime this aws-cdk-lib knows (today PYTHON_3_14)."""
-    return lambda_.Runtime.PYTHON_3_14
+    """The newest Python runtime this aws-cdk-lib knows (PYTHON_3_14 with aws-cdk-lib 2.275)."""
+    versions = [
+        (int(match.group(1)), name)
+        for name in dir(lambda_.Runtime)
+        if (match := re.fullmatch(r"PYTHON_3_(\d+)", name))
+    ]
+    runtime: lambda_.Runtime = getattr(lambda_.Runtime, max(versions)[1])
+    return runtime
 
 
 class SecureFunction(lambda_.Function):
@@ -142,7 +151,7 @@ class SecureFunction(lambda_.Function):
         _check_int("retry_attempts", retry_attempts, RETRY_RANGE, "retries")
         _check_event_age(max_event_age)
         _check_reserved(options.get("reserved_concurrent_executions"))
-        _check_retention(log_retention)
+        check_retention("log_retention", log_retention)
         env = _environment(environment or {}, secrets or {})
         # secrets_cache= (all logic in secure_constructs/secrets_cache.py): the cache layer and
         # its settings; a TTL longer than a secret's rotation interval is refused.
@@ -202,13 +211,23 @@ class SecureFunction(lambda_.Function):
             tracing=tracing,
             retry_attempts=retry_attempts,
             max_event_age=max_event_age,
-            dead_letter_queue=dead_letter_queue,
-            on_failure=on_failure or destinations.SqsDestination(dead_letter_queue),
+            # The queue is wired below instead of through CDK's grants, which would give the
+            # role encrypt/decrypt on the whole stack key (which also encrypts secrets).
+            on_failure=on_failure or _QueueArnDestination(dead_letter_queue),
             **options,
         )
+        cfn_function = self.node.default_child
+        assert isinstance(cfn_function, lambda_.CfnFunction)
+        cfn_function.dead_letter_config = lambda_.CfnFunction.DeadLetterConfigProperty(
+            target_arn=dead_letter_queue.queue_arn
+        )
+        grant_send_to_queue(role, dead_letter_queue)
         self.dead_letter_queue_: sqs.IQueue = dead_letter_queue
         self.execution_role: LambdaExecutionRole = role
         self.function_log_group: logs.ILogGroup = log_group
+        self._companions: list[object] = [role, log_group, dead_letter_queue]
+        if options.get("code_signing_config") is not None and signing_profiles:
+            self._companions.append(options["code_signing_config"])
 
         log_group.grant_write(role)
         for secret in (secrets or {}).values():
@@ -227,6 +246,17 @@ class SecureFunction(lambda_.Function):
         self.alarm_topic: sns.ITopic = alarm_topic or stack_alarm_topic(self)
         subscribe_emails(self.alarm_topic, emails)
         self._add_alarms(timeout, dead_letter_queue)
+
+    def acknowledge(self, rule_id: str, reason: str) -> None:
+        """Acknowledge a finding on the function and the resources made for it.
+
+        The role (with its policies), log group and dead-letter queue are siblings of the
+        function (they must exist before its constructor runs), so an acknowledgement on the
+        function alone would not reach them. Same rules as `secure_constructs.acknowledge`.
+        """
+        for construct in (self, *self._companions):
+            if isinstance(construct, Construct):
+                acknowledge(construct, rule_id, reason)
 
     def _add_alarms(self, timeout: cdk.Duration, queue: sqs.IQueue) -> None:
         minute = cdk.Duration.minutes(1)
@@ -247,17 +277,21 @@ class SecureFunction(lambda_.Function):
             description="The function was throttled",
             topic=topic,
         )
-        threshold_ms: float | None = None
-        if not timeout.is_unresolved():
-            threshold_ms = timeout.to_milliseconds() * DURATION_ALARM_RATIO
-        self.duration_alarm = alarm(
-            self,
-            "DurationAlarm",
-            metric=self.metric_duration(period=minute, statistic="p99"),
-            threshold=threshold_ms if threshold_ms is not None else 0,
-            description="p99 duration above 80% of the timeout",
-            topic=topic,
-        )
+        self.duration_alarm: cloudwatch.Alarm | None = None
+        if timeout.is_unresolved():
+            cdk.Annotations.of(self).add_warning_v2(
+                "secure-constructs:duration-alarm",
+                "timeout is a token, so no p99 duration alarm (80% of the timeout) was created",
+            )
+        else:
+            self.duration_alarm = alarm(
+                self,
+                "DurationAlarm",
+                metric=self.metric_duration(period=minute, statistic="p99"),
+                threshold=timeout.to_milliseconds() * DURATION_ALARM_RATIO,
+                description="p99 duration above 80% of the timeout",
+                topic=topic,
+            )
         self.dead_letter_alarm = alarm(
             self,
             "DeadLetterQueueAlarm",
@@ -288,7 +322,27 @@ class SecureFunction(lambda_.Function):
         )
 
 
+# Function props that would undo a default the promise depends on: (allowed, fix).
+_FIXED_OPTIONS: dict[str, tuple[str, str]] = {
+    "logging_format": ("nothing: logs are always JSON", "remove logging_format"),
+    "application_log_level_v2": ("nothing: use log_level=", "pass log_level= instead"),
+    "application_log_level": ("nothing: use log_level=", "pass log_level= instead"),
+    "log_format": ("nothing: logs are always JSON", "remove log_format"),
+    "dead_letter_topic": (
+        "nothing: failed events go to an SQS dead-letter queue",
+        "pass dead_letter_queue= to bring your own queue",
+    ),
+    "dead_letter_queue_enabled": (
+        "nothing: the dead-letter queue is always on",
+        "remove dead_letter_queue_enabled (pass dead_letter_queue= to bring your own)",
+    ),
+}
+
+
 def _refuse_passthrough(options: Mapping[str, Any]) -> None:
+    for prop, (allowed, fix) in _FIXED_OPTIONS.items():
+        if prop in options:
+            raise ValidationError(prop, options[prop], allowed, fix)
     if options.get("role") is not None:
         raise ValidationError(
             "role",
@@ -307,9 +361,9 @@ def _refuse_passthrough(options: Mapping[str, Any]) -> None:
 
 
 def _check_timeout(timeout: cdk.Duration) -> None:
-    if timeout.is_unresolved():
+    seconds = whole_seconds("timeout", timeout)
+    if seconds is None:
         return
-    seconds = timeout.to_seconds()
     if seconds <= 0 or seconds > MAX_TIMEOUT_SECONDS:
         raise ValidationError(
             "timeout",
@@ -320,9 +374,10 @@ def _check_timeout(timeout: cdk.Duration) -> None:
 
 
 def _check_int(prop: str, value: int, bounds: tuple[int, int], unit: str) -> None:
-    if cdk.Token.is_unresolved(value):
-        return
     low, high = bounds
+    # Type and finiteness first: a NaN sent through jsii kills the kernel.
+    if isinstance(value, float) and math.isfinite(value) and cdk.Token.is_unresolved(value):
+        return
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
         raise ValidationError(
             prop,
@@ -333,9 +388,9 @@ def _check_int(prop: str, value: int, bounds: tuple[int, int], unit: str) -> Non
 
 
 def _check_event_age(age: cdk.Duration) -> None:
-    if age.is_unresolved():
+    seconds = whole_seconds("max_event_age", age)
+    if seconds is None:
         return
-    seconds = age.to_seconds()
     low, high = EVENT_AGE_RANGE_SECONDS
     if not low <= seconds <= high:
         raise ValidationError(
@@ -347,24 +402,16 @@ def _check_event_age(age: cdk.Duration) -> None:
 
 
 def _check_reserved(value: Any) -> None:
-    if value is None or cdk.Token.is_unresolved(value):
+    if value is None:
         return
-    if not isinstance(value, int) or value < 0:
+    if isinstance(value, float) and math.isfinite(value) and cdk.Token.is_unresolved(value):
+        return
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise ValidationError(
             "reserved_concurrent_executions",
             value,
             "a whole number >= 0",
             "pass e.g. reserved_concurrent_executions=10, or leave it out",
-        )
-
-
-def _check_retention(retention: logs.RetentionDays) -> None:
-    if retention is logs.RetentionDays.INFINITE:
-        raise ValidationError(
-            "log_retention",
-            "RetentionDays.INFINITE",
-            "a finite retention (logs must expire; long-term archives belong in S3)",
-            "pass e.g. log_retention=RetentionDays.ONE_YEAR",
         )
 
 
@@ -407,3 +454,43 @@ def _environment(
 
 def _vpc_statement() -> iam.PolicyStatement:
     return iam.PolicyStatement(actions=list(VPC_NETWORK_INTERFACE_ACTIONS), resources=["*"])
+
+
+@jsii.implements(lambda_.IDestination)
+class _QueueArnDestination:
+    """An on-failure destination that only points at the queue; the grant is ours."""
+
+    def __init__(self, queue: sqs.IQueue) -> None:
+        self._queue = queue
+
+    def bind(
+        self, scope: Construct, fn: lambda_.IFunction, *, type: lambda_.DestinationType
+    ) -> lambda_.DestinationConfig:
+        return lambda_.DestinationConfig(destination=self._queue.queue_arn)
+
+
+def grant_send_to_queue(role: iam.IRole, queue: sqs.IQueue) -> None:
+    """sqs:SendMessage on the queue and, for a KMS queue, only what SQS needs of the key.
+
+    CDK's `grant_send_messages` grants encrypt/decrypt on the queue's key for any use; here the
+    key grant is limited to GenerateDataKey/Decrypt through SQS for this queue's messages.
+    """
+    role.add_to_principal_policy(
+        iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[queue.queue_arn])
+    )
+    key = queue.encryption_master_key
+    if key is None:
+        return
+    stack = cdk.Stack.of(role)
+    role.add_to_principal_policy(
+        iam.PolicyStatement(
+            actions=["kms:GenerateDataKey", "kms:Decrypt"],
+            resources=[key.key_arn],
+            conditions={
+                "StringEquals": {
+                    "kms:ViaService": f"sqs.{stack.region}.amazonaws.com",
+                    "kms:EncryptionContext:aws:sqs:arn": queue.queue_arn,
+                }
+            },
+        )
+    )

@@ -109,23 +109,28 @@ def test_role_statements_are_scoped_to_named_resources(default: Synthesized) -> 
     log_group = default.only("AWS::Logs::LogGroup")[0]
     queue = default.only("AWS::SQS::Queue")[0]
     key = default.only("AWS::KMS::Key")[0]
-    by_resource: dict[str, set[str]] = {}
+    by_resource: dict[str, tuple[set[str], Any]] = {}
     for statement in statements(default.template, scoped):
         assert statement["Effect"] == "Allow"
-        assert "Condition" not in statement
         for resource in statement["Resource"]:
-            by_resource.setdefault(str(resource), set()).update(statement["Action"])
+            actions, _ = by_resource.setdefault(str(resource), (set(), statement.get("Condition")))
+            actions.update(statement["Action"])
     assert by_resource == {
-        str(arn(log_group)): {"logs:CreateLogStream", "logs:PutLogEvents"},
-        str(arn(queue)): {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"},
-        str(arn(key)): {
-            "kms:Decrypt",
-            "kms:Encrypt",
-            "kms:GenerateDataKey",
-            "kms:GenerateDataKeyWithoutPlaintext",
-            "kms:ReEncryptFrom",
-            "kms:ReEncryptTo",
-        },
+        str(arn(log_group)): ({"logs:CreateLogStream", "logs:PutLogEvents"}, None),
+        str(arn(queue)): ({"sqs:SendMessage"}, None),
+        # The stack key also encrypts secrets: only what SQS needs, only through SQS, only for
+        # messages of this queue.
+        str(arn(key)): (
+            {"kms:GenerateDataKey", "kms:Decrypt"},
+            {
+                "StringEquals": {
+                    "kms:ViaService": {
+                        "Fn::Join": ["", ["sqs.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]
+                    },
+                    "kms:EncryptionContext:aws:sqs:arn": arn(queue),
+                }
+            },
+        ),
     }
 
 
@@ -460,6 +465,66 @@ def test_fails_when_signing_profiles_and_a_code_signing_config_are_both_given() 
     config = lambda_.CodeSigningConfig(stack, "Config", signing_profiles=[profile])
     with pytest.raises(ValidationError, match=r"^signing_profiles="):
         make(stack, signing_profiles=[profile], code_signing_config=config)
+
+
+@pytest.mark.parametrize(
+    ("props", "prop_name"),
+    [
+        ({"timeout": cdk.Duration.millis(1500)}, "timeout"),
+        ({"max_event_age": cdk.Duration.millis(90500)}, "max_event_age"),
+        ({"memory_size": float("nan")}, "memory_size"),
+        ({"reserved_concurrent_executions": float("nan")}, "reserved_concurrent_executions"),
+        ({"logging_format": lambda_.LoggingFormat.TEXT}, "logging_format"),
+        (
+            {"application_log_level_v2": lambda_.ApplicationLogLevel.DEBUG},
+            "application_log_level_v2",
+        ),
+        ({"dead_letter_queue_enabled": False}, "dead_letter_queue_enabled"),
+    ],
+)
+def test_fails_when_a_prop_would_reach_jsii_broken_or_undo_a_default(
+    props: dict[str, Any], prop_name: str
+) -> None:
+    with pytest.raises(ValidationError, match=rf"^{prop_name}="):
+        make(cdk.Stack(), **props)
+
+
+def test_fails_when_a_dead_letter_topic_replaces_the_queue() -> None:
+    from aws_cdk import aws_sns as sns
+
+    stack = cdk.Stack()
+    with pytest.raises(ValidationError, match=r"^dead_letter_topic="):
+        make(stack, dead_letter_topic=sns.Topic(stack, "T"))
+
+
+def test_acknowledge_reaches_the_resources_made_for_the_function() -> None:
+    stack = cdk.Stack()
+    fn = make(stack)
+    fn.acknowledge(
+        "SecureServerless::LambdaTimeout", "Reviewed: this batch job is bounded upstream."
+    )
+    for construct in (fn, fn.execution_role, fn.function_log_group, fn.dead_letter_queue_):
+        entries = [
+            m.data for m in construct.node.metadata if m.type == "aws:cdk:acknowledged-rules"
+        ]
+        assert {
+            "SecureServerless::LambdaTimeout": "Reviewed: this batch job is bounded upstream."
+        } in entries
+
+
+def test_latest_python_runtime_is_the_newest_this_cdk_knows() -> None:
+    from secure_constructs.function import latest_python_runtime
+
+    assert latest_python_runtime().name == "python3.14"
+
+
+def test_a_token_timeout_gets_no_zero_threshold_duration_alarm() -> None:
+    stack = cdk.Stack()
+    seconds = cdk.CfnParameter(stack, "Seconds", type="Number").value_as_number
+    fn = make(stack, timeout=cdk.Duration.seconds(seconds))
+    assert fn.duration_alarm is None
+    warnings = [m for m in fn.node.metadata if m.type == "aws:cdk:warning"]
+    assert any("duration alarm" in str(m.data) for m in warnings)
 
 
 def test_tokens_are_not_compared() -> None:

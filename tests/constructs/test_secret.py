@@ -199,7 +199,9 @@ def test_rotation_function_gets_exactly_what_rotation_needs(app: Synthesized) ->
             "Resource": [ref(secret)],
         }
     ]
-    via_secrets_manager = [s for s in statements(app.template, scoped) if "Condition" in s]
+    via_secrets_manager = [
+        s for s in statements(app.template, scoped) if "secretsmanager." in str(s.get("Condition"))
+    ]
     assert via_secrets_manager == [
         {
             "Effect": "Allow",
@@ -233,7 +235,9 @@ def test_grant_read_is_on_the_full_arn_with_decrypt_through_secrets_manager_only
             "Resource": [ref(secret)],
         }
     ]
-    decrypt = [s for s in statements(app.template, policy) if "Condition" in s]
+    decrypt = [
+        s for s in statements(app.template, policy) if "secretsmanager." in str(s.get("Condition"))
+    ]
     assert decrypt == [
         {
             "Effect": "Allow",
@@ -460,10 +464,15 @@ def test_fails_when_hosted_rotation_is_not_a_hosted_rotation(rotator: SecureFunc
         SecretRotation.hosted(rotator)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("reason", ["", "   ", "too short"])
+@pytest.mark.parametrize("reason", ["", "   ", "too short", "not needed here", "false positive"])
 def test_fails_when_no_rotation_has_no_reason(reason: str) -> None:
-    with pytest.raises(ValidationError, match=r"^reason=.*at least 10 characters"):
+    with pytest.raises(ValidationError, match=r"^reason=.*at least 4 words and 10 characters"):
         SecretRotation.none(reason=reason)
+
+
+def test_fails_when_no_rotation_reason_is_a_token() -> None:
+    with pytest.raises(ValidationError, match=r"^reason=.*not a token"):
+        SecretRotation.none(reason=cdk.Fn.import_value("RotationReason"))
 
 
 def test_fails_when_the_secret_value_is_a_literal(stack: cdk.Stack) -> None:
