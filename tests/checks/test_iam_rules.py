@@ -8,9 +8,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from secure_constructs.audit.sources import load_template_file
+from secure_constructs.checks.engine import run_rules
 from secure_constructs.checks.iam_facts import STAR_ONLY_ACTIONS
-from secure_constructs.checks.model import Template
+from secure_constructs.checks.model import Severity, Template
 from secure_constructs.checks.registry import RULES
+from tests.audit.helpers import ORDERS_YAML
 from tests.checks.templates import (
     allow,
     function,
@@ -179,6 +182,67 @@ def test_every_service_wildcard_is_its_own_finding(actions: list[str]) -> None:
     findings = run("IAMWildcard", {"P": policy(allow(actions))})
     wildcards = sorted({a for a in actions if a.endswith(":*")})
     assert sorted(f.finding_id or "" for f in findings) == [f"Action::{a}" for a in wildcards]
+
+
+@pytest.mark.parametrize(
+    ("statement", "finding_ids"),
+    [
+        (
+            allow("sqs:SendMessage", {"Fn::If": ["IsProd", "arn:aws:sqs:eu-west-1:1:q", "*"]}),
+            ["Resource::*"],
+        ),
+        (allow("sqs:SendMessage", {"Fn::Join": ["", ["*"]]}), ["Resource::*"]),
+        (allow("sqs:SendMessage", [{"Fn::Sub": "*"}]), ["Resource::*"]),
+        (allow({"Fn::If": ["C", "s3:GetObject", "*"]}), ["Action::*"]),
+        (allow({"Fn::Join": [":", ["dynamodb", "*"]]}), ["Action::dynamodb:*"]),
+        (
+            allow({"Fn::If": ["C", XRAY[0], "s3:GetObject"]}, {"Fn::If": ["C", "*", "*"]}),
+            ["Resource::*"],
+        ),
+    ],
+)
+def test_fails_when_an_intrinsic_can_produce_a_wildcard(
+    statement: dict[str, Any], finding_ids: list[str]
+) -> None:
+    findings = run("IAMWildcard", {"Policy": policy(statement)})
+    assert granular(findings) == [("Policy", f) for f in finding_ids]
+    assert all(f.severity is Severity.ERROR for f in findings)
+
+
+def test_a_star_only_action_behind_an_intrinsic_may_still_use_star() -> None:
+    statement = allow({"Fn::If": ["C", XRAY[0], XRAY[1]]}, {"Fn::If": ["C", "*", "*"]})
+    assert run("IAMWildcard", {"Policy": policy(statement)}) == []
+
+
+def test_fails_on_the_orders_template_where_one_fn_if_branch_is_star() -> None:
+    stack = load_template_file(ORDERS_YAML)
+    findings = run_rules(Template(stack.body, path=stack.path))
+    role = [(f.path, f.finding_id) for f in findings if f.rule_id == "IAMWildcard"]
+    sqs = "Properties/Policies/0/PolicyDocument/Statement/6/Resource"
+    assert (sqs, "Resource::*") in role
+    (finding,) = [f for f in findings if f.rule_id == "IAMWildcard" and f.path == sqs]
+    assert finding.logical_id == "OrdersRole" and "sqs:SendMessage" in finding.message
+
+
+@pytest.mark.parametrize(
+    "action", ["iam:Put*", "kms:*Key*", "sts:AssumeRole*", "secretsmanager:Get*", "Lambda:Invoke?"]
+)
+def test_warns_when_a_sensitive_service_has_a_partial_action_wildcard(action: str) -> None:
+    (finding,) = run("IAMWildcard", {"Policy": policy(allow(["s3:GetObject", action]))})
+    assert finding.finding_id == f"Action::{action}"
+    assert finding.severity is Severity.WARNING
+    assert action in finding.message
+
+
+@pytest.mark.parametrize("action", ["s3:Get*", "dynamodb:Query*", "logs:Put*", "kms:Decrypt"])
+def test_partial_wildcards_of_other_services_and_named_actions_pass(action: str) -> None:
+    assert run("IAMWildcard", {"Policy": policy(allow(action))}) == []
+
+
+@pytest.mark.parametrize("action", ["kms:*", "iam:*", "*"])
+def test_whole_service_wildcards_stay_errors(action: str) -> None:
+    (finding,) = run("IAMWildcard", {"Policy": policy(allow(action))})
+    assert finding.severity is Severity.ERROR and finding.finding_id == f"Action::{action}"
 
 
 # --- IAMSharedRole --------------------------------------------------------------------------

@@ -8,9 +8,9 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from secure_constructs.checks.cfn import as_list, intrinsic
+from secure_constructs.checks.cfn import UNKNOWN, as_list, intrinsic, renderings
 from secure_constructs.checks.iam_facts import STAR_ONLY_ACTIONS
-from secure_constructs.checks.model import Practice, Template, Violation
+from secure_constructs.checks.model import Practice, Severity, Template, Violation
 from secure_constructs.checks.registry import rule
 
 # Resource types holding one policy document, and those holding a list of inline policies.
@@ -24,6 +24,9 @@ _DOCUMENT_TYPES = (
 _INLINE_POLICY_TYPES = ("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group")
 _STAR_ONLY = frozenset(a.lower() for a in STAR_ONLY_ACTIONS)
 _MAX_LISTED = 5
+# Services whose actions manage identities, keys, secrets, code or the organization: a partial
+# action wildcard on them (`iam:Put*`) is a warning.
+SENSITIVE_SERVICES = frozenset({"iam", "sts", "kms", "secretsmanager", "lambda", "organizations"})
 
 
 def policy_documents(t: Template) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
@@ -56,6 +59,12 @@ def is_action_wildcard(action: str) -> bool:
     return action == "*" or (bool(service) and name == "*")
 
 
+def is_partial_action_wildcard(action: str) -> bool:
+    """`service:Prefix*`, `service:*Key*`, `service:Get?`: some, not all, actions of a service."""
+    service, _, name = action.partition(":")
+    return bool(service) and name != "*" and ("*" in name or "?" in name)
+
+
 @rule(
     "IAMWildcard",
     practice=Practice.LEAST_PRIVILEGE,
@@ -67,11 +76,19 @@ def is_action_wildcard(action: str) -> bool:
         "or confused function can then do far more than its job. Only the few actions AWS "
         "supports on `*` alone (X-Ray trace upload, the network-interface calls of a VPC "
         "function; secure_constructs.checks.iam_facts.STAR_ONLY_ACTIONS) may use "
-        '`Resource: "*"`.'
+        '`Resource: "*"`. A `*` that only one branch of an Fn::If (or a Fn::Join, Fn::Sub) '
+        "produces counts the same. Partial action wildcards (`iam:Put*`, `kms:*Key*`) on the "
+        "services that hold identities, keys, secrets and code (iam, sts, kms, secretsmanager, "
+        "lambda, organizations) are warnings: they match more actions than anyone reviewed, "
+        "including ones AWS adds later."
     ),
 )
 def iam_wildcard(t: Template) -> Iterator[Violation]:
-    """Allow statements with `*`/`service:*` actions, `Resource: "*"`, NotAction or NotResource."""
+    """Allow statements with `*`/`service:*` actions, `Resource: "*"`, NotAction or NotResource.
+
+    Actions and resources are read through every rendering of their intrinsics (both branches
+    of an Fn::If). Partial wildcards of a sensitive service are warnings.
+    """
     fix = (
         "grant on the resource itself with grant_* (e.g. table.grant_read_data(fn), "
         "SecureFunction(secrets={...})) or fn.add_to_role_policy(PolicyStatement(actions=[named "
@@ -91,7 +108,7 @@ def iam_wildcard(t: Template) -> Iterator[Violation]:
                         fix,
                         finding_id=key,
                     )
-            for action in dict.fromkeys(a for a in actions if isinstance(a, str)):
+            for action in dict.fromkeys(_known(actions)):
                 if is_action_wildcard(action):
                     yield Violation(
                         logical_id,
@@ -100,23 +117,49 @@ def iam_wildcard(t: Template) -> Iterator[Violation]:
                         fix,
                         finding_id=f"Action::{action}",
                     )
-            if "*" in as_list(statement.get("Resource")) and not _star_only(statement, actions):
+                elif (
+                    is_partial_action_wildcard(action)
+                    and action.partition(":")[0].lower() in SENSITIVE_SERVICES
+                ):
+                    yield Violation(
+                        logical_id,
+                        f"{path}/Action",
+                        f"the statement allows every {action.partition(':')[0]} action matching "
+                        f"'{action}', including ones added later",
+                        "list the actions the function calls (e.g. "
+                        "kms:GenerateDataKey instead of kms:GenerateDataKey*); " + fix,
+                        finding_id=f"Action::{action}",
+                        severity=Severity.WARNING,
+                    )
+            resources = as_list(statement.get("Resource"))
+            if "*" in _known(resources) and not _star_only(statement, actions):
+                literal = "*" in resources
                 yield Violation(
                     logical_id,
                     f"{path}/Resource",
-                    f"the statement allows {_listed(actions)} on Resource '*'",
+                    f"the statement allows {_listed(actions)} on Resource '*'"
+                    + ("" if literal else " (a value its intrinsic function can take)"),
                     fix + "; only actions AWS supports on '*' alone are exempt (iam_facts."
                     "STAR_ONLY_ACTIONS)",
                     finding_id="Resource::*",
                 )
 
 
+def _known(values: list[Any]) -> list[str]:
+    """Every fully known string the values can render to (both branches of an Fn::If ...)."""
+    return [text for value in values for text in renderings(value) if UNKNOWN not in text]
+
+
 def _star_only(statement: Mapping[str, Any], actions: list[Any]) -> bool:
-    return (
-        "NotAction" not in statement
-        and bool(actions)
-        and all(isinstance(a, str) and a.lower() in _STAR_ONLY for a in actions)
-    )
+    if "NotAction" in statement or not actions:
+        return False
+    for action in actions:
+        rendered = renderings(action)
+        if not rendered or any(
+            UNKNOWN in text or text.lower() not in _STAR_ONLY for text in rendered
+        ):
+            return False
+    return True
 
 
 def _scope(action: str) -> str:
