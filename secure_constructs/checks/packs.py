@@ -14,10 +14,9 @@ from secure_constructs.checks.nag_rules import NAG_RULE_IDS
 from secure_constructs.checks.plugin import SecureServerlessChecks
 from secure_constructs.checks.registry import PACK_NAME, RULES, all_rules
 from secure_constructs.errors import ValidationError
+from secure_constructs.validation import check_reason, whole_seconds
 
 __all__ = ["Compliance", "SecureServerlessChecks", "acknowledge", "apply_checks", "qualify_rule_id"]
-
-MIN_REASON_LENGTH = 10
 
 
 class Compliance(enum.Enum):
@@ -35,6 +34,19 @@ _COMPLIANCE_PACKS: dict[Compliance, Callable[..., cdk.IPolicyValidationPlugin]] 
 }
 
 
+def _check_max_timeout(max_timeout: cdk.Duration | None) -> None:
+    if max_timeout is None:
+        return
+    seconds = whole_seconds("max_timeout", max_timeout)
+    if seconds is not None and not 1 <= seconds <= 900:
+        raise ValidationError(
+            "max_timeout",
+            f"{seconds:g} seconds",
+            "1 to 900 seconds (Lambda's range)",
+            "pass e.g. max_timeout=Duration.seconds(60)",
+        )
+
+
 def apply_checks(
     scope: IConstruct,
     *,
@@ -49,6 +61,7 @@ def apply_checks(
     :param max_timeout: the SecureServerless Lambda timeout cap. Default: 60 seconds.
     :param verbose: include cdk-nag's explanations in findings. Default: False.
     """
+    _check_max_timeout(max_timeout)
     chosen = list(compliance)
     for item in chosen:
         if not isinstance(item, Compliance):
@@ -79,18 +92,29 @@ def acknowledge(construct: IConstruct, rule_id: str, reason: str) -> None:
     added). Acknowledge only what is truly unavoidable; fix the resource otherwise.
     """
     qualified = qualify_rule_id(rule_id)
-    if not isinstance(reason, str) or cdk.Token.is_unresolved(reason):
-        raise ValidationError(
-            "reason", reason, "a plain string", "write the reason a reviewer would accept"
-        )
-    if len(reason.strip()) < MIN_REASON_LENGTH:
-        raise ValidationError(
-            "reason",
-            reason,
-            f"at least {MIN_REASON_LENGTH} characters saying why the finding is unavoidable",
-            "write the reason a reviewer would accept",
-        )
+    check_reason("reason", reason)
     cdk.Validations.of(construct).acknowledge(cdk.Acknowledgment(id=qualified, reason=reason))
+
+
+# Rules whose findings always carry a finding id: CDK matches acknowledgements exactly, so a
+# bare id of these would silently acknowledge nothing.
+GRANULAR_ONLY: frozenset[str] = frozenset(
+    {
+        "AwsSolutions-IAM4",
+        "AwsSolutions-IAM5",
+        "IAMWildcard",
+        "LambdaEnvironmentSecret",
+        "LambdaAsyncFailureHandling",
+        "LambdaAlarms",
+        "SecretDynamicReference",
+        "SecretReadWildcard",
+        "SecretCacheOutlivesRotation",
+        "WafLogRedaction",
+        "RequirementsPinned",
+        "ApiLambdaTimeout",
+        "ApiStageWafRules",
+    }
+)
 
 
 def qualify_rule_id(rule_id: str) -> str:
@@ -105,6 +129,14 @@ def qualify_rule_id(rule_id: str) -> str:
     if match is None:
         raise _unknown(rule_id)
     rule = match.group("rule")
+    if rule in GRANULAR_ONLY and not match.group("finding"):
+        raise ValidationError(
+            "rule_id",
+            rule_id,
+            f"a granular id: {rule} reports each finding separately, e.g. "
+            f"'{rule}[Resource::*]', and a bare id acknowledges none of them",
+            "copy the exact id, brackets included, from the synth report's 'Acknowledge with' line",
+        )
     all_rules()
     if namespace in ("", PACK_NAME) and rule in RULES:
         return f"{PACK_NAME}::{rest}"

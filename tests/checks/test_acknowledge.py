@@ -38,7 +38,7 @@ REASON = "Test fixture: this variable holds a dummy value that is not a credenti
         ),
         ("LambdaAlarms[Throttles]", "SecureServerless::LambdaAlarms[Throttles]"),
         ("AwsSolutions-IAM5[Resource::*]", "AwsSolutions::AwsSolutions-IAM5[Resource::*]"),
-        ("AwsSolutions::AwsSolutions-IAM5", "AwsSolutions::AwsSolutions-IAM5"),
+        ("AwsSolutions::AwsSolutions-L1", "AwsSolutions::AwsSolutions-L1"),
         ("Serverless-LambdaDLQ", "Serverless::Serverless-LambdaDLQ"),
         ("NIST.800.53.R5-LambdaDLQ", "NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ"),
         ("HIPAA.Security-LambdaDLQ", "HIPAA.Security::HIPAA.Security-LambdaDLQ"),
@@ -68,6 +68,27 @@ def test_fails_when_the_rule_id_is_unknown(rule_id: Any) -> None:
     with pytest.raises(ValidationError, match=r"^rule_id=") as error:
         qualify_rule_id(rule_id)
     assert "Acknowledge with" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "rule_id",
+    [
+        "AwsSolutions-IAM5",
+        "AwsSolutions::AwsSolutions-IAM4",
+        "SecureServerless::IAMWildcard",
+        "LambdaEnvironmentSecret",
+        "LambdaAlarms",
+    ],
+)
+def test_fails_when_a_granular_only_rule_is_acknowledged_without_its_finding(rule_id: str) -> None:
+    with pytest.raises(ValidationError, match=r"^rule_id=.*a granular id"):
+        qualify_rule_id(rule_id)
+
+
+@pytest.mark.parametrize("reason", ["n/a", "false positive", "by design", "TODO write a reason later"])
+def test_fails_when_the_reason_is_boilerplate(reason: str) -> None:
+    with pytest.raises(ValidationError, match=r"^reason="):
+        acknowledge(cdk.Stack(), "AwsSolutions-L1", reason)
 
 
 def test_fails_when_the_rule_id_is_a_token() -> None:
