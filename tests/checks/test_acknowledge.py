@@ -85,7 +85,9 @@ def test_fails_when_a_granular_only_rule_is_acknowledged_without_its_finding(rul
         qualify_rule_id(rule_id)
 
 
-@pytest.mark.parametrize("reason", ["n/a", "false positive", "by design", "TODO write a reason later"])
+@pytest.mark.parametrize(
+    "reason", ["n/a", "false positive", "by design", "TODO write a reason later"]
+)
 def test_fails_when_the_reason_is_boilerplate(reason: str) -> None:
     with pytest.raises(ValidationError, match=r"^reason="):
         acknowledge(cdk.Stack(), "AwsSolutions-L1", reason)
