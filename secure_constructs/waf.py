@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -14,10 +13,13 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
+from secure_constructs.audit.prices import FIXED
+from secure_constructs.checks.waf_facts import GROUPS, REQUIRED_GROUPS
 from secure_constructs.errors import ValidationError
 from secure_constructs.monitoring import alarm
 from secure_constructs.shared import alarm_topic as stack_alarm_topic
 from secure_constructs.shared import security_key
+from secure_constructs.validation import check_retention
 
 __all__ = ["SecureWebAcl", "WafProfile", "resolve_waf"]
 
@@ -32,15 +34,6 @@ LOG_GROUP_PREFIX = "aws-waf-logs-"
 REDACTED_HEADERS = ("authorization", "cookie")
 DEFAULT_WEB_ACL_ID = "WebAcl"
 
-# List prices (US East (N. Virginia); WAF prices are the same in every commercial region), from
-# https://aws.amazon.com/waf/pricing/ as of 2026-11: $5.00 per web ACL per month, $1.00 per rule
-# or managed rule group per month, Bot Control $10.00 per month subscription per web ACL.
-# Request charges ($0.60 per million, Bot Control common $1.00 per million after 10 million)
-# are usage-based and not included in the fixed cost.
-WAF_PRICES_AS_OF = "2026-11"
-WEB_ACL_MONTHLY_USD = 5.0
-RULE_MONTHLY_USD = 1.0
-BOT_CONTROL_MONTHLY_USD = 10.0
 
 _RULE_NAME = re.compile(r"^[A-Za-z0-9_\-]{1,128}$")
 _WEB_ACL_ARN = re.compile(
@@ -48,129 +41,6 @@ _WEB_ACL_ARN = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class _ManagedGroup:
-    """An AWS managed rule group: its name, capacity (WCU) and its documented rule names."""
-
-    name: str
-    wcu: int
-    rules: frozenset[str]
-    bot_control: bool = False
-
-
-# Rule names as documented in the AWS WAF Developer Guide ("AWS Managed Rules rule groups list"),
-# 2026-11. A bare name in `excluded_rules` must be one of these; a rule AWS adds later can be
-# excluded with its qualified name "GroupName:RuleName".
-_GROUPS: dict[str, _ManagedGroup] = {
-    g.name: g
-    for g in (
-        _ManagedGroup(
-            "AWSManagedRulesCommonRuleSet",
-            700,
-            frozenset(
-                {
-                    "NoUserAgent_HEADER",
-                    "UserAgent_BadBots_HEADER",
-                    "SizeRestrictions_QUERYSTRING",
-                    "SizeRestrictions_Cookie_HEADER",
-                    "SizeRestrictions_BODY",
-                    "SizeRestrictions_URIPATH",
-                    "EC2MetaDataSSRF_BODY",
-                    "EC2MetaDataSSRF_COOKIE",
-                    "EC2MetaDataSSRF_URIPATH",
-                    "EC2MetaDataSSRF_QUERYARGUMENTS",
-                    "GenericLFI_QUERYARGUMENTS",
-                    "GenericLFI_URIPATH",
-                    "GenericLFI_BODY",
-                    "RestrictedExtensions_URIPATH",
-                    "RestrictedExtensions_QUERYARGUMENTS",
-                    "GenericRFI_QUERYARGUMENTS",
-                    "GenericRFI_BODY",
-                    "GenericRFI_URIPATH",
-                    "CrossSiteScripting_COOKIE",
-                    "CrossSiteScripting_QUERYARGUMENTS",
-                    "CrossSiteScripting_BODY",
-                    "CrossSiteScripting_URIPATH",
-                }
-            ),
-        ),
-        _ManagedGroup(
-            "AWSManagedRulesKnownBadInputsRuleSet",
-            200,
-            frozenset(
-                {
-                    "JavaDeserializationRCE_HEADER",
-                    "JavaDeserializationRCE_BODY",
-                    "JavaDeserializationRCE_URIPATH",
-                    "JavaDeserializationRCE_QUERYSTRING",
-                    "Host_localhost_HEADER",
-                    "PROPFIND_METHOD",
-                    "ExploitablePaths_URIPATH",
-                    "Log4JRCE_HEADER",
-                    "Log4JRCE_QUERYSTRING",
-                    "Log4JRCE_BODY",
-                    "Log4JRCE_URIPATH",
-                }
-            ),
-        ),
-        _ManagedGroup(
-            "AWSManagedRulesSQLiRuleSet",
-            200,
-            frozenset(
-                {
-                    "SQLi_QUERYARGUMENTS",
-                    "SQLiExtendedPatterns_QUERYARGUMENTS",
-                    "SQLi_BODY",
-                    "SQLiExtendedPatterns_BODY",
-                    "SQLi_COOKIE",
-                    "SQLi_URIPATH",
-                }
-            ),
-        ),
-        _ManagedGroup(
-            "AWSManagedRulesAmazonIpReputationList",
-            25,
-            frozenset(
-                {
-                    "AWSManagedIPReputationList",
-                    "AWSManagedReconnaissanceList",
-                    "AWSManagedIPDDoSList",
-                }
-            ),
-        ),
-        _ManagedGroup(
-            "AWSManagedRulesAnonymousIpList",
-            50,
-            frozenset({"AnonymousIPList", "HostingProviderIPList"}),
-        ),
-        _ManagedGroup(
-            "AWSManagedRulesBotControlRuleSet",
-            50,
-            frozenset(
-                {
-                    "CategoryAdvertising",
-                    "CategoryArchiver",
-                    "CategoryContentFetcher",
-                    "CategoryEmailClient",
-                    "CategoryHttpLibrary",
-                    "CategoryLinkChecker",
-                    "CategoryMiscellaneous",
-                    "CategoryMonitoring",
-                    "CategoryScrapingFramework",
-                    "CategorySearchEngine",
-                    "CategorySecurity",
-                    "CategorySeo",
-                    "CategorySocialMedia",
-                    "CategoryAI",
-                    "SignalAutomatedBrowser",
-                    "SignalKnownBotDataCenter",
-                    "SignalNonBrowserUserAgent",
-                }
-            ),
-            bot_control=True,
-        ),
-    )
-}
 # In priority order: the rate rule first (it counts every request, including those a later rule
 # blocks), then the cheap IP lists (known-bad sources are dropped before any inspection), then
 # content inspection, and Bot Control last because it is billed per request it inspects.
@@ -284,16 +154,18 @@ class WafProfile:
     @property
     def capacity_wcu(self) -> int:
         """Web ACL capacity units used (above 1,500 WCU AWS charges more per request)."""
-        return sum(_GROUPS[g].wcu for g in self.managed_rule_groups) + RATE_RULE_WCU
+        return sum(GROUPS[g].wcu for g in self.managed_rule_groups) + RATE_RULE_WCU
 
     def monthly_fixed_cost_usd(self) -> float:
         """Fixed monthly list price (web ACL, rules, Bot Control subscription), before requests.
 
-        Prices are AWS list prices as of `WAF_PRICES_AS_OF` (see the module constants).
+        Prices are read from the one dated table of `secure-constructs cost`
+        (`secure_constructs.audit.prices.FIXED`, as of `PRICES_AS_OF`); WAF's are the same in
+        every commercial region.
         """
-        cost = WEB_ACL_MONTHLY_USD + RULE_MONTHLY_USD * self.rule_count
-        if any(_GROUPS[g].bot_control for g in self.managed_rule_groups):
-            cost += BOT_CONTROL_MONTHLY_USD
+        cost = FIXED["waf_web_acl"].usd + FIXED["waf_rule"].usd * self.rule_count
+        if any(GROUPS[g].bot_control for g in self.managed_rule_groups):
+            cost += FIXED["waf_bot_control"].usd
         return cost
 
     def rules(self) -> list[wafv2.CfnWebACL.RuleProperty]:
@@ -331,7 +203,7 @@ class WafProfile:
             for rule in self._exclusions.get(group, ())
         ]
         configs = None
-        if _GROUPS[group].bot_control:
+        if GROUPS[group].bot_control:
             configs = [
                 wafv2.CfnWebACL.ManagedRuleGroupConfigProperty(
                     aws_managed_rules_bot_control_rule_set=wafv2.CfnWebACL.AWSManagedRulesBotControlRuleSetProperty(
@@ -401,7 +273,7 @@ class SecureWebAcl(Construct):
                 "pass profile=WafProfile.baseline() or .strict()",
             )
         _check_threshold(blocked_requests_threshold)
-        _check_retention(log_retention)
+        check_retention("log_retention", log_retention)
         self.profile = profile
 
         self.web_acl_name: str = cdk.Names.unique_resource_name(self, max_length=128, separator="-")
@@ -554,16 +426,6 @@ def _check_threshold(threshold: int) -> None:
         )
 
 
-def _check_retention(retention: logs.RetentionDays) -> None:
-    if retention is logs.RetentionDays.INFINITE:
-        raise ValidationError(
-            "log_retention",
-            "RetentionDays.INFINITE",
-            "a finite retention (logs must expire; long-term archives belong in S3)",
-            "pass e.g. log_retention=RetentionDays.ONE_YEAR",
-        )
-
-
 def _resolve_exclusions(
     excluded_rules: Sequence[str], groups: tuple[str, ...]
 ) -> dict[str, tuple[str, ...]]:
@@ -580,6 +442,18 @@ def _resolve_exclusions(
         group, rule = _resolve_exclusion(entry, groups)
         if rule not in found.setdefault(group, []):
             found[group].append(rule)
+    for group, rules in found.items():
+        if group in REQUIRED_GROUPS and GROUPS[group].rules <= set(rules):
+            # Every rule set to COUNT: the group blocks nothing, yet looks present in the web
+            # ACL (ApiStageWafRules reports it as counting-only). count_only is the honest switch.
+            raise ValidationError(
+                "excluded_rules",
+                f"every rule of {group}",
+                f"excluding some rules of {group}, not all of them: the group is part of the "
+                "baseline every API needs, and with all its rules excluded it blocks nothing",
+                "exclude only the rules with false positives (see the WAF logs), or pass "
+                "count_only=True for a first rollout in count mode",
+            )
     return {group: tuple(rules) for group, rules in found.items()}
 
 
@@ -591,7 +465,7 @@ def _resolve_exclusion(entry: str, groups: tuple[str, ...]) -> tuple[str, str]:
         if group in groups and _RULE_NAME.match(rule):
             return group, rule
         raise _bad_exclusion(entry, groups)
-    owners = [g for g in groups if entry in _GROUPS[g].rules]
+    owners = [g for g in groups if entry in GROUPS[g].rules]
     if len(owners) != 1:
         raise _bad_exclusion(entry, groups)
     return owners[0], entry

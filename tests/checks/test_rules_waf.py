@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from secure_constructs.checks.model import Severity
+from secure_constructs.checks.waf_facts import GROUPS
 from tests.checks.templates import granular, resource, run
 
 BASELINE = (
@@ -158,6 +159,63 @@ def test_count_mode_rules_are_warnings() -> None:
     assert granular(findings) == sorted(("Stage", n) for n in (*BASELINE, "RateBasedRule"))
     assert all(f.severity is Severity.WARNING for f in findings)
     assert all("count mode" in f.message for f in findings)
+
+
+def overridden(name: str, rules: list[str], *, excluded: bool = False) -> dict[str, Any]:
+    """A blocking managed group whose `rules` are set to Count (or excluded, the old way)."""
+    item = managed(name)
+    statement = item["Statement"]["ManagedRuleGroupStatement"]
+    if excluded:
+        statement["ExcludedRules"] = [{"Name": r} for r in rules]
+    else:
+        statement["RuleActionOverrides"] = [
+            {"Name": r, "ActionToUse": {"Count": {}}} for r in rules
+        ]
+    return item
+
+
+@pytest.mark.parametrize("excluded", [False, True])
+def test_a_group_with_every_rule_overridden_to_count_is_a_warning(excluded: bool) -> None:
+    sqli = "AWSManagedRulesSQLiRuleSet"
+    every_rule = sorted(GROUPS[sqli].rules)
+    acl = web_acl(
+        rate(),
+        *(managed(n) for n in BASELINE if n != sqli),
+        overridden(sqli, every_rule, excluded=excluded),
+    )
+    findings = run("ApiStageWafRules", stack(acl))
+    assert granular(findings) == [("Stage", sqli)]
+    assert findings[0].severity is Severity.WARNING
+    assert "every rule overridden to Count" in findings[0].message
+
+
+def test_a_group_with_rules_split_between_overrides_and_exclusions_blocks_nothing() -> None:
+    common = "AWSManagedRulesCommonRuleSet"
+    every_rule = sorted(GROUPS[common].rules)
+    item = overridden(common, every_rule[:5])
+    statement = item["Statement"]["ManagedRuleGroupStatement"]
+    statement["ExcludedRules"] = [{"Name": r} for r in every_rule[5:]]
+    acl = web_acl(rate(), *(managed(n) for n in BASELINE if n != common), item)
+    assert granular(run("ApiStageWafRules", stack(acl))) == [("Stage", common)]
+
+
+def test_a_group_with_some_rules_overridden_still_blocks() -> None:
+    sqli = "AWSManagedRulesSQLiRuleSet"
+    every_rule = sorted(GROUPS[sqli].rules)
+    acl = web_acl(
+        rate(), *(managed(n) for n in BASELINE if n != sqli), overridden(sqli, every_rule[1:])
+    )
+    assert run("ApiStageWafRules", stack(acl)) == []
+
+
+def test_overrides_to_a_blocking_action_do_not_make_a_group_counting() -> None:
+    sqli = "AWSManagedRulesSQLiRuleSet"
+    item = managed(sqli)
+    item["Statement"]["ManagedRuleGroupStatement"]["RuleActionOverrides"] = [
+        {"Name": r, "ActionToUse": {"Block": {}}} for r in GROUPS[sqli].rules
+    ]
+    acl = web_acl(rate(), *(managed(n) for n in BASELINE if n != sqli), item)
+    assert run("ApiStageWafRules", stack(acl)) == []
 
 
 # --- WafLogRedaction ------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -11,6 +12,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 
 from secure_constructs import SecureUserPool, SecureWebAcl, ValidationError, WafProfile
+from secure_constructs.audit.prices import FIXED, PRICES_AS_OF, Price
+from secure_constructs.checks.waf_facts import GROUPS, REQUIRED_GROUPS
 from secure_constructs.waf import resolve_waf
 from tests.synth import ALL_COMPLIANCE, Synthesized, cfn_lint, synth
 
@@ -341,6 +344,43 @@ def test_rate_limit_bounds_are_accepted() -> None:
 def test_fails_when_an_excluded_rule_is_unknown(excluded: Any) -> None:
     with pytest.raises(ValidationError, match=r"^excluded_rules="):
         WafProfile.baseline(excluded_rules=excluded)
+
+
+@pytest.mark.parametrize("group", sorted(REQUIRED_GROUPS))
+def test_fails_when_excluded_rules_exclude_every_rule_of_a_required_group(group: str) -> None:
+    every_rule = sorted(GROUPS[group].rules)
+    with pytest.raises(ValidationError, match=rf"^excluded_rules=.*{group}"):
+        WafProfile.baseline(excluded_rules=every_rule)
+    with pytest.raises(ValidationError, match=r"^excluded_rules="):
+        WafProfile.strict(excluded_rules=[f"{group}:{rule}" for rule in every_rule])
+
+
+def test_excluding_all_but_one_rule_of_a_required_group_is_accepted() -> None:
+    every_rule = sorted(GROUPS["AWSManagedRulesSQLiRuleSet"].rules)
+    profile = WafProfile.baseline(excluded_rules=every_rule[1:])
+    assert len(profile.excluded_rules) == len(every_rule) - 1
+    # An optional group may be excluded whole (it is not part of the baseline promise).
+    reputation = sorted(GROUPS["AWSManagedRulesAmazonIpReputationList"].rules)
+    assert WafProfile.baseline(excluded_rules=reputation).excluded_rules
+
+
+def test_fixed_monthly_cost_comes_from_the_one_dated_price_table(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(FIXED, "waf_rule", Price(2.0, "rule-month", "test"))
+    monkeypatch.setitem(FIXED, "waf_bot_control", Price(20.0, "web ACL-month", "test"))
+    # $5 web ACL + $2 x 5 rules; strict: $5 + $2 x 7 rules + $20 Bot Control.
+    assert WafProfile.baseline().monthly_fixed_cost_usd() == 15.0
+    assert WafProfile.strict().monthly_fixed_cost_usd() == 39.0
+
+
+def test_the_secure_api_doc_quotes_the_price_table_and_its_date() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "secure-api.md").read_text()
+    baseline, strict_ = WafProfile.baseline(), WafProfile.strict()
+    assert f"**${baseline.monthly_fixed_cost_usd():g}**" in doc
+    assert f"**${strict_.monthly_fixed_cost_usd():g}**" in doc
+    assert f"as of {PRICES_AS_OF}" in doc
+    assert "WAF_PRICES_AS_OF" not in doc
 
 
 def test_fails_when_count_only_is_not_a_bool() -> None:

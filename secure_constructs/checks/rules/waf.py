@@ -10,15 +10,11 @@ from typing import Any
 from secure_constructs.checks.cfn import as_list, referenced_id, referenced_ids, renderings
 from secure_constructs.checks.model import Practice, Severity, Template, Violation
 from secure_constructs.checks.registry import rule
+from secure_constructs.checks.waf_facts import GROUPS, REQUIRED_GROUPS
 
 STAGE = "AWS::ApiGateway::Stage"
 WEB_ACL = "AWS::WAFv2::WebACL"
 ASSOCIATION = "AWS::WAFv2::WebACLAssociation"
-REQUIRED_GROUPS = (
-    "AWSManagedRulesCommonRuleSet",
-    "AWSManagedRulesKnownBadInputsRuleSet",
-    "AWSManagedRulesSQLiRuleSet",
-)
 RATE_FINDING = "RateBasedRule"
 NO_WEB_ACL_FINDING = "WebACL"
 REDACTED_HEADERS = ("authorization", "cookie")
@@ -50,8 +46,11 @@ def _protects_stage(arn: Any, stage_id: str, props: Mapping[str, Any]) -> bool:
         "attacks before they reach a function is AWS's Core rule set (OWASP Top 10 patterns), "
         "Known bad inputs (Log4Shell, Java deserialization ...), the SQL database rule group, "
         "and a rate-based rule per source IP against floods and credential stuffing. Rule "
-        "groups in count mode are reported as warnings: they inspect but block nothing. A web "
-        "ACL referenced by ARN from outside the template cannot be inspected and is accepted."
+        "groups in count mode are reported as warnings: they inspect but block nothing. A group "
+        "whose every documented rule is overridden to Count (or Allow), by RuleActionOverrides "
+        "or ExcludedRules, blocks nothing either and is reported the same way, as a warning. A "
+        "web ACL referenced by ARN from outside the template cannot be inspected and is "
+        "accepted."
     ),
 )
 def api_stage_waf_rules(t: Template) -> Iterator[Violation]:
@@ -91,6 +90,7 @@ def _missing_rules(
 ) -> Iterator[Violation]:
     blocking: set[str] = set()
     counting: set[str] = set()
+    overridden: set[str] = set()  # groups with every rule overridden to Count / excluded
     for item in as_list(acl.get("Rules")):
         if not isinstance(item, Mapping):
             continue
@@ -102,6 +102,9 @@ def _missing_rules(
             name = group.get("Name")
             override = item.get("OverrideAction")
             counts = isinstance(override, Mapping) and "Count" in override
+            if isinstance(name, str) and not counts and _all_rules_overridden(name, group):
+                overridden.add(name)
+                counts = True
             if isinstance(name, str):
                 (counting if counts else blocking).add(name)
         if "RateBasedStatement" in statement:
@@ -112,7 +115,18 @@ def _missing_rules(
         if name in blocking:
             continue
         what = "a rate-based rule" if name == RATE_FINDING else f"the {name} managed rule group"
-        if name in counting:
+        if name in overridden:
+            yield Violation(
+                stage_id,
+                "Properties",
+                f"web ACL {acl_id} has {what} with every rule overridden to Count (it blocks "
+                "nothing)",
+                "remove the RuleActionOverrides / ExcludedRules entries that do not answer a "
+                "false positive seen in the WAF logs, so that the group blocks again",
+                finding_id=name,
+                severity=Severity.WARNING,
+            )
+        elif name in counting:
             yield Violation(
                 stage_id,
                 "Properties",
@@ -130,6 +144,28 @@ def _missing_rules(
                 fix,
                 finding_id=name,
             )
+
+
+def _all_rules_overridden(name: str, group: Mapping[str, Any]) -> bool:
+    """Whether RuleActionOverrides (to Count or Allow) and ExcludedRules cover every documented
+    rule of a known managed group, leaving it nothing to block."""
+    known = GROUPS.get(name)
+    if known is None:
+        return False
+    covered: set[str] = set()
+    for override in as_list(group.get("RuleActionOverrides")):
+        if not isinstance(override, Mapping):
+            continue
+        action = override.get("ActionToUse")
+        if isinstance(action, Mapping) and ("Count" in action or "Allow" in action):
+            rule_name = override.get("Name")
+            if isinstance(rule_name, str):
+                covered.add(rule_name)
+    for excluded in as_list(group.get("ExcludedRules")):
+        rule_name = excluded.get("Name") if isinstance(excluded, Mapping) else None
+        if isinstance(rule_name, str):
+            covered.add(rule_name)
+    return known.rules <= covered
 
 
 # --- WafLogRedaction ------------------------------------------------------------------------
