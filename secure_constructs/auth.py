@@ -16,10 +16,10 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct, IConstruct
 
 from secure_constructs.errors import ValidationError
+from secure_constructs.validation import check_reason
 
 __all__ = ["ApiAuth", "ResourceServerScopes", "SecureUserPool"]
 
-MIN_REASON_LENGTH = 10
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 99
 MAX_CACHE_TTL_SECONDS = 3600
@@ -180,21 +180,11 @@ class ApiAuth:
     def none(*, reason: str) -> ApiAuth:
         """A deliberately public route (e.g. a health check or a public catalogue).
 
-        :param reason: why anyone on the internet may call it, at least 10 characters; it is
-            recorded as the acknowledgement of the "no authorizer" findings.
+        :param reason: why anyone on the internet may call it, at least 4 words and 10
+            characters, not boilerplate; it is recorded as the acknowledgement of the
+            "no authorizer" findings.
         """
-        if (
-            not isinstance(reason, str)
-            or cdk.Token.is_unresolved(reason)
-            or len(reason.strip()) < MIN_REASON_LENGTH
-        ):
-            raise ValidationError(
-                "reason",
-                reason,
-                f"a plain string of at least {MIN_REASON_LENGTH} characters saying why the route "
-                "must be public",
-                "pass e.g. ApiAuth.none(reason='Public health check; returns no data')",
-            )
+        check_reason("reason", reason, about="the route must be public")
         return ApiAuth(kind="none", reason=reason.strip())
 
     # -- use -------------------------------------------------------------------------------

@@ -264,7 +264,9 @@ def test_openapi_security_schemes(api: dict[str, Any]) -> None:
 # --- refused input (no synth) -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("reason", [None, "", "too short", "   padded   ", 42])
+@pytest.mark.parametrize(
+    "reason", [None, "", "too short", "   padded   ", 42, "false positive", "public health"]
+)
 def test_fails_when_a_public_route_has_no_real_reason(reason: Any) -> None:
     with pytest.raises(ValidationError, match=r"^reason="):
         ApiAuth.none(reason=reason)

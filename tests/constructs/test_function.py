@@ -156,9 +156,35 @@ def test_log_group_keeps_logs_a_year_encrypted_with_the_stack_key(default: Synth
 def test_stack_key_rotates_and_lets_logs_and_alarms_use_it(default: Synthesized) -> None:
     props = default.props("AWS::KMS::Key")
     assert props["EnableKeyRotation"] is True
-    principals = [s["Principal"] for s in props["KeyPolicy"]["Statement"]]
-    assert {"Service": "cloudwatch.amazonaws.com"} in principals
-    assert any("logs." in str(p) for p in principals)
+    by_sid = {s.get("Sid"): s for s in props["KeyPolicy"]["Statement"]}
+    logs_ = by_sid["AllowCloudWatchLogsOfThisAccount"]
+    assert logs_["Principal"] == {
+        "Service": {"Fn::Join": ["", ["logs.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}
+    }
+    # Only log groups of this account and region may use the key through CloudWatch Logs.
+    assert logs_["Condition"] == {
+        "ArnLike": {
+            "kms:EncryptionContext:aws:logs:arn": {
+                "Fn::Join": [
+                    "",
+                    [
+                        "arn:",
+                        {"Ref": "AWS::Partition"},
+                        ":logs:",
+                        {"Ref": "AWS::Region"},
+                        ":",
+                        {"Ref": "AWS::AccountId"},
+                        ":log-group:*",
+                    ],
+                ]
+            }
+        }
+    }
+    alarms = by_sid["AllowCloudWatchAlarmsToPublish"]
+    assert alarms["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert sorted(alarms["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
+    # Only alarms of this account may publish through the key (no confused deputy).
+    assert alarms["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
 
 
 def test_async_invocation_is_bounded_with_an_on_failure_destination(default: Synthesized) -> None:
