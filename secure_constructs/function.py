@@ -24,7 +24,7 @@ from secure_constructs.checks import acknowledge
 from secure_constructs.checks.iam_facts import VPC_NETWORK_INTERFACE_ACTIONS
 from secure_constructs.checks.secret_patterns import secret_reason
 from secure_constructs.errors import ValidationError
-from secure_constructs.monitoring import alarm, subscribe_emails, validate_emails
+from secure_constructs.monitoring import alarm, subscribe_emails, terminal_queue, validate_emails
 from secure_constructs.role import LambdaExecutionRole
 from secure_constructs.secrets_cache import SecretsCache, apply_secrets_cache
 from secure_constructs.shared import alarm_topic as stack_alarm_topic
@@ -181,15 +181,9 @@ class SecureFunction(lambda_.Function):
                 retention=log_retention,
                 encryption_key=key,
             )
-        own_queue = dead_letter_queue is None
         if dead_letter_queue is None:
-            dead_letter_queue = sqs.Queue(
-                scope,
-                f"{construct_id}DeadLetterQueue",
-                encryption=sqs.QueueEncryption.KMS,
-                encryption_master_key=key,
-                enforce_ssl=True,
-                retention_period=cdk.Duration.days(14),
+            dead_letter_queue = terminal_queue(
+                scope, f"{construct_id}DeadLetterQueue", reason=_TERMINAL_DLQ_REASON
             )
 
         super().__init__(
@@ -239,9 +233,6 @@ class SecureFunction(lambda_.Function):
                 "secure-constructs:tracing",
                 f"tracing={tracing} turns off X-Ray active tracing for this function",
             )
-        if own_queue:
-            # AwsSolutions-SQS3 recognises a Lambda DLQ; Serverless' redrive rule does not.
-            acknowledge(dead_letter_queue, "Serverless-SQSRedrivePolicy", _TERMINAL_DLQ_REASON)
 
         self.alarm_topic: sns.ITopic = alarm_topic or stack_alarm_topic(self)
         subscribe_emails(self.alarm_topic, emails)

@@ -71,21 +71,56 @@ def subscribe_emails(topic: sns.ITopic, emails: Iterable[str]) -> None:
         if isinstance(topic, Construct) and topic.node.try_find_child(email) is not None:
             continue
         if dlq is None:
-            dlq = sqs.Queue(
+            # AwsSolutions-SQS3 does not recognise an SNS subscription's DLQ as a DLQ.
+            dlq = terminal_queue(
                 stack,
                 SUBSCRIPTION_DLQ_ID,
-                encryption=sqs.QueueEncryption.KMS,
-                encryption_master_key=security_key(stack),
-                enforce_ssl=True,
-                retention_period=cdk.Duration.days(14),
+                reason=_TERMINAL_DLQ_REASON,
+                also_acknowledge=("AwsSolutions-SQS3",),
             )
-            from secure_constructs.checks import acknowledge
-
-            for rule_id in ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"):
-                acknowledge(dlq, rule_id, _TERMINAL_DLQ_REASON)
+            # Undelivered alarm e-mails: the alarm shows in the console and on any other
+            # subscription of the topic (a chat or pager endpoint), not just in the queue.
+            alarm(
+                dlq,
+                "NotEmptyAlarm",
+                metric=dlq.metric_approximate_number_of_messages_visible(
+                    period=cdk.Duration.minutes(5), statistic="Maximum"
+                ),
+                threshold=0,
+                description="Alarm notifications could not be delivered to an e-mail address",
+                topic=topic,
+            )
         topic.add_subscription(
             subscriptions.EmailSubscription(email, dead_letter_queue=dlq)  # type: ignore[arg-type]
         )
+
+
+def terminal_queue(
+    scope: Construct,
+    construct_id: str,
+    *,
+    reason: str,
+    also_acknowledge: Iterable[str] = (),
+) -> sqs.Queue:
+    """A terminal dead-letter queue: encrypted with the stack key, TLS-only, kept 14 days.
+
+    A dead-letter queue of a dead-letter queue only moves the problem, so its
+    Serverless-SQSRedrivePolicy finding is acknowledged with `reason` (and `also_acknowledge`,
+    for rules that do not recognise the queue as a DLQ). The caller adds its depth alarm.
+    """
+    from secure_constructs.checks import acknowledge
+
+    queue = sqs.Queue(
+        scope,
+        construct_id,
+        encryption=sqs.QueueEncryption.KMS,
+        encryption_master_key=security_key(scope),
+        enforce_ssl=True,
+        retention_period=cdk.Duration.days(14),
+    )
+    for rule_id in ("Serverless-SQSRedrivePolicy", *also_acknowledge):
+        acknowledge(queue, rule_id, reason)
+    return queue
 
 
 _TERMINAL_DLQ_REASON = (

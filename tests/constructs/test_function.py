@@ -158,6 +158,7 @@ def test_stack_key_rotates_and_lets_logs_and_alarms_use_it(default: Synthesized)
     assert props["EnableKeyRotation"] is True
     by_sid = {s.get("Sid"): s for s in props["KeyPolicy"]["Statement"]}
     logs_ = by_sid["AllowCloudWatchLogsOfThisAccount"]
+    assert all("*" not in action for action in logs_["Action"])
     assert logs_["Principal"] == {
         "Service": {"Fn::Join": ["", ["logs.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}
     }
@@ -319,6 +320,18 @@ def test_alarm_emails_subscribe_once_with_a_dead_letter_queue(with_secret: Synth
     assert sub["Endpoint"] == "ops@example.com"
     assert sub["TopicArn"] == ref(topic)
     assert "deadLetterTargetArn" in sub["RedrivePolicy"]
+
+
+def test_undelivered_alarm_emails_raise_an_alarm(with_secret: Synthesized) -> None:
+    dlq = logical_id_of(with_secret, "AWS::SQS::Queue", "AlarmSubscriptionDlq/Resource")
+    [watch] = [
+        a["Properties"]
+        for a in with_secret.resources("AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("Dimensions")
+        == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [dlq, "QueueName"]}}]
+    ]
+    assert watch["Threshold"] == 0
+    assert watch["AlarmActions"] == [ref(with_secret.only("AWS::SNS::Topic")[0])]
 
 
 def test_duration_alarm_follows_the_timeout(with_secret: Synthesized) -> None:
