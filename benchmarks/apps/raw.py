@@ -63,11 +63,13 @@ key.add_to_resource_policy(
         sid="AllowCloudWatchLogsOfThisAccount",
         principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
         actions=[
-            "kms:Encrypt*",
-            "kms:Decrypt*",
-            "kms:ReEncrypt*",
-            "kms:GenerateDataKey*",
-            "kms:Describe*",
+            "kms:Encrypt",
+            "kms:Decrypt",
+            "kms:ReEncryptFrom",
+            "kms:ReEncryptTo",
+            "kms:GenerateDataKey",
+            "kms:GenerateDataKeyWithoutPlaintext",
+            "kms:DescribeKey",
         ],
         resources=["*"],
         conditions={
@@ -429,19 +431,14 @@ for i in range(common.N):
         statements=[
             iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[dlq.queue_arn]),
             iam.PolicyStatement(
-                actions=["sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
-                resources=[dlq.queue_arn],
-            ),
-            iam.PolicyStatement(
-                actions=[
-                    "kms:Decrypt",
-                    "kms:Encrypt",
-                    "kms:ReEncryptFrom",
-                    "kms:ReEncryptTo",
-                    "kms:GenerateDataKey",
-                    "kms:GenerateDataKeyWithoutPlaintext",
-                ],
+                actions=["kms:GenerateDataKey", "kms:Decrypt"],
                 resources=[key.key_arn],
+                conditions={
+                    "StringEquals": {
+                        "kms:ViaService": f"sqs.{stack.region}.amazonaws.com",
+                        "kms:EncryptionContext:aws:sqs:arn": dlq.queue_arn,
+                    }
+                },
             ),
             iam.PolicyStatement(
                 actions=["logs:CreateLogStream", "logs:PutLogEvents"],
