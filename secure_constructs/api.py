@@ -659,6 +659,7 @@ class SecureApi(apigateway.RestApi):
             reason = f"Deliberately public route: {auth.reason}"
             acknowledge(method, "AwsSolutions-APIG4", reason)
             acknowledge(method, "AwsSolutions-COG4", reason)
+            acknowledge(method, "SecureServerless::ApiMethodAuthorization", reason)
         elif auth.kind != "cognito":
             how = {
                 "iam": "IAM (SigV4-signed requests, execute-api:Invoke granted per caller)",

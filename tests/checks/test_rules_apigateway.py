@@ -354,3 +354,97 @@ def test_api_and_waf_rules_never_crash_on_arbitrary_properties(
     ):
         for finding in run(rule_id, template):
             assert finding.logical_id in template
+
+
+# --- ApiMethodAuthorization -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("props", "expected"),
+    [
+        ({"AuthorizationType": "NONE"}, "AuthorizationType NONE"),
+        ({"AuthorizationType": "none"}, "AuthorizationType NONE"),
+        ({"AuthorizationType": None}, "no AuthorizationType"),
+        ({"AuthorizationType": "NONE", "ApiKeyRequired": True}, "AuthorizationType NONE"),
+    ],
+)
+def test_fails_when_a_method_has_no_authorization(props: dict[str, Any], expected: str) -> None:
+    (finding,) = run("ApiMethodAuthorization", api_resources(**props))
+    assert finding.logical_id == "Method" and finding.path == "Properties/AuthorizationType"
+    assert expected in finding.message and "POST" in finding.message
+    assert "ApiAuth.none(reason=" in finding.fix and finding.severity is Severity.ERROR
+
+
+@pytest.mark.parametrize(
+    "props",
+    [
+        {"AuthorizationType": "AWS_IAM"},
+        {"AuthorizationType": "COGNITO_USER_POOLS", "AuthorizerId": {"Ref": "Authorizer"}},
+        {"AuthorizationType": "CUSTOM", "AuthorizerId": {"Ref": "Authorizer"}},
+        {"AuthorizationType": {"Fn::If": ["Public", "NONE", "AWS_IAM"]}},
+        {"HttpMethod": "OPTIONS", "AuthorizationType": "NONE"},
+        {"HttpMethod": "options", "AuthorizationType": None},
+    ],
+)
+def test_authorized_methods_and_cors_preflight_pass(props: dict[str, Any]) -> None:
+    assert run("ApiMethodAuthorization", api_resources(**props)) == []
+
+
+# --- ApiStageThrottling ---------------------------------------------------------------------
+
+
+def stage(*settings: dict[str, Any], **props: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {"RestApiId": {"Ref": "Api"}, "StageName": "prod"}
+    if settings:
+        base["MethodSettings"] = list(settings)
+    base.update(props)
+    return resource("AWS::ApiGateway::Stage", **base)
+
+
+def setting(path: str = "/*", verb: str = "*", **limits: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "ResourcePath": path,
+        "HttpMethod": verb,
+        "ThrottlingRateLimit": 100,
+        "ThrottlingBurstLimit": 200,
+    }
+    base.update(limits)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ((), "no MethodSettings entry throttles every method"),
+        ((setting("/~1items", "GET"),), "no MethodSettings entry throttles every method"),
+        ((setting("/*", "GET"),), "no MethodSettings entry throttles every method"),
+        ((setting(ThrottlingBurstLimit=None),), "does not set ThrottlingBurstLimit"),
+        ((setting(ThrottlingRateLimit=None),), "does not set ThrottlingRateLimit"),
+        (
+            (setting(ThrottlingRateLimit=-1, ThrottlingBurstLimit=None),),
+            "does not set ThrottlingRateLimit and ThrottlingBurstLimit",
+        ),
+        ((setting(ThrottlingRateLimit=None, MetricsEnabled=True),), "ThrottlingRateLimit"),
+    ],
+)
+def test_fails_when_a_stage_does_not_throttle_every_method(
+    settings: tuple[dict[str, Any], ...], expected: str
+) -> None:
+    (finding,) = run("ApiStageThrottling", {"Stage": stage(*settings)})
+    assert finding.logical_id == "Stage" and finding.path == "Properties/MethodSettings"
+    assert expected in finding.message
+    assert "throttle_rate_limit" in finding.fix and finding.severity is Severity.ERROR
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        (setting(),),
+        (setting("/~1items", "GET", ThrottlingRateLimit=5), setting()),
+        (setting(ThrottlingRateLimit="50.5", ThrottlingBurstLimit="100"),),
+        (setting(ThrottlingRateLimit={"Ref": "Rate"}),),
+        (setting(ThrottlingRateLimit=0, ThrottlingBurstLimit=0),),
+    ],
+)
+def test_a_stage_throttling_every_method_passes(settings: tuple[dict[str, Any], ...]) -> None:
+    assert run("ApiStageThrottling", {"Stage": stage(*settings)}) == []

@@ -128,6 +128,7 @@ def test_acknowledges_only_the_unavoidable_with_reasons(apis: Synthesized) -> No
             expected.add((f"{pack}-APIGWSSLEnabled", stage))
         expected.add(("AwsSolutions-APIG4", f"{api}/Default/health/GET/Resource"))
         expected.add(("AwsSolutions-COG4", f"{api}/Default/health/GET/Resource"))
+        expected.add(("ApiMethodAuthorization", f"{api}/Default/health/GET/Resource"))
     for api in ("IamApi", "TokenApi"):
         for route in ("items/{id}/GET", "items/POST"):
             expected.add(("AwsSolutions-COG4", f"{api}/Default/{route}/Resource"))
@@ -149,6 +150,7 @@ def test_acknowledges_only_the_unavoidable_with_reasons(apis: Synthesized) -> No
         in reasons["NIST.800.53.R5-APIGWCacheEnabledAndEncrypted"]
     )
     assert PUBLIC_REASON in reasons["AwsSolutions-APIG4"]
+    assert reasons["ApiMethodAuthorization"] == reasons["AwsSolutions-APIG4"]
     assert "Lambda TOKEN authorizer" in next(
         r for _, rule, p, r in apis.acknowledged if rule == "AwsSolutions-COG4" and "TokenApi" in p
     )

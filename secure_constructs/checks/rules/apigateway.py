@@ -1,5 +1,6 @@
 """Rules over API Gateway REST APIs: request body validation, Lambda integration timeouts, a 5XX
-alarm that reaches someone, and CORS that allows any origin with credentials.
+alarm that reaches someone, CORS that allows any origin with credentials, methods without
+authorization and stages without throttling.
 
 The stage's web ACL is checked in `rules.waf`. Every rule reads the template once or twice (an
 index of the related resources, then one pass), without evaluating intrinsics.
@@ -25,6 +26,7 @@ from secure_constructs.checks.registry import rule
 
 METHOD = "AWS::ApiGateway::Method"
 REST_API = "AWS::ApiGateway::RestApi"
+STAGE = "AWS::ApiGateway::Stage"
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "ANY"})
 MAX_INTEGRATION_SECONDS = 29
 LAMBDA_DEFAULT_TIMEOUT_SECONDS = 3
@@ -254,3 +256,106 @@ def _wildcard_with_credentials(parameters: Any, prefix: str) -> bool:
         headers.get("access-control-allow-origin") == "*"
         and headers.get("access-control-allow-credentials", "").lower() == "true"
     )
+
+
+# --- ApiMethodAuthorization -----------------------------------------------------------------
+
+_OPEN_AUTHORIZATION = "NONE"
+
+
+@rule(
+    "ApiMethodAuthorization",
+    practice=Practice.API_PROTECTION,
+    summary="An API method can be called without authorization",
+    explanation=(
+        "A REST API method with AuthorizationType NONE (API Gateway's default when the property "
+        "is missing) lets anyone on the internet call the integration behind it: read data, "
+        "run the function and its bill. An API key is not authorization: it identifies a "
+        "usage plan, is sent in clear and is often shared. Every method needs an IAM, Cognito "
+        "or Lambda authorizer; a route that must be public says why in an acknowledgement. "
+        "CORS preflight (OPTIONS) methods are exempt: browsers send them without credentials."
+    ),
+)
+def api_method_authorization(t: Template) -> Iterator[Violation]:
+    """Methods other than OPTIONS whose AuthorizationType is NONE or missing."""
+    for logical_id, props in t.of_type(METHOD):
+        verb = _method_verb(props)
+        if verb == "OPTIONS":
+            continue
+        kind = props.get("AuthorizationType")
+        if kind is not None and not (
+            isinstance(kind, str) and kind.strip().upper() == _OPEN_AUTHORIZATION
+        ):
+            continue  # IAM, Cognito, a Lambda authorizer, or an intrinsic known at deploy time
+        yield Violation(
+            logical_id,
+            "Properties/AuthorizationType",
+            f"the {verb or 'API'} method has "
+            + ("AuthorizationType NONE" if kind is not None else "no AuthorizationType (NONE)")
+            + ": anyone can call it",
+            "use SecureApi (an authorizer is required: authorizer=ApiAuth.cognito(...), "
+            "ApiAuth.iam() or ApiAuth.lambda_token(...)), or set AuthorizationType to AWS_IAM, "
+            "COGNITO_USER_POOLS or CUSTOM with an AuthorizerId; for a route that must be "
+            "public, add_route(..., auth=ApiAuth.none(reason='...'))",
+        )
+
+
+# --- ApiStageThrottling ---------------------------------------------------------------------
+
+
+@rule(
+    "ApiStageThrottling",
+    practice=Practice.API_PROTECTION,
+    summary="An API stage does not throttle every method",
+    explanation=(
+        "Without stage throttling, every method of the stage shares only the account's "
+        "regional limit (10,000 requests per second by default): one caller flooding one "
+        "route scales its Lambda functions up to their concurrency limit, runs up the bill "
+        "and throttles every other API and function of the account. A stage needs a "
+        "MethodSettings entry for all methods (ResourcePath '/*', HttpMethod '*', written "
+        "'/*/*') with both ThrottlingRateLimit and ThrottlingBurstLimit; single routes may "
+        "then get their own limits."
+    ),
+)
+def api_stage_throttling(t: Template) -> Iterator[Violation]:
+    """Stages without a `/*/*` method setting carrying both throttling limits."""
+    for logical_id, props in t.of_type(STAGE):
+        settings = [s for s in as_list(props.get("MethodSettings")) if isinstance(s, Mapping)]
+        every_method = [s for s in settings if _for_every_method(s)]
+        if any(_throttles(s) for s in every_method) or intrinsic(props.get("MethodSettings")):
+            continue
+        if every_method:
+            missing = " and ".join(
+                key for key in _THROTTLING_KEYS if not _limit_set(every_method[0].get(key))
+            )
+            message = f"the stage's '/*/*' method setting does not set {missing}"
+        else:
+            message = "no MethodSettings entry throttles every method ('/*/*') of the stage"
+        yield Violation(
+            logical_id,
+            "Properties/MethodSettings",
+            message,
+            "use SecureApi (throttle_rate_limit= / throttle_burst_limit= for the whole stage, "
+            "add_route(..., throttle_rate_limit=...) per route), or add "
+            '{"ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": <rps>, '
+            '"ThrottlingBurstLimit": <burst>} to the stage\'s MethodSettings',
+        )
+
+
+_THROTTLING_KEYS = ("ThrottlingRateLimit", "ThrottlingBurstLimit")
+
+
+def _for_every_method(setting: Mapping[str, Any]) -> bool:
+    return setting.get("ResourcePath") == "/*" and setting.get("HttpMethod") == "*"
+
+
+def _throttles(setting: Mapping[str, Any]) -> bool:
+    return all(_limit_set(setting.get(key)) for key in _THROTTLING_KEYS)
+
+
+def _limit_set(value: Any) -> bool:
+    """A throttling limit that is set: a non-negative number, or an intrinsic (deploy time)."""
+    if intrinsic(value) is not None:
+        return True
+    limit = number(value)
+    return limit is not None and limit >= 0
