@@ -139,7 +139,9 @@ def test_stack_key_lets_cloudwatch_logs_of_this_account_encrypt(default: Synthes
     logs_statement = next(
         s for s in statements if s.get("Sid") == "AllowCloudWatchLogsOfThisAccount"
     )
-    assert "kms:GenerateDataKey*" in logs_statement["Action"]
+    # Explicit actions (no wildcard): what CloudWatch Logs needs to encrypt the log group.
+    assert {"kms:Encrypt", "kms:GenerateDataKey", "kms:Decrypt"} <= set(logs_statement["Action"])
+    assert not any("*" in action for action in logs_statement["Action"])
     assert "kms:EncryptionContext:aws:logs:arn" in logs_statement["Condition"]["ArnLike"]
 
 
