@@ -26,7 +26,7 @@ th { background: #f6f8fa; }
 code { font: 13px ui-monospace, SFMono-Regular, Menlo, monospace; overflow-wrap: anywhere; }
 .pass { color: #1a7f37; font-weight: 600; } .partial { color: #9a6700; font-weight: 600; }
 .fail, .error, .problem { color: #cf222e; font-weight: 600; } .warning { color: #9a6700; }
-.muted, .not-checked { color: #57606a; } .flag { color: #cf222e; }
+.muted, .not-checked, .na { color: #57606a; } .flag { color: #cf222e; }
 """
 
 
@@ -59,11 +59,11 @@ def to_html(
             cells = []
             for row in card.values():
                 score = row[practice]
-                css = score.status.replace(" ", "-")
+                css = score.status.replace(" ", "-").replace("/", "")  # n/a -> na
                 detail = (
                     f'<br><span class="muted">{_e(score.detail)}</span>' if score.detail else ""
                 )
-                cells.append(f'<td><span class="{css}">{_e(score.status)}</span>{detail}</td>')
+                cells.append(f'<td><span class="{css}">{_e(score.label)}</span>{detail}</td>')
             out.append(f"<tr><td>{_e(practice.value)}</td>{''.join(cells)}</tr>")
     out.append("</table>")
 

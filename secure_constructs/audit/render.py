@@ -7,10 +7,10 @@ import textwrap
 from secure_constructs.audit.cost import CostReport
 from secure_constructs.audit.permissions import BaselineDiff, Grant, PermissionReport, Principal
 from secure_constructs.audit.prices import PRICES_AS_OF, REGION
-from secure_constructs.audit.report import AuditFinding, AuditReport
+from secure_constructs.audit.report import AuditFinding, AuditReport, Score
 
 WIDTH = 100
-_MARK = {"pass": "pass", "partial": "PARTIAL", "fail": "FAIL", "not checked": "--"}
+_MARK = {"pass": "pass", "partial": "PARTIAL", "fail": "FAIL", "n/a": "n/a", "not checked": "--"}
 
 
 def _wrap(text: str, indent: int, hang: int = 0, width: int = WIDTH) -> list[str]:
@@ -32,12 +32,14 @@ def audit_text(report: AuditReport, *, fail_on: str = "error") -> str:
     lines.append(f"packs: {', '.join(report.tools())}")
     if not report.has_validation_report:
         lines.append("(no cloud assembly validation report: cdk-nag's packs are not included)")
-    lines += ["", "Practices scorecard (pass / PARTIAL / FAIL, from the findings)"]
-    for name, row in report.scorecard().items():
+    lines += ["", "Practices scorecard (pass / PARTIAL / FAIL / n/a, from the findings)"]
+    card = report.scorecard()
+    width = max([8, *(len(_mark(s)) for row in card.values() for s in row.values())])
+    for name, row in card.items():
         lines.append(f"  {name}")
         for practice, score in row.items():
             detail = f"  {score.detail}" if score.detail else ""
-            lines.append(f"    {_MARK[score.status]:8} {practice.value:18}{detail}".rstrip())
+            lines.append(f"    {_mark(score):{width}} {practice.value:18}{detail}".rstrip())
     for stack in report.stacks:
         mine = [f for f in report.findings if f.stack is stack]
         lines += ["", f"== {stack.name} ({stack.uri}) =="]
@@ -78,6 +80,11 @@ def audit_text(report: AuditReport, *, fail_on: str = "error") -> str:
     return "\n".join(lines) + "\n"
 
 
+def _mark(score: Score) -> str:
+    """PARTIAL / FAIL in capitals; a pass resting on acknowledgements says how many."""
+    return score.label if score.status == "pass" else _MARK[score.status]
+
+
 def _finding_text(f: AuditFinding) -> list[str]:
     lines = [f"    {f.tool}: {f.rule_name}"]
     lines.extend(_wrap(f"at {f.where}", 8))
@@ -111,9 +118,7 @@ def audit_markdown(report: AuditReport, *, fail_on: str = "error") -> str:
             cells = []
             for stack in stacks:
                 score = card[stack][practice]
-                cells.append(
-                    _cell(f"{_MARK[score.status]}" + (f" ({score.detail})" if score.detail else ""))
-                )
+                cells.append(_cell(_mark(score) + (f" ({score.detail})" if score.detail else "")))
             out.append(f"| {practice.value} | " + " | ".join(cells) + " |")
     out += ["", "## Findings", ""]
     if not report.findings:

@@ -144,10 +144,17 @@ class RuleInfo:
 
 @dataclass
 class Score:
-    status: str  # "pass" | "partial" | "fail" | "not checked"
+    status: str  # "pass" | "partial" | "fail" | "n/a" | "not checked"
     errors: int = 0
     warnings: int = 0
     acknowledged: int = 0
+
+    @property
+    def label(self) -> str:
+        """The status as shown: a pass that rests on acknowledgements says so."""
+        if self.status == "pass" and self.acknowledged:
+            return f"pass ({self.acknowledged} acknowledged)"
+        return self.status
 
     @property
     def detail(self) -> str:
@@ -156,10 +163,12 @@ class Score:
             parts.append(f"{self.errors} open error{'s' * (self.errors != 1)}")
         if self.warnings:
             parts.append(f"{self.warnings} open warning{'s' * (self.warnings != 1)}")
-        if self.acknowledged:
+        if self.acknowledged and self.status != "pass":  # a pass shows them in its label
             parts.append(f"{self.acknowledged} acknowledged")
         if self.status == "not checked":
             parts.append("no rule that ran checks this practice")
+        if self.status == "n/a":
+            parts.append("nothing in the stack that its rules inspect")
         return ", ".join(parts)
 
 
@@ -171,6 +180,9 @@ class AuditReport:
     rules: dict[str, dict[str, RuleInfo]]  # tool -> rule id -> info
     rule_errors: list[str] = field(default_factory=list)
     has_validation_report: bool = False
+    # stack name -> practices at least one SecureServerless rule of which inspects something in
+    # the stack (a rule's applies_to / applies_if); None: not computed, every practice applies.
+    inspected: dict[str, set[Practice]] | None = None
 
     def open_findings(self, severity: str | None = None) -> list[AuditFinding]:
         return [f for f in self.findings if f.open and (severity is None or f.severity == severity)]
@@ -182,8 +194,16 @@ class AuditReport:
         return list(self.rules)
 
     def scorecard(self) -> dict[str, dict[Practice, Score]]:
-        """stack -> practice -> pass / partial / fail / not checked."""
+        """stack -> practice -> pass / partial / fail / n/a / not checked.
+
+        "n/a": no finding, and no SecureServerless rule of the practice applies to anything in
+        the stack (e.g. input validation in a stack without an API), so a pass would be
+        vacuous. cdk-nag's findings count; its rules' applicability is not known (the
+        validation report lists findings only), so a practice evidenced by cdk-nag alone is
+        never "n/a".
+        """
         checked = {info.practice for rules in self.rules.values() for info in rules.values()}
+        ours = {info.practice for info in self.rules.get(PACK_NAME, {}).values()}
         card: dict[str, dict[Practice, Score]] = {}
         for stack in self.stacks:
             row = {}
@@ -201,6 +221,13 @@ class AuditReport:
                     score.status = "partial"
                 elif practice not in checked and not mine:
                     score.status = "not checked"
+                elif (
+                    not mine
+                    and self.inspected is not None
+                    and practice in ours
+                    and practice not in self.inspected.get(stack.name, set())
+                ):
+                    score.status = "n/a"
                 row[practice] = score
             card[stack.name] = row
         return card
@@ -234,9 +261,13 @@ def audit(inputs: Inputs, options: CheckOptions | None = None) -> AuditReport:
     rules = all_rules()
     findings: list[AuditFinding] = []
     rule_errors: list[str] = []
+    inspected: dict[str, set[Practice]] = {}
     for stack in inputs.stacks:
         assembly_dir = stack.assembly or stack.path.parent  # as the engine does for a file
         template = Template(stack.body, path=stack.path, assembly_dir=assembly_dir, options=options)
+        inspected.setdefault(stack.name, set()).update(
+            rule.practice for rule in rules if _applies(rule, template)
+        )
         for rule in rules:
             try:
                 found = rule.run(template)
@@ -265,7 +296,15 @@ def audit(inputs: Inputs, options: CheckOptions | None = None) -> AuditReport:
         rules=info,
         rule_errors=rule_errors,
         has_validation_report=inputs.reports_read > 0,
+        inspected=inspected,
     )
+
+
+def _applies(rule: Rule, template: Template) -> bool:
+    try:
+        return rule.applies(template)
+    except Exception:  # a broken applicability test must not turn a practice into "n/a"
+        return True
 
 
 def _order(f: AuditFinding) -> tuple[str, int, bool, str, str, str]:
@@ -403,7 +442,17 @@ def as_json(report: AuditReport) -> dict[str, Any]:
             for s in report.stacks
         ],
         "scorecard": {
-            stack: {p.value: {"status": s.status, "detail": s.detail} for p, s in row.items()}
+            stack: {
+                p.value: {
+                    "status": s.status,
+                    "label": s.label,
+                    "detail": s.detail,
+                    "open_errors": s.errors,
+                    "open_warnings": s.warnings,
+                    "acknowledged": s.acknowledged,
+                }
+                for p, s in row.items()
+            }
             for stack, row in card.items()
         },
         "findings": [

@@ -110,6 +110,16 @@ class Rule:
     summary: str
     explanation: str
     check: Check
+    applies_to: tuple[str, ...] = ()
+    """The CloudFormation resource types the rule inspects; () means every template."""
+    applies_if: Callable[[Template], bool] | None = None
+    """A narrower test than the types, e.g. "a function with a local asset" (None: none)."""
+
+    def applies(self, template: Template) -> bool:
+        """Whether the template holds anything this rule inspects (else a pass is vacuous)."""
+        if self.applies_to and not any(True for _ in template.of_type(*self.applies_to)):
+            return False
+        return self.applies_if is None or self.applies_if(template)
 
     def run(self, template: Template) -> list[Finding]:
         """Every finding of this rule in the template."""

@@ -44,6 +44,7 @@ def _method_verb(props: Mapping[str, Any]) -> str | None:
 @rule(
     "ApiRequestValidation",
     practice=Practice.INPUT_VALIDATION,
+    applies_to=(METHOD,),
     summary="An API method that takes a request body has no body validator or model",
     explanation=(
         "API Gateway can reject a malformed body (wrong types, missing fields, unexpected "
@@ -93,6 +94,7 @@ def api_request_validation(t: Template) -> Iterator[Violation]:
 @rule(
     "ApiLambdaTimeout",
     practice=Practice.EXECUTION_TIME,
+    applies_to=(METHOD,),
     summary="An API method integrates a Lambda function whose timeout exceeds the integration's",
     explanation=(
         "API Gateway ends a Lambda integration after 29 seconds (or the integration's "
@@ -141,6 +143,7 @@ def api_lambda_timeout(t: Template) -> Iterator[Violation]:
 @rule(
     "ApiServerErrorAlarm",
     practice=Practice.MONITORING,
+    applies_to=(REST_API,),
     summary="A REST API has no 5XXError alarm that notifies someone",
     explanation=(
         "5XX responses mean the API is failing its callers (function errors, timeouts, "
@@ -202,6 +205,7 @@ def _server_error_api_names(props: Mapping[str, Any]) -> Iterator[str]:
 @rule(
     "ApiCorsWildcardCredentials",
     practice=Practice.API_PROTECTION,
+    applies_to=("AWS::ApiGateway::GatewayResponse", METHOD),
     summary="An API's CORS headers allow any origin together with credentials",
     explanation=(
         "Access-Control-Allow-Origin '*' with Access-Control-Allow-Credentials 'true' asks "
@@ -266,6 +270,7 @@ _OPEN_AUTHORIZATION = "NONE"
 @rule(
     "ApiMethodAuthorization",
     practice=Practice.API_PROTECTION,
+    applies_to=(METHOD,),
     summary="An API method can be called without authorization",
     explanation=(
         "A REST API method with AuthorizationType NONE (API Gateway's default when the property "
@@ -306,6 +311,7 @@ def api_method_authorization(t: Template) -> Iterator[Violation]:
 @rule(
     "ApiStageThrottling",
     practice=Practice.API_PROTECTION,
+    applies_to=(STAGE,),
     summary="An API stage does not throttle every method",
     explanation=(
         "Without stage throttling, every method of the stage shares only the account's "

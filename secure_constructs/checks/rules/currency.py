@@ -51,6 +51,7 @@ DEPRECATED_RUNTIMES: dict[str, datetime.date] = {
 @rule(
     "LambdaRuntimeDeprecated",
     practice=Practice.CURRENCY,
+    applies_to=("AWS::Lambda::Function",),
     summary="A Lambda function uses a runtime past AWS's end of standard support",
     explanation=(
         "A deprecated runtime gets no security patches; AWS later blocks creating and then "

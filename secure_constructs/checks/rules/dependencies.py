@@ -17,6 +17,8 @@ _ASSET_TYPES = ("AWS::Lambda::Function", "AWS::Lambda::LayerVersion", "AWS::Serv
 @rule(
     "RequirementsPinned",
     practice=Practice.DEPENDENCIES,
+    applies_to=_ASSET_TYPES,
+    applies_if=lambda t: any(True for _ in _assets(t)),
     summary="A function or layer asset ships a requirements.txt with an unpinned or unhashed "
     "requirement.",
     explanation="A requirement without an exact version and a --hash installs whatever the "
@@ -27,14 +29,7 @@ _ASSET_TYPES = ("AWS::Lambda::Function", "AWS::Lambda::LayerVersion", "AWS::Serv
     "let Dependabot and pip-audit propose and check the upgrades.",
 )
 def requirements_pinned(t: Template) -> Iterator[Violation]:
-    if t.assembly_dir is None:
-        return
-    for logical_id, resource in t.resources.items():
-        if not isinstance(resource, Mapping) or resource.get("Type") not in _ASSET_TYPES:
-            continue
-        asset = _asset_dir(t.assembly_dir, resource.get("Metadata"))
-        if asset is None:
-            continue
+    for logical_id, asset in _assets(t):
         requirements = asset / REQUIREMENTS_FILE
         if not requirements.is_file():
             continue
@@ -48,6 +43,18 @@ def requirements_pinned(t: Template) -> Iterator[Violation]:
                 "secure_constructs.PythonCode.bundle(path, requirements=...)",
                 finding_id=problem.name,
             )
+
+
+def _assets(t: Template) -> Iterator[tuple[str, Path]]:
+    """(logical id, local asset directory) of every function or layer with a local asset."""
+    if t.assembly_dir is None:
+        return
+    for logical_id, resource in t.resources.items():
+        if not isinstance(resource, Mapping) or resource.get("Type") not in _ASSET_TYPES:
+            continue
+        asset = _asset_dir(t.assembly_dir, resource.get("Metadata"))
+        if asset is not None:
+            yield logical_id, asset
 
 
 def _asset_dir(assembly_dir: Path, metadata: Any) -> Path | None:

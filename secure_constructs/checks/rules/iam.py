@@ -22,6 +22,8 @@ _DOCUMENT_TYPES = (
     "AWS::IAM::GroupPolicy",
 )
 _INLINE_POLICY_TYPES = ("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group")
+POLICY_TYPES = (*_DOCUMENT_TYPES, *_INLINE_POLICY_TYPES)
+"""Every resource type `policy_documents` reads."""
 _STAR_ONLY = frozenset(a.lower() for a in STAR_ONLY_ACTIONS)
 _MAX_LISTED = 5
 # Services whose actions manage identities, keys, secrets, code or the organization: a partial
@@ -68,6 +70,7 @@ def is_partial_action_wildcard(action: str) -> bool:
 @rule(
     "IAMWildcard",
     practice=Practice.LEAST_PRIVILEGE,
+    applies_to=POLICY_TYPES,
     summary="An IAM Allow statement grants every action or every resource",
     explanation=(
         "`*` or `service:*` actions grant today's and tomorrow's actions of a service (including "
@@ -175,6 +178,7 @@ def _listed(actions: list[Any]) -> str:
 @rule(
     "IAMSharedRole",
     practice=Practice.LEAST_PRIVILEGE,
+    applies_to=("AWS::Lambda::Function",),
     summary="One IAM role is the execution role of several Lambda functions",
     explanation=(
         "A shared execution role holds the union of every function's permissions, so each "

@@ -97,6 +97,7 @@ def custom_resource_handlers(t: Template) -> set[str]:
 @rule(
     "LambdaEnvironmentSecret",
     practice=Practice.SECRETS,
+    applies_to=(FUNCTION,),
     summary="A Lambda environment variable holds a secret",
     explanation=(
         "Environment variables are shown in the Lambda console and returned by "
@@ -150,6 +151,7 @@ def _secret_key(name: str) -> str:
 @rule(
     "LambdaTimeout",
     practice=Practice.EXECUTION_TIME,
+    applies_to=(FUNCTION,),
     summary="A Lambda function has no explicit timeout, or one above the cap",
     explanation=(
         "A timeout bounds what one invocation can cost and how long a stuck call holds a "
@@ -195,6 +197,7 @@ def lambda_timeout(t: Template) -> Iterator[Violation]:
 @rule(
     "LambdaAsyncFailureHandling",
     practice=Practice.EXECUTION_TIME,
+    applies_to=(FUNCTION,),
     summary="Asynchronous invocations have unbounded retries or event age, or nowhere to fail to",
     explanation=(
         "Any function can be invoked asynchronously (S3, SNS, EventBridge, or "
@@ -269,6 +272,7 @@ _ALARMED_METRICS = ("Errors", "Throttles")
 @rule(
     "LambdaAlarms",
     practice=Practice.MONITORING,
+    applies_to=(FUNCTION,),
     summary="A Lambda function has no Errors or Throttles alarm that notifies someone",
     explanation=(
         "Errors and throttles are the two signals that a function is failing its callers. An "
@@ -338,6 +342,7 @@ def _lambda_metrics(props: Mapping[str, Any]) -> Iterator[tuple[FunctionKey, str
 @rule(
     "LambdaPublicAccess",
     practice=Practice.API_PROTECTION,
+    applies_to=("AWS::Lambda::Url", "AWS::Lambda::Permission"),
     summary="A Lambda function can be invoked by anyone",
     explanation=(
         "A function URL with AuthType NONE, or a resource-based permission for Principal '*', "

@@ -13,7 +13,7 @@ from typing import Any
 from secure_constructs.checks.cfn import UNKNOWN, as_list, referenced_id, renderings
 from secure_constructs.checks.model import Practice, Severity, Template, Violation
 from secure_constructs.checks.registry import rule
-from secure_constructs.checks.rules.iam import policy_documents, statements
+from secure_constructs.checks.rules.iam import POLICY_TYPES, policy_documents, statements
 from secure_constructs.checks.secret_patterns import dynamic_reference
 
 SECRET = "AWS::SecretsManager::Secret"
@@ -36,6 +36,7 @@ _EXTENSION_CACHE_SWITCH = "PARAMETERS_SECRETS_EXTENSION_CACHE_ENABLED"
 @rule(
     "SecretLiteralValue",
     practice=Practice.SECRETS,
+    applies_to=(SECRET,),
     summary="A Secrets Manager secret's value is written in the template",
     explanation=(
         "A literal SecretString sits in the template, in the cloud assembly, in source control "
@@ -69,6 +70,7 @@ def secret_literal_value(t: Template) -> Iterator[Violation]:
 @rule(
     "SecretCustomerKey",
     practice=Practice.SECRETS,
+    applies_to=(SECRET,),
     severity=Severity.WARNING,
     summary="A secret uses the AWS managed key although the stack has a customer-managed key",
     explanation=(
@@ -99,6 +101,7 @@ def secret_customer_key(t: Template) -> Iterator[Violation]:
 @rule(
     "SecretReadWildcard",
     practice=Practice.LEAST_PRIVILEGE,
+    applies_to=POLICY_TYPES,
     summary="secretsmanager:GetSecretValue is granted on more than the secrets it names",
     explanation=(
         "Resource '*', 'secret:*' or a prefix such as 'secret:prod/*' lets the principal read "
@@ -169,6 +172,7 @@ def _wildcard(text: str) -> bool:
 @rule(
     "SecretCacheOutlivesRotation",
     practice=Practice.SECRETS,
+    applies_to=(FUNCTION,),
     summary="A function caches a secret for longer than the secret's rotation interval",
     explanation=(
         "A runtime cache (the Parameters and Secrets Lambda Extension's SECRETS_MANAGER_TTL, "

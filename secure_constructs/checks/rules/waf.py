@@ -38,6 +38,7 @@ def _protects_stage(arn: Any, stage_id: str, props: Mapping[str, Any]) -> bool:
 @rule(
     "ApiStageWafRules",
     practice=Practice.API_PROTECTION,
+    applies_to=(STAGE,),
     summary="An API stage has no web ACL, or its web ACL lacks a baseline managed rule group "
     "or a rate-based rule",
     explanation=(
@@ -174,6 +175,7 @@ def _all_rules_overridden(name: str, group: Mapping[str, Any]) -> bool:
 @rule(
     "WafLogRedaction",
     practice=Practice.SECRETS,
+    applies_to=("AWS::WAFv2::LoggingConfiguration",),
     summary="WAF logging does not redact the authorization header",
     explanation=(
         "WAF logs every inspected request's headers. Without redaction the Authorization "
