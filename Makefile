@@ -15,7 +15,7 @@ export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 
 PYTEST_WORKERS ?= auto
 
-.PHONY: synth test lint typecheck unit bench setup clean
+.PHONY: synth examples test lint typecheck unit bench setup clean
 
 setup: $(STAMPS)/venv $(STAMPS)/npm
 
@@ -39,6 +39,12 @@ synth: setup
 	  if [ -f cdk.out/manifest.json ]; then echo; \
 	    $(BIN)/secure-constructs audit cdk.out --fail-on never; fi; \
 	  exit $$status
+
+# The construct examples (every construct in one stack), formerly the root app.
+examples: setup
+	rm -rf $(STAMPS)/cdk.out.examples
+	cdk synth --quiet --app "python examples/constructs_app.py" -o $(STAMPS)/cdk.out.examples
+	$(BIN)/python -m secure_constructs.checks.summary $(STAMPS)/cdk.out.examples
 
 lint: setup
 	$(BIN)/ruff check .

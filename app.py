@@ -1,78 +1,38 @@
-"""The root app: an example stack using every construct that exists, with every check on.
+"""The root app: the cookiecutter sample app rendered with its defaults, with every check on.
 
-(Replaced by the rendered cookiecutter sample app once it exists.)
+`cdk synth` here synthesizes exactly what `cookiecutter sample_app --no-input` generates, not a
+hand-copied twin that could drift: the template is rendered into .stamps/sample-app/ on every
+synth (secure-constructs pointing at this checkout) and the rendered app.py runs in this
+process, with AwsSolutions, Serverless and SecureServerless on. The construct examples that
+used to live here are in examples/ (`cdk synth --app "python examples/constructs_app.py"`).
 """
 
 from __future__ import annotations
 
+import runpy
+import shutil
+import sys
 from pathlib import Path
 
-import aws_cdk as cdk
-from aws_cdk import aws_lambda as lambda_
+from cookiecutter.main import cookiecutter
 
-from secure_constructs import (
-    ApiAuth,
-    SecretRotation,
-    SecretsCache,
-    SecureApi,
-    SecureFunction,
-    SecureSecret,
-    SecureUserPool,
-    apply_checks,
-)
+ROOT = Path(__file__).resolve().parent
+RENDER_DIR = ROOT / ".stamps" / "sample-app"
 
-app = cdk.App()
-stack = cdk.Stack(app, "SecureConstructsExample")
-hello = SecureFunction(
-    stack,
-    "Hello",
-    code=lambda_.Code.from_inline(
-        "def handler(event, context):\n    return {'statusCode': 200, 'body': '{\"ok\": true}'}\n"
-    ),
-    handler="index.handler",
-    alarm_emails=["ops@example.com"],
-)
 
-# A shared token that rotates every 30 days, read through Powertools' cache (docs/secure-secret.md).
-handlers = lambda_.Code.from_asset(str(Path(__file__).parent / "examples" / "handlers"))
-rotator = SecureFunction(stack, "TokenRotator", code=handlers, handler="rotate_secret.handler")
-token = SecureSecret(
-    stack,
-    "SharedToken",
-    description="Shared token checked by TokenReader; rotated by TokenRotator",
-    rotation=SecretRotation.function(rotator, every=cdk.Duration.days(30)),
-)
-SecureFunction(
-    stack,
-    "TokenReader",
-    code=handlers,
-    handler="read_secret.handler",
-    secrets={"SHARED_TOKEN": token},
-    secrets_cache=SecretsCache.powertools(max_age=cdk.Duration.minutes(5)),
-)
+def render_sample_app() -> Path:
+    """Render sample_app/ with its default answers; returns the generated project."""
+    shutil.rmtree(RENDER_DIR, ignore_errors=True)
+    project = cookiecutter(
+        str(ROOT / "sample_app"),
+        no_input=True,
+        output_dir=str(RENDER_DIR),
+        extra_context={"secure_constructs_requirement": f"-e {ROOT}"},
+    )
+    return Path(project)
 
-# An API with one route per kind of authorization (docs/secure-api.md). The OpenAPI document is
-# written next to the templates (cdk.out/SecureConstructsExample.openapi.json) for DAST scanners.
-deny_all = "def handler(event, context):\n    raise Exception('Unauthorized')\n"
-authorizer = SecureFunction(
-    stack, "Authorizer", code=lambda_.Code.from_inline(deny_all), handler="index.handler"
-)
-api = SecureApi(stack, "Items", auth=ApiAuth.cognito(SecureUserPool(stack, "Users")))
-api.add_route("GET", "/items/{id}", hello)
-api.add_route(
-    "POST",
-    "/items",
-    hello,
-    auth=ApiAuth.iam(),
-    request_schema={
-        "type": "object",
-        "required": ["name"],
-        "properties": {"name": {"type": "string"}},
-    },
-)
-api.add_route("GET", "/reports", hello, auth=ApiAuth.lambda_token(authorizer))
-api.add_route("GET", "/health", hello, auth=ApiAuth.none(reason="Liveness probe; returns no data"))
 
-apply_checks(app)
-assembly = app.synth()
-api.write_openapi(Path(assembly.directory) / f"{stack.artifact_id}.openapi.json")
+if __name__ == "__main__":
+    project = render_sample_app()
+    sys.path.insert(0, str(project))
+    runpy.run_path(str(project / "app.py"), run_name="__main__")
