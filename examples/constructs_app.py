@@ -74,6 +74,14 @@ api.add_route(
     },
 )
 api.add_route("GET", "/reports", hello, auth=ApiAuth.lambda_token(authorizer))
+api.add_route(
+    "GET",
+    "/exports",
+    hello,
+    auth=ApiAuth.lambda_request(
+        authorizer, identity_sources=["method.request.header.X-Api-Client"]
+    ),
+)
 api.add_route("GET", "/health", hello, auth=ApiAuth.none(reason="Liveness probe; returns no data"))
 
 apply_checks(app)
