@@ -72,23 +72,15 @@ def subscribe_emails(topic: sns.ITopic, emails: Iterable[str]) -> None:
             continue
         if dlq is None:
             # AwsSolutions-SQS3 does not recognise an SNS subscription's DLQ as a DLQ.
+            # Undelivered alarm e-mails: the alarm shows in the console and on any other
+            # subscription of the topic (a chat or pager endpoint), not just in the queue.
             dlq = terminal_queue(
                 stack,
                 SUBSCRIPTION_DLQ_ID,
                 reason=_TERMINAL_DLQ_REASON,
                 also_acknowledge=("AwsSolutions-SQS3",),
-            )
-            # Undelivered alarm e-mails: the alarm shows in the console and on any other
-            # subscription of the topic (a chat or pager endpoint), not just in the queue.
-            alarm(
-                dlq,
-                "NotEmptyAlarm",
-                metric=dlq.metric_approximate_number_of_messages_visible(
-                    period=cdk.Duration.minutes(5), statistic="Maximum"
-                ),
-                threshold=0,
-                description="Alarm notifications could not be delivered to an e-mail address",
-                topic=topic,
+                alarm_topic=topic,
+                alarm_description="Alarm notifications could not be delivered to an e-mail address",
             )
         topic.add_subscription(
             subscriptions.EmailSubscription(email, dead_letter_queue=dlq)  # type: ignore[arg-type]
@@ -101,12 +93,15 @@ def terminal_queue(
     *,
     reason: str,
     also_acknowledge: Iterable[str] = (),
+    alarm_topic: sns.ITopic | None = None,
+    alarm_description: str = "Messages are waiting in a terminal dead-letter queue",
 ) -> sqs.Queue:
     """A terminal dead-letter queue: encrypted with the stack key, TLS-only, kept 14 days.
 
     A dead-letter queue of a dead-letter queue only moves the problem, so its
     Serverless-SQSRedrivePolicy finding is acknowledged with `reason` (and `also_acknowledge`,
-    for rules that do not recognise the queue as a DLQ). The caller adds its depth alarm.
+    for rules that do not recognise the queue as a DLQ). With `alarm_topic`, a `NotEmptyAlarm`
+    child notifies it when a message arrives; without, the caller adds the depth alarm.
     """
     from secure_constructs.checks import acknowledge
 
@@ -120,6 +115,17 @@ def terminal_queue(
     )
     for rule_id in ("Serverless-SQSRedrivePolicy", *also_acknowledge):
         acknowledge(queue, rule_id, reason)
+    if alarm_topic is not None:
+        alarm(
+            queue,
+            "NotEmptyAlarm",
+            metric=queue.metric_approximate_number_of_messages_visible(
+                period=cdk.Duration.minutes(1), statistic="Maximum"
+            ),
+            threshold=0,
+            description=alarm_description,
+            topic=alarm_topic,
+        )
     return queue
 
 

@@ -23,7 +23,7 @@ from constructs import Construct, IConstruct
 from secure_constructs.checks import acknowledge
 from secure_constructs.checks.secret_patterns import dynamic_reference
 from secure_constructs.errors import ValidationError
-from secure_constructs.monitoring import alarm
+from secure_constructs.monitoring import terminal_queue
 from secure_constructs.shared import alarm_topic as stack_alarm_topic
 from secure_constructs.shared import security_key
 from secure_constructs.validation import check_reason
@@ -421,27 +421,14 @@ def _events_dead_letter_queue(stack: cdk.Stack, topic: sns.ITopic) -> sqs.IQueue
     if existing is not None:
         return existing  # type: ignore[return-value]
     _allow_events_to_use_key(stack)
-    queue = sqs.Queue(
+    return terminal_queue(
         stack,
         EVENTS_DLQ_ID,
-        encryption=sqs.QueueEncryption.KMS,
-        encryption_master_key=security_key(stack),
-        enforce_ssl=True,
-        retention_period=cdk.Duration.days(14),
+        reason=_TERMINAL_DLQ_REASON,
+        also_acknowledge=("AwsSolutions-SQS3",),
+        alarm_topic=topic,
+        alarm_description="A rotation-failure event could not be delivered to the alarm topic",
     )
-    for rule_id in ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"):
-        acknowledge(queue, rule_id, _TERMINAL_DLQ_REASON)
-    alarm(
-        queue,
-        "NotEmptyAlarm",
-        metric=queue.metric_approximate_number_of_messages_visible(
-            period=cdk.Duration.minutes(1), statistic="Maximum"
-        ),
-        threshold=0,
-        description="A secret-rotation failure event could not be delivered to the alarm topic",
-        topic=topic,
-    )
-    return queue
 
 
 def _allow_events_to_use_key(stack: cdk.Stack) -> None:
