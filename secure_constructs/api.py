@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
-import jsonschema
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
@@ -365,7 +364,7 @@ class SecureApi(apigateway.RestApi):
                 "an ApiAuth",
                 "pass e.g. auth=ApiAuth.iam() or ApiAuth.none(reason='...')",
             )
-        _check_handler(handler)
+        handler_seconds = _check_handler(handler)
         schema = None if request_schema is None else _check_schema(request_schema)
         _check_body(verb, schema, unvalidated_body_reason)
         queries = _check_parameters("query_parameters", query_parameters)
@@ -432,7 +431,7 @@ class SecureApi(apigateway.RestApi):
         if (rate, burst) != (self._rate, self._burst):
             self._route_throttles.append((verb, normalized, rate, burst))
             self._render_method_settings()
-        self._note_integration_timeout(handler)
+        self._note_integration_timeout(handler_seconds)
         return created
 
     @property
@@ -680,13 +679,14 @@ class SecureApi(apigateway.RestApi):
                 f"Request body deliberately not validated: {unvalidated_body_reason}",
             )
 
-    def _note_integration_timeout(self, handler: lambda_.IFunction) -> None:
-        timeout = getattr(handler, "timeout", None)
+    def _note_integration_timeout(self, handler_seconds: float | None) -> None:
         seconds = float(MAX_INTEGRATION_TIMEOUT_SECONDS)
-        if isinstance(timeout, cdk.Duration) and not timeout.is_unresolved():
-            seconds = min(seconds, timeout.to_seconds())
-        self._longest_integration_seconds = max(self._longest_integration_seconds, seconds)
-        self._update_latency_threshold()
+        if handler_seconds is not None:
+            seconds = min(seconds, handler_seconds)
+        longest = max(self._longest_integration_seconds, seconds)
+        if longest != self._longest_integration_seconds:  # re-render only when it changes
+            self._longest_integration_seconds = longest
+            self._update_latency_threshold()
 
     def _update_latency_threshold(self) -> None:
         cfn_alarm: cloudwatch.CfnAlarm = self.latency_alarm.node.default_child  # type: ignore[assignment]
@@ -1060,27 +1060,34 @@ def _check_path(path: Any) -> list[str]:
     return segments
 
 
-def _check_handler(handler: Any) -> None:
-    if not (isinstance(handler, Construct) and hasattr(handler, "function_arn")):
+def _check_handler(handler: Any) -> float | None:
+    """The handler's timeout in seconds (None when unknown or a token), or a ValidationError."""
+    if not (
+        isinstance(handler, lambda_.FunctionBase)
+        or (isinstance(handler, Construct) and hasattr(handler, "function_arn"))
+    ):
         raise ValidationError(
             "handler",
             handler,
             "a Lambda function (ideally a SecureFunction)",
             "pass e.g. SecureFunction(self, 'Handler', ...)",
         )
-    timeout = getattr(handler, "timeout", None)
-    if isinstance(timeout, cdk.Duration) and not timeout.is_unresolved():
-        seconds = timeout.to_seconds()
-        if seconds > MAX_INTEGRATION_TIMEOUT_SECONDS:
-            raise ValidationError(
-                "handler.timeout",
-                f"{seconds} seconds",
-                f"at most {MAX_INTEGRATION_TIMEOUT_SECONDS} seconds (API Gateway ends the "
-                "integration at 29 s; the function would keep running and billing after the "
-                "caller got a 504)",
-                "lower the function's timeout, or make the route asynchronous (enqueue the "
-                "work and return 202)",
-            )
+    seconds: float | None = getattr(handler, "timeout_seconds", None)  # a SecureFunction's
+    if seconds is None:
+        timeout = getattr(handler, "timeout", None)
+        if isinstance(timeout, cdk.Duration) and not timeout.is_unresolved():
+            seconds = timeout.to_seconds()
+    if seconds is not None and seconds > MAX_INTEGRATION_TIMEOUT_SECONDS:
+        raise ValidationError(
+            "handler.timeout",
+            f"{seconds:g} seconds",
+            f"at most {MAX_INTEGRATION_TIMEOUT_SECONDS} seconds (API Gateway ends the "
+            "integration at 29 s; the function would keep running and billing after the "
+            "caller got a 504)",
+            "lower the function's timeout, or make the route asynchronous (enqueue the "
+            "work and return 202)",
+        )
+    return seconds
 
 
 def _check_schema(schema: Any) -> dict[str, Any]:
@@ -1100,6 +1107,8 @@ def _check_schema(schema: Any) -> dict[str, Any]:
             f"JSON Schema draft-04 ({JSON_SCHEMA_DRAFT4}), the only draft API Gateway supports",
             "remove $schema (draft-04 is assumed) and use draft-04 keywords",
         )
+    import jsonschema  # only routes with a schema pay for its import
+
     try:
         json.dumps(body)
         jsonschema.Draft4Validator.check_schema(body)

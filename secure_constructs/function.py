@@ -28,7 +28,7 @@ from secure_constructs.monitoring import alarm, subscribe_emails, terminal_queue
 from secure_constructs.role import LambdaExecutionRole
 from secure_constructs.secrets_cache import SecretsCache, apply_secrets_cache
 from secure_constructs.shared import alarm_topic as stack_alarm_topic
-from secure_constructs.shared import security_key
+from secure_constructs.shared import security_key, stack_of
 from secure_constructs.validation import check_retention, whole_seconds
 
 DEFAULT_TIMEOUT_SECONDS = 10
@@ -142,14 +142,20 @@ class SecureFunction(lambda_.Function):
                 signing_profiles=list(signing_profiles),
                 untrusted_artifact_on_deployment=lambda_.UntrustedArtifactOnDeployment.ENFORCE,
             )
-        timeout = timeout or cdk.Duration.seconds(DEFAULT_TIMEOUT_SECONDS)
+        # Our own defaults are known in Python: no round trips to check or read them back.
+        timeout_seconds: float | None = DEFAULT_TIMEOUT_SECONDS
+        if timeout is None:
+            timeout = cdk.Duration.seconds(DEFAULT_TIMEOUT_SECONDS)
+        else:
+            timeout_seconds = _check_timeout(timeout)
         memory_size = DEFAULT_MEMORY_MB if memory_size is None else memory_size
         retry_attempts = RETRY_RANGE[1] if retry_attempts is None else retry_attempts
-        max_event_age = max_event_age or cdk.Duration.hours(1)
-        _check_timeout(timeout)
+        if max_event_age is None:
+            max_event_age = cdk.Duration.hours(1)
+        else:
+            _check_event_age(max_event_age)
         _check_int("memory_size", memory_size, MEMORY_RANGE_MB, "MiB")
         _check_int("retry_attempts", retry_attempts, RETRY_RANGE, "retries")
-        _check_event_age(max_event_age)
         _check_reserved(options.get("reserved_concurrent_executions"))
         check_retention("log_retention", log_retention)
         env = _environment(environment or {}, secrets or {})
@@ -167,7 +173,8 @@ class SecureFunction(lambda_.Function):
         )
         emails = validate_emails("alarm_emails", alarm_emails)
 
-        key = security_key(scope)
+        stack = stack_of(scope)
+        key = security_key(stack)
         role = LambdaExecutionRole(
             scope,
             f"{construct_id}ServiceRole",
@@ -234,9 +241,11 @@ class SecureFunction(lambda_.Function):
                 f"tracing={tracing} turns off X-Ray active tracing for this function",
             )
 
-        self.alarm_topic: sns.ITopic = alarm_topic or stack_alarm_topic(self)
+        self.timeout_seconds: float | None = timeout_seconds
+        """The timeout in seconds (None when it is a token); SecureApi reads it."""
+        self.alarm_topic: sns.ITopic = alarm_topic or stack_alarm_topic(stack)
         subscribe_emails(self.alarm_topic, emails)
-        self._add_alarms(timeout, dead_letter_queue)
+        self._add_alarms(timeout_seconds, dead_letter_queue)
 
     def acknowledge(self, rule_id: str, reason: str) -> None:
         """Acknowledge a finding on the function and the resources made for it.
@@ -249,7 +258,7 @@ class SecureFunction(lambda_.Function):
             if isinstance(construct, Construct):
                 acknowledge(construct, rule_id, reason)
 
-    def _add_alarms(self, timeout: cdk.Duration, queue: sqs.IQueue) -> None:
+    def _add_alarms(self, timeout_seconds: float | None, queue: sqs.IQueue) -> None:
         minute = cdk.Duration.minutes(1)
         topic = self.alarm_topic
         self.errors_alarm = alarm(
@@ -269,7 +278,7 @@ class SecureFunction(lambda_.Function):
             topic=topic,
         )
         self.duration_alarm: cloudwatch.Alarm | None = None
-        if timeout.is_unresolved():
+        if timeout_seconds is None:
             cdk.Annotations.of(self).add_warning_v2(
                 "secure-constructs:duration-alarm",
                 "timeout is a token, so no p99 duration alarm (80% of the timeout) was created",
@@ -279,7 +288,7 @@ class SecureFunction(lambda_.Function):
                 self,
                 "DurationAlarm",
                 metric=self.metric_duration(period=minute, statistic="p99"),
-                threshold=timeout.to_milliseconds() * DURATION_ALARM_RATIO,
+                threshold=timeout_seconds * 1000 * DURATION_ALARM_RATIO,
                 description="p99 duration above 80% of the timeout",
                 topic=topic,
             )
@@ -351,10 +360,10 @@ def _refuse_passthrough(options: Mapping[str, Any]) -> None:
         )
 
 
-def _check_timeout(timeout: cdk.Duration) -> None:
+def _check_timeout(timeout: cdk.Duration) -> float | None:
     seconds = whole_seconds("timeout", timeout)
     if seconds is None:
-        return
+        return None
     if seconds <= 0 or seconds > MAX_TIMEOUT_SECONDS:
         raise ValidationError(
             "timeout",
@@ -362,6 +371,7 @@ def _check_timeout(timeout: cdk.Duration) -> None:
             f"1 to {MAX_TIMEOUT_SECONDS} seconds (Lambda's maximum)",
             "pass e.g. timeout=Duration.seconds(10); keep it as short as the work allows",
         )
+    return seconds
 
 
 def _check_int(prop: str, value: int, bounds: tuple[int, int], unit: str) -> None:

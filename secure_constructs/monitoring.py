@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Iterable
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -18,6 +18,10 @@ from secure_constructs.shared import security_key
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 SUBSCRIPTION_DLQ_ID = "SecureConstructsAlarmSubscriptionDlq"
+# topic -> its alarm action: one SnsAction per topic instead of one jsii object per alarm.
+_ACTIONS: weakref.WeakKeyDictionary[sns.ITopic, cloudwatch_actions.SnsAction] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def alarm(
@@ -45,7 +49,10 @@ def alarm(
         treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         alarm_description=description,
     )
-    created.add_alarm_action(cloudwatch_actions.SnsAction(topic))
+    action = _ACTIONS.get(topic)
+    if action is None:
+        action = _ACTIONS[topic] = cloudwatch_actions.SnsAction(topic)
+    created.add_alarm_action(action)
     return created
 
 
@@ -65,6 +72,11 @@ def validate_emails(prop: str, emails: Iterable[str]) -> list[str]:
 
 def subscribe_emails(topic: sns.ITopic, emails: Iterable[str]) -> None:
     """Subscribe each address once to `topic`, with a dead-letter queue for failed deliveries."""
+    emails = list(emails)
+    if not emails:
+        return
+    from aws_cdk import aws_sns_subscriptions as subscriptions
+
     stack = cdk.Stack.of(topic)
     dlq = stack.node.try_find_child(SUBSCRIPTION_DLQ_ID)
     for email in emails:

@@ -12,6 +12,7 @@ needs them, which saves a resource per function.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import aws_cdk as cdk
@@ -37,6 +38,11 @@ _SHARED_STAR_ONLY: dict[frozenset[str], tuple[str, str]] = {
         "The network-interface actions Lambda needs for the stack's VPC functions",
     ),
 }
+
+# stack -> construct id -> the shared star-only policy (saves a tree look-up per function).
+_SHARED_POLICIES: weakref.WeakKeyDictionary[cdk.Stack, dict[str, iam.ManagedPolicy]] = (
+    weakref.WeakKeyDictionary()
+)
 
 _STAR_ONLY_REASON = (
     "Holds only actions that AWS supports solely on Resource '*' (the allow-list "
@@ -71,34 +77,46 @@ class LambdaExecutionRole(iam.Role):
         )
         self._scoped: iam.ManagedPolicy | None = None
         self._star_only: iam.ManagedPolicy | None = None
-        self._attached: set[str] = set()
+        self._attached: dict[str, iam.ManagedPolicy] = {}
 
     def add_to_principal_policy(
         self, statement: iam.PolicyStatement
     ) -> iam.AddToPrincipalPolicyResult:
-        explicit = _explicit(statement)
-        actions = _star_only_actions(explicit)
+        # One to_statement_json round trip per statement; a new statement object only when a
+        # wildcard was expanded.
+        body: dict[str, Any] = dict(statement.to_statement_json())
+        expanded = _expanded_actions(body)
+        if expanded is not None:
+            body["Action"] = expanded
+            statement = iam.PolicyStatement.from_json(body)
+        actions = _star_only_actions(body)
         if actions is not None and actions in _SHARED_STAR_ONLY:
-            policy = self._attach_shared(*_SHARED_STAR_ONLY[actions], explicit)
+            policy = self._attach_shared(*_SHARED_STAR_ONLY[actions], statement)
         else:
             policy = self._star_only_policy() if actions is not None else self._scoped_policy()
-            policy.add_statements(explicit)
+            policy.add_statements(statement)
         return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=policy)
 
     def _attach_shared(
         self, construct_id: str, description: str, statement: iam.PolicyStatement
     ) -> iam.ManagedPolicy:
+        policy = self._attached.get(construct_id)
+        if policy is not None:
+            return policy
         stack = cdk.Stack.of(self)
-        policy = stack.node.try_find_child(construct_id)
+        shared = _SHARED_POLICIES.setdefault(stack, {})
+        policy = shared.get(construct_id)
         if policy is None:
-            policy = iam.ManagedPolicy(
-                stack, construct_id, description=description, statements=[statement]
-            )
-            acknowledge(policy, "AwsSolutions-IAM5[Resource::*]", _STAR_ONLY_REASON)
-        assert isinstance(policy, iam.ManagedPolicy)
-        if construct_id not in self._attached:
-            policy.attach_to_role(self)
-            self._attached.add(construct_id)
+            found = stack.node.try_find_child(construct_id)
+            if found is None:
+                found = iam.ManagedPolicy(
+                    stack, construct_id, description=description, statements=[statement]
+                )
+                acknowledge(found, "AwsSolutions-IAM5[Resource::*]", _STAR_ONLY_REASON)
+            assert isinstance(found, iam.ManagedPolicy)
+            policy = shared[construct_id] = found
+        policy.attach_to_role(self)
+        self._attached[construct_id] = policy
         return policy
 
     @property
@@ -133,27 +151,22 @@ class LambdaExecutionRole(iam.Role):
         return self._star_only
 
 
-def _explicit(statement: iam.PolicyStatement) -> iam.PolicyStatement:
-    """The same statement with CDK's action wildcards expanded into explicit actions."""
-    body: dict[str, Any] = dict(statement.to_statement_json())
+def _expanded_actions(body: dict[str, Any]) -> list[str] | None:
+    """The statement's actions with CDK's wildcards expanded, or None when nothing changes."""
     actions = body.get("Action")
     if actions is None:
-        return statement
+        return None
     listed = [actions] if isinstance(actions, str) else list(actions)
     expanded: list[str] = []
     for action in listed:
         for explicit in ACTION_EXPANSIONS.get(action, (action,)):
             if explicit not in expanded:
                 expanded.append(explicit)
-    if expanded == listed:
-        return statement
-    body["Action"] = expanded
-    return iam.PolicyStatement.from_json(body)
+    return None if expanded == listed else expanded
 
 
-def _star_only_actions(statement: iam.PolicyStatement) -> frozenset[str] | None:
+def _star_only_actions(body: dict[str, Any]) -> frozenset[str] | None:
     """The statement's actions when it is an unconditioned Allow of star-only actions on `*`."""
-    body = statement.to_statement_json()
     actions = body.get("Action", [])
     resources = body.get("Resource", [])
     actions = [actions] if isinstance(actions, str) else list(actions)

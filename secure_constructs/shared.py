@@ -6,6 +6,8 @@ They are found or created on first use, never one per function (cost, and CloudF
 
 from __future__ import annotations
 
+import weakref
+
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -15,6 +17,16 @@ from constructs import IConstruct
 KEY_ID = "SecureConstructsKey"
 TOPIC_ID = "SecureConstructsAlarmTopic"
 
+# stack -> key / topic: a look-up through the construct tree costs three jsii round trips
+# (Stack.of, node, try_find_child), and every construct asks for both.
+_KEYS: weakref.WeakKeyDictionary[cdk.Stack, kms.Key] = weakref.WeakKeyDictionary()
+_TOPICS: weakref.WeakKeyDictionary[cdk.Stack, sns.Topic] = weakref.WeakKeyDictionary()
+
+
+def stack_of(scope: IConstruct) -> cdk.Stack:
+    """`Stack.of(scope)`, without a jsii round trip when `scope` is the stack itself."""
+    return scope if isinstance(scope, cdk.Stack) else cdk.Stack.of(scope)
+
 
 def security_key(scope: IConstruct) -> kms.Key:
     """The stack's customer-managed key (rotation on), created on first use.
@@ -22,9 +34,13 @@ def security_key(scope: IConstruct) -> kms.Key:
     Its key policy lets CloudWatch Logs encrypt this account's log groups in this region and
     lets CloudWatch alarms publish to topics encrypted with it.
     """
-    stack = cdk.Stack.of(scope)
+    stack = stack_of(scope)
+    cached = _KEYS.get(stack)
+    if cached is not None:
+        return cached
     existing = stack.node.try_find_child(KEY_ID)
     if existing is not None:
+        _KEYS[stack] = existing  # type: ignore[assignment]
         return existing  # type: ignore[return-value]
     key = kms.Key(
         stack,
@@ -68,19 +84,26 @@ def security_key(scope: IConstruct) -> kms.Key:
             conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
         )
     )
+    _KEYS[stack] = key
     return key
 
 
 def alarm_topic(scope: IConstruct) -> sns.Topic:
     """The stack's alarm topic (KMS-encrypted, TLS-only publish policy), created on first use."""
-    stack = cdk.Stack.of(scope)
+    stack = stack_of(scope)
+    cached = _TOPICS.get(stack)
+    if cached is not None:
+        return cached
     existing = stack.node.try_find_child(TOPIC_ID)
     if existing is not None:
+        _TOPICS[stack] = existing  # type: ignore[assignment]
         return existing  # type: ignore[return-value]
-    return sns.Topic(
+    topic = sns.Topic(
         stack,
         TOPIC_ID,
         display_name="secure-constructs alarms",
         master_key=security_key(stack),
         enforce_ssl=True,
     )
+    _TOPICS[stack] = topic
+    return topic

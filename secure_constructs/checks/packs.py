@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import aws_cdk as cdk
-import cdk_nag
 from constructs import IConstruct
 
 from secure_constructs.checks.nag_rules import NAG_RULE_IDS
 from secure_constructs.checks.plugin import SecureServerlessChecks
 from secure_constructs.checks.registry import PACK_NAME, RULES, all_rules
 from secure_constructs.errors import ValidationError
-from secure_constructs.validation import check_reason, whole_seconds
+from secure_constructs.validation import check_reason, is_token_string, whole_seconds
 
 __all__ = ["Compliance", "SecureServerlessChecks", "acknowledge", "apply_checks", "qualify_rule_id"]
 
@@ -27,10 +26,12 @@ class Compliance(enum.Enum):
     PCI_DSS_321 = "PCI.DSS.321"
 
 
-_COMPLIANCE_PACKS: dict[Compliance, Callable[..., cdk.IPolicyValidationPlugin]] = {
-    Compliance.NIST_800_53_R5: cdk_nag.NIST80053R5Checks,
-    Compliance.HIPAA: cdk_nag.HIPAASecurityChecks,
-    Compliance.PCI_DSS_321: cdk_nag.PCIDSS321Checks,
+# cdk_nag is imported by apply_checks only: loading its jsii assembly costs about half a second,
+# which importing a construct (for `acknowledge`) must not pay.
+_COMPLIANCE_PACKS: dict[Compliance, str] = {
+    Compliance.NIST_800_53_R5: "NIST80053R5Checks",
+    Compliance.HIPAA: "HIPAASecurityChecks",
+    Compliance.PCI_DSS_321: "PCIDSS321Checks",
 }
 
 
@@ -71,12 +72,17 @@ def apply_checks(
                 f"members of Compliance ({', '.join(c.name for c in Compliance)})",
                 "pass e.g. compliance=[Compliance.NIST_800_53_R5]",
             )
+    import cdk_nag
+
     plugins: list[cdk.IPolicyValidationPlugin] = [
         cdk_nag.AwsSolutionsChecks(scope, verbose=verbose),
         cdk_nag.ServerlessChecks(scope, verbose=verbose),
         SecureServerlessChecks(max_timeout=max_timeout),
     ]
-    plugins.extend(_COMPLIANCE_PACKS[c](scope, verbose=verbose) for c in dict.fromkeys(chosen))
+    plugins.extend(
+        getattr(cdk_nag, _COMPLIANCE_PACKS[c])(scope, verbose=verbose)
+        for c in dict.fromkeys(chosen)
+    )
     cdk.Validations.of(scope).add_plugins(*plugins)
 
 
@@ -119,7 +125,7 @@ GRANULAR_ONLY: frozenset[str] = frozenset(
 
 def qualify_rule_id(rule_id: str) -> str:
     """`Pack::Rule[finding]` for a known rule id, or a ValidationError."""
-    if not isinstance(rule_id, str) or cdk.Token.is_unresolved(rule_id):
+    if not isinstance(rule_id, str) or is_token_string(rule_id):
         raise _unknown(rule_id)
     if "::" in rule_id.split("[", 1)[0]:
         namespace, rest = rule_id.split("::", 1)
