@@ -92,6 +92,16 @@ def synth(
     return result
 
 
+def ref(logical_id: str) -> dict[str, str]:
+    """CloudFormation's `Ref` to a logical id, as it appears in a synthesized template."""
+    return {"Ref": logical_id}
+
+
+def arn(logical_id: str) -> dict[str, list[str]]:
+    """`Fn::GetAtt [logical id, Arn]`, as it appears in a synthesized template."""
+    return {"Fn::GetAtt": [logical_id, "Arn"]}
+
+
 def statements(template: Mapping[str, Any], logical_id: str) -> list[dict[str, Any]]:
     """The statements of the policy document of a policy resource, actions/resources as lists."""
     doc = template["Resources"][logical_id]["Properties"]["PolicyDocument"]

@@ -12,7 +12,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 
 from secure_constructs import SecureFunction, ValidationError, acknowledge
 from secure_constructs.shared import security_key
-from tests.synth import ALL_COMPLIANCE, Synthesized, cfn_lint, statements, synth, walk
+from tests.synth import ALL_COMPLIANCE, Synthesized, arn, cfn_lint, ref, statements, synth, walk
 from tests.vpc import acknowledge_test_vpc, compliant_vpc
 
 CODE = "def handler(event, context):\n    return {'ok': True}\n"
@@ -22,14 +22,6 @@ def make(stack: cdk.Stack, construct_id: str = "Fn", **props: Any) -> SecureFunc
     return SecureFunction(
         stack, construct_id, code=lambda_.Code.from_inline(CODE), handler="index.handler", **props
     )
-
-
-def ref(logical_id: str) -> dict[str, str]:
-    return {"Ref": logical_id}
-
-
-def arn(logical_id: str) -> dict[str, list[str]]:
-    return {"Fn::GetAtt": [logical_id, "Arn"]}
 
 
 def logical_id_of(result: Synthesized, type_: str, path_part: str) -> str:

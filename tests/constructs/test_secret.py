@@ -14,7 +14,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from secure_constructs import LambdaExecutionRole, SecureFunction, ValidationError
 from secure_constructs.secret import SecretRotation, SecureSecret
 from secure_constructs.secrets_cache import SecretsCache
-from tests.synth import ALL_COMPLIANCE, Synthesized, cfn_lint, statements, synth, walk
+from tests.synth import ALL_COMPLIANCE, Synthesized, arn, cfn_lint, ref, statements, synth, walk
 from tests.vpc import acknowledge_test_vpc, compliant_vpc
 
 CODE = "def handler(event, context):\n    return None\n"
@@ -27,14 +27,6 @@ def make(stack: cdk.Stack, construct_id: str, **props: Any) -> SecureFunction:
     return SecureFunction(
         stack, construct_id, code=lambda_.Code.from_inline(CODE), handler="index.handler", **props
     )
-
-
-def ref(logical_id: str) -> dict[str, str]:
-    return {"Ref": logical_id}
-
-
-def arn(logical_id: str) -> dict[str, list[str]]:
-    return {"Fn::GetAtt": [logical_id, "Arn"]}
 
 
 def path_of(result: Synthesized, type_: str, path: str) -> str:
