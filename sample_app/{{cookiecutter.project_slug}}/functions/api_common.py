@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 # Service name, metrics namespace and log level come from the POWERTOOLS_* environment
@@ -26,6 +28,12 @@ _HEADERS = {
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
 }
+
+
+@cache
+def table() -> Any:
+    """The items table (TABLE_NAME), created once per execution environment."""
+    return boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
 
 
 @cache

@@ -9,26 +9,27 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import os
 import uuid
 from datetime import UTC, datetime
-from functools import cache
 from typing import Any
 
-import boto3
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from aws_lambda_powertools.utilities.validation import SchemaValidationError, validate
 
-from api_common import client_error, load_schema, logger, metrics, respond, server_error, tracer
+from api_common import (
+    client_error,
+    load_schema,
+    logger,
+    metrics,
+    respond,
+    server_error,
+    table,
+    tracer,
+)
 
 SCHEMA_FILE = "new_item.json"
-
-
-@cache
-def table() -> Any:
-    return boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

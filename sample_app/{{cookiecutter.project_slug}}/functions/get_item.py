@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import os
-from functools import cache
 from typing import Any
 
-import boto3
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from api_common import client_error, item_id_from, logger, metrics, respond, server_error, tracer
-
-
-@cache
-def table() -> Any:
-    return boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
+from api_common import (
+    client_error,
+    item_id_from,
+    logger,
+    metrics,
+    respond,
+    server_error,
+    table,
+    tracer,
+)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
