@@ -142,6 +142,7 @@ def terminal_queue(
 
 
 _TERMINAL_DLQ_REASON = (
-    "This queue is itself a terminal dead-letter queue; a dead-letter queue of a dead-letter "
-    "queue only moves the problem."
+    "This queue holds the alarm e-mails SNS could not deliver; it is itself a terminal "
+    "dead-letter queue with a depth alarm, and a dead-letter queue of a dead-letter queue only "
+    "moves the problem."
 )
