@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 import re
+import weakref
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aws_cdk as cdk
 import jsii
@@ -14,22 +15,30 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_secretsmanager as secretsmanager
-from aws_cdk import aws_signer as signer
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from secure_constructs.checks import acknowledge
 from secure_constructs.checks.iam_facts import VPC_NETWORK_INTERFACE_ACTIONS
 from secure_constructs.checks.secret_patterns import secret_reason
 from secure_constructs.errors import ValidationError
-from secure_constructs.monitoring import alarm, subscribe_emails, terminal_queue, validate_emails
+from secure_constructs.monitoring import (
+    alarm,
+    notify,
+    subscribe_emails,
+    terminal_queue,
+    validate_emails,
+)
 from secure_constructs.role import LambdaExecutionRole
 from secure_constructs.secrets_cache import SecretsCache, apply_secrets_cache
 from secure_constructs.shared import alarm_topic as stack_alarm_topic
 from secure_constructs.shared import security_key, stack_of
 from secure_constructs.validation import check_retention, whole_seconds
+
+if TYPE_CHECKING:  # only in annotations: importing them costs the jsii kernel time
+    from aws_cdk import aws_secretsmanager as secretsmanager
+    from aws_cdk import aws_signer as signer
 
 DEFAULT_TIMEOUT_SECONDS = 10
 DEFAULT_MEMORY_MB = 256
@@ -40,11 +49,19 @@ EVENT_AGE_RANGE_SECONDS = (60, 21600)
 DURATION_ALARM_RATIO = 0.8
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+DEAD_LETTER_QUEUE_ID = "SecureConstructsDeadLetterQueue"
+MAX_ALARM_ACTIONS = 5  # CloudWatch's limit of actions per alarm state
 _TERMINAL_DLQ_REASON = (
-    "This queue is the function's terminal dead-letter queue and on-failure destination; "
-    "its depth alarm pages a person, and a dead-letter queue of a dead-letter queue only moves "
-    "the problem."
+    "This queue is the terminal dead-letter queue and on-failure destination of the stack's "
+    "functions; its depth alarm pages a person, and a dead-letter queue of a dead-letter queue "
+    "only moves the problem."
 )
+# queue -> (its depth alarm, the topics it notifies): one alarm per queue, however many
+# functions send to it, notifying each function's alarm topic once.
+_QUEUE_ALARMS: weakref.WeakKeyDictionary[sqs.IQueue, tuple[cloudwatch.Alarm, list[sns.ITopic]]] = (
+    weakref.WeakKeyDictionary()
+)
+_SHARED_QUEUES: weakref.WeakKeyDictionary[cdk.Stack, sqs.Queue] = weakref.WeakKeyDictionary()
 
 
 def latest_python_runtime() -> lambda_.Runtime:
@@ -85,10 +102,16 @@ class SecureFunction(lambda_.Function):
         stack key, with `log_retention`.
     :param retry_attempts: asynchronous retries, 0-2. Default: 2.
     :param max_event_age: of asynchronous events, 60 s to 6 h. Default: 1 hour.
-    :param dead_letter_queue: Default: a KMS-encrypted, TLS-only SQS queue, also used as the
-        on-failure destination, with an alarm when it is not empty.
+    :param dead_letter_queue: the `DeadLetterConfig` target and on-failure destination.
+        Default: the stack's shared dead-letter queue (`SecureConstructsDeadLetterQueue`:
+        KMS-encrypted with the stack key, TLS-only, 14 days), whose one depth alarm notifies
+        the alarm topic of every function that sends to it. Each function may send to it only
+        (sqs:SendMessage, and the key through SQS for that queue); the on-failure records name
+        the function (`requestContext.functionArn`). A queue of your own gets the same alarm.
     :param on_failure: Default: the dead-letter queue.
-    :param alarm_topic: where alarms go. Default: the stack's alarm topic.
+    :param alarm_topic: where the function's alarm (`health_alarm`: errors, throttles, p99
+        duration above 80% of the timeout) and its dead-letter queue's depth alarm go.
+        Default: the stack's alarm topic.
     :param alarm_emails: addresses to subscribe to the alarm topic. Default: none.
     :param permissions_boundary: for the function's role. Default: none.
     :param tracing: Default: `ACTIVE`; anything else adds a warning.
@@ -188,10 +211,9 @@ class SecureFunction(lambda_.Function):
                 retention=log_retention,
                 encryption_key=key,
             )
+        own_queue = dead_letter_queue is not None
         if dead_letter_queue is None:
-            dead_letter_queue = terminal_queue(
-                scope, f"{construct_id}DeadLetterQueue", reason=_TERMINAL_DLQ_REASON
-            )
+            dead_letter_queue = shared_dead_letter_queue(stack)
 
         super().__init__(
             scope,
@@ -226,7 +248,11 @@ class SecureFunction(lambda_.Function):
         self.dead_letter_queue_: sqs.IQueue = dead_letter_queue
         self.execution_role: LambdaExecutionRole = role
         self.function_log_group: logs.ILogGroup = log_group
-        self._companions: list[object] = [role, log_group, dead_letter_queue]
+        # The shared queue is not a companion: acknowledging a finding on one function must not
+        # reach the queue every function of the stack sends to.
+        self._companions: list[object] = [role, log_group]
+        if own_queue:
+            self._companions.append(dead_letter_queue)
         if options.get("code_signing_config") is not None and signing_profiles:
             self._companions.append(options["code_signing_config"])
 
@@ -259,49 +285,50 @@ class SecureFunction(lambda_.Function):
                 acknowledge(construct, rule_id, reason)
 
     def _add_alarms(self, timeout_seconds: float | None, queue: sqs.IQueue) -> None:
+        """One metric-math alarm for errors, throttles and p99 duration; the queue's depth alarm.
+
+        One alarm instead of three keeps a function at one alarm resource (CloudFormation's
+        500-resource limit); its value is the errors or throttles count of the minute, or 1
+        when the p99 duration is above 80% of the timeout.
+        """
         minute = cdk.Duration.minutes(1)
-        topic = self.alarm_topic
-        self.errors_alarm = alarm(
-            self,
-            "ErrorsAlarm",
-            metric=self.metric_errors(period=minute, statistic="Sum"),
-            threshold=0,
-            description="The function reported errors",
-            topic=topic,
-        )
-        self.throttles_alarm = alarm(
-            self,
-            "ThrottlesAlarm",
-            metric=self.metric_throttles(period=minute, statistic="Sum"),
-            threshold=0,
-            description="The function was throttled",
-            topic=topic,
-        )
-        self.duration_alarm: cloudwatch.Alarm | None = None
+        metrics: dict[str, cloudwatch.IMetric] = {
+            "errors": self.metric_errors(period=minute, statistic="Sum"),
+            "throttles": self.metric_throttles(period=minute, statistic="Sum"),
+        }
+        terms = ["errors", "throttles"]
+        description = "The function reported errors or was throttled"
         if timeout_seconds is None:
             cdk.Annotations.of(self).add_warning_v2(
                 "secure-constructs:duration-alarm",
-                "timeout is a token, so no p99 duration alarm (80% of the timeout) was created",
+                "timeout is a token, so the alarm does not watch the p99 duration (80% of the "
+                "timeout)",
             )
         else:
-            self.duration_alarm = alarm(
-                self,
-                "DurationAlarm",
-                metric=self.metric_duration(period=minute, statistic="p99"),
-                threshold=timeout_seconds * 1000 * DURATION_ALARM_RATIO,
-                description="p99 duration above 80% of the timeout",
-                topic=topic,
+            threshold_ms = round(timeout_seconds * 1000 * DURATION_ALARM_RATIO)
+            metrics["duration"] = self.metric_duration(period=minute, statistic="p99")
+            terms.append(f"IF(duration > {threshold_ms}, 1, 0)")
+            description = (
+                "The function reported errors, was throttled, or its p99 duration was above "
+                f"{threshold_ms} ms (80% of its timeout); the value is the errors or throttles "
+                "count of the minute, or 1 for the duration"
             )
-        self.dead_letter_alarm = alarm(
+        self.health_alarm: cloudwatch.Alarm = alarm(
             self,
-            "DeadLetterQueueAlarm",
-            metric=queue.metric_approximate_number_of_messages_visible(
-                period=minute, statistic="Maximum"
+            "HealthAlarm",
+            metric=cloudwatch.MathExpression(
+                expression=f"MAX([{', '.join(terms)}])",
+                using_metrics=metrics,
+                period=minute,
+                label="errors, throttles or slow",
             ),
             threshold=0,
-            description="Failed asynchronous events are waiting in the dead-letter queue",
-            topic=topic,
+            description=description,
+            topic=self.alarm_topic,
         )
+        """Errors, throttles and (unless the timeout is a token) p99 duration, in one alarm."""
+        self.dead_letter_alarm: cloudwatch.Alarm = _dead_letter_alarm(self, queue, self.alarm_topic)
+        """The depth alarm of the dead-letter queue (shared by the functions that share it)."""
 
     def add_function_url(
         self,
@@ -468,6 +495,70 @@ class _QueueArnDestination:
         self, scope: Construct, fn: lambda_.IFunction, *, type: lambda_.DestinationType
     ) -> lambda_.DestinationConfig:
         return lambda_.DestinationConfig(destination=self._queue.queue_arn)
+
+
+def shared_dead_letter_queue(scope: IConstruct) -> sqs.Queue:
+    """The stack's dead-letter queue for SecureFunctions, created on first use.
+
+    A terminal queue (`monitoring.terminal_queue`): encrypted with the stack key, TLS-only,
+    messages kept 14 days. It is the `DeadLetterConfig` target and the on-failure destination
+    of every SecureFunction of the stack that brings no queue of its own: one queue and one
+    depth alarm per stack instead of three resources per function. Its construct id
+    (`SecureConstructsDeadLetterQueue`) is part of the public contract.
+    """
+    stack = stack_of(scope)
+    cached = _SHARED_QUEUES.get(stack)
+    if cached is None:
+        existing = stack.node.try_find_child(DEAD_LETTER_QUEUE_ID)
+        cached = existing if isinstance(existing, sqs.Queue) else None
+        if cached is None:
+            cached = terminal_queue(stack, DEAD_LETTER_QUEUE_ID, reason=_TERMINAL_DLQ_REASON)
+        _SHARED_QUEUES[stack] = cached
+    return cached
+
+
+def _dead_letter_alarm(
+    fn: SecureFunction, queue: sqs.IQueue, topic: sns.ITopic
+) -> cloudwatch.Alarm:
+    """The queue's depth alarm, created once per queue, notifying each functions' topic once.
+
+    The shared queue's alarm is its `NotEmptyAlarm` child; a queue the user brings gets a
+    `DeadLetterQueueAlarm` under the first function that uses it (the queue may be imported
+    or live in another stack).
+    """
+    entry = _QUEUE_ALARMS.get(queue)
+    if entry is None:
+        shared = queue is _SHARED_QUEUES.get(cdk.Stack.of(fn))
+        created = alarm(
+            queue if shared else fn,  # type: ignore[arg-type]
+            "NotEmptyAlarm" if shared else "DeadLetterQueueAlarm",
+            metric=queue.metric_approximate_number_of_messages_visible(
+                period=cdk.Duration.minutes(1), statistic="Maximum"
+            ),
+            threshold=0,
+            description=(
+                "Failed asynchronous events are waiting in the dead-letter queue (the "
+                "on-failure records name the function in requestContext.functionArn)"
+            ),
+            topic=topic,
+        )
+        _QUEUE_ALARMS[queue] = (created, [topic])
+        return created
+    created, topics = entry
+    if not any(t is topic for t in topics):
+        if len(topics) >= MAX_ALARM_ACTIONS:
+            raise ValidationError(
+                "alarm_topic",
+                topic.node.path if isinstance(topic, Construct) else topic,
+                f"at most {MAX_ALARM_ACTIONS} different alarm topics among the functions that "
+                "share a dead-letter queue (its one depth alarm notifies each of them, and an "
+                f"alarm takes {MAX_ALARM_ACTIONS} actions)",
+                "send these functions' alarms to fewer topics, or pass dead_letter_queue= with "
+                "a queue of their own",
+            )
+        topics.append(topic)
+        notify(created, topic)
+    return created
 
 
 def grant_send_to_queue(role: iam.IRole, queue: sqs.IQueue) -> None:

@@ -49,11 +49,16 @@ def alarm(
         treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         alarm_description=description,
     )
+    notify(created, topic)
+    return created
+
+
+def notify(target: cloudwatch.Alarm, topic: sns.ITopic) -> None:
+    """Add `topic` to the alarm's actions (one SnsAction object per topic)."""
     action = _ACTIONS.get(topic)
     if action is None:
         action = _ACTIONS[topic] = cloudwatch_actions.SnsAction(topic)
-    created.add_alarm_action(action)
-    return created
+    target.add_alarm_action(action)
 
 
 def validate_emails(prop: str, emails: Iterable[str]) -> list[str]:

@@ -6,11 +6,14 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sns as sns
 
 from secure_constructs import SecureFunction, ValidationError, acknowledge
+from secure_constructs.monitoring import terminal_queue
 from secure_constructs.shared import security_key
 from tests.synth import ALL_COMPLIANCE, Synthesized, arn, cfn_lint, ref, statements, synth, walk
 from tests.vpc import acknowledge_test_vpc, compliant_vpc
@@ -56,7 +59,11 @@ def test_default_acknowledges_only_the_unavoidable(default: Synthesized) -> None
             "AwsSolutions-IAM5[Resource::*]",
             "Test/SecureConstructsXRayWritePolicy/Resource",
         ),
-        ("Serverless", "Serverless-SQSRedrivePolicy", "Test/FnDeadLetterQueue/Resource"),
+        (
+            "Serverless",
+            "Serverless-SQSRedrivePolicy",
+            "Test/SecureConstructsDeadLetterQueue/Resource",
+        ),
     ]
     assert all(len(reason) > 40 for *_, reason in default.acknowledged)
 
@@ -209,37 +216,67 @@ def test_alarm_topic_is_encrypted_and_tls_only(default: Synthesized) -> None:
     )
 
 
-def _alarms(result: Synthesized) -> dict[str, dict[str, Any]]:
-    """Alarm properties keyed by metric name."""
-    return {
-        a["Properties"]["MetricName"]: a["Properties"]
+def _health_alarms(result: Synthesized) -> dict[str, dict[str, Any]]:
+    """Function logical id -> its metric-math alarm: expression, metrics by id, the rest."""
+    found: dict[str, dict[str, Any]] = {}
+    for props in (a["Properties"] for a in result.resources("AWS::CloudWatch::Alarm").values()):
+        if "Metrics" not in props:
+            continue
+        [expression] = [m for m in props["Metrics"] if "Expression" in m]
+        stats = {m["Id"]: m["MetricStat"] for m in props["Metrics"] if "MetricStat" in m}
+        [function] = {
+            str(stat["Metric"]["Dimensions"][0]["Value"]["Ref"]) for stat in stats.values()
+        }
+        found[function] = {"expression": expression, "stats": stats, "props": props}
+    return found
+
+
+def _queue_alarm(result: Synthesized, queue: str) -> dict[str, Any]:
+    [props] = [
+        a["Properties"]
         for a in result.resources("AWS::CloudWatch::Alarm").values()
-    }
+        if a["Properties"].get("Dimensions")
+        == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}]
+    ]
+    return props
 
 
-def test_alarms_reach_the_alarm_topic_with_the_right_thresholds(default: Synthesized) -> None:
+def test_one_alarm_watches_errors_throttles_and_duration(default: Synthesized) -> None:
     topic = default.only("AWS::SNS::Topic")[0]
     fn = default.only("AWS::Lambda::Function")[0]
+    [(function, health)] = _health_alarms(default).items()
+    assert function == fn
+    props = health["props"]
+    assert props["AlarmActions"] == [ref(topic)]
+    assert props["ComparisonOperator"] == "GreaterThanThreshold"
+    assert props["Threshold"] == 0
+    assert props["EvaluationPeriods"] == 1
+    assert props.get("ActionsEnabled", True) is True
+    # Any error or throttle in a minute, or a p99 above 80% of the 10 s timeout (in ms).
+    assert (
+        health["expression"]["Expression"] == "MAX([errors, throttles, IF(duration > 8000, 1, 0)])"
+    )
+    assert health["expression"]["ReturnData"] is True
+    stats = health["stats"]
+    assert {k: (v["Metric"]["MetricName"], v["Stat"]) for k, v in stats.items()} == {
+        "errors": ("Errors", "Sum"),
+        "throttles": ("Throttles", "Sum"),
+        "duration": ("Duration", "p99"),
+    }
+    for stat in stats.values():
+        assert stat["Metric"]["Namespace"] == "AWS/Lambda"
+        assert stat["Metric"]["Dimensions"] == [{"Name": "FunctionName", "Value": ref(fn)}]
+        assert stat["Period"] == 60
+
+
+def test_dead_letter_queue_alarm_reaches_the_topic(default: Synthesized) -> None:
     queue = default.only("AWS::SQS::Queue")[0]
-    alarms = _alarms(default)
-    assert set(alarms) == {"Errors", "Throttles", "Duration", "ApproximateNumberOfMessagesVisible"}
-    for props in alarms.values():
-        assert props["AlarmActions"] == [ref(topic)]
-        assert props["ComparisonOperator"] == "GreaterThanThreshold"
-        assert props["EvaluationPeriods"] == 1
-        assert props.get("ActionsEnabled", True) is True
-    assert alarms["Errors"]["Threshold"] == 0
-    assert alarms["Throttles"]["Threshold"] == 0
-    assert alarms["Duration"]["Threshold"] == 8000  # 80% of the 10 s timeout, in ms
-    assert alarms["Duration"]["ExtendedStatistic"] == "p99"
-    for name in ("Errors", "Throttles", "Duration"):
-        assert alarms[name]["Namespace"] == "AWS/Lambda"
-        assert alarms[name]["Dimensions"] == [{"Name": "FunctionName", "Value": ref(fn)}]
-    dlq = alarms["ApproximateNumberOfMessagesVisible"]
+    dlq = _queue_alarm(default, queue)
+    assert dlq["MetricName"] == "ApproximateNumberOfMessagesVisible"
     assert dlq["Threshold"] == 0
-    assert dlq["Dimensions"] == [
-        {"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}
-    ]
+    assert dlq["ComparisonOperator"] == "GreaterThanThreshold"
+    assert dlq["AlarmActions"] == [ref(default.only("AWS::SNS::Topic")[0])]
+    assert len(default.resources("AWS::CloudWatch::Alarm")) == 2
 
 
 def test_default_template_is_cfn_lint_clean(default: Synthesized) -> None:
@@ -327,12 +364,84 @@ def test_undelivered_alarm_emails_raise_an_alarm(with_secret: Synthesized) -> No
 
 
 def test_duration_alarm_follows_the_timeout(with_secret: Synthesized) -> None:
-    thresholds = sorted(
-        a["Properties"]["Threshold"]
-        for a in with_secret.resources("AWS::CloudWatch::Alarm").values()
-        if a["Properties"]["MetricName"] == "Duration"
+    expressions = sorted(
+        a["expression"]["Expression"] for a in _health_alarms(with_secret).values()
     )
-    assert thresholds == [8000, 16000]
+    assert expressions == [
+        "MAX([errors, throttles, IF(duration > 16000, 1, 0)])",
+        "MAX([errors, throttles, IF(duration > 8000, 1, 0)])",
+    ]
+
+
+def test_functions_share_one_dead_letter_queue_with_one_alarm(with_secret: Synthesized) -> None:
+    queue = logical_id_of(with_secret, "AWS::SQS::Queue", "SecureConstructsDeadLetterQueue/")
+    functions = with_secret.resources("AWS::Lambda::Function")
+    assert len(functions) == 2
+    for fn in functions.values():
+        assert fn["Properties"]["DeadLetterConfig"] == {"TargetArn": arn(queue)}
+    for config in with_secret.resources("AWS::Lambda::EventInvokeConfig").values():
+        assert config["Properties"]["DestinationConfig"] == {
+            "OnFailure": {"Destination": arn(queue)}
+        }
+    # One depth alarm for the queue, notifying the one topic once.
+    assert _queue_alarm(with_secret, queue)["AlarmActions"] == [
+        ref(with_secret.only("AWS::SNS::Topic")[0])
+    ]
+    # Each role may only send to it (and use the key through SQS for it).
+    for name in ("Fn", "Other"):
+        policy = logical_id_of(
+            with_secret, "AWS::IAM::ManagedPolicy", f"Test/{name}ServiceRole/Policy/"
+        )
+        sends = [
+            s for s in statements(with_secret.template, policy) if "sqs:SendMessage" in s["Action"]
+        ]
+        assert [(s["Action"], s["Resource"]) for s in sends] == [
+            (["sqs:SendMessage"], [arn(queue)])
+        ]
+
+
+# --- GIVEN functions alarming to different topics, and one with a queue of its own ---------
+
+
+@pytest.fixture(scope="module")
+def topics() -> Synthesized:
+    def build(stack: cdk.Stack) -> None:
+        pager = sns.Topic(stack, "Pager", master_key=security_key(stack), enforce_ssl=True)
+        make(stack, "Default")
+        make(stack, "Paged", alarm_topic=pager)
+        make(stack, "AlsoPaged", alarm_topic=pager)
+        own = terminal_queue(stack, "OwnDlq", reason="Terminal queue of one function, alarmed.")
+        make(stack, "Own", dead_letter_queue=own, alarm_topic=pager)
+        make(stack, "SameOwn", dead_letter_queue=own, alarm_topic=pager)
+
+    return synth(build)
+
+
+def test_shared_queue_alarm_notifies_every_functions_topic_once(topics: Synthesized) -> None:
+    assert topics.violations == []
+    shared = logical_id_of(topics, "AWS::SQS::Queue", "SecureConstructsDeadLetterQueue/")
+    pager = logical_id_of(topics, "AWS::SNS::Topic", "Test/Pager/")
+    default_topic = logical_id_of(topics, "AWS::SNS::Topic", "SecureConstructsAlarmTopic")
+    actions = _queue_alarm(topics, shared)["AlarmActions"]
+    assert sorted(actions, key=str) == sorted([ref(default_topic), ref(pager)], key=str)
+
+
+def test_a_queue_of_your_own_gets_one_alarm_to_its_functions_topic(topics: Synthesized) -> None:
+    own = logical_id_of(topics, "AWS::SQS::Queue", "Test/OwnDlq/")
+    pager = logical_id_of(topics, "AWS::SNS::Topic", "Test/Pager/")
+    assert _queue_alarm(topics, own)["AlarmActions"] == [ref(pager)]
+    for name in ("Own", "SameOwn"):
+        fn = logical_id_of(topics, "AWS::Lambda::Function", f"Test/{name}/Resource")
+        props = topics.template["Resources"][fn]["Properties"]
+        assert props["DeadLetterConfig"] == {"TargetArn": arn(own)}
+
+
+def test_fails_when_a_shared_queue_would_need_more_than_five_alarm_actions() -> None:
+    stack = cdk.Stack()
+    for i in range(5):
+        make(stack, f"Fn{i}", alarm_topic=sns.Topic(stack, f"Topic{i}"))
+    with pytest.raises(ValidationError, match=r"^alarm_topic=.*at most 5 different alarm topics"):
+        make(stack, "Sixth", alarm_topic=sns.Topic(stack, "Topic5"))
 
 
 # --- GIVEN a VPC and reserved concurrency: clean under all six packs -------------------------
@@ -528,19 +637,23 @@ def test_fails_when_a_dead_letter_topic_replaces_the_queue() -> None:
         make(stack, dead_letter_topic=sns.Topic(stack, "T"))
 
 
+def _acknowledged(construct: Any) -> list[Any]:
+    return [m.data for m in construct.node.metadata if m.type == "aws:cdk:acknowledged-rules"]
+
+
 def test_acknowledge_reaches_the_resources_made_for_the_function() -> None:
     stack = cdk.Stack()
     fn = make(stack)
-    fn.acknowledge(
-        "SecureServerless::LambdaTimeout", "Reviewed: this batch job is bounded upstream."
-    )
-    for construct in (fn, fn.execution_role, fn.function_log_group, fn.dead_letter_queue_):
-        entries = [
-            m.data for m in construct.node.metadata if m.type == "aws:cdk:acknowledged-rules"
-        ]
-        assert {
-            "SecureServerless::LambdaTimeout": "Reviewed: this batch job is bounded upstream."
-        } in entries
+    own = terminal_queue(stack, "OwnDlq", reason="Terminal queue of the test function, alarmed.")
+    with_own = make(stack, "WithOwn", dead_letter_queue=own)
+    reason = "Reviewed: this batch job is bounded upstream."
+    entry = {"SecureServerless::LambdaTimeout": reason}
+    for target in (fn, with_own):
+        target.acknowledge("SecureServerless::LambdaTimeout", reason)
+    for construct in (fn, fn.execution_role, fn.function_log_group, own, with_own.execution_role):
+        assert entry in _acknowledged(construct)
+    # Not the queue every function of the stack sends to.
+    assert entry not in _acknowledged(fn.dead_letter_queue_)
 
 
 def test_latest_python_runtime_is_the_newest_this_cdk_knows() -> None:
@@ -549,13 +662,15 @@ def test_latest_python_runtime_is_the_newest_this_cdk_knows() -> None:
     assert latest_python_runtime().name == "python3.14"
 
 
-def test_a_token_timeout_gets_no_zero_threshold_duration_alarm() -> None:
+def test_a_token_timeout_leaves_duration_out_of_the_alarm() -> None:
     stack = cdk.Stack()
     seconds = cdk.CfnParameter(stack, "Seconds", type="Number").value_as_number
     fn = make(stack, timeout=cdk.Duration.seconds(seconds))
-    assert fn.duration_alarm is None
+    expression = fn.health_alarm.metric
+    assert isinstance(expression, cloudwatch.MathExpression)
+    assert expression.expression == "MAX([errors, throttles])"
     warnings = [m for m in fn.node.metadata if m.type == "aws:cdk:warning"]
-    assert any("duration alarm" in str(m.data) for m in warnings)
+    assert any("p99 duration" in str(m.data) for m in warnings)
 
 
 def test_tokens_are_not_compared() -> None:

@@ -122,9 +122,8 @@ def test_acknowledges_only_the_unavoidable(app: Synthesized) -> None:
             ("HIPAA.Security-SecretsManagerRotationEnabled", "Test/VendorKey/Resource"),
             ("AwsSolutions-SQS3", "Test/SecureConstructsRotationEventsDlq/Resource"),
             (TERMINAL_DLQ, "Test/SecureConstructsRotationEventsDlq/Resource"),
-            (TERMINAL_DLQ, "Test/ExtensionReaderDeadLetterQueue/Resource"),
-            (TERMINAL_DLQ, "Test/PowertoolsReaderDeadLetterQueue/Resource"),
-            (TERMINAL_DLQ, "Test/RotatorDeadLetterQueue/Resource"),
+            # The readers and the rotator share the stack's function dead-letter queue.
+            (TERMINAL_DLQ, "Test/SecureConstructsDeadLetterQueue/Resource"),
         ]
     )
     reasons: dict[str, set[str]] = {}

@@ -313,8 +313,9 @@ def lambda_alarms(t: Template) -> Iterator[Violation]:
                 logical_id,
                 "Properties",
                 message,
-                "use SecureFunction (Errors, Throttles, Duration and dead-letter alarms to the "
-                "stack's alarm topic by default; alarm_topic= / alarm_emails=), or "
+                "use SecureFunction (one alarm on Errors, Throttles and p99 Duration, and a "
+                "dead-letter queue alarm, to the stack's alarm topic by default; alarm_topic= / "
+                "alarm_emails=), or "
                 f"secure_constructs.monitoring.alarm(..., metric=fn.metric_{metric.lower()}(), "
                 "topic=...)",
                 finding_id=metric,
