@@ -33,9 +33,9 @@ from benchmarks.apps import common  # noqa: E402
 probe.mark("imported")
 
 TERMINAL_DLQ = (
-    "This queue is the function's terminal dead-letter queue and on-failure destination; "
-    "its depth alarm pages a person, and a dead-letter queue of a dead-letter queue only moves "
-    "the problem."
+    "This queue is the terminal dead-letter queue and on-failure destination of the stack's "
+    "functions; its depth alarm pages a person, and a dead-letter queue of a dead-letter queue "
+    "only moves the problem."
 )
 STAR_ONLY = (
     "Holds only actions that AWS supports solely on Resource '*' (X-Ray "
@@ -404,6 +404,16 @@ def build_api() -> apigateway.RestApi:
 
 
 api = build_api() if common.API else None
+# One dead-letter queue per stack for every function, with one depth alarm.
+dlq = sqs.Queue(
+    stack,
+    "SecureConstructsDeadLetterQueue",
+    encryption=sqs.QueueEncryption.KMS,
+    encryption_master_key=key,
+    enforce_ssl=True,
+    retention_period=cdk.Duration.days(14),
+)
+ack(dlq, "Serverless::Serverless-SQSRedrivePolicy", TERMINAL_DLQ)
 for i in range(common.N):
     name = f"Fn{i}"
     role = iam.Role(
@@ -414,14 +424,6 @@ for i in range(common.N):
     )
     log_group = logs.LogGroup(
         stack, f"{name}LogGroup", retention=logs.RetentionDays.ONE_YEAR, encryption_key=key
-    )
-    dlq = sqs.Queue(
-        stack,
-        f"{name}DeadLetterQueue",
-        encryption=sqs.QueueEncryption.KMS,
-        encryption_master_key=key,
-        enforce_ssl=True,
-        retention_period=cdk.Duration.days(14),
     )
     policy = iam.ManagedPolicy(
         role,
@@ -469,35 +471,33 @@ for i in range(common.N):
         on_failure=destinations.SqsDestination(dlq),
     )
     fn.node.default_child.node.add_dependency(policy, role)  # as CDK does for its own grants
-    ack(dlq, "Serverless::Serverless-SQSRedrivePolicy", TERMINAL_DLQ)
     alarm(
         fn,
-        "ErrorsAlarm",
-        fn.metric_errors(period=minute, statistic="Sum"),
+        "HealthAlarm",
+        cloudwatch.MathExpression(
+            expression="MAX([errors, throttles, IF(duration > 8000, 1, 0)])",
+            using_metrics={
+                "errors": fn.metric_errors(period=minute, statistic="Sum"),
+                "throttles": fn.metric_throttles(period=minute, statistic="Sum"),
+                "duration": fn.metric_duration(period=minute, statistic="p99"),
+            },
+            period=minute,
+            label="errors, throttles or slow",
+        ),
         0,
-        "The function reported errors",
+        "The function reported errors, was throttled, or its p99 duration was above 8000 ms "
+        "(80% of its timeout); the value is the errors or throttles count of the minute, or 1 "
+        "for the duration",
     )
-    alarm(
-        fn,
-        "ThrottlesAlarm",
-        fn.metric_throttles(period=minute, statistic="Sum"),
-        0,
-        "The function was throttled",
-    )
-    alarm(
-        fn,
-        "DurationAlarm",
-        fn.metric_duration(period=minute, statistic="p99"),
-        8000,
-        "p99 duration above 80% of the timeout",
-    )
-    alarm(
-        fn,
-        "DeadLetterQueueAlarm",
-        dlq.metric_approximate_number_of_messages_visible(period=minute, statistic="Maximum"),
-        0,
-        "Failed asynchronous events are waiting in the dead-letter queue",
-    )
+    if i == 0:
+        alarm(
+            dlq,
+            "NotEmptyAlarm",
+            dlq.metric_approximate_number_of_messages_visible(period=minute, statistic="Maximum"),
+            0,
+            "Failed asynchronous events are waiting in the dead-letter queue (the on-failure "
+            "records name the function in requestContext.functionArn)",
+        )
     if api is not None:
         method = api.root.resource_for_path(f"/fn{i}").add_method(
             "GET",
