@@ -256,7 +256,13 @@ class SecureFunction(lambda_.Function):
         if options.get("code_signing_config") is not None and signing_profiles:
             self._companions.append(options["code_signing_config"])
 
-        log_group.grant_write(role)
+        # What log_group.grant_write(role) grants, without its callback into Python (issue 7).
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[log_group.log_group_arn],
+            )
+        )
         for secret in (secrets or {}).values():
             secret.grant_read(self)
         if options.get("vpc") is not None:
