@@ -52,6 +52,27 @@ ACCESS_LOG_PREFIX = "API-Gateway-Access-Logs_"
 role can be scoped to the two prefixes instead of every log group of the account."""
 ACCOUNT_LOGGING_ID = "SecureConstructsApiGatewayAccount"
 
+MANAGED_POLICY_MAX_CHARACTERS = 6144
+"""IAM's limit on a customer-managed policy document (whitespace not counted)."""
+MAX_INVOKE_POLICIES = 10
+"""IAM's default quota of managed policies attached to one role (the invoke role's)."""
+INVOKE_POLICY_BUDGET = MANAGED_POLICY_MAX_CHARACTERS - 200
+"""Characters an invoke policy spends on function ARNs: the rest of its document,
+`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"lambda:InvokeFunction",
+"Resource":[...]}]}`, is about 100 characters; the other 100 are margin."""
+MAX_UNQUALIFIED_FUNCTION_ARN = len("arn::lambda::123456789012:function:") + 10 + 20 + 64
+"""The longest ARN a function with a generated name can get at deploy time (129): partition
+up to 10 characters (aws-us-gov), region up to 20, and Lambda's 64-character name limit, which
+CloudFormation's generated names reach."""
+MAX_FUNCTION_QUALIFIER = 128
+"""Lambda's limit on an alias name (a version number is far shorter)."""
+MAX_VERSION_QUALIFIER = 10
+FUNCTIONS_PER_INVOKE_POLICY = INVOKE_POLICY_BUDGET // (MAX_UNQUALIFIED_FUNCTION_ARN + 3)
+"""How many functions with generated names (unqualified ARNs) one invoke policy holds: 45.
+Each ARN costs its length plus 3 (quotes and comma); aliases with long names, versions and
+imported functions whose ARN is a token cost more (their longest possible ARN is counted),
+literal ARNs exactly their length."""
+
 ACCESS_LOG_FIELDS: dict[str, str] = {
     "requestId": "$context.requestId",
     "extendedRequestId": "$context.extendedRequestId",
@@ -99,8 +120,8 @@ _CACHE_REASON = (
 _CLIENT_CERTIFICATE_REASON = (
     "A stage client certificate authenticates API Gateway to HTTP backends; every SecureApi "
     "route integrates a Lambda function, which API Gateway invokes through the Lambda API with "
-    "SigV4 under a resource policy scoped to the method, so a certificate would never be "
-    "presented (and would expire unrotated after a year)."
+    "SigV4, as the API's invoke role (lambda:InvokeFunction on exactly the routed functions), "
+    "so a certificate would never be presented (and would expire unrotated after a year)."
 )
 _LOG_PREFIX_REASON = (
     "The account-level API Gateway CloudWatch role writes execution logs to "
@@ -250,6 +271,11 @@ class SecureApi(apigateway.RestApi):
         self._route_throttles: list[tuple[str, str, float, int]] = []
         self._longest_integration_seconds = 0.0
         self._latency_threshold = latency_alarm_threshold
+        self.invoke_role: iam.Role | None = None
+        self.invoke_policies: list[iam.ManagedPolicy] = []
+        self._invoked_arns: set[str] = set()
+        self._invoke_statement: iam.PolicyStatement | None = None
+        self._invoke_policy_characters = 0
 
         stage = self.deployment_stage
         self.stage_resource: apigateway.CfnStage = stage.node.default_child  # type: ignore[assignment]
@@ -380,6 +406,8 @@ class SecureApi(apigateway.RestApi):
                 "pass operation_id='...' with a unique name",
             )
 
+        # Last check, first change: a refused route leaves no resource or grant behind.
+        invoke_role = self._grant_invoke(handler)
         resource = self.root.resource_for_path(normalized)
         request_parameters: dict[str, bool] = {}
         for segment in segments:
@@ -400,8 +428,14 @@ class SecureApi(apigateway.RestApi):
         model: apigateway.IModel | None = None
         if schema is not None:
             model = self._model(operation, schema)
-        integration = apigateway.LambdaIntegration(
-            handler, proxy=True, allow_test_invoke=False, cache_key_parameters=cache_keys
+        # Not LambdaIntegration: it adds a Lambda permission per method even with a role.
+        integration = apigateway.Integration(
+            type=apigateway.IntegrationType.AWS_PROXY,
+            integration_http_method="POST",
+            uri=self._invocation_uri(handler),
+            options=apigateway.IntegrationOptions(
+                credentials_role=invoke_role, cache_key_parameters=cache_keys
+            ),
         )
         created = resource.add_method(
             verb,
@@ -594,6 +628,75 @@ class SecureApi(apigateway.RestApi):
             if segment.startswith("{"):
                 self._variable_children.setdefault(parent, segment)
             parent = f"{parent}/{segment}"
+
+    def _invocation_uri(self, handler: lambda_.IFunction) -> str:
+        """API Gateway's URI for Lambda's Invoke API on the handler's ARN (qualified for an
+        alias or version), in the function's region when it is known and the stack's otherwise."""
+        env = getattr(handler, "env", None)
+        region = getattr(env, "region", None)
+        return cdk.Stack.of(self).format_arn(
+            service="apigateway",
+            account="lambda",
+            region=region
+            if isinstance(region, str) and not cdk.Token.is_unresolved(region)
+            else None,
+            resource="path",
+            resource_name=f"2015-03-31/functions/{handler.function_arn}/invocations",
+            arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
+        )
+
+    def _grant_invoke(self, handler: lambda_.IFunction) -> iam.Role:
+        """The invoke role, with `lambda:InvokeFunction` on the handler's ARN added once."""
+        arn = handler.function_arn
+        role = self.invoke_role
+        if role is not None and arn in self._invoked_arns:
+            return role
+        cost = _arn_cost(handler)
+        statement = self._invoke_statement
+        if statement is None or self._invoke_policy_characters + cost > INVOKE_POLICY_BUDGET:
+            if len(self.invoke_policies) >= MAX_INVOKE_POLICIES:
+                raise ValidationError(
+                    "handler",
+                    handler.node.path,
+                    f"at most {MAX_INVOKE_POLICIES} invoke policies on the API's invoke role "
+                    f"(IAM's default limit of managed policies per role), i.e. about "
+                    f"{MAX_INVOKE_POLICIES * FUNCTIONS_PER_INVOKE_POLICY} distinct functions "
+                    f"with generated names ({len(self._invoked_arns)} routed so far)",
+                    "route more paths to the functions already behind this API, or split the "
+                    "routes over a second SecureApi",
+                )
+            if role is None:
+                role = iam.Role(
+                    self,
+                    "InvokeRole",
+                    assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
+                    description=(
+                        "API Gateway assumes this role to invoke the Lambda functions routed "
+                        "by one SecureApi (secure-constructs)"
+                    ),
+                )
+                self.invoke_role = role
+            statement = iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[])
+            number = len(self.invoke_policies) + 1
+            policy = iam.ManagedPolicy(
+                self,
+                "InvokePolicy" if number == 1 else f"InvokePolicy{number}",
+                description=(
+                    f"Lets API Gateway invoke the functions routed by one SecureApi ({number})"
+                ),
+                roles=[role],
+                statements=[statement],
+            )
+            # The stage serves requests only once the role may invoke their functions.
+            self.deployment_stage.node.add_dependency(policy)
+            self.invoke_policies.append(policy)
+            self._invoke_statement = statement
+            self._invoke_policy_characters = 0
+        assert role is not None
+        statement.add_resources(arn)
+        self._invoke_policy_characters += cost
+        self._invoked_arns.add(arn)
+        return role
 
     def _route_throttle(self, rate: float | None, burst: int | None) -> tuple[float, int]:
         if rate is None and burst is None:
@@ -1088,6 +1191,22 @@ def _check_handler(handler: Any) -> float | None:
             "work and return 202)",
         )
     return seconds
+
+
+def _arn_cost(handler: lambda_.IFunction) -> int:
+    """The most characters the handler's ARN can take in an invoke policy (quotes and comma
+    included): a literal ARN its length; a token the longest ARN the handler can get at deploy."""
+    arn = handler.function_arn
+    if not cdk.Token.is_unresolved(arn):
+        return len(arn) + 3
+    if isinstance(handler, lambda_.Function):
+        return MAX_UNQUALIFIED_FUNCTION_ARN + 3
+    qualifier = MAX_FUNCTION_QUALIFIER  # an imported function may be an alias
+    if isinstance(handler, lambda_.Version):
+        qualifier = MAX_VERSION_QUALIFIER
+    elif isinstance(handler, lambda_.Alias) and not cdk.Token.is_unresolved(handler.alias_name):
+        qualifier = len(handler.alias_name)
+    return MAX_UNQUALIFIED_FUNCTION_ARN + 1 + qualifier + 3
 
 
 def _check_schema(schema: Any) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 
 from secure_constructs import (
@@ -20,8 +21,19 @@ from secure_constructs import (
     ValidationError,
     WafProfile,
 )
-from secure_constructs.api import ACCESS_LOG_PREFIX, EXECUTION_LOG_PREFIX, ApiCache, SecureApi
-from tests.synth import ALL_COMPLIANCE, Synthesized, cfn_lint, statements, synth
+from secure_constructs.api import (
+    ACCESS_LOG_PREFIX,
+    EXECUTION_LOG_PREFIX,
+    FUNCTIONS_PER_INVOKE_POLICY,
+    MANAGED_POLICY_MAX_CHARACTERS,
+    MAX_INVOKE_POLICIES,
+    MAX_UNQUALIFIED_FUNCTION_ARN,
+    ApiCache,
+    SecureApi,
+)
+from secure_constructs.checks.model import Template
+from secure_constructs.checks.rules.apigateway import api_lambda_timeout
+from tests.synth import ALL_COMPLIANCE, Synthesized, arn, cfn_lint, ref, statements, synth
 from tests.vpc import acknowledge_test_vpc, compliant_vpc
 
 CODE = "def handler(event, context):\n    return {'statusCode': 200, 'body': '{}'}\n"
@@ -331,18 +343,67 @@ def test_alarms_on_5xx_4xx_rate_and_p99_latency_reach_the_alarm_topic(apis: Synt
         assert (latency["ExtendedStatistic"], latency["Threshold"]) == ("p99", 8000)
 
 
-def test_lambda_permissions_are_scoped_to_each_method_of_the_stage(apis: Synthesized) -> None:
-    permissions = by_path(apis, "AWS::Lambda::Permission")
+def test_api_gateway_invokes_the_routed_function_as_one_invoke_role_per_api(
+    apis: Synthesized,
+) -> None:
+    handler = logical_id(apis, "AWS::Lambda::Function", "Handler/Resource")
+    authorizer = logical_id(apis, "AWS::Lambda::Function", "Authorizer/Resource")
+    # No Lambda permission for the routes: only CDK's TOKEN authorizer grants API Gateway its
+    # authorizer function in that function's resource policy.
+    granted = {
+        json.dumps(p["Properties"]["FunctionName"])
+        for p in apis.resources("AWS::Lambda::Permission").values()
+    }
+    assert granted == {json.dumps(arn(authorizer))}
+    methods = by_path(apis, "AWS::ApiGateway::Method")
     for api in APIS:
-        stage = logical_id(apis, "AWS::ApiGateway::Stage", f"{api}/DeploymentStage.prod/Resource")
-        scoped = {p: v for p, v in permissions.items() if p.startswith(f"{api}/Default/")}
-        assert len(scoped) == 3  # one per method: no test-invoke permissions
-        for path, props in scoped.items():
-            assert props["Principal"] == "apigateway.amazonaws.com"
-            parts = props["SourceArn"]["Fn::Join"][1]
-            assert {"Ref": stage} in parts, path
-            text = "".join(x for x in parts if isinstance(x, str))
-            assert text.endswith(("/GET/items/*", "/POST/items", "/GET/health")), (path, text)
+        role = logical_id(apis, "AWS::IAM::Role", f"{api}/InvokeRole/Resource")
+        role_props = apis.template["Resources"][role]["Properties"]
+        assert role_props["AssumeRolePolicyDocument"]["Statement"] == [
+            {
+                "Action": "sts:AssumeRole",
+                "Effect": "Allow",
+                "Principal": {"Service": "apigateway.amazonaws.com"},
+            }
+        ]
+        assert "Policies" not in role_props and "ManagedPolicyArns" not in role_props
+        assert "invoke the Lambda functions" in role_props["Description"]
+        attached = [
+            key
+            for key, r in apis.resources("AWS::IAM::ManagedPolicy").items()
+            if ref(role) in r["Properties"].get("Roles", [])
+        ]
+        assert attached == [
+            logical_id(apis, "AWS::IAM::ManagedPolicy", f"{api}/InvokePolicy/Resource")
+        ]
+        # Three routes share the handler: its ARN once, and nothing else.
+        assert statements(apis.template, attached[0]) == [
+            {"Action": ["lambda:InvokeFunction"], "Effect": "Allow", "Resource": [arn(handler)]}
+        ]
+        routed = {p: v for p, v in methods.items() if p.startswith(f"{api}/Default/")}
+        routed = {p: v for p, v in routed.items() if v["HttpMethod"] != "OPTIONS"}
+        assert len(routed) == 3
+        for path, props in routed.items():
+            integration = props["Integration"]
+            assert integration["Type"] == "AWS_PROXY", path
+            assert integration["IntegrationHttpMethod"] == "POST"
+            assert integration["Credentials"] == arn(role)
+            parts = integration["Uri"]["Fn::Join"][1]
+            assert parts[-3:] == [
+                ":lambda:path/2015-03-31/functions/",
+                arn(handler),
+                "/invocations",
+            ]
+
+
+def test_api_lambda_timeout_still_finds_the_function_from_the_integration_uri(
+    apis: Synthesized,
+) -> None:
+    handler = logical_id(apis, "AWS::Lambda::Function", "Handler/Resource")
+    body = json.loads(json.dumps(apis.template))
+    body["Resources"][handler]["Properties"]["Timeout"] = 60
+    flagged = {v.finding_id for v in api_lambda_timeout(Template(body))}
+    assert flagged == {handler}
 
 
 def test_openapi_document_describes_routes_schemas_and_security(
@@ -376,6 +437,7 @@ def test_openapi_document_describes_routes_schemas_and_security(
 
 VARIANT: dict[str, Any] = {}
 UPLOAD_REASON = "Opaque binary upload, checked by the handler's own parser"
+LEGACY_ARN = "arn:aws:lambda:eu-west-1:123456789012:function:legacy-reports:prod"
 
 
 def build_variant(stack: cdk.Stack) -> None:
@@ -407,6 +469,12 @@ def build_variant(stack: cdk.Stack) -> None:
         api_key_required=True,
     )
     api.add_route("ANY", "/uploads/{key+}", handler, unvalidated_body_reason=UPLOAD_REASON)
+    live = lambda_.Alias(
+        stack, "Live", alias_name="live", version=lambda_.Version(stack, "V1", lambda_=handler)
+    )
+    api.add_route("GET", "/live", live)
+    legacy = lambda_.Function.from_function_arn(stack, "Legacy", LEGACY_ARN)
+    api.add_route("GET", "/legacy", legacy)
     VARIANT["plan"] = api.add_usage_plan(
         "Partners", quota=apigateway.QuotaSettings(limit=1000, period=apigateway.Period.DAY)
     )
@@ -452,7 +520,13 @@ def test_variant_acknowledges_only_the_unavoidable(variant: Synthesized) -> None
         ("ApiRequestValidation", "Api/Default/uploads/{key+}/ANY/Resource"),
         *(
             ("AwsSolutions-COG4", f"Api/Default/{route}/Resource")
-            for route in ("reports/POST", "reports/{id}/GET", "uploads/{key+}/ANY")
+            for route in (
+                "reports/POST",
+                "reports/{id}/GET",
+                "uploads/{key+}/ANY",
+                "live/GET",
+                "legacy/GET",
+            )
         ),
         ("AwsSolutions-IAM5[Resource::*]", "SecureConstructsVpcNetworkInterfacePolicy/Resource"),
         ("AwsSolutions-IAM5[Resource::*]", "SecureConstructsXRayWritePolicy/Resource"),
@@ -467,8 +541,8 @@ def test_variant_acknowledges_only_the_unavoidable(variant: Synthesized) -> None
             (f"{pack}-APIGWSSLEnabled", "Api/DeploymentStage.v1/Resource")
             for pack in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")
         ),
-        ("Serverless-SQSRedrivePolicy", "AuthorizerDeadLetterQueue/Resource"),
-        ("Serverless-SQSRedrivePolicy", "HandlerDeadLetterQueue/Resource"),
+        # The handler and the authorizer share the stack's function dead-letter queue.
+        ("Serverless-SQSRedrivePolicy", "SecureConstructsDeadLetterQueue/Resource"),
     ]
     assert library == sorted(expected)
     # The cache is enabled and encrypted: nothing to acknowledge for it.
@@ -539,6 +613,42 @@ def test_an_unvalidated_body_is_acknowledged_with_the_routes_reason(variant: Syn
             f"Request body deliberately not validated: {UPLOAD_REASON}",
         )
     ]
+
+
+def test_alias_and_imported_handlers_are_invoked_by_their_qualified_arn(
+    variant: Synthesized,
+) -> None:
+    handler = logical_id(variant, "AWS::Lambda::Function", "Handler/Resource")
+    alias = logical_id(variant, "AWS::Lambda::Alias", "Live/Resource")
+    role = logical_id(variant, "AWS::IAM::Role", "Api/InvokeRole/Resource")
+    policy = logical_id(variant, "AWS::IAM::ManagedPolicy", "Api/InvokePolicy/Resource")
+    # The alias's Ref is its qualified ARN: the role may invoke the alias, not $LATEST.
+    assert statements(variant.template, policy) == [
+        {
+            "Action": ["lambda:InvokeFunction"],
+            "Effect": "Allow",
+            "Resource": [arn(handler), ref(alias), LEGACY_ARN],
+        }
+    ]
+    authorizer = logical_id(variant, "AWS::Lambda::Function", "Authorizer/Resource")
+    assert [
+        p["Properties"]["FunctionName"]
+        for p in variant.resources("AWS::Lambda::Permission").values()
+    ] == [arn(authorizer)]
+    methods = by_path(variant, "AWS::ApiGateway::Method")
+    live = methods["Api/Default/live/GET/Resource"]["Integration"]
+    assert live["Credentials"] == arn(role)
+    assert live["Uri"]["Fn::Join"][1][-3:] == [
+        ":lambda:path/2015-03-31/functions/",
+        ref(alias),
+        "/invocations",
+    ]
+    # An imported function is invoked in its own region, by the ARN it was imported with.
+    legacy = methods["Api/Default/legacy/GET/Resource"]["Integration"]
+    assert legacy["Credentials"] == arn(role)
+    assert legacy["Uri"]["Fn::Join"][1][-1] == (
+        f":apigateway:eu-west-1:lambda:path/2015-03-31/functions/{LEGACY_ARN}/invocations"
+    )
 
 
 def test_any_route_is_spread_over_the_standard_methods_in_openapi(variant: Synthesized) -> None:
@@ -877,3 +987,85 @@ def test_an_explicit_latency_threshold_is_kept_as_routes_are_added() -> None:
     api.add_route("GET", "/items", handler)
     threshold = stack.resolve(api.latency_alarm.node.default_child.threshold)  # type: ignore[union-attr]
     assert threshold == 3000
+
+
+# --- The invoke role: created with the first route, split over policies, bounded ----------
+
+
+def test_the_invoke_role_exists_only_once_a_route_is_added() -> None:
+    _, api, handler = new_api()
+    assert api.invoke_role is None and api.invoke_policies == []
+    api.add_route("GET", "/items", handler)
+    assert isinstance(api.invoke_role, iam.Role)
+    assert [p.node.id for p in api.invoke_policies] == ["InvokePolicy"]
+
+
+def test_an_invoke_policy_holds_functions_whose_longest_arns_fit_iams_limit() -> None:
+    # The bound: FUNCTIONS_PER_INVOKE_POLICY of the longest ARNs a generated name can give.
+    longest = "arn:aws-us-gov:lambda:" + "r" * 20 + ":123456789012:function:" + "f" * 64
+    assert len(longest) == MAX_UNQUALIFIED_FUNCTION_ARN == 129
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "lambda:InvokeFunction",
+                "Resource": [longest] * FUNCTIONS_PER_INVOKE_POLICY,
+            }
+        ],
+    }
+    assert len(json.dumps(document, separators=(",", ":"))) <= MANAGED_POLICY_MAX_CHARACTERS
+    assert FUNCTIONS_PER_INVOKE_POLICY == 45
+
+
+def test_a_second_invoke_policy_starts_after_the_bound() -> None:
+    stack, api, _ = new_api()
+    functions = [
+        lambda_.Function(
+            stack,
+            f"Fn{index}",
+            runtime=lambda_.Runtime.PYTHON_3_14,
+            handler="index.handler",
+            code=lambda_.Code.from_inline(CODE),
+        )
+        for index in range(FUNCTIONS_PER_INVOKE_POLICY + 1)
+    ]
+    for index, fn in enumerate(functions):
+        api.add_route("GET", f"/f{index}", fn)
+    first, second = api.invoke_policies
+    assert second.node.id == "InvokePolicy2"
+    arns = [stack.resolve(fn.function_arn) for fn in functions]
+    for policy, expected in ((first, arns[:-1]), (second, arns[-1:])):
+        (statement,) = stack.resolve(policy.document.to_json())["Statement"]
+        assert statement["Action"] == "lambda:InvokeFunction"
+        assert (statement["Resource"] if len(expected) > 1 else [statement["Resource"]]) == (
+            expected
+        )
+
+
+def test_fails_when_the_invoke_role_would_need_more_than_ten_policies() -> None:
+    stack, api, _ = new_api()
+    # The longest literal ARNs (an alias name of 128 characters): 24 per policy.
+    qualifier = "a" * 128
+    refused = None
+    for index in range(MAX_INVOKE_POLICIES * FUNCTIONS_PER_INVOKE_POLICY):
+        name = f"fn-{index:04d}".ljust(64, "x")
+        fn = lambda_.Function.from_function_arn(
+            stack,
+            f"Fn{index}",
+            f"arn:aws:lambda:us-east-1:123456789012:function:{name}:{qualifier}",
+        )
+        try:
+            api.add_route("GET", f"/f{index}", fn)
+        except ValidationError as error:
+            refused = (index, str(error))
+            break
+    assert refused is not None
+    index, message = refused
+    assert index == MAX_INVOKE_POLICIES * 24
+    assert message.startswith(f"handler='Test/Fn{index}' is not allowed: at most 10 invoke")
+    assert "split the routes over a second SecureApi" in message
+    assert len(api.invoke_policies) == MAX_INVOKE_POLICIES
+    # The refused route left nothing behind.
+    assert api.root.get_resource(f"f{index}") is None
+    assert len(api.routes) == index
