@@ -209,6 +209,14 @@ class SecureApi(apigateway.RestApi):
     :param latency_alarm_threshold: alarm when p99 latency exceeds it. Default: 80% of the
         longest integration timeout of the routes (the smaller of the function's timeout and
         29 s), updated as routes are added.
+
+    API Gateway invokes the routed functions as `invoke_role` (None until the first route): one
+    role per API, trusted by `apigateway.amazonaws.com`, whose customer-managed
+    `invoke_policies` allow `lambda:InvokeFunction` on exactly the routed function ARNs; no
+    Lambda permission is added to the functions. The trust policy has no `aws:SourceArn` /
+    `aws:SourceAccount` condition (AWS does not document API Gateway sending them when it
+    assumes integration credentials): `iam:PassRole` on the role is what restricts who can make
+    an integration use it, and a role cannot be passed to another account.
     """
 
     def __init__(
@@ -272,7 +280,11 @@ class SecureApi(apigateway.RestApi):
         self._longest_integration_seconds = 0.0
         self._latency_threshold = latency_alarm_threshold
         self.invoke_role: iam.Role | None = None
+        """The role API Gateway assumes to invoke the routed functions (created by the first
+        `add_route`)."""
         self.invoke_policies: list[iam.ManagedPolicy] = []
+        """The invoke role's policies: `lambda:InvokeFunction` on the routed function ARNs, a
+        new policy every FUNCTIONS_PER_INVOKE_POLICY functions with generated names."""
         self._invoked_arns: set[str] = set()
         self._invoke_statement: iam.PolicyStatement | None = None
         self._invoke_policy_characters = 0
@@ -352,7 +364,9 @@ class SecureApi(apigateway.RestApi):
             preflight's, see `cors_allow_origins`).
         :param path: `/`-rooted, e.g. "/items/{id}"; `{name+}` (greedy) only as the last
             segment; no trailing slash.
-        :param handler: the function (use a `SecureFunction`); a timeout over 29 s is refused.
+        :param handler: the function (use a `SecureFunction`), an alias or version (invoked by
+            its qualified ARN) or an imported function; a timeout over 29 s is refused. The
+            API's `invoke_role` may invoke it from then on.
         :param request_schema: a JSON Schema (draft-04, as API Gateway supports) dict; the body
             is validated against it before the function runs. Required for POST/PUT/PATCH/ANY
             unless `unvalidated_body_reason` is given. Default: no body validation.
