@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from secure_constructs.api import ApiCache, SecureApi
-    from secure_constructs.auth import ApiAuth, SecureUserPool
+    from secure_constructs.auth import ApiAuth
     from secure_constructs.bundling import PythonCode
     from secure_constructs.checks import Compliance, acknowledge, apply_checks
     from secure_constructs.errors import ValidationError
@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from secure_constructs.role import LambdaExecutionRole
     from secure_constructs.secret import SecretRotation, SecureSecret
     from secure_constructs.secrets_cache import SecretsCache
+    from secure_constructs.user_pool import ResourceServerScopes, SecureUserPool
     from secure_constructs.waf import SecureWebAcl, WafProfile
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "Compliance",
     "LambdaExecutionRole",
     "PythonCode",
+    "ResourceServerScopes",
     "SecretRotation",
     "SecretsCache",
     "SecureApi",
@@ -45,12 +47,13 @@ _EXPORTS = {
     "Compliance": "secure_constructs.checks",
     "LambdaExecutionRole": "secure_constructs.role",
     "PythonCode": "secure_constructs.bundling",
+    "ResourceServerScopes": "secure_constructs.user_pool",
     "SecretRotation": "secure_constructs.secret",
     "SecretsCache": "secure_constructs.secrets_cache",
     "SecureApi": "secure_constructs.api",
     "SecureSecret": "secure_constructs.secret",
     "SecureFunction": "secure_constructs.function",
-    "SecureUserPool": "secure_constructs.auth",
+    "SecureUserPool": "secure_constructs.user_pool",
     "SecureWebAcl": "secure_constructs.waf",
     "ValidationError": "secure_constructs.errors",
     "WafProfile": "secure_constructs.waf",

@@ -1,36 +1,36 @@
 """Who may call an API: `ApiAuth` (Cognito, IAM, Lambda authorizers, or a deliberately public
-route) and `SecureUserPool`, a Cognito user pool that passes a security review by default."""
+route). The Cognito user pool itself is `secure_constructs.user_pool.SecureUserPool`; this
+module needs aws_cognito only for type hints, so IAM- and Lambda-authorized APIs never load it."""
 
 from __future__ import annotations
 
 import re
 import weakref
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigateway
-from aws_cdk import aws_cognito as cognito
-from aws_cdk import aws_lambda as lambda_
 from constructs import Construct, IConstruct
 
 from secure_constructs.errors import ValidationError
 from secure_constructs.validation import check_reason
 
-__all__ = ["ApiAuth", "ResourceServerScopes", "SecureUserPool"]
+if TYPE_CHECKING:
+    from aws_cdk import aws_cognito as cognito
+    from aws_cdk import aws_lambda as lambda_
 
-MIN_PASSWORD_LENGTH = 12
-MAX_PASSWORD_LENGTH = 99
+__all__ = ["OAUTH_SCOPE", "ApiAuth"]
+
 MAX_CACHE_TTL_SECONDS = 3600
-TEMP_PASSWORD_DAYS_RANGE = (1, 365)
 
 _TOKEN_SOURCE = re.compile(r"^method\.request\.header\.[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
 _REQUEST_SOURCE = re.compile(
     r"^(method\.request\.(header|querystring|multivaluequerystring|multivalueheader)\."
     r"[A-Za-z0-9!#$%&'*+.^_`|~-]+|stageVariables\.[A-Za-z0-9_]+|context\.[A-Za-z0-9_.]+)$"
 )
-_SCOPE = re.compile(r"^[\x21\x23-\x5B\x5D-\x7E]+$")
+# An OAuth scope (RFC 6749 scope-token): printable ASCII without space, '"' or '\\'.
+OAUTH_SCOPE = re.compile(r"^[\x21\x23-\x5B\x5D-\x7E]+$")
 _SCHEME_NAME = re.compile(r"[^A-Za-z0-9_.-]")
 
 # api -> {authorizer configuration -> authorizer}: one authorizer per API and identity provider.
@@ -362,242 +362,13 @@ class ApiAuth:
         return f"ApiAuth.{self.kind}({self.function.node.path!r}, identity_sources={sources!r})"
 
 
-@dataclass(frozen=True)
-class ResourceServerScopes:
-    """What `SecureUserPool.add_resource_server_scopes` created."""
-
-    resource_server: cognito.UserPoolResourceServer
-    oauth_scopes: tuple[cognito.OAuthScope, ...]
-    """For an app client's `o_auth=OAuthSettings(scopes=...)`."""
-    scope_names: tuple[str, ...]
-    """"identifier/scope" strings, for `ApiAuth.cognito(pool, scopes=...)`."""
-
-
-class SecureUserPool(cognito.UserPool):
-    """A Cognito user pool with strong passwords, required TOTP MFA, threat protection enforced
-    (Plus feature plan), no self sign-up, deletion protection and recovery by verified e-mail.
-
-    Users sign in with their e-mail address (case-insensitive). Every other keyword argument of
-    `aws_cognito.UserPool` passes through (`user_pool_name`, `email`, `custom_attributes`,
-    `lambda_triggers`, `user_invitation`, ...) except those fixed by the security promise:
-    `mfa`, `mfa_second_factor`, `password_policy`, `feature_plan`,
-    `standard_threat_protection_mode`, `advanced_security_mode`, `account_recovery`,
-    `sign_in_case_sensitive` and `enable_sms_role`.
-
-    Note: the Plus feature plan is billed per monthly active user (see Amazon Cognito pricing).
-
-    :param password_min_length: 12 to 99 characters; every character class is always required.
-        Default: 12.
-    :param temp_password_validity: how long an administrator-set temporary password works,
-        1 to 365 days. Default: 3 days.
-    :param self_sign_up_enabled: let anyone create an account; adds a warning. Default: off
-        (administrators invite users).
-    :param deletion_protection: Default: on; turning it off adds a warning.
-    :param removal_policy: Default: `RETAIN` (deleting the stack keeps the users); anything
-        else adds a warning.
-    :param sign_in_aliases: must include e-mail (account recovery is by verified e-mail).
-        Default: e-mail only.
-    """
-
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        password_min_length: int = MIN_PASSWORD_LENGTH,
-        temp_password_validity: cdk.Duration | None = None,
-        self_sign_up_enabled: bool = False,
-        deletion_protection: bool = True,
-        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
-        sign_in_aliases: cognito.SignInAliases | None = None,
-        **options: Any,
-    ) -> None:
-        _refuse_fixed(options)
-        _check_password_length(password_min_length)
-        temp_password_validity = temp_password_validity or cdk.Duration.days(3)
-        _check_temp_validity(temp_password_validity)
-        sign_in_aliases = sign_in_aliases or cognito.SignInAliases(email=True)
-        if not sign_in_aliases.email:
-            raise ValidationError(
-                "sign_in_aliases",
-                sign_in_aliases,
-                "aliases that include email=True (accounts are recovered by verified e-mail only)",
-                "pass sign_in_aliases=SignInAliases(email=True) (optionally with username=True)",
-            )
-        auto_verify = options.setdefault("auto_verify", cognito.AutoVerifiedAttrs(email=True))
-        if not auto_verify.email:
-            raise ValidationError(
-                "auto_verify",
-                auto_verify,
-                "auto-verified attributes that include email=True (accounts are recovered by "
-                "verified e-mail only)",
-                "remove auto_verify= or pass AutoVerifiedAttrs(email=True)",
-            )
-        options.setdefault("keep_original", cognito.KeepOriginalAttrs(email=True))
-        options.setdefault(
-            "standard_attributes",
-            cognito.StandardAttributes(
-                email=cognito.StandardAttribute(required=True, mutable=True)
-            ),
-        )
-        super().__init__(
-            scope,
-            construct_id,
-            password_policy=cognito.PasswordPolicy(
-                min_length=password_min_length,
-                require_lowercase=True,
-                require_uppercase=True,
-                require_digits=True,
-                require_symbols=True,
-                temp_password_validity=temp_password_validity,
-            ),
-            mfa=cognito.Mfa.REQUIRED,
-            mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False, email=False),
-            feature_plan=cognito.FeaturePlan.PLUS,
-            standard_threat_protection_mode=cognito.StandardThreatProtectionMode.FULL_FUNCTION,
-            self_sign_up_enabled=self_sign_up_enabled,
-            deletion_protection=deletion_protection,
-            removal_policy=removal_policy,
-            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
-            sign_in_aliases=sign_in_aliases,
-            sign_in_case_sensitive=False,
-            **options,
-        )
-        warnings = []
-        if self_sign_up_enabled:
-            warnings.append(
-                (
-                    "self-sign-up",
-                    "self_sign_up_enabled=True lets anyone on the internet create an account",
-                )
-            )
-        if not deletion_protection:
-            warnings.append(
-                (
-                    "deletion-protection",
-                    "deletion_protection=False: the pool and its users can be deleted",
-                )
-            )
-        if removal_policy is not cdk.RemovalPolicy.RETAIN:
-            warnings.append(
-                (
-                    "removal-policy",
-                    f"removal_policy={removal_policy}: deleting the stack deletes every user",
-                )
-            )
-        for warning_id, message in warnings:
-            cdk.Annotations.of(self).add_warning_v2(
-                f"secure-constructs:user-pool-{warning_id}", message
-            )
-
-    def add_resource_server_scopes(
-        self,
-        construct_id: str,
-        *,
-        identifier: str,
-        scopes: Mapping[str, str],
-    ) -> ResourceServerScopes:
-        """A resource server (an API) with OAuth scopes, for app clients and `ApiAuth.cognito`.
-
-        :param construct_id: id of the resource server under this pool.
-        :param identifier: the resource server identifier, e.g. "items-api".
-        :param scopes: scope name -> description, e.g. `{"items.read": "Read items"}`.
-        :returns: the resource server, the `OAuthScope`s for an app client, and the
-            "identifier/scope" names for `ApiAuth.cognito(pool, scopes=...)`.
-        """
-        if not scopes:
-            raise ValidationError(
-                "scopes",
-                scopes,
-                "at least one scope",
-                "pass e.g. scopes={'items.read': 'Read items'}",
-            )
-        resource_scopes = []
-        for name, description in scopes.items():
-            if not isinstance(name, str) or not _SCOPE.match(name) or "/" in name:
-                raise ValidationError(
-                    "scopes",
-                    name,
-                    "scope names of printable ASCII characters without spaces, quotes, "
-                    "backslashes or '/'",
-                    "pass e.g. scopes={'items.read': 'Read items'}",
-                )
-            resource_scopes.append(
-                cognito.ResourceServerScope(scope_name=name, scope_description=description)
-            )
-        server = self.add_resource_server(
-            construct_id, identifier=identifier, scopes=resource_scopes
-        )
-        return ResourceServerScopes(
-            resource_server=server,
-            oauth_scopes=tuple(
-                cognito.OAuthScope.resource_server(server, s) for s in resource_scopes
-            ),
-            scope_names=tuple(f"{identifier}/{s.scope_name}" for s in resource_scopes),
-        )
-
-
-_FIXED = (
-    "mfa",
-    "mfa_second_factor",
-    "password_policy",
-    "feature_plan",
-    "standard_threat_protection_mode",
-    "advanced_security_mode",
-    "account_recovery",
-    "sign_in_case_sensitive",
-    "enable_sms_role",
-)
-
-
-def _refuse_fixed(options: Mapping[str, Any]) -> None:
-    for name in _FIXED:
-        if name in options:
-            raise ValidationError(
-                name,
-                options[name],
-                "nothing: SecureUserPool fixes it (MFA required with TOTP, strong password "
-                "policy, Plus plan with threat protection enforced, e-mail recovery, "
-                "case-insensitive sign-in, no SMS)",
-                f"remove {name}=; to change the password length use password_min_length=",
-            )
-
-
-def _check_password_length(length: int) -> None:
-    if cdk.Token.is_unresolved(length):
-        return
-    if (
-        not isinstance(length, int)
-        or isinstance(length, bool)
-        or not MIN_PASSWORD_LENGTH <= length <= MAX_PASSWORD_LENGTH
-    ):
-        raise ValidationError(
-            "password_min_length",
-            length,
-            f"{MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters",
-            f"pass password_min_length={MIN_PASSWORD_LENGTH} or more",
-        )
-
-
-def _check_temp_validity(validity: cdk.Duration) -> None:
-    if validity.is_unresolved():
-        return
-    low, high = TEMP_PASSWORD_DAYS_RANGE
-    days = validity.to_hours() / 24
-    if not low <= days <= high or days != int(days):
-        raise ValidationError(
-            "temp_password_validity",
-            f"{days} days",
-            f"whole days from {low} to {high}",
-            "pass e.g. temp_password_validity=Duration.days(3)",
-        )
-
-
 def _check_scopes(scopes: Sequence[str]) -> tuple[str, ...]:
     if isinstance(scopes, str):
         raise ValidationError("scopes", scopes, "a list of scopes", f"pass scopes=[{scopes!r}]")
     for item in scopes:
-        if not isinstance(item, str) or not (cdk.Token.is_unresolved(item) or _SCOPE.match(item)):
+        if not isinstance(item, str) or not (
+            cdk.Token.is_unresolved(item) or OAUTH_SCOPE.match(item)
+        ):
             raise ValidationError(
                 "scopes",
                 item,
