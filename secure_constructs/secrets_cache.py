@@ -10,15 +10,16 @@ serve a value older than a secret's rotation interval is refused.
 from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_secretsmanager as secretsmanager
-from aws_cdk import aws_ssm as ssm
-from constructs import Construct
 
 from secure_constructs.errors import ValidationError
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_secretsmanager as secretsmanager
+    from constructs import Construct
 
 DEFAULT_TTL_SECONDS = 300
 # The extension caches a Secrets Manager value for at most 300 seconds (SECRETS_MANAGER_TTL).
@@ -144,6 +145,10 @@ def apply_secrets_cache(
     parameter = POWERTOOLS_PARAMETER.format(
         architecture=architecture.name, python=runtime.name, version=cache.version
     )
+    # Imported here: only the Powertools cache needs aws_ssm, and SecureFunction imports this
+    # module on every import of secure_constructs.function.
+    from aws_cdk import aws_ssm as ssm
+
     layer_arn = ssm.StringParameter.value_for_string_parameter(scope, parameter)
     layer = lambda_.LayerVersion.from_layer_version_arn(
         scope, f"{construct_id}PowertoolsLayer", layer_arn
