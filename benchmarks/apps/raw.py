@@ -404,6 +404,16 @@ def build_api() -> apigateway.RestApi:
 
 
 api = build_api() if common.API else None
+if api is not None:
+    invoke_role = iam.Role(
+        api,
+        "InvokeRole",
+        assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
+        description=(
+            "API Gateway assumes this role to invoke the Lambda functions routed by one "
+            "SecureApi (secure-constructs)"
+        ),
+    )
 # One dead-letter queue per stack for every function, with one depth alarm.
 dlq = sqs.Queue(
     stack,
@@ -499,9 +509,35 @@ for i in range(common.N):
             "records name the function in requestContext.functionArn)",
         )
     if api is not None:
+        # API Gateway invokes the functions as one role; at most 45 ARNs per policy.
+        if i % 45 == 0:
+            number = i // 45 + 1
+            invoke = iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[])
+            policy = iam.ManagedPolicy(
+                api,
+                "InvokePolicy" if number == 1 else f"InvokePolicy{number}",
+                description=(
+                    f"Lets API Gateway invoke the functions routed by one SecureApi ({number})"
+                ),
+                roles=[invoke_role],
+                statements=[invoke],
+            )
+            api.deployment_stage.node.add_dependency(policy)
+        invoke.add_resources(fn.function_arn)
         method = api.root.resource_for_path(f"/fn{i}").add_method(
             "GET",
-            apigateway.LambdaIntegration(fn, proxy=True, allow_test_invoke=False),
+            apigateway.Integration(
+                type=apigateway.IntegrationType.AWS_PROXY,
+                integration_http_method="POST",
+                uri=stack.format_arn(
+                    service="apigateway",
+                    account="lambda",
+                    resource="path",
+                    resource_name=f"2015-03-31/functions/{fn.function_arn}/invocations",
+                    arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
+                ),
+                options=apigateway.IntegrationOptions(credentials_role=invoke_role),
+            ),
             request_validator=validator,
             api_key_required=False,
             operation_name=f"getFn{i}",
