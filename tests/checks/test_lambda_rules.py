@@ -411,3 +411,82 @@ def test_a_custom_resource_handler_still_may_not_hold_secrets() -> None:
         "Notifications": custom_resource(),
     }
     assert granular(run("LambdaEnvironmentSecret", resources)) == [("Handler", "UPSTREAM")]
+
+
+def _api_method(uri: Any) -> dict[str, Any]:
+    return resource(
+        "AWS::ApiGateway::Method",
+        HttpMethod="GET",
+        Integration={
+            "Type": "AWS_PROXY",
+            "Credentials": {"Fn::GetAtt": ["InvokeRole", "Arn"]},
+            "Uri": uri,
+        },
+    )
+
+
+def _uri(target: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "Fn::Join": [
+            "",
+            [
+                "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/",
+                target,
+                "/invocations",
+            ],
+        ]
+    }
+
+
+def _invoke_policy(*actions: str) -> dict[str, Any]:
+    statement = {
+        "Effect": "Allow",
+        "Action": list(actions),
+        "Resource": [{"Fn::GetAtt": ["Handler", "Arn"]}],
+    }
+    return resource(
+        "AWS::IAM::ManagedPolicy",
+        PolicyDocument={"Version": "2012-10-17", "Statement": [statement]},
+    )
+
+
+@pytest.mark.parametrize(
+    "invoker",
+    [
+        pytest.param(_api_method(_uri({"Fn::GetAtt": ["Handler", "Arn"]})), id="api-route"),
+        pytest.param(_api_method(_uri({"Ref": "Live"})), id="api-route-to-an-alias"),
+        pytest.param(
+            resource(
+                "AWS::ApiGateway::Authorizer",
+                Type="TOKEN",
+                AuthorizerUri=_uri({"Fn::GetAtt": ["Handler", "Arn"]}),
+            ),
+            id="authorizer",
+        ),
+        pytest.param(_invoke_policy("lambda:InvokeFunction"), id="invoke-policy"),
+        pytest.param(_invoke_policy("lambda:Invoke*"), id="invoke-wildcard-policy"),
+    ],
+)
+@pytest.mark.parametrize("rule_id", ["LambdaTimeout", "LambdaAsyncFailureHandling", "LambdaAlarms"])
+def test_fails_when_a_custom_resource_handler_is_also_invoked_through_a_role(
+    rule_id: str, invoker: dict[str, Any]
+) -> None:
+    # GIVEN a handler that a SecureApi route (invoke role, no Lambda permission) also calls
+    resources = {
+        "Handler": function(Timeout=300),
+        "Live": resource(
+            "AWS::Lambda::Alias", FunctionName={"Ref": "Handler"}, Name="live", FunctionVersion="1"
+        ),
+        "Notifications": custom_resource(),
+        "Invoker": invoker,
+    }
+    assert {f.logical_id for f in run(rule_id, resources)} == {"Handler"}
+
+
+def test_a_policy_that_does_not_invoke_leaves_the_handler_to_cloudformation() -> None:
+    resources = {
+        "Handler": function(Timeout=300),
+        "Notifications": custom_resource(),
+        "Reader": _invoke_policy("lambda:GetFunction"),
+    }
+    assert run("LambdaTimeout", resources) == []

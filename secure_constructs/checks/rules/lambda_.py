@@ -7,6 +7,7 @@ over the functions), so a 500-resource template costs a few milliseconds.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
@@ -19,10 +20,12 @@ from secure_constructs.checks.cfn import (
     as_list,
     number,
     referenced_id,
+    referenced_ids,
     renderings,
 )
 from secure_constructs.checks.model import Practice, Template, Violation
 from secure_constructs.checks.registry import rule
+from secure_constructs.checks.rules.iam import policy_documents, statements
 from secure_constructs.checks.secret_patterns import secret_reason
 
 FUNCTION = "AWS::Lambda::Function"
@@ -88,7 +91,33 @@ def custom_resource_handlers(t: Template) -> set[str]:
             key = function_reference(name)
             if key is not None and key[0] == "ref":
                 handlers.discard(key[1])
+        handlers -= _invoked_through_roles(t)
     return handlers
+
+
+def _invoked_through_roles(t: Template) -> set[str]:
+    """Functions an API Gateway integration or authorizer URI, or an identity policy allowing
+    `lambda:InvokeFunction`, names (an alias or version counts for its function): a SecureApi
+    route invokes through the API's invoke role, with no Lambda permission."""
+    named: set[str] = set()
+    for _, props in t.of_type("AWS::ApiGateway::Method", "AWS::ApiGateway::Authorizer"):
+        integration = props.get("Integration")
+        named.update(
+            referenced_ids(integration.get("Uri") if isinstance(integration, Mapping) else None)
+        )
+        named.update(referenced_ids(props.get("AuthorizerUri")))
+    for _, path, document in policy_documents(t):
+        for _, statement in statements(path, document):
+            actions = [a for a in as_list(statement.get("Action")) if isinstance(a, str)]
+            if statement.get("Effect") == "Allow" and any(
+                fnmatch.fnmatchcase("lambda:invokefunction", a.lower()) for a in actions
+            ):
+                named.update(referenced_ids(statement.get("Resource")))
+    versions = {
+        logical_id: referenced_id(props.get("FunctionName"))
+        for logical_id, props in t.of_type("AWS::Lambda::Alias", "AWS::Lambda::Version")
+    }
+    return {versions.get(target) or target for target in named}
 
 
 # --- LambdaEnvironmentSecret ----------------------------------------------------------------
