@@ -109,6 +109,9 @@ def bench_env(jsii_node: str | None = None) -> dict[str, str]:
     env["JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION"] = "1"
     env["PYTHONPATH"] = f"{ROOT}:{env.get('PYTHONPATH', '')}".rstrip(":")
     env.pop("BENCH_PLUGIN_TIMER", None)
+    # An installed package has bytecode (aws_cdk's is in site-packages): let the warm-up write
+    # ours too, or every measured run would compile our modules from source (about 30 ms).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
 
 
