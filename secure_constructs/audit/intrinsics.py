@@ -92,6 +92,7 @@ RESOURCE_FORMATS: dict[str, tuple[str, str, str | None]] = {
     "AWS::ApiGateway::RestApi": ("id", "arn:aws:apigateway:<region>::/restapis/{name}", None),
 }
 
+_QUALIFIED_FUNCTION_TYPES = ("AWS::Lambda::Alias", "AWS::Lambda::Version")
 # GetAtt attributes that return the ARN, besides "Arn".
 _ARN_ATTRIBUTES = {"TopicArn", "PolicyArn", "KeyArn", "SecretArn"}
 _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
@@ -183,6 +184,8 @@ class Resolver:
         resource = self.resources.get(name)
         if not isinstance(resource, Mapping):
             return unresolved(f"Ref {name}")
+        if resource.get("Type") in _QUALIFIED_FUNCTION_TYPES:
+            return self._qualified_function(resource, name, depth)
         kind, arn, _ = RESOURCE_FORMATS.get(str(resource.get("Type")), ("name", "", None))
         resource_name = self.resource_name(name, depth)
         if kind == "arn" and arn:
@@ -197,6 +200,8 @@ class Resolver:
         if not isinstance(resource, Mapping):
             return unresolved(f"Fn::GetAtt {name}.{attribute}")
         resource_type = str(resource.get("Type"))
+        if resource_type in _QUALIFIED_FUNCTION_TYPES and attribute in ("Arn", "AliasArn"):
+            return self._qualified_function(resource, name, depth)
         fmt = RESOURCE_FORMATS.get(resource_type)
         if fmt and (attribute == "Arn" or attribute in _ARN_ATTRIBUTES):
             return fmt[1].format(name=self.resource_name(name, depth))
@@ -207,6 +212,19 @@ class Resolver:
         if resource_type == "AWS::DynamoDB::Table" and attribute == "StreamArn" and fmt:
             return fmt[1].format(name=self.resource_name(name, depth)) + "/stream/<timestamp>"
         return f"<{name}.{attribute}>"
+
+    def _qualified_function(self, resource: Mapping[str, Any], name: str, depth: int) -> str:
+        """An alias's or version's ARN: its function's ARN, a colon, the alias or version."""
+        props = resource.get("Properties")
+        props = props if isinstance(props, Mapping) else {}
+        function = self.text(props.get("FunctionName"), depth + 1)
+        if not function.startswith("arn:"):
+            function = _ARN.format(service="lambda") + f"function:{function}"
+        if resource.get("Type") == "AWS::Lambda::Alias":
+            qualifier = self.text(props.get("Name"), depth + 1) or f"<{name}>"
+        else:
+            qualifier = f"<{name}.Version>"
+        return f"{function}:{qualifier}"
 
     def resource_name(self, logical_id: str, depth: int = 0) -> str:
         """The resource's literal name property when it has one, else its logical id."""

@@ -224,3 +224,44 @@ def test_literals_render_as_text(r: Resolver) -> None:
     assert r.text(3) == "3"
     assert r.text(None) == ""
     assert r.text({"a": 1, "b": 2}) == '{"a":1,"b":2}'
+
+
+# -- Lambda aliases and versions: qualified ARNs -----------------------------------------------
+
+_QUALIFIED: dict[str, Any] = {
+    "Resources": {
+        "Fn": {"Type": "AWS::Lambda::Function"},
+        "Named": {"Type": "AWS::Lambda::Function", "Properties": {"FunctionName": "orders"}},
+        "Live": {
+            "Type": "AWS::Lambda::Alias",
+            "Properties": {
+                "FunctionName": {"Ref": "Named"},
+                "Name": "live",
+                "FunctionVersion": "1",
+            },
+        },
+        "ByArn": {
+            "Type": "AWS::Lambda::Alias",
+            "Properties": {"FunctionName": {"Fn::GetAtt": ["Fn", "Arn"]}, "Name": "blue"},
+        },
+        "V1": {"Type": "AWS::Lambda::Version", "Properties": {"FunctionName": {"Ref": "Fn"}}},
+    }
+}
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ({"Ref": "Live"}, "arn:aws:lambda:<region>:<account>:function:orders:live"),
+        (
+            {"Fn::GetAtt": ["Live", "AliasArn"]},
+            "arn:aws:lambda:<region>:<account>:function:orders:live",
+        ),
+        ({"Ref": "ByArn"}, "arn:aws:lambda:<region>:<account>:function:Fn:blue"),
+        ({"Ref": "V1"}, "arn:aws:lambda:<region>:<account>:function:Fn:<V1.Version>"),
+    ],
+)
+def test_an_alias_or_version_renders_as_its_functions_qualified_arn(
+    value: dict[str, Any], expected: str
+) -> None:
+    assert Resolver(_QUALIFIED).text(value) == expected
