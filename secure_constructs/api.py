@@ -26,8 +26,13 @@ from secure_constructs.checks import acknowledge
 from secure_constructs.errors import ValidationError
 from secure_constructs.monitoring import alarm, subscribe_emails, validate_emails
 from secure_constructs.shared import alarm_topic as stack_alarm_topic
-from secure_constructs.shared import security_key
-from secure_constructs.validation import check_number, check_reason, check_retention
+from secure_constructs.shared import security_key, stack_of
+from secure_constructs.validation import (
+    check_number,
+    check_reason,
+    check_retention,
+    is_token_string,
+)
 from secure_constructs.waf import SecureWebAcl, WafProfile, resolve_waf
 
 __all__ = ["ApiCache", "SecureApi", "SecureApiRoute"]
@@ -280,6 +285,7 @@ class SecureApi(apigateway.RestApi):
         self._longest_integration_seconds = 0.0
         self._latency_threshold = latency_alarm_threshold
         self.invoke_role: iam.Role | None = None
+        self._api_stack: cdk.Stack = stack_of(scope)
         """The role API Gateway assumes to invoke the routed functions (created by the first
         `add_route`)."""
         self.invoke_policies: list[iam.ManagedPolicy] = []
@@ -421,7 +427,9 @@ class SecureApi(apigateway.RestApi):
             )
 
         # Last check, first change: a refused route leaves no resource or grant behind.
-        invoke_role = self._grant_invoke(handler)
+        # Read once: every jsii property read is a round trip (issue 7).
+        handler_arn = handler.function_arn
+        invoke_role = self._grant_invoke(handler, handler_arn)
         resource = self.root.resource_for_path(normalized)
         request_parameters: dict[str, bool] = {}
         for segment in segments:
@@ -446,7 +454,7 @@ class SecureApi(apigateway.RestApi):
         integration = apigateway.Integration(
             type=apigateway.IntegrationType.AWS_PROXY,
             integration_http_method="POST",
-            uri=self._invocation_uri(handler),
+            uri=self._invocation_uri(handler, handler_arn),
             options=apigateway.IntegrationOptions(
                 credentials_role=invoke_role, cache_key_parameters=cache_keys
             ),
@@ -643,29 +651,28 @@ class SecureApi(apigateway.RestApi):
                 self._variable_children.setdefault(parent, segment)
             parent = f"{parent}/{segment}"
 
-    def _invocation_uri(self, handler: lambda_.IFunction) -> str:
+    def _invocation_uri(self, handler: lambda_.IFunction, arn: str) -> str:
         """API Gateway's URI for Lambda's Invoke API on the handler's ARN (qualified for an
-        alias or version), in the function's region when it is known and the stack's otherwise."""
-        env = getattr(handler, "env", None)
-        region = getattr(env, "region", None)
-        return cdk.Stack.of(self).format_arn(
+        alias or version), in the function's region when it is known and the stack's otherwise.
+        A function defined in the app is in a stack of the same region (no look-up)."""
+        region = None
+        if not isinstance(handler, lambda_.Function):
+            region = getattr(getattr(handler, "env", None), "region", None)
+        return self._api_stack.format_arn(
             service="apigateway",
             account="lambda",
-            region=region
-            if isinstance(region, str) and not cdk.Token.is_unresolved(region)
-            else None,
+            region=region if isinstance(region, str) and not is_token_string(region) else None,
             resource="path",
-            resource_name=f"2015-03-31/functions/{handler.function_arn}/invocations",
+            resource_name=f"2015-03-31/functions/{arn}/invocations",
             arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
         )
 
-    def _grant_invoke(self, handler: lambda_.IFunction) -> iam.Role:
+    def _grant_invoke(self, handler: lambda_.IFunction, arn: str) -> iam.Role:
         """The invoke role, with `lambda:InvokeFunction` on the handler's ARN added once."""
-        arn = handler.function_arn
         role = self.invoke_role
         if role is not None and arn in self._invoked_arns:
             return role
-        cost = _arn_cost(handler)
+        cost = _arn_cost(handler, arn)
         statement = self._invoke_statement
         if statement is None or self._invoke_policy_characters + cost > INVOKE_POLICY_BUDGET:
             if len(self.invoke_policies) >= MAX_INVOKE_POLICIES:
@@ -1207,11 +1214,10 @@ def _check_handler(handler: Any) -> float | None:
     return seconds
 
 
-def _arn_cost(handler: lambda_.IFunction) -> int:
+def _arn_cost(handler: lambda_.IFunction, arn: str) -> int:
     """The most characters the handler's ARN can take in an invoke policy (quotes and comma
     included): a literal ARN its length; a token the longest ARN the handler can get at deploy."""
-    arn = handler.function_arn
-    if not cdk.Token.is_unresolved(arn):
+    if not is_token_string(arn):
         return len(arn) + 3
     if isinstance(handler, lambda_.Function):
         return MAX_UNQUALIFIED_FUNCTION_ARN + 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import weakref
@@ -64,6 +65,7 @@ _QUEUE_ALARMS: weakref.WeakKeyDictionary[sqs.IQueue, tuple[cloudwatch.Alarm, lis
 _SHARED_QUEUES: weakref.WeakKeyDictionary[cdk.Stack, sqs.Queue] = weakref.WeakKeyDictionary()
 
 
+@functools.cache
 def latest_python_runtime() -> lambda_.Runtime:
     """The newest Python runtime this aws-cdk-lib knows (PYTHON_3_14 with aws-cdk-lib 2.275)."""
     versions = [
@@ -215,6 +217,7 @@ class SecureFunction(lambda_.Function):
         if dead_letter_queue is None:
             dead_letter_queue = shared_dead_letter_queue(stack)
 
+        queue_arn, queue_key_arn = _queue_facts(dead_letter_queue)
         super().__init__(
             scope,
             construct_id,
@@ -236,15 +239,23 @@ class SecureFunction(lambda_.Function):
             max_event_age=max_event_age,
             # The queue is wired below instead of through CDK's grants, which would give the
             # role encrypt/decrypt on the whole stack key (which also encrypts secrets).
-            on_failure=on_failure or _QueueArnDestination(dead_letter_queue),
+            on_failure=on_failure or _QueueArnDestination(queue_arn),
             **options,
         )
         cfn_function = self.node.default_child
         assert isinstance(cfn_function, lambda_.CfnFunction)
         cfn_function.dead_letter_config = lambda_.CfnFunction.DeadLetterConfigProperty(
-            target_arn=dead_letter_queue.queue_arn
+            target_arn=queue_arn
         )
-        grant_send_to_queue(role, dead_letter_queue)
+        # Sending to the queue, and what log_group.grant_write(role) grants, written out: one
+        # round trip for the three statements instead of CDK's grant callbacks (issue 7).
+        role.add_scoped_statements(
+            *_send_statements(queue_arn, queue_key_arn, _region(stack)),
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[log_group.log_group_arn],
+            ),
+        )
         self.dead_letter_queue_: sqs.IQueue = dead_letter_queue
         self.execution_role: LambdaExecutionRole = role
         self.function_log_group: logs.ILogGroup = log_group
@@ -256,13 +267,6 @@ class SecureFunction(lambda_.Function):
         if options.get("code_signing_config") is not None and signing_profiles:
             self._companions.append(options["code_signing_config"])
 
-        # What log_group.grant_write(role) grants, without its callback into Python (issue 7).
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                resources=[log_group.log_group_arn],
-            )
-        )
         for secret in (secrets or {}).values():
             secret.grant_read(self)
         if options.get("vpc") is not None:
@@ -494,13 +498,13 @@ def _vpc_statement() -> iam.PolicyStatement:
 class _QueueArnDestination:
     """An on-failure destination that only points at the queue; the grant is ours."""
 
-    def __init__(self, queue: sqs.IQueue) -> None:
-        self._queue = queue
+    def __init__(self, queue_arn: str) -> None:
+        self._queue_arn = queue_arn
 
     def bind(
         self, scope: Construct, fn: lambda_.IFunction, *, type: lambda_.DestinationType
     ) -> lambda_.DestinationConfig:
-        return lambda_.DestinationConfig(destination=self._queue.queue_arn)
+        return lambda_.DestinationConfig(destination=self._queue_arn)
 
 
 def shared_dead_letter_queue(scope: IConstruct) -> sqs.Queue:
@@ -567,28 +571,52 @@ def _dead_letter_alarm(
     return created
 
 
+# queue -> (its ARN, its KMS key's ARN or None); stack -> its region: read once, not per function.
+_QUEUE_FACTS: weakref.WeakKeyDictionary[sqs.IQueue, tuple[str, str | None]] = (
+    weakref.WeakKeyDictionary()
+)
+_REGIONS: weakref.WeakKeyDictionary[cdk.Stack, str] = weakref.WeakKeyDictionary()
+
+
+def _queue_facts(queue: sqs.IQueue) -> tuple[str, str | None]:
+    facts = _QUEUE_FACTS.get(queue)
+    if facts is None:
+        key = queue.encryption_master_key
+        facts = _QUEUE_FACTS[queue] = (queue.queue_arn, None if key is None else key.key_arn)
+    return facts
+
+
+def _region(stack: cdk.Stack) -> str:
+    region = _REGIONS.get(stack)
+    if region is None:
+        region = _REGIONS[stack] = stack.region
+    return region
+
+
+def _send_statements(queue_arn: str, key_arn: str | None, region: str) -> list[iam.PolicyStatement]:
+    statements = [iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[queue_arn])]
+    if key_arn is not None:
+        statements.append(
+            iam.PolicyStatement(
+                actions=["kms:GenerateDataKey", "kms:Decrypt"],
+                resources=[key_arn],
+                conditions={
+                    "StringEquals": {
+                        "kms:ViaService": f"sqs.{region}.amazonaws.com",
+                        "kms:EncryptionContext:aws:sqs:arn": queue_arn,
+                    }
+                },
+            )
+        )
+    return statements
+
+
 def grant_send_to_queue(role: iam.IRole, queue: sqs.IQueue) -> None:
     """sqs:SendMessage on the queue and, for a KMS queue, only what SQS needs of the key.
 
     CDK's `grant_send_messages` grants encrypt/decrypt on the queue's key for any use; here the
     key grant is limited to GenerateDataKey/Decrypt through SQS for this queue's messages.
     """
-    role.add_to_principal_policy(
-        iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[queue.queue_arn])
-    )
-    key = queue.encryption_master_key
-    if key is None:
-        return
-    stack = cdk.Stack.of(role)
-    role.add_to_principal_policy(
-        iam.PolicyStatement(
-            actions=["kms:GenerateDataKey", "kms:Decrypt"],
-            resources=[key.key_arn],
-            conditions={
-                "StringEquals": {
-                    "kms:ViaService": f"sqs.{stack.region}.amazonaws.com",
-                    "kms:EncryptionContext:aws:sqs:arn": queue.queue_arn,
-                }
-            },
-        )
-    )
+    queue_arn, key_arn = _queue_facts(queue)
+    for statement in _send_statements(queue_arn, key_arn, _region(cdk.Stack.of(role))):
+        role.add_to_principal_policy(statement)

@@ -26,6 +26,7 @@ from secure_constructs.checks.iam_facts import (
     VPC_NETWORK_INTERFACE_ACTIONS,
     XRAY_WRITE_ACTIONS,
 )
+from secure_constructs.shared import stack_of
 
 # Per-stack policies for the star-only action sets every traced / VPC function needs.
 _SHARED_STAR_ONLY: dict[frozenset[str], tuple[str, str]] = {
@@ -75,6 +76,7 @@ class LambdaExecutionRole(iam.Role):
             permissions_boundary=permissions_boundary,
             description=description,
         )
+        self._role_stack: cdk.Stack = stack_of(scope)
         self._scoped: iam.ManagedPolicy | None = None
         self._star_only: iam.ManagedPolicy | None = None
         self._attached: dict[str, iam.ManagedPolicy] = {}
@@ -97,13 +99,19 @@ class LambdaExecutionRole(iam.Role):
             policy.add_statements(statement)
         return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=policy)
 
+    def add_scoped_statements(self, *statements: iam.PolicyStatement) -> None:
+        """Add statements known to be resource-scoped, with no action wildcard and no star-only
+        action, straight to the scoped policy: one round trip, no inspection. For statements of
+        our own constructs only; everything else goes through `add_to_principal_policy`."""
+        self._scoped_policy().add_statements(*statements)
+
     def _attach_shared(
         self, construct_id: str, description: str, statement: iam.PolicyStatement
     ) -> iam.ManagedPolicy:
         policy = self._attached.get(construct_id)
         if policy is not None:
             return policy
-        stack = cdk.Stack.of(self)
+        stack = self._role_stack
         shared = _SHARED_POLICIES.setdefault(stack, {})
         policy = shared.get(construct_id)
         if policy is None:
