@@ -57,11 +57,11 @@ _TERMINAL_DLQ_REASON = (
     "functions; its depth alarm pages a person, and a dead-letter queue of a dead-letter queue "
     "only moves the problem."
 )
-# queue -> (its depth alarm, the topics it notifies): one alarm per queue, however many
-# functions send to it, notifying each function's alarm topic once.
-_QUEUE_ALARMS: weakref.WeakKeyDictionary[sqs.IQueue, tuple[cloudwatch.Alarm, list[sns.ITopic]]] = (
-    weakref.WeakKeyDictionary()
-)
+# stack -> queue -> (its depth alarm, the topics it notifies): one alarm per queue and stack,
+# however many functions send to it, notifying each function's alarm topic once.
+_QUEUE_ALARMS: weakref.WeakKeyDictionary[
+    cdk.Stack, dict[sqs.IQueue, tuple[cloudwatch.Alarm, list[sns.ITopic]]]
+] = weakref.WeakKeyDictionary()
 _SHARED_QUEUES: weakref.WeakKeyDictionary[cdk.Stack, sqs.Queue] = weakref.WeakKeyDictionary()
 
 
@@ -281,7 +281,7 @@ class SecureFunction(lambda_.Function):
         """The timeout in seconds (None when it is a token); SecureApi reads it."""
         self.alarm_topic: sns.ITopic = alarm_topic or stack_alarm_topic(stack)
         subscribe_emails(self.alarm_topic, emails)
-        self._add_alarms(timeout_seconds, dead_letter_queue)
+        self._add_alarms(timeout_seconds, dead_letter_queue, stack)
 
     def acknowledge(self, rule_id: str, reason: str) -> None:
         """Acknowledge a finding on the function and the resources made for it.
@@ -294,7 +294,9 @@ class SecureFunction(lambda_.Function):
             if isinstance(construct, Construct):
                 acknowledge(construct, rule_id, reason)
 
-    def _add_alarms(self, timeout_seconds: float | None, queue: sqs.IQueue) -> None:
+    def _add_alarms(
+        self, timeout_seconds: float | None, queue: sqs.IQueue, stack: cdk.Stack
+    ) -> None:
         """One metric-math alarm for errors, throttles and p99 duration; the queue's depth alarm.
 
         One alarm instead of three keeps a function at one alarm resource (CloudFormation's
@@ -316,8 +318,14 @@ class SecureFunction(lambda_.Function):
             )
         else:
             threshold_ms = round(timeout_seconds * 1000 * DURATION_ALARM_RATIO)
-            metrics["duration"] = self.metric_duration(period=minute, statistic="p99")
-            terms.append(f"IF(duration > {threshold_ms}, 1, 0)")
+            # Its own expression, so that the array holds only ids, as CloudWatch's examples do.
+            metrics["slow"] = cloudwatch.MathExpression(
+                expression=f"IF(duration > {threshold_ms}, 1, 0)",
+                using_metrics={"duration": self.metric_duration(period=minute, statistic="p99")},
+                period=minute,
+                label=f"p99 duration above {threshold_ms} ms",
+            )
+            terms.append("slow")
             description = (
                 "The function reported errors, was throttled, or its p99 duration was above "
                 f"{threshold_ms} ms (80% of its timeout); the value is the errors or throttles "
@@ -337,7 +345,9 @@ class SecureFunction(lambda_.Function):
             topic=self.alarm_topic,
         )
         """Errors, throttles and (unless the timeout is a token) p99 duration, in one alarm."""
-        self.dead_letter_alarm: cloudwatch.Alarm = _dead_letter_alarm(self, queue, self.alarm_topic)
+        self.dead_letter_alarm: cloudwatch.Alarm = _dead_letter_alarm(
+            self, queue, self.alarm_topic, stack
+        )
         """The depth alarm of the dead-letter queue (shared by the functions that share it)."""
 
     def add_function_url(
@@ -528,17 +538,24 @@ def shared_dead_letter_queue(scope: IConstruct) -> sqs.Queue:
 
 
 def _dead_letter_alarm(
-    fn: SecureFunction, queue: sqs.IQueue, topic: sns.ITopic
+    fn: SecureFunction, queue: sqs.IQueue, topic: sns.ITopic, stack: cdk.Stack
 ) -> cloudwatch.Alarm:
-    """The queue's depth alarm, created once per queue, notifying each functions' topic once.
+    """The queue's depth alarm, created once per queue and stack, notifying each function's
+    topic once.
 
     The shared queue's alarm is its `NotEmptyAlarm` child; a queue the user brings gets a
-    `DeadLetterQueueAlarm` under the first function that uses it (the queue may be imported
-    or live in another stack).
+    `<id>/DeadLetterQueueAlarm` under the first function of each stack that uses it (the
+    queue may be imported or live in another stack: an alarm in one stack notifying the
+    topics of another would make the stacks depend on each other both ways).
+
+    A queue object read from a CDK property (not one created in Python) is a new Python
+    object on every read, so it is not found here again: each function then gets an alarm of
+    its own, as before this sharing.
     """
-    entry = _QUEUE_ALARMS.get(queue)
+    alarms = _QUEUE_ALARMS.setdefault(stack, {})
+    entry = alarms.get(queue)
     if entry is None:
-        shared = queue is _SHARED_QUEUES.get(cdk.Stack.of(fn))
+        shared = queue is _SHARED_QUEUES.get(stack)
         created = alarm(
             queue if shared else fn,  # type: ignore[arg-type]
             "NotEmptyAlarm" if shared else "DeadLetterQueueAlarm",
@@ -552,7 +569,7 @@ def _dead_letter_alarm(
             ),
             topic=topic,
         )
-        _QUEUE_ALARMS[queue] = (created, [topic])
+        alarms[queue] = (created, [topic])
         return created
     created, topics = entry
     if not any(t is topic for t in topics):

@@ -485,11 +485,16 @@ for i in range(common.N):
         fn,
         "HealthAlarm",
         cloudwatch.MathExpression(
-            expression="MAX([errors, throttles, IF(duration > 8000, 1, 0)])",
+            expression="MAX([errors, throttles, slow])",
             using_metrics={
                 "errors": fn.metric_errors(period=minute, statistic="Sum"),
                 "throttles": fn.metric_throttles(period=minute, statistic="Sum"),
-                "duration": fn.metric_duration(period=minute, statistic="p99"),
+                "slow": cloudwatch.MathExpression(
+                    expression="IF(duration > 8000, 1, 0)",
+                    using_metrics={"duration": fn.metric_duration(period=minute, statistic="p99")},
+                    period=minute,
+                    label="p99 duration above 8000 ms",
+                ),
             },
             period=minute,
             label="errors, throttles or slow",

@@ -222,12 +222,18 @@ def _health_alarms(result: Synthesized) -> dict[str, dict[str, Any]]:
     for props in (a["Properties"] for a in result.resources("AWS::CloudWatch::Alarm").values()):
         if "Metrics" not in props:
             continue
-        [expression] = [m for m in props["Metrics"] if "Expression" in m]
+        [expression] = [m for m in props["Metrics"] if m.get("ReturnData") is True]
+        expressions = {m["Id"]: m["Expression"] for m in props["Metrics"] if "Expression" in m}
         stats = {m["Id"]: m["MetricStat"] for m in props["Metrics"] if "MetricStat" in m}
         [function] = {
             str(stat["Metric"]["Dimensions"][0]["Value"]["Ref"]) for stat in stats.values()
         }
-        found[function] = {"expression": expression, "stats": stats, "props": props}
+        found[function] = {
+            "expression": expression,
+            "expressions": expressions,
+            "stats": stats,
+            "props": props,
+        }
     return found
 
 
@@ -253,10 +259,10 @@ def test_one_alarm_watches_errors_throttles_and_duration(default: Synthesized) -
     assert props["EvaluationPeriods"] == 1
     assert props.get("ActionsEnabled", True) is True
     # Any error or throttle in a minute, or a p99 above 80% of the 10 s timeout (in ms).
-    assert (
-        health["expression"]["Expression"] == "MAX([errors, throttles, IF(duration > 8000, 1, 0)])"
-    )
-    assert health["expression"]["ReturnData"] is True
+    assert health["expressions"] == {
+        health["expression"]["Id"]: "MAX([errors, throttles, slow])",
+        "slow": "IF(duration > 8000, 1, 0)",
+    }
     stats = health["stats"]
     assert {k: (v["Metric"]["MetricName"], v["Stat"]) for k, v in stats.items()} == {
         "errors": ("Errors", "Sum"),
@@ -364,13 +370,8 @@ def test_undelivered_alarm_emails_raise_an_alarm(with_secret: Synthesized) -> No
 
 
 def test_duration_alarm_follows_the_timeout(with_secret: Synthesized) -> None:
-    expressions = sorted(
-        a["expression"]["Expression"] for a in _health_alarms(with_secret).values()
-    )
-    assert expressions == [
-        "MAX([errors, throttles, IF(duration > 16000, 1, 0)])",
-        "MAX([errors, throttles, IF(duration > 8000, 1, 0)])",
-    ]
+    slow = sorted(a["expressions"]["slow"] for a in _health_alarms(with_secret).values())
+    assert slow == ["IF(duration > 16000, 1, 0)", "IF(duration > 8000, 1, 0)"]
 
 
 def test_functions_share_one_dead_letter_queue_with_one_alarm(with_secret: Synthesized) -> None:
@@ -434,6 +435,27 @@ def test_a_queue_of_your_own_gets_one_alarm_to_its_functions_topic(topics: Synth
         fn = logical_id_of(topics, "AWS::Lambda::Function", f"Test/{name}/Resource")
         props = topics.template["Resources"][fn]["Properties"]
         assert props["DeadLetterConfig"] == {"TargetArn": arn(own)}
+
+
+def test_a_queue_shared_across_stacks_gets_an_alarm_in_each_stack() -> None:
+    # GIVEN a queue of stack A used by functions of A and B (each alarming to its own topic)
+    app = cdk.App()
+    first, second = cdk.Stack(app, "A"), cdk.Stack(app, "B")
+    own = terminal_queue(first, "OwnDlq", reason="Terminal queue of two functions, alarmed.")
+    make(first, "InA", dead_letter_queue=own)
+    make(second, "InB", dead_letter_queue=own)
+    # THEN it synthesizes (no A <-> B cycle) and each stack alarms to its own topic
+    assembly = app.synth()
+    for name in ("A", "B"):
+        template = assembly.get_stack_by_name(name).template
+        topics = [k for k, v in template["Resources"].items() if v["Type"] == "AWS::SNS::Topic"]
+        [alarm_props] = [
+            v["Properties"]
+            for v in template["Resources"].values()
+            if v["Type"] == "AWS::CloudWatch::Alarm"
+            and v["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"
+        ]
+        assert alarm_props["AlarmActions"] == [ref(topics[0])]
 
 
 def test_fails_when_a_shared_queue_would_need_more_than_five_alarm_actions() -> None:
