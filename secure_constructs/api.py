@@ -1196,9 +1196,14 @@ def _check_handler(handler: Any) -> float | None:
             "a Lambda function (ideally a SecureFunction)",
             "pass e.g. SecureFunction(self, 'Handler', ...)",
         )
-    seconds: float | None = getattr(handler, "timeout_seconds", None)  # a SecureFunction's
+    function: object = handler
+    if isinstance(handler, lambda_.Alias):  # an alias or version runs its function's code
+        function = handler.version.lambda_
+    elif isinstance(handler, lambda_.Version):
+        function = handler.lambda_
+    seconds: float | None = getattr(function, "timeout_seconds", None)  # a SecureFunction's
     if seconds is None:
-        timeout = getattr(handler, "timeout", None)
+        timeout = getattr(function, "timeout", None)
         if isinstance(timeout, cdk.Duration) and not timeout.is_unresolved():
             seconds = timeout.to_seconds()
     if seconds is not None and seconds > MAX_INTEGRATION_TIMEOUT_SECONDS:

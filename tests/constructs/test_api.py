@@ -875,6 +875,21 @@ def test_fails_when_the_function_outlives_the_integration_timeout() -> None:
     api.add_route("GET", "/ok", make_function(stack, "Ok", timeout=cdk.Duration.seconds(29)))
 
 
+@pytest.mark.parametrize("kind", ["alias", "version"])
+def test_fails_when_an_alias_or_version_runs_a_function_that_outlives_the_integration(
+    kind: str,
+) -> None:
+    stack, api, _ = new_api()
+    slow = make_function(stack, "Slow", timeout=cdk.Duration.seconds(60))
+    handler: lambda_.IFunction = (
+        lambda_.Alias(stack, "Live", alias_name="live", version=slow.current_version)
+        if kind == "alias"
+        else slow.current_version
+    )
+    with pytest.raises(ValidationError, match=r"^handler.timeout='60 seconds'.*at most 29"):
+        api.add_route("GET", "/slow", handler)
+
+
 def test_fails_when_the_handler_is_not_a_function() -> None:
     _, api, _ = new_api()
     with pytest.raises(ValidationError, match=r"^handler="):
