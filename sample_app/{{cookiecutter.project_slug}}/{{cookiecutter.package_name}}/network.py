@@ -17,9 +17,10 @@ from secure_constructs.shared import security_key
 
 _DEFAULT_SG_REASON = (
     "Nothing in this stack uses the VPC's default security group: every function and endpoint "
-    "has its own group with explicit rules. Closing the default group needs CDK's "
-    "custom-resource Lambda (outside the VPC, with an AWS managed policy), which adds more "
-    "findings than it removes; close it account-wide with Security Hub control EC2.2."
+    "has its own group with explicit rules, so no network interface gets the default group's "
+    "rules. Closing it in the template needs CDK's custom-resource Lambda, which would run "
+    "outside this VPC under an AWS managed policy, a wider footprint than an unused group; "
+    "close default groups account-wide with Security Hub control EC2.2 instead."
 )
 
 
