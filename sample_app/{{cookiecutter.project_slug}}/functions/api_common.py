@@ -12,6 +12,7 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
 
 # Service name, metrics namespace and log level come from the POWERTOOLS_* environment
 # variables the stack sets on each function.
@@ -55,6 +56,12 @@ def respond(status: int, body: dict[str, Any], **headers: str) -> dict[str, Any]
 def client_error(status: int, message: str, **details: str) -> dict[str, Any]:
     """A 4xx with a fixed message and, at most, which field and which rule: never the input."""
     return respond(status, {"message": message, **details})
+
+
+def invalid_request(message: str, **details: str) -> dict[str, Any]:
+    """A 400 for a request the handler refuses, counted in the InvalidRequests metric."""
+    metrics.add_metric(name="InvalidRequests", unit=MetricUnit.Count, value=1)
+    return client_error(400, message, **details)
 
 
 def server_error(context: Any) -> dict[str, Any]:

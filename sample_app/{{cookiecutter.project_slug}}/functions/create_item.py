@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from aws_lambda_powertools.utilities.validation import SchemaValidationError, validate
 
 from api_common import (
-    client_error,
+    invalid_request,
     load_schema,
     logger,
     metrics,
@@ -38,16 +38,13 @@ SCHEMA_FILE = "new_item.json"
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     body = _json_body(event)
     if not isinstance(body, dict):
-        metrics.add_metric(name="InvalidRequests", unit=MetricUnit.Count, value=1)
-        return client_error(400, "the body must be a JSON object")
+        return invalid_request("the body must be a JSON object")
     try:
         validate(event=body, schema=load_schema(SCHEMA_FILE))
     except SchemaValidationError as error:
-        metrics.add_metric(name="InvalidRequests", unit=MetricUnit.Count, value=1)
         # Which field and which rule, never the value that was sent.
         field = (error.name or "").removeprefix("data").lstrip(".")
-        return client_error(
-            400,
+        return invalid_request(
             "the body does not match the NewItem schema",
             field=field,
             rule=str(error.rule or ""),

@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from api_common import (
     client_error,
+    invalid_request,
     item_id_from,
     logger,
     metrics,
@@ -26,8 +27,7 @@ from api_common import (
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     item_id = item_id_from(event)
     if item_id is None:
-        metrics.add_metric(name="InvalidRequests", unit=MetricUnit.Count, value=1)
-        return client_error(400, "the path parameter is not an item id", field="id")
+        return invalid_request("the path parameter is not an item id", field="id")
     try:
         # A key lookup, not an expression: nothing from the request is parsed by DynamoDB.
         item = table().get_item(Key={"id": item_id}).get("Item")

@@ -19,7 +19,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from api_common import client_error, item_id_from, logger, metrics, respond, server_error, tracer
+from api_common import invalid_request, item_id_from, logger, metrics, respond, server_error, tracer
 
 TOKEN_TTL_SECONDS = 15 * 60
 
@@ -43,8 +43,7 @@ def sign(item_id: str, expires_at: int, key: bytes) -> str:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     item_id = item_id_from(event)
     if item_id is None:
-        metrics.add_metric(name="InvalidRequests", unit=MetricUnit.Count, value=1)
-        return client_error(400, "the path parameter is not an item id", field="id")
+        return invalid_request("the path parameter is not an item id", field="id")
     try:
         key = signing_key()
     except Exception:
