@@ -19,8 +19,23 @@ _FRAUD_CONTROL = ("AWSManagedRulesATPRuleSet", "AWSManagedRulesACFPRuleSet")
 _COGNITO_TIERS = {"LITE": "cognito_lite_mau", "ESSENTIALS": "cognito_essentials_mau"}
 
 
+class _Priced:
+    """`price` and `monthly` of anything with a `price_key` and a `quantity`."""
+
+    price_key: str
+    quantity: float
+
+    @property
+    def price(self) -> Price:
+        return FIXED[self.price_key]
+
+    @property
+    def monthly(self) -> float:
+        return round(self.quantity * self.price.usd, 4)
+
+
 @dataclass(frozen=True)
-class CostLine:
+class CostLine(_Priced):
     """`quantity` x `price` for one resource (or group of resources) of one stack."""
 
     stack: str
@@ -29,31 +44,15 @@ class CostLine:
     quantity: float
     price_key: str
 
-    @property
-    def price(self) -> Price:
-        return FIXED[self.price_key]
-
-    @property
-    def monthly(self) -> float:
-        return round(self.quantity * self.price.usd, 4)
-
 
 @dataclass
-class CostGroup:
+class CostGroup(_Priced):
     """Lines of one stack with the same item and price, merged."""
 
     item: str
     price_key: str
     quantity: float = 0
     resources: list[str] = field(default_factory=list)
-
-    @property
-    def price(self) -> Price:
-        return FIXED[self.price_key]
-
-    @property
-    def monthly(self) -> float:
-        return round(self.quantity * self.price.usd, 4)
 
 
 @dataclass(frozen=True)

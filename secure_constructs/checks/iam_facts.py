@@ -7,29 +7,11 @@ exactly these actions is not a least-privilege finding. Keep it short and commen
 
 from __future__ import annotations
 
-STAR_ONLY_ACTIONS: frozenset[str] = frozenset(
-    {
-        # AWS X-Ray: trace upload has no resource-level permissions.
-        "xray:PutTraceSegments",
-        "xray:PutTelemetryRecords",
-        # The network-interface actions Lambda needs to attach a function to a VPC
-        # (the content of AWSLambdaVPCAccessExecutionRole); EC2 Describe* calls and the
-        # ENI management Lambda performs on the function's behalf accept only "*".
-        "ec2:CreateNetworkInterface",
-        "ec2:DescribeNetworkInterfaces",
-        "ec2:DescribeSubnets",
-        "ec2:DeleteNetworkInterface",
-        "ec2:AssignPrivateIpAddresses",
-        "ec2:UnassignPrivateIpAddresses",
-        # Secrets Manager: GetRandomPassword has no resource type (it touches no secret); a
-        # SecretRotation.function rotation function calls it to make the new value.
-        "secretsmanager:GetRandomPassword",
-    }
-)
-
-# The two star-only action sets every traced function / every VPC function needs. Each is one
-# customer-managed policy per stack, attached to every role that needs it.
+# AWS X-Ray: trace upload has no resource-level permissions.
 XRAY_WRITE_ACTIONS: tuple[str, ...] = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
+# The network-interface actions Lambda needs to attach a function to a VPC (the content of
+# AWSLambdaVPCAccessExecutionRole); EC2 Describe* calls and the ENI management Lambda performs
+# on the function's behalf accept only "*".
 VPC_NETWORK_INTERFACE_ACTIONS: tuple[str, ...] = (
     "ec2:CreateNetworkInterface",
     "ec2:DescribeNetworkInterfaces",
@@ -37,6 +19,17 @@ VPC_NETWORK_INTERFACE_ACTIONS: tuple[str, ...] = (
     "ec2:DeleteNetworkInterface",
     "ec2:AssignPrivateIpAddresses",
     "ec2:UnassignPrivateIpAddresses",
+)
+# The two sets above are what every traced / every VPC function needs: each is one
+# customer-managed policy per stack, attached to every role that needs it.
+STAR_ONLY_ACTIONS: frozenset[str] = frozenset(
+    {
+        *XRAY_WRITE_ACTIONS,
+        *VPC_NETWORK_INTERFACE_ACTIONS,
+        # Secrets Manager: GetRandomPassword has no resource type (it touches no secret); a
+        # SecretRotation.function rotation function calls it to make the new value.
+        "secretsmanager:GetRandomPassword",
+    }
 )
 
 # CDK's grant_* methods use a few action wildcards; the role of a SecureFunction expands them
