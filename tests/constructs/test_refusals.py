@@ -45,6 +45,39 @@ def _api(**props: Any) -> tuple[cdk.Stack, SecureApi]:
 # -- fixed options: every entry of each table ------------------------------------------------
 
 
+def test_the_fixed_option_tables_still_hold_every_option() -> None:
+    """The sweeps below run over the tables themselves, so dropping an option from a table
+    would silently drop its test: pin what each table must keep refusing."""
+    assert set(API_FIXED_OPTIONS) >= {
+        "deploy",
+        "deploy_options",
+        "cloud_watch_role",
+        "cloud_watch_role_removal_policy",
+        "default_method_options",
+        "default_integration",
+        "default_cors_preflight_options",
+    }
+    assert set(FUNCTION_FIXED_OPTIONS) >= {
+        "logging_format",
+        "application_log_level_v2",
+        "application_log_level",
+        "log_format",
+        "dead_letter_topic",
+        "dead_letter_queue_enabled",
+    }
+    assert set(USER_POOL_FIXED) >= {
+        "mfa",
+        "mfa_second_factor",
+        "password_policy",
+        "feature_plan",
+        "standard_threat_protection_mode",
+        "advanced_security_mode",
+        "account_recovery",
+        "sign_in_case_sensitive",
+        "enable_sms_role",
+    }
+
+
 @pytest.mark.parametrize("option", sorted(API_FIXED_OPTIONS))
 def test_fails_when_a_secure_api_fixed_option_is_passed(option: str) -> None:
     stack = cdk.Stack(cdk.App(), "Test")
