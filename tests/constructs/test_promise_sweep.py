@@ -37,6 +37,21 @@ STAR_ONLY_POLICY_SUFFIXES = (
     "StarOnlyPolicy",
 )
 IDENTITY_POLICY_TYPES = ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy")
+# Pinned here rather than imported from checks.iam_facts: an action slipped into the library's
+# list must still fail this test. AWS supports each of these only on `Resource: "*"`.
+STAR_ONLY_ACTIONS = frozenset(
+    {
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "ec2:CreateNetworkInterface",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeSubnets",
+        "ec2:DeleteNetworkInterface",
+        "ec2:AssignPrivateIpAddresses",
+        "ec2:UnassignPrivateIpAddresses",
+        "secretsmanager:GetRandomPassword",
+    }
+)
 
 
 def _function(stack: cdk.Stack, construct_id: str, **props: Any) -> SecureFunction:
@@ -143,6 +158,10 @@ def policy_problems(template: dict[str, Any]) -> list[str]:
         for resource in _as_list(s.get("Resource", [])):
             if isinstance(resource, str) and "*" in resource and not star_only:
                 problems.append(f"{path} ({logical_id}): resource {resource!r}")
+        if star_only:
+            extra = set(_as_list(s.get("Action", []))) - STAR_ONLY_ACTIONS
+            if extra:
+                problems.append(f"{path}: {sorted(extra)} granted in a star-only policy")
     for resource in template["Resources"].values():
         if resource["Type"] == "AWS::IAM::Role":
             for managed in resource["Properties"].get("ManagedPolicyArns", []):
@@ -343,6 +362,15 @@ def test_the_policy_sweep_catches_a_wildcard(app: Synthesized) -> None:
     statement["Resource"] = "arn:aws:lambda:us-east-1:123456789012:function:x"
     statement["Action"] = "lambda:*"
     assert any("wildcard action" in p for p in policy_problems(template))
+    # A resource-scopable action smuggled into a star-only policy is caught too.
+    for resource in template["Resources"].values():
+        if _path(resource).endswith("SecureConstructsXRayWritePolicy/Resource"):
+            resource["Properties"]["PolicyDocument"]["Statement"][0]["Action"].append(
+                "s3:GetObject"
+            )
+    assert any(
+        "['s3:GetObject'] granted in a star-only policy" in p for p in policy_problems(template)
+    )
 
 
 def test_the_alarm_sweep_catches_a_silent_alarm(app: Synthesized) -> None:
