@@ -12,6 +12,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 
 from secure_constructs import ApiAuth, PythonCode, SecureFunction, SecureUserPool, ValidationError
@@ -119,6 +120,17 @@ def test_fails_when_a_log_retention_custom_resource_option_is_passed(
 def test_fails_when_stage_name_is_not_a_stage_name(stage_name: Any) -> None:
     with pytest.raises(ValidationError, match=r"^stage_name="):
         _api(stage_name=stage_name)
+
+
+def test_fails_when_the_api_keeps_logs_forever() -> None:
+    with pytest.raises(ValidationError, match=r"^log_retention='RetentionDays.INFINITE'"):
+        _api(log_retention=logs.RetentionDays.INFINITE)
+
+
+@pytest.mark.parametrize("auth", ["iam", 42, object()])
+def test_fails_when_the_api_level_auth_is_not_an_api_auth(auth: Any) -> None:
+    with pytest.raises(ValidationError, match=r"^auth=.* is not allowed: an ApiAuth\. Fix"):
+        _api(auth=auth)
 
 
 def test_fails_when_cors_allow_origins_is_a_string() -> None:
