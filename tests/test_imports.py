@@ -15,11 +15,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Loaded only by the code paths that use them: SecureUserPool (aws_cognito), the Powertools
-# secrets cache (aws_ssm), code signing (aws_signer), apply_checks (cdk_nag) and routes with a
-# JSON schema (jsonschema).
+# Loaded only by the code paths that use them: SecureUserPool (aws_cognito), SecureSecret
+# (aws_secretsmanager), the Powertools secrets cache (aws_ssm), code signing (aws_signer),
+# apply_checks (cdk_nag) and routes with a JSON schema (jsonschema).
 NOT_NEEDED = (
     "aws_cdk.aws_cognito",
+    "aws_cdk.aws_secretsmanager",
     "aws_cdk.aws_ssm",
     "aws_cdk.aws_signer",
     "cdk_nag",
@@ -59,3 +60,14 @@ def test_user_pool_exports_resolve_from_the_package() -> None:
     )
 
     assert "aws_cdk.aws_cognito" in loaded
+
+
+def test_submodules_load_on_first_use_after_a_bare_import() -> None:
+    """`secure_constructs.monitoring.alarm(...)`, as docs/RULES.md writes it, works."""
+    code = (
+        "import sys, secure_constructs\n"
+        "assert 'secure_constructs.monitoring' not in sys.modules\n"
+        "assert callable(secure_constructs.monitoring.alarm)\n"
+        "assert not hasattr(secure_constructs, 'no_such_module')\n"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
