@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from secure_constructs.checks.model import Severity
-from tests.checks.templates import function, granular, resource, run
+from tests.checks.templates import alarm, function, granular, resource, run
 
 LAMBDA_URI = {
     "Fn::Join": [
@@ -157,19 +157,14 @@ def test_non_lambda_integrations_are_not_checked() -> None:
 
 
 def api_alarm(api_name: Any = "Items", **props: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "Namespace": "AWS/ApiGateway",
-        "MetricName": "5XXError",
-        "Dimensions": [{"Name": "ApiName", "Value": api_name}],
-        "Statistic": "Sum",
-        "Period": 60,
-        "EvaluationPeriods": 1,
-        "Threshold": 0,
-        "ComparisonOperator": "GreaterThanThreshold",
-        "AlarmActions": [{"Ref": "Topic"}],
-    }
-    base.update(props)
-    return resource("AWS::CloudWatch::Alarm", **{k: v for k, v in base.items() if v is not None})
+    return alarm(
+        **{
+            "Namespace": "AWS/ApiGateway",
+            "MetricName": "5XXError",
+            "Dimensions": [{"Name": "ApiName", "Value": api_name}],
+            **props,
+        }
+    )
 
 
 def test_api_with_a_notifying_5xx_alarm_is_compliant() -> None:
@@ -190,8 +185,8 @@ def test_a_5xx_alarm_in_metric_math_counts() -> None:
             "Stat": "Sum",
         },
     }
-    alarm = api_alarm(Namespace=None, MetricName=None, Dimensions=None, Metrics=[query])
-    resources = {"Api": resource("AWS::ApiGateway::RestApi", Name="Items"), "A": alarm}
+    math_alarm = api_alarm(Namespace=None, MetricName=None, Dimensions=None, Metrics=[query])
+    resources = {"Api": resource("AWS::ApiGateway::RestApi", Name="Items"), "A": math_alarm}
     assert run("ApiServerErrorAlarm", resources) == []
 
 
