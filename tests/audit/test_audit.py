@@ -18,6 +18,7 @@ from secure_constructs.checks.engine import run_rules
 from secure_constructs.checks.model import Practice, Template
 from secure_constructs.checks.registry import RULES, all_rules
 from tests.audit.helpers import ASSEMBLY, ORDERS_JSON, ORDERS_YAML, SARIF_SCHEMA, run
+from tests.checks.templates import make_rule_crash
 
 LOOP = "AuditFixture/NightlyExport"
 
@@ -183,13 +184,7 @@ def test_unknown_resource_types_and_functions_are_still_audited(
 def test_a_rule_that_crashes_is_reported_and_the_others_still_run(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    all_rules()
-    rule = RULES["LambdaTimeout"]
-
-    def boom(template: Template) -> Any:
-        raise KeyError("Properties")
-
-    monkeypatch.setitem(RULES, "LambdaTimeout", type(rule)(**{**rule.__dict__, "check": boom}))
+    make_rule_crash(monkeypatch, "LambdaTimeout")
     report = audit(load([ORDERS_JSON]))
     assert any("LambdaTimeout failed on orders" in e for e in report.rule_errors)
     assert report.findings and all(f.rule_id != "LambdaTimeout" for f in report.findings)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from secure_constructs.checks.model import CheckOptions, Finding, Template
 from secure_constructs.checks.registry import RULES, all_rules
 
@@ -90,3 +92,14 @@ def run(rule_id: str, resources: dict[str, Any], *, max_timeout_seconds: int = 6
 def granular(findings: list[Finding]) -> list[tuple[str, str | None]]:
     """(logical id, finding id) of every finding, sorted."""
     return sorted((f.logical_id, f.finding_id) for f in findings)
+
+
+def make_rule_crash(monkeypatch: pytest.MonkeyPatch, rule_id: str) -> None:
+    """Replace a registered rule's check with one that raises, for the rest of the test."""
+    all_rules()
+    rule = RULES[rule_id]
+
+    def boom(template: Template) -> Any:
+        raise KeyError("Properties")
+
+    monkeypatch.setitem(RULES, rule_id, type(rule)(**{**rule.__dict__, "check": boom}))

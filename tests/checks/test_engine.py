@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from secure_constructs.checks.engine import RULE_ERROR, run_rules
 from secure_constructs.checks.model import Severity, Template
 from secure_constructs.checks.plugin import _violation
-from secure_constructs.checks.registry import RULES, all_rules
-from tests.checks.templates import function
+from secure_constructs.checks.registry import RULES
+from tests.checks.templates import function, make_rule_crash
 
 
 def _template() -> Template:
@@ -21,13 +20,7 @@ def _template() -> Template:
 def test_fails_when_a_rule_raises_with_one_error_finding_of_that_rule(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    all_rules()
-    rule = RULES["LambdaTimeout"]
-
-    def boom(template: Template) -> Any:
-        raise KeyError("Properties")
-
-    monkeypatch.setitem(RULES, "LambdaTimeout", type(rule)(**{**rule.__dict__, "check": boom}))
+    make_rule_crash(monkeypatch, "LambdaTimeout")
     findings = run_rules(_template())
     (error,) = [f for f in findings if f.rule_id == "LambdaTimeout"]
     assert error.finding_id == RULE_ERROR and error.severity is Severity.ERROR
