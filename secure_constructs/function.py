@@ -256,7 +256,7 @@ class SecureFunction(lambda_.Function):
                 resources=[log_group.log_group_arn],
             ),
         )
-        self.dead_letter_queue_: sqs.IQueue = dead_letter_queue
+        self._dead_letter_queue: sqs.IQueue = dead_letter_queue
         self.execution_role: LambdaExecutionRole = role
         self.function_log_group: logs.ILogGroup = log_group
         # The shared queue is not a companion: acknowledging a finding on one function must not
@@ -282,6 +282,13 @@ class SecureFunction(lambda_.Function):
         self.alarm_topic: sns.ITopic = alarm_topic or stack_alarm_topic(stack)
         subscribe_emails(self.alarm_topic, emails)
         self._add_alarms(timeout_seconds, dead_letter_queue, stack)
+
+    @property
+    def dead_letter_queue(self) -> sqs.IQueue:
+        """Where failed asynchronous events go: the stack's `SecureConstructsDeadLetterQueue`,
+        or the queue passed as `dead_letter_queue=` (wired directly, not through CDK's grants,
+        so CDK's own attribute would be None)."""
+        return self._dead_letter_queue
 
     def acknowledge(self, rule_id: str, reason: str) -> None:
         """Acknowledge a finding on the function and the resources made for it.

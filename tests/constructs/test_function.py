@@ -13,6 +13,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 
 from secure_constructs import SecureFunction, ValidationError, acknowledge
+from secure_constructs.function import shared_dead_letter_queue
 from secure_constructs.monitoring import terminal_queue
 from secure_constructs.shared import security_key
 from tests.synth import ALL_COMPLIANCE, Synthesized, arn, cfn_lint, ref, statements, synth, walk
@@ -675,7 +676,9 @@ def test_acknowledge_reaches_the_resources_made_for_the_function() -> None:
     for construct in (fn, fn.execution_role, fn.function_log_group, own, with_own.execution_role):
         assert entry in _acknowledged(construct)
     # Not the queue every function of the stack sends to.
-    assert entry not in _acknowledged(fn.dead_letter_queue_)
+    assert fn.dead_letter_queue is shared_dead_letter_queue(stack)
+    assert entry not in _acknowledged(fn.dead_letter_queue)
+    assert with_own.dead_letter_queue is own
 
 
 def test_latest_python_runtime_is_the_newest_this_cdk_knows() -> None:
