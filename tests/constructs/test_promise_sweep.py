@@ -26,7 +26,13 @@ from secure_constructs import (
     SecureSecret,
     SecureUserPool,
 )
-from tests.synth import Synthesized, synth, walk
+from tests.synth import (
+    VPC_NETWORK_INTERFACE_ACTIONS,
+    XRAY_WRITE_ACTIONS,
+    Synthesized,
+    synth,
+    walk,
+)
 from tests.vpc import acknowledge_test_vpc, compliant_vpc
 
 CODE = "def handler(event, context):\n    return {'statusCode': 200, 'body': '{}'}\n"
@@ -37,20 +43,9 @@ STAR_ONLY_POLICY_SUFFIXES = (
     "StarOnlyPolicy",
 )
 IDENTITY_POLICY_TYPES = ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy")
-# Pinned here rather than imported from checks.iam_facts: an action slipped into the library's
-# list must still fail this test. AWS supports each of these only on `Resource: "*"`.
-STAR_ONLY_ACTIONS = frozenset(
-    {
-        "xray:PutTraceSegments",
-        "xray:PutTelemetryRecords",
-        "ec2:CreateNetworkInterface",
-        "ec2:DescribeNetworkInterfaces",
-        "ec2:DescribeSubnets",
-        "ec2:DeleteNetworkInterface",
-        "ec2:AssignPrivateIpAddresses",
-        "ec2:UnassignPrivateIpAddresses",
-        "secretsmanager:GetRandomPassword",
-    }
+# AWS supports each of these only on `Resource: "*"` (pinned in tests/synth.py).
+STAR_ONLY_ACTIONS = (
+    XRAY_WRITE_ACTIONS | VPC_NETWORK_INTERFACE_ACTIONS | {"secretsmanager:GetRandomPassword"}
 )
 
 
