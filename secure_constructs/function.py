@@ -290,6 +290,13 @@ class SecureFunction(lambda_.Function):
         so CDK's own attribute would be None)."""
         return self._dead_letter_queue
 
+    def add_environment(
+        self, key: str, value: str, *, remove_in_edge: bool | None = None
+    ) -> lambda_.Function:
+        """CDK's `add_environment`, refusing a secret value as `environment=` does."""
+        refuse_secret_value(key, value, prop="add_environment")
+        return super().add_environment(key, value, remove_in_edge=remove_in_edge)
+
     def acknowledge(self, rule_id: str, reason: str) -> None:
         """Acknowledge a finding on the function and the resources made for it.
 
@@ -470,21 +477,26 @@ def _check_reserved(value: Any) -> None:
         )
 
 
+def refuse_secret_value(name: str, value: object, prop: str = "environment") -> None:
+    """Refuse a literal environment value the secret scan's detector flags (never echoed)."""
+    if isinstance(value, str) and not cdk.Token.is_unresolved(value):
+        reason = secret_reason(name, value)
+        if reason:
+            raise ValidationError(
+                f"{prop}[{name!r}]",
+                "<redacted>",
+                f"plain configuration, not {reason}",
+                f"store it in a SecureSecret and pass secrets={{{name!r}: secret}}; "
+                "the function then gets the secret's ARN, never its value",
+            )
+
+
 def _environment(
     environment: Mapping[str, str], secrets: Mapping[str, secretsmanager.ISecret]
 ) -> dict[str, str]:
     env: dict[str, str] = {}
     for name, value in environment.items():
-        if isinstance(value, str) and not cdk.Token.is_unresolved(value):
-            reason = secret_reason(name, value)
-            if reason:
-                raise ValidationError(
-                    f"environment[{name!r}]",
-                    "<redacted>",
-                    f"plain configuration, not {reason}",
-                    f"store it in a SecureSecret and pass secrets={{{name!r}: secret}}; "
-                    "the function then gets the secret's ARN, never its value",
-                )
+        refuse_secret_value(name, value)
         env[name] = value
     for key, secret in secrets.items():
         if not isinstance(key, str) or not _ENV_NAME.match(key):

@@ -6,6 +6,7 @@ reason, not at all); a rotation failure reaches the stack's alarm topic through 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +22,12 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct
 
 from secure_constructs.checks import acknowledge
-from secure_constructs.checks.secret_patterns import dynamic_reference
+from secure_constructs.checks.cfn import referenced_ids
+from secure_constructs.checks.secret_patterns import (
+    dynamic_reference,
+    is_secret_name,
+    secret_reason,
+)
 from secure_constructs.errors import ValidationError
 from secure_constructs.monitoring import terminal_queue
 from secure_constructs.shared import alarm_topic as stack_alarm_topic
@@ -225,6 +231,7 @@ class SecureSecret(secretsmanager.Secret):
             _refuse_plain(stack, "secret_string_value", secret_string_value)
         for field, value in (secret_object_value or {}).items():
             _refuse_plain(stack, f"secret_object_value[{field!r}]", value)
+        _refuse_secret_template(options.get("generate_secret_string"))
 
         super().__init__(
             scope,
@@ -395,17 +402,55 @@ def _rate(every: cdk.Duration) -> str:
 
 
 def _refuse_plain(stack: cdk.Stack, prop: str, value: cdk.SecretValue) -> None:
-    """A SecretValue that resolves to a plain string would sit in the template: refuse it."""
+    """A SecretValue that resolves to a plain string would sit in the template: refuse it.
+
+    So would one built from a CfnParameter: its value is in the stack's parameters (shown by
+    DescribeStacks unless NoEcho), and its default, if any, in the template.
+    """
     resolved = stack.resolve(value.unsafe_unwrap())
+    allowed = (
+        "a generated value (the default) or a token such as SecretValue.resource_attribute(...)"
+    )
+    fix = (
+        "leave it out to let Secrets Manager generate the value, then put the real value "
+        "with `aws secretsmanager put-secret-value` outside the template"
+    )
     if isinstance(resolved, str) and dynamic_reference(resolved) is None:
-        raise ValidationError(
-            prop,
-            "<redacted plain value>",
-            "a generated value (the default) or a token such as "
-            "SecretValue.resource_attribute(...) or SecretValue.cfn_parameter(...)",
-            "leave it out to let Secrets Manager generate the value, then put the real value "
-            "with `aws secretsmanager put-secret-value` outside the template",
-        )
+        raise ValidationError(prop, "<redacted plain value>", allowed, fix)
+    parameters = {
+        stack.resolve(c.logical_id)
+        for c in stack.node.find_all()
+        if isinstance(c, cdk.CfnParameter)
+    }
+    if parameters.intersection(referenced_ids(resolved)):
+        raise ValidationError(prop, "a CfnParameter-backed value", allowed, fix)
+
+
+def _refuse_secret_template(generator: Any) -> None:
+    """A secret_string_template holds the fields that are not secret (a username): refuse a
+    member the secret scan's detector flags, or any member under a secret-like name."""
+    template = getattr(generator, "secret_string_template", None)
+    if not isinstance(template, str) or cdk.Token.is_unresolved(template):
+        return
+    try:
+        members = json.loads(template)
+    except ValueError:
+        members = None
+    if not isinstance(members, Mapping):
+        return  # Secrets Manager refuses a template that is not a JSON object
+    for key, member in members.items():
+        text = member if isinstance(member, str) else json.dumps(member)
+        reason = secret_reason(str(key), text)
+        if reason is None and is_secret_name(str(key)) and text.strip('"'):
+            reason = f"a value under a secret-like name ({key})"
+        if reason:
+            raise ValidationError(
+                f"generate_secret_string.secret_string_template[{key!r}]",
+                "<redacted>",
+                f"only fields that are not secret (e.g. a username), not {reason}",
+                "leave the secret field out of the template and name it in "
+                "generate_string_key=, so Secrets Manager generates it",
+            )
 
 
 def _secretsmanager_service(scope: IConstruct) -> str:

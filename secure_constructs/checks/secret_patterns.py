@@ -1,26 +1,32 @@
-"""Recognising secret values in plain text (pure Python; used by constructs and rules alike).
+"""Recognising secret values in plain text (used by constructs and rules alike).
 
 `secret_reason(name, value)` says why `name=value` looks like a plaintext credential, in words
-that never repeat the value. Three kinds of evidence, from strongest to weakest:
+that name the detector and never repeat the value. The evidence, from strongest to weakest:
 
-1. The value alone: a `{{resolve:secretsmanager:...}}` / `{{resolve:ssm-secure:...}}` dynamic
-   reference (CloudFormation resolves it into the property, where the console then shows it),
-   an AWS access key id, a private key block, a JWT, a well-known token format (GitHub, Slack,
-   Stripe live and test keys, Google API keys), a URL with a password in it, an HTTP
-   `Bearer`/`Basic` credential.
-2. A password name (the name's last word is PASSWORD, PASSWD, PWD, PASS or PASSPHRASE, or ends
+1. The value alone (secret_detectors.py): a `{{resolve:secretsmanager:...}}` /
+   `{{resolve:ssm-secure:...}}` dynamic reference (CloudFormation resolves it into the property,
+   where the console then shows it), or a credential of a known format found by detect-secrets'
+   plugins (AWS keys, private keys, JWTs, basic-auth URLs, GitHub, Slack, Stripe, Twilio,
+   SendGrid, OpenAI, npm, Azure storage keys, ...) or by the few formats it lacks.
+2. A connection string with credentials: `password=`/`Pwd=`/`AccountKey=` pairs in an ADO.NET
+   style `k=v;k=v` string, `?password=`/`&api_key=`/`&token=` in a URL's query.
+3. A value wrapping others: JSON, YAML or dotenv text, or base64 of any of these (or of
+   `user:password`, or of a PEM key), decoded and scanned again, MAX_WRAPPING_DEPTH deep; the
+   member keys are the names there.
+4. A password name (a word of the name is PASSWORD, PASSWD, PWD, PW, PASS or PASSPHRASE, or ends
    with one, as in PGPASSWORD or DBPASS; BYPASS, COMPASS ... are not): any literal that is not
    inert (empty, true/false/none, an ARN, a URL, a parameter path).
-3. A secret-like name (a word like SECRET, TOKEN, API_KEY, PRIVATE_KEY, CREDENTIALS, AUTH,
-   and a last word that does not say "this is a reference", like _ARN, _NAME, _ID, _URL): a
-   long, high-entropy single word that is not a hierarchical name like `prod/app/db`; under a
-   name ending in SECRET, also a passphrase of three or more words.
-4. A key name (last word KEY, as in ENCRYPTION_KEY or HMAC_KEY; not KMS_KEY or PUBLIC_KEY): a
+5. A secret-like name (a word like SECRET, TOKEN, API_KEY, PRIVATE_KEY, CREDENTIALS, AUTH, and a
+   last word that does not say "this is a reference", like _ARN, _NAME, _ID, _URL): a value
+   detect-secrets' high-entropy detectors flag, or a long high-entropy single word that is not a
+   hierarchical name like `prod/app/db`; under a name ending in SECRET, also a passphrase.
+6. A key name (last word KEY, as in ENCRYPTION_KEY or HMAC_KEY; not KMS_KEY or PUBLIC_KEY): a
    value of 20 or more characters that looks random (hex, base64, or letters and digits mixed
    the way no identifier is), not words like `orders-by-customer-v2` or `CacheKeyName2024`.
 
-Also, under a secret-like name, a plain `{{resolve:ssm:...}}` reference: a String parameter
-holding a secret is resolved into the template just the same.
+The high-entropy detectors run under secret and key names only: git SHAs, sha256 digests and
+Lambda's CodeSha256 score above their thresholds. Also, under a secret-like name, a plain
+`{{resolve:ssm:...}}` reference: a String parameter holding a secret is not encrypted.
 
 Values known only in part (a `Fn::Join` around a `Ref`) are checked for (1) and for dynamic
 references only: pass `partial=True`, with `checks.cfn.UNKNOWN` standing for the unknown parts.
@@ -28,45 +34,24 @@ references only: pass `partial=True`, with `checks.cfn.UNKNOWN` standing for the
 
 from __future__ import annotations
 
+import base64
+import binascii
+import functools
 import itertools
+import json
 import math
 import re
 from collections import Counter
+from collections.abc import Iterator, Mapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+from secure_constructs.checks.secret_detectors import format_reason, high_entropy
 
 _DYNAMIC_REFERENCE = re.compile(r"\{\{resolve:(secretsmanager|ssm-secure):", re.IGNORECASE)
 _PLAIN_SSM_REFERENCE = re.compile(r"\{\{resolve:ssm:", re.IGNORECASE)
 
-# Evidence in the value alone, in the order they are reported. Each pattern is anchored on
-# something a configuration value does not contain by accident.
-_VALUE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (
-        re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Z0-9])"),
-        "an AWS access key id",
-    ),
-    (re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----"), "a private key block"),
-    (
-        re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
-        "a JSON Web Token",
-    ),
-    (
-        re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{22,})"),
-        "a GitHub token",
-    ),
-    (re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"), "a Slack token"),
-    (re.compile(r"\b(?:sk|rk)_live_[A-Za-z0-9]{16,}"), "a Stripe live key"),
-    (re.compile(r"\b(?:sk|rk)_test_[A-Za-z0-9]{16,}"), "a Stripe test key"),
-    (re.compile(r"\bAIza[0-9A-Za-z_-]{35}"), "a Google API key"),
-    (
-        re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@\x00]*:[^/\s@\x00]+@"),
-        "a URL with a password in it",
-    ),
-    (
-        re.compile(r"^\s*(?:Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{16,}\s*$", re.IGNORECASE),
-        "an HTTP Authorization credential",
-    ),
-)
-
-_PASSWORD_WORDS = frozenset({"PASSWORD", "PASSWORDS", "PASSWD", "PWD", "PASS", "PASSPHRASE"})
+_PASSWORD_WORDS = frozenset({"PASSWORD", "PASSWORDS", "PASSWD", "PWD", "PW", "PASS", "PASSPHRASE"})
 # Words that end like a password word but are not one (PGPASSWORD and DBPASS are).
 _NOT_PASSWORD_WORDS = frozenset(
     {
@@ -146,7 +131,19 @@ MIN_KEY_LENGTH = 20
 MIN_PASSPHRASE_LENGTH = 15
 MIN_ENTROPY_BITS_PER_CHAR = 3.0
 MIN_HEX_ENTROPY_BITS_PER_CHAR = 2.5
-_UNKNOWN = "\x00"  # checks.cfn.UNKNOWN (not imported: this module stays dependency-free)
+MIN_FORMAT_LENGTH = 8  # no credential format of detect-secrets' is shorter
+MIN_QUERY_SECRET_LENGTH = 6
+MIN_WRAPPED_LENGTH = 8
+MAX_WRAPPING_DEPTH = 3
+_UNKNOWN = "\x00"  # checks.cfn.UNKNOWN (not imported: this module stays light)
+_SPACE = re.compile(r"\s")
+_PAIR_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9 _.-]{0,40}$")
+# A template placeholder, not a value: `password={password}`, `pwd=${DB_PASSWORD}`, `<pass>`.
+_PLACEHOLDER_VALUE = re.compile(r"^(?:\$?\{[^}]*\}|<[^>]*>|%[A-Za-z_(][^%]*%?|\*+)$")
+_DOTENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(.*?)\s*$")
+_YAML_LINE = re.compile(r"^\s*(?:- )?[A-Za-z_\"'][\w\"' .-]*:(?:\s.*)?$|^\s*- .*$")
+_BASE64 = re.compile(r"^[A-Za-z0-9+/_-]{8,}={0,2}$")
+_BASIC_CREDENTIAL = re.compile(r"^[^:\s]{1,64}:[^\s]{4,}$")
 
 
 def dynamic_reference(value: str) -> str | None:
@@ -182,17 +179,29 @@ def is_secret_name(name: str) -> bool:
     return _name_kind(name_words(name)) in ("password", "secret")
 
 
+def restricted_name(name: str) -> str:
+    """`name` when, as a CloudFormation property name, it says its value is a secret; else "".
+
+    Property names are a schema's, not a user's: `MasterUserPassword`, `SecretString`,
+    `AuthToken` say "secret"; `S3Key` (an asset hash), `ExplicitAuthFlows`, `KeyName` do not.
+    """
+    words = name_words(name)
+    kind = _name_kind(words)
+    if kind == "password" or (kind == "secret" and words[-1] in _SECRET_WORDS):
+        return name
+    if kind == "secret" and words[-2:] == ["SECRET", "STRING"]:
+        return name
+    return ""
+
+
 def value_secret_reason(value: str) -> str | None:
     """Why `value` alone is a credential (whatever its name), or None."""
     kind = dynamic_reference(value)
     if kind:
         return f"a {{{{resolve:{kind}:...}}}} dynamic reference (the resolved value is visible)"
-    if _ARN.match(value) and not any(c.isspace() for c in value):
+    if len(value) < MIN_FORMAT_LENGTH or (_ARN.match(value) and not _SPACE.search(value)):
         return None
-    for pattern, description in _VALUE_PATTERNS:
-        if pattern.search(value):
-            return description
-    return None
+    return format_reason(value)
 
 
 def secret_reason(name: str, value: str, *, partial: bool = False) -> str | None:
@@ -201,47 +210,166 @@ def secret_reason(name: str, value: str, *, partial: bool = False) -> str | None
     :param partial: `value` is only partly known (unknown parts are `checks.cfn.UNKNOWN`);
         only the evidence in the value itself and dynamic references count then.
     """
+    return _reason(name, value, partial or _UNKNOWN in value, 0)
+
+
+@functools.lru_cache(maxsize=65536)
+def _reason(name: str, value: str, partial: bool, depth: int) -> str | None:
     reason = value_secret_reason(value)
     if reason:
         return reason
-    words = name_words(name)
-    kind = _name_kind(words)
-    if kind is None:
-        return None
-    if kind != "key" and _PLAIN_SSM_REFERENCE.search(value):
+    kind = _name_kind(name_words(name))
+    if kind is not None and kind != "key" and _PLAIN_SSM_REFERENCE.search(value):
         return f"a {{{{resolve:ssm:...}}}} reference under a secret-like name ({name})"
-    if partial or _UNKNOWN in value or _inert(value):
-        return None
+    reason = _connection_string_reason(value) or _wrapped_reason(value, depth)
+    if reason or partial or kind is None or _inert(value):
+        return reason
+    return _named_reason(name, kind, value)
+
+
+def _named_reason(name: str, kind: str, value: str) -> str | None:
+    """The name-based detector: `value` is a literal under a password, secret or key name."""
     if kind == "password" and len(value) >= MIN_PASSWORD_LENGTH:
-        return f"a literal under a password name ({name})"
+        return f"name-based: a literal under a password name ({name})"
     if kind == "key":
         if _looks_random(value):
-            return f"a long random string under a key name ({name})"
+            return f"name-based: a long random string under a key name ({name})"
         return None
+    words = name_words(name)
     if (
         words[-1] in _PASSPHRASE_NAME_WORDS
         and len(value.strip()) >= MIN_PASSPHRASE_LENGTH
         and _PASSPHRASE.match(value.strip())
     ):
-        return f"a multi-word passphrase under a secret-like name ({name})"
+        return f"name-based: a multi-word passphrase under a secret-like name ({name})"
     if (
         len(value) >= MIN_SECRET_LENGTH
-        and not any(c.isspace() for c in value)
+        and not _SPACE.search(value)
         and not _NUMBER.match(value)
         and not _HIERARCHICAL_NAME.match(value)
-        and shannon_entropy(value) >= MIN_ENTROPY_BITS_PER_CHAR
     ):
-        return f"a long high-entropy string under a secret-like name ({name})"
+        detector = high_entropy(value)
+        if detector or shannon_entropy(value) >= MIN_ENTROPY_BITS_PER_CHAR:
+            by = f"{detector} " if detector else ""
+            return f"name-based: a long high-entropy string {by}under a secret-like name ({name})"
     return None
+
+
+# --- connection strings ---------------------------------------------------------------------
+
+
+def _connection_string_reason(value: str) -> str | None:
+    """A credential in a `k=v;k=v` connection string or in a URL's query string."""
+    for key, item in _connection_pairs(value):
+        words = name_words(key)
+        kind = _name_kind(words)
+        if kind is None or _UNKNOWN in item or _inert(item) or _PLACEHOLDER_VALUE.match(item):
+            continue
+        if kind == "password" and len(item) >= MIN_PASSWORD_LENGTH:
+            return f"connection string: a credential in {key}="
+        if kind == "secret" and len(item) >= MIN_QUERY_SECRET_LENGTH:
+            return f"connection string: a credential in {key}="
+        if kind == "key" and (_looks_random(item) or high_entropy(item)):
+            return f"connection string: a key in {key}="
+    return None
+
+
+def _connection_pairs(value: str) -> Iterator[tuple[str, str]]:
+    if "?" in value and "=" in value:
+        query = value.split("?", 1)[1].split("#", 1)[0]
+        yield from parse_qsl(query.replace(";", "&"), keep_blank_values=False)
+    if value.count(";") >= 1 and value.count("=") >= 2 and "\n" not in value:
+        for part in value.split(";"):
+            key, sep, item = part.partition("=")
+            if sep and _PAIR_KEY.match(key.strip()):
+                yield key.strip(), item.strip().strip("'\"")
+
+
+# --- wrapping: JSON, YAML, dotenv, base64 ---------------------------------------------------
+
+
+def _wrapped_reason(value: str, depth: int) -> str | None:
+    """A secret inside JSON/YAML/dotenv text or base64, decoded and scanned again."""
+    if depth >= MAX_WRAPPING_DEPTH or len(value) < MIN_WRAPPED_LENGTH:
+        return None
+    structured = _structured(value)
+    if structured is not None:
+        for key, item in _members(structured, ""):
+            reason = _reason(key, item, _UNKNOWN in item, depth + 1)
+            if reason:
+                return f"{reason}, in a member {key!r} of a JSON/YAML/dotenv value"
+        return None
+    decoded = _base64_text(value)
+    if decoded is None:
+        return None
+    if _BASIC_CREDENTIAL.match(decoded):
+        return "base64-wrapped: user:password (an HTTP Basic credential)"
+    reason = value_secret_reason(decoded) or _wrapped_reason(decoded, depth + 1)
+    if reason is None and "=" in decoded:
+        reason = _connection_string_reason(decoded)
+    return f"base64-wrapped: {reason}" if reason else None
+
+
+def _structured(value: str) -> Any:
+    """`value` parsed as a JSON object/array, YAML mapping or dotenv lines; else None."""
+    stripped = value.strip()
+    if stripped[:1] in "{[":
+        try:
+            return json.loads(stripped)
+        except ValueError:
+            pass
+    lines = [line for line in stripped.splitlines() if line.strip() and not line.startswith("#")]
+    pairs = [(m.group(1), m.group(2)) for m in map(_DOTENV_LINE.match, lines) if m]
+    if len(lines) >= 2 and len(pairs) == len(lines):
+        return dict(pairs)
+    if len(lines) >= 2 and all(_YAML_LINE.match(line) for line in lines):
+        import yaml  # a dependency of detect-secrets
+
+        try:
+            loaded = yaml.safe_load(stripped)
+        except yaml.YAMLError:
+            return None
+        return loaded if isinstance(loaded, Mapping) else None
+    return None
+
+
+def _members(value: Any, key: str) -> Iterator[tuple[str, str]]:
+    """(member key, string value) of every scalar inside a parsed JSON/YAML value."""
+    if isinstance(value, Mapping):
+        for k, item in value.items():
+            yield from _members(item, str(k))
+    elif isinstance(value, list):
+        for item in value:
+            yield from _members(item, key)
+    elif isinstance(value, str | int | float) and not isinstance(value, bool):
+        yield key, str(value)
+
+
+def _base64_text(value: str) -> str | None:
+    """The UTF-8 text `value` is the base64 of, when it is; else None (binary, not base64)."""
+    compact = value.strip()
+    if not _BASE64.match(compact) or len(compact) % 4 == 1:
+        return None
+    try:
+        raw = base64.b64decode(compact + "=" * (-len(compact) % 4), altchars=None, validate=False)
+        text = raw.decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        try:
+            raw = base64.urlsafe_b64decode(compact + "=" * (-len(compact) % 4))
+            text = raw.decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            return None
+    printable = sum(c.isprintable() or c in "\r\n\t" for c in text)
+    return text if text and printable == len(text) else None
 
 
 def _name_kind(words: list[str]) -> str | None:
     """'password', 'secret', 'key' or None (not a secret name, or a reference to a secret)."""
     if not words or words[-1] in _REFERENCE_WORDS:
         return None
-    if _is_password_word(words[-1]):
+    if any(_is_password_word(w) for w in words):
         return "password"
-    if any(w in _SECRET_WORDS or _is_password_word(w) for w in words):
+    if any(w in _SECRET_WORDS for w in words):
         return "secret"
     if any(pair in _SECRET_PAIRS for pair in itertools.pairwise(words)):
         return "secret"
@@ -251,9 +379,13 @@ def _name_kind(words: list[str]) -> str | None:
 
 
 def _is_password_word(word: str) -> bool:
-    """PASSWORD, PWD ... or a word ending with one (PGPASSWORD, DBPASS), but not BYPASS."""
-    return word in _PASSWORD_WORDS or (
-        word not in _NOT_PASSWORD_WORDS and word.endswith(tuple(_PASSWORD_WORDS))
+    """PASSWORD, PWD ... or a word ending with one (PGPASSWORD, DBPASS), but not BYPASS; or
+    a word holding PASSWORD/PASSWD (CDK's logical ids drop separators: DBPASSWORDV2)."""
+    return (
+        word in _PASSWORD_WORDS
+        or (word not in _NOT_PASSWORD_WORDS and word.endswith(tuple(_PASSWORD_WORDS)))
+        or "PASSWORD" in word
+        or "PASSWD" in word
     )
 
 

@@ -14,7 +14,6 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from secure_constructs.checks.cfn import (
-    UNKNOWN,
     alarm_metrics,
     alarm_notifies,
     as_list,
@@ -26,7 +25,7 @@ from secure_constructs.checks.cfn import (
 from secure_constructs.checks.model import Practice, Template, Violation
 from secure_constructs.checks.registry import rule
 from secure_constructs.checks.rules.iam import policy_documents, statements
-from secure_constructs.checks.secret_patterns import secret_reason
+from secure_constructs.checks.rules.plaintext_secrets import is_lambda_environment
 
 FUNCTION = "AWS::Lambda::Function"
 _SERVICE_PRINCIPAL = re.compile(r"^[a-z0-9][a-z0-9.-]*\.amazonaws\.com(?:\.cn)?$")
@@ -139,32 +138,26 @@ def _invoked_through_roles(t: Template) -> set[str]:
 )
 def lambda_environment_secret(t: Template) -> Iterator[Violation]:
     """A variable whose value (or any part of it) looks like a credential."""
-    for logical_id, props in t.of_type(FUNCTION):
-        environment = props.get("Environment")
-        variables = environment.get("Variables") if isinstance(environment, Mapping) else None
-        if not isinstance(variables, Mapping):
+    from secure_constructs.checks.secret_scan import scan
+
+    reported: set[tuple[str, str]] = set()
+    for finding in scan(t.body):
+        path = finding.path
+        if not (is_lambda_environment(path, t) and len(path) >= 6 and path[4] == "Variables"):
             continue
-        for name, value in variables.items():
-            reason = _secret_in(str(name), value)
-            if reason is None:
-                continue
-            yield Violation(
-                logical_id,
-                f"Properties/Environment/Variables/{name}",
-                f"environment variable {name} holds {reason}",
-                f"use SecureFunction(secrets={{'{_secret_key(str(name))}': secret}}): the "
-                f"function gets {_secret_key(str(name))}_SECRET_ARN and read access to exactly "
-                "that secret, and reads the value at runtime",
-                finding_id=str(name),
-            )
-
-
-def _secret_in(name: str, value: Any) -> str | None:
-    for text in renderings(value):
-        reason = secret_reason(name, text, partial=UNKNOWN in text)
-        if reason:
-            return reason
-    return None
+        logical_id, name = path[1], path[5]
+        if (logical_id, name) in reported:
+            continue  # one finding per variable (Fn::If branches)
+        reported.add((logical_id, name))
+        yield Violation(
+            logical_id,
+            f"Properties/Environment/Variables/{name}",
+            f"environment variable {name} ({'.'.join(path)}) holds {finding.reason}",
+            f"use SecureFunction(secrets={{'{_secret_key(name)}': secret}}): the "
+            f"function gets {_secret_key(name)}_SECRET_ARN and read access to exactly "
+            "that secret, and reads the value at runtime",
+            finding_id=name,
+        )
 
 
 def _secret_key(name: str) -> str:
