@@ -69,6 +69,9 @@ def normalize_severity(severity: str) -> str:
     return "info"
 
 
+_SECTIONS = frozenset({"Outputs", "Parameters", "Mappings", "Conditions", "Metadata", "Rules"})
+
+
 @dataclass
 class AuditFinding:
     """One finding of one tool on one resource, open or acknowledged."""
@@ -105,6 +108,12 @@ class AuditFinding:
         if self.logical_id is None:
             return ""
         parts = ["Resources", self.logical_id, *[p for p in self.path.split("/") if p]]
+        if (
+            parts[2:3]
+            and parts[2] in _SECTIONS
+            and self.path.startswith(f"{parts[2]}/{self.logical_id}")
+        ):
+            parts = parts[2:]  # a finding outside Resources: Outputs/<id>/Value, ...
         return "/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts)
 
     @property

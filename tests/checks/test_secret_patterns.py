@@ -36,7 +36,11 @@ PRIVATE_KEY = "-----BEGIN RSA " + "PRIVATE KEY-----\nMIIEow...\n-----END RSA PRI
         ("dbPassword", "correct horse battery staple", "password name"),
         ("smtp-pass", "1234", "password name"),
         ("JWT_SECRET_KEY", "q8Zr3Lm0Vx7Kp2Nw5Yt1", "high-entropy"),
-        ("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "AWS secret access key"),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            "AWS secret access key",
+        ),
         ("apiKey", "8f14e45fceea167a5a36dedd4bea2543", "high-entropy"),
         ("CLIENT_SECRET", {"Fn::Sub": "{{resolve:ssm:/app/client-secret}}"}, "resolve:ssm"),
     ],

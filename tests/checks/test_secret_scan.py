@@ -167,7 +167,11 @@ INTRINSICS: list[tuple[str, Any, dict[str, Any]]] = [
         {"Mappings": {"Env": {"prod": {"Pw": "hunter22"}}}},
     ),
     ("Fn::Select/Fn::Split", {"Fn::Select": [1, {"Fn::Split": [",", "a,hunter22"]}]}, {}),
-    ("Ref to a parameter default", {"Ref": "Pw"}, {"Parameters": {"Pw": {"Type": "String", "Default": "hunter22"}}}),  # noqa: E501
+    (
+        "Ref to a parameter default",
+        {"Ref": "Pw"},
+        {"Parameters": {"Pw": {"Type": "String", "Default": "hunter22"}}},
+    ),
     (
         "Fn::GetAtt of an SSM parameter's Value",
         {"Fn::GetAtt": ["P", "Value"]},
@@ -189,7 +193,11 @@ def test_fails_when_a_secret_is_behind(intrinsic: str, value: Any, sections: Any
     [
         ("Fn::Join", {"Fn::Join": ["", ["/prod/", "smtp"]]}, {}),
         ("Fn::Sub", {"Fn::Sub": "arn:aws:ssm:${AWS::Region}:1:parameter/p"}, {}),
-        ("Ref to a parameter without default", {"Ref": "Pw"}, {"Parameters": {"Pw": {"Type": "String"}}}),  # noqa: E501
+        (
+            "Ref to a parameter without default",
+            {"Ref": "Pw"},
+            {"Parameters": {"Pw": {"Type": "String"}}},
+        ),
         (
             "Fn::GetAtt of an SSM parameter's Value",
             {"Fn::GetAtt": ["P", "Value"]},
@@ -205,14 +213,24 @@ def test_a_plain_value_behind_an_intrinsic_passes(
 
 def test_an_ssm_typed_parameter_under_a_neutral_name_passes_and_its_default_is_a_name() -> None:
     body = {
-        "Parameters": {"BootstrapVersion": {"Type": "AWS::SSM::Parameter::Value<String>", "Default": "/cdk-bootstrap/hnb659fds/version"}},  # noqa: E501
-        "Resources": {"Fn": function(Environment={"Variables": {"LEVEL": {"Ref": "BootstrapVersion"}}})},  # noqa: E501
+        "Parameters": {
+            "BootstrapVersion": {
+                "Type": "AWS::SSM::Parameter::Value<String>",
+                "Default": "/cdk-bootstrap/hnb659fds/version",
+            }
+        },
+        "Resources": {
+            "Fn": function(Environment={"Variables": {"LEVEL": {"Ref": "BootstrapVersion"}}})
+        },
     }
     assert findings(body) == []
 
 
 def test_fails_when_a_token_output_is_built_by_join() -> None:
-    body = {"Resources": {}, "Outputs": {"Token": {"Value": {"Fn::Join": ["", ["ghp_", "a1B2" * 9]]}}}}  # noqa: E501
+    body = {
+        "Resources": {},
+        "Outputs": {"Token": {"Value": {"Fn::Join": ["", ["ghp_", "a1B2" * 9]]}}},
+    }
     (finding,) = findings(body)
     assert "Outputs.Token.Value" in finding.message
 
@@ -221,7 +239,10 @@ def test_fails_when_a_token_output_is_built_by_join() -> None:
 
 
 def test_fails_when_a_no_echo_parameter_has_a_default() -> None:
-    body = {"Resources": {}, "Parameters": {"Db": {"Type": "String", "NoEcho": True, "Default": "x"}}}  # noqa: E501
+    body = {
+        "Resources": {},
+        "Parameters": {"Db": {"Type": "String", "NoEcho": True, "Default": "x"}},
+    }
     found = findings(body)
     assert any("NoEchoDefault" in f.message for f in found)
 
