@@ -183,13 +183,16 @@ def restricted_name(name: str) -> str:
     """`name` when, as a CloudFormation property name, it says its value is a secret; else "".
 
     Property names are a schema's, not a user's: `MasterUserPassword`, `SecretString`,
-    `AuthToken` say "secret"; `S3Key` (an asset hash), `ExplicitAuthFlows`, `KeyName` do not.
+    `AuthToken`, `ApiKey` say "secret"; `S3Key` (an asset hash), `ExplicitAuthFlows`, `KeyName`
+    do not.
     """
     words = name_words(name)
     kind = _name_kind(words)
     if kind == "password" or (kind == "secret" and words[-1] in _SECRET_WORDS):
         return name
-    if kind == "secret" and words[-2:] == ["SECRET", "STRING"]:
+    if kind == "secret" and (
+        words[-2:] == ["SECRET", "STRING"] or tuple(words[-2:]) in _SECRET_PAIRS
+    ):
         return name
     return ""
 

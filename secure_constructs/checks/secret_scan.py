@@ -39,7 +39,7 @@ _NAME_KEYS = ("Key", "Name")
 _INHERIT_NAME_KEYS = frozenset({"Value", "Default", "AllowedValues"})
 # Functions the resolver does not evaluate but whose arguments hold literals (conditions).
 _WALK_ARGUMENTS = frozenset(
-    {"Fn::Equals", "Fn::And", "Fn::Or", "Fn::Not", "Fn::Contains", "Fn::ToJsonString"}
+    {"Fn::Equals", "Fn::And", "Fn::Or", "Fn::Not", "Fn::Contains", "Fn::ToJsonString", "Fn::Base64"}
 )
 _PLACEHOLDER = re.compile(r"<[^<>]*>")
 _MAX_DEPTH = 40
@@ -150,6 +150,12 @@ class _Scan:
     def _resource(self, logical_id: str, resource: Mapping[str, Any]) -> Iterator[SecretFinding]:
         base = ("Resources", logical_id)
         props = resource.get("Properties")
+        if resource.get("Type") == "AWS::ApiGateway::ApiKey" and isinstance(props, Mapping):
+            # An API key's literal Value is the key itself.
+            yield from self._walk(
+                props.get("Value"), (*base, "Properties", "Value"), "ApiKey", True
+            )
+            props = {k: v for k, v in props.items() if k != "Value"}
         if resource.get("Type") == "AWS::SSM::Parameter" and isinstance(props, Mapping):
             # A plain String parameter is not encrypted: its value sits under its name.
             name = self.resolver.text(props.get("Name")) if "Name" in props else logical_id

@@ -179,6 +179,7 @@ INTRINSICS: list[tuple[str, Any, dict[str, Any]]] = [
     ),
     ("Ref to an SSM-typed parameter", {"Ref": "Smtp"}, {"Parameters": {"Smtp": ENV_SSM}}),
     ("Fn::If", {"Fn::If": ["C", "hunter22", {"Ref": "AWS::NoValue"}]}, {}),
+    ("Fn::Base64", {"Fn::Base64": "hunter22"}, {}),
 ]
 
 
@@ -269,3 +270,27 @@ def test_dynamic_references_and_literal_secret_strings_are_left_to_their_rules()
 def test_the_scan_runs_once_per_template() -> None:
     body = _output("DeployToken", TOKEN)
     assert scan(body) is scan(body)
+
+
+def test_fails_when_a_custom_resource_or_an_api_key_holds_a_literal_key() -> None:
+    key = "Zx8kP2qL9mN4vB7wR1tY6uE3aB5c"
+    custom = resource("Custom::Partner", ServiceToken="arn:aws:lambda:x", ApiKey=key)
+    api_key = resource("AWS::ApiGateway::ApiKey", Enabled=True, Value=key)
+    found = findings({"Resources": {"C": custom, "K": api_key}})
+    assert sorted((f.logical_id, f.finding_id) for f in found) == [
+        ("C", "Properties/ApiKey"),
+        ("K", "Properties/Value"),
+    ]
+
+
+def test_schema_property_names_that_do_not_say_secret_are_not_names() -> None:
+    digest = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    code = {"S3Bucket": "cdk-assets", "S3Key": f"{digest}.zip"}
+    client = resource(
+        "AWS::Cognito::UserPoolClient",
+        UserPoolId="p",
+        ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        TokenValidityUnits={"AccessToken": "minutes", "RefreshToken": "days"},
+    )
+    body = {"Resources": {"Fn": function(Code=code), "Client": client}}
+    assert findings(body) == []

@@ -62,6 +62,11 @@ def _build(stack: cdk.Stack) -> None:
     function.add_environment(
         "SMTP_PASSWORD", ssm.StringParameter.value_for_string_parameter(stack, "/prod/smtp")
     )
+    # The same, through an imported parameter, and an owned one's GetAtt Value.
+    imported = ssm.StringParameter.from_string_parameter_name(stack, "Smtp2", "/prod/smtp2")
+    function.add_environment("SMTP_PASS", imported.string_value)
+    owned = ssm.StringParameter(stack, "Owned", string_value="hunter22")
+    function.add_environment("LDAP_PW", owned.string_value)
     queue = sqs.CfnQueue(stack, "Queue")
     mapping: dict[str, dict[str, Any]] = {"prod": {}}
     for i, (name, value) in enumerate(FORMS):
@@ -131,7 +136,8 @@ def test_the_audit_reports_every_form_in_every_place_of_the_synthesized_template
     queue, function = _ids(synthesized.template)
     _assert_every_form_in_every_place(pointers, queue, function)
     assert any(p == "/Parameters/AdminPassword/Default" for p in pointers)
-    assert any(p.endswith("/Environment/Variables/SMTP_PASSWORD") for p in pointers)
+    for variable in ("SMTP_PASSWORD", "SMTP_PASS", "LDAP_PW"):
+        assert any(p.endswith(f"/Environment/Variables/{variable}") for p in pointers)
     assert any("GenerateSecretString/SecretStringTemplate" in p for p in pointers)
 
 
