@@ -318,7 +318,7 @@ def _structured(value: str) -> Any:
     stripped = value.strip()
     if stripped[:1] in "{[":
         try:
-            return json.loads(stripped)
+            return json.loads(stripped, strict=False)  # UNKNOWN parts are control chars
         except ValueError:
             pass
     lines = [line for line in stripped.splitlines() if line.strip() and not line.startswith("#")]

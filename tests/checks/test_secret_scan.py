@@ -294,3 +294,12 @@ def test_schema_property_names_that_do_not_say_secret_are_not_names() -> None:
     )
     body = {"Resources": {"Fn": function(Code=code), "Client": client}}
     assert findings(body) == []
+
+
+def test_fails_when_a_json_definition_built_by_join_holds_a_token() -> None:
+    definition = {
+        "Fn::Join": ["", ['{"Arn":"', {"Fn::GetAtt": ["Fn", "Arn"]}, f'","Token":"{TOKEN}"}}']]
+    }
+    machine = resource("AWS::StepFunctions::StateMachine", DefinitionString=definition)
+    (finding,) = findings({"Resources": {"Sm": machine}})
+    assert "GitHubTokenDetector" in finding.message and "Token" in finding.message
