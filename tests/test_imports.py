@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Loaded only by the code paths that use them: SecureUserPool (aws_cognito), SecureSecret
 # (aws_secretsmanager), the Powertools secrets cache (aws_ssm), code signing (aws_signer),
-# apply_checks (cdk_nag) and routes with a JSON schema (jsonschema).
+# apply_checks (cdk_nag), routes with a JSON schema (jsonschema) and the first secret scan
+# (detect_secrets, imported when a value is first judged).
 NOT_NEEDED = (
     "aws_cdk.aws_cognito",
     "aws_cdk.aws_secretsmanager",
@@ -25,6 +26,7 @@ NOT_NEEDED = (
     "aws_cdk.aws_signer",
     "cdk_nag",
     "jsonschema",
+    "detect_secrets",
 )
 
 

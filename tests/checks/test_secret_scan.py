@@ -5,6 +5,8 @@ a benign corpus at zero findings."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -303,3 +305,17 @@ def test_fails_when_a_json_definition_built_by_join_holds_a_token() -> None:
     machine = resource("AWS::StepFunctions::StateMachine", DefinitionString=definition)
     (finding,) = findings({"Resources": {"Sm": machine}})
     assert "GitHubTokenDetector" in finding.message and "Token" in finding.message
+
+
+def test_the_rules_import_detect_secrets_only_when_they_scan() -> None:
+    code = (
+        "import sys\n"
+        "from secure_constructs.checks.registry import all_rules\n"
+        "all_rules()\n"
+        "before = 'detect_secrets' in sys.modules\n"
+        "from secure_constructs.checks.secret_patterns import secret_reason\n"
+        "secret_reason('X', 'ghp_' + 'a1B2' * 9)\n"
+        "print(before, 'detect_secrets' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "True"]
