@@ -71,6 +71,7 @@ api.add_route(
         "type": "object",
         "required": ["name"],
         "properties": {"name": {"type": "string"}},
+        "additionalProperties": False,
     },
 )
 api.add_route("GET", "/reports", hello, auth=ApiAuth.lambda_token(authorizer))

@@ -21,8 +21,10 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct, IConstruct
 
+from secure_constructs.api_guards import check_schema_strength, guard_api
 from secure_constructs.auth import ApiAuth
 from secure_constructs.checks import acknowledge
+from secure_constructs.checks.api_facts import ADDITIONAL_PROPERTIES_FINDING
 from secure_constructs.errors import ValidationError
 from secure_constructs.monitoring import alarm, subscribe_emails, validate_emails
 from secure_constructs.shared import alarm_topic as stack_alarm_topic
@@ -313,8 +315,12 @@ class SecureApi(apigateway.RestApi):
         if cache is None:
             for pack in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321"):
                 acknowledge(stage, f"{pack}-APIGWCacheEnabledAndEncrypted", _CACHE_REASON)
-        for pack in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321"):
-            acknowledge(stage, f"{pack}-APIGWSSLEnabled", _CLIENT_CERTIFICATE_REASON)
+
+        def acknowledge_certificate() -> None:
+            for pack in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321"):
+                acknowledge(stage, f"{pack}-APIGWSSLEnabled", _CLIENT_CERTIFICATE_REASON)
+
+        guard_api(self, stage, acknowledge_certificate)
 
         self.account_logging: ApiGatewayAccountLogging | None = None
         if manage_account_logging:
@@ -356,6 +362,7 @@ class SecureApi(apigateway.RestApi):
         request_schema: Mapping[str, Any] | None = None,
         auth: ApiAuth | None = None,
         unvalidated_body_reason: str | None = None,
+        additional_properties_reason: str | None = None,
         query_parameters: Mapping[str, bool] | None = None,
         header_parameters: Mapping[str, bool] | None = None,
         throttle_rate_limit: float | None = None,
@@ -380,6 +387,11 @@ class SecureApi(apigateway.RestApi):
         :param unvalidated_body_reason: why a body route takes no schema (e.g. a binary upload);
             recorded as the acknowledgement of SecureServerless::ApiRequestValidation.
             Default: none (a schema is required).
+        :param additional_properties_reason: why the schema lets undeclared properties through
+            (`additionalProperties` not false), e.g. clients of several versions send fields
+            this one ignores; recorded as the acknowledgement of
+            SecureServerless::ApiRequestValidation[additionalProperties]. Default: none (the
+            schema must say `"additionalProperties": False`).
         :param query_parameters: query string parameters, name -> required; required ones are
             validated. Default: none.
         :param header_parameters: request headers, name -> required. Default: none.
@@ -413,6 +425,7 @@ class SecureApi(apigateway.RestApi):
         handler_seconds = _check_handler(handler)
         schema = None if request_schema is None else _check_schema(request_schema)
         _check_body(verb, schema, unvalidated_body_reason)
+        check_schema_strength(schema, additional_properties_reason)
         queries = _check_parameters("query_parameters", query_parameters)
         headers = _check_parameters("header_parameters", header_parameters)
         rate, burst = self._route_throttle(throttle_rate_limit, throttle_burst_limit)
@@ -470,6 +483,12 @@ class SecureApi(apigateway.RestApi):
             **route_auth.method_options(self),
         )
         self._acknowledge_route(created, route_auth, unvalidated_body_reason)
+        if additional_properties_reason is not None:
+            acknowledge(
+                created,
+                f"SecureServerless::ApiRequestValidation[{ADDITIONAL_PROPERTIES_FINDING}]",
+                f"Undeclared body properties deliberately accepted: {additional_properties_reason}",
+            )
         self._routes[(verb, normalized)] = SecureApiRoute(
             method=verb,
             path=normalized,

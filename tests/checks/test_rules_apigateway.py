@@ -376,9 +376,9 @@ def test_fails_when_a_method_has_no_authorization(props: dict[str, Any], expecte
         {"AuthorizationType": "AWS_IAM"},
         {"AuthorizationType": "COGNITO_USER_POOLS", "AuthorizerId": {"Ref": "Authorizer"}},
         {"AuthorizationType": "CUSTOM", "AuthorizerId": {"Ref": "Authorizer"}},
-        {"AuthorizationType": {"Fn::If": ["Public", "NONE", "AWS_IAM"]}},
-        {"HttpMethod": "OPTIONS", "AuthorizationType": "NONE"},
-        {"HttpMethod": "options", "AuthorizationType": None},
+        {"AuthorizationType": {"Fn::If": ["Strict", "COGNITO_USER_POOLS", "AWS_IAM"]}},
+        {"HttpMethod": "OPTIONS", "AuthorizationType": "NONE", "Integration": {"Type": "MOCK"}},
+        {"HttpMethod": "options", "AuthorizationType": None, "Integration": {"Type": "mock"}},
     ],
 )
 def test_authorized_methods_and_cors_preflight_pass(props: dict[str, Any]) -> None:

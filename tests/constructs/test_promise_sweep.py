@@ -92,7 +92,11 @@ def build(stack: cdk.Stack) -> None:
         "/items",
         hello,
         auth=ApiAuth.iam(),
-        request_schema={"type": "object", "properties": {"name": {"type": "string"}}},
+        request_schema={
+            "type": "object",
+            "properties": {"name": {"type": "string"}},
+            "additionalProperties": False,
+        },
     )
     api.add_route("GET", "/reports", hello, auth=ApiAuth.lambda_token(authorizer))
     api.add_route(

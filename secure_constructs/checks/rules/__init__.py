@@ -10,6 +10,7 @@ from secure_constructs.checks.rules import (  # noqa: F401
     dynamic_references,
     iam,
     lambda_,
+    overrides,
     plaintext_secrets,
     secretsmanager,
     waf,

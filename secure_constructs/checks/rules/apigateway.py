@@ -12,6 +12,15 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from secure_constructs.checks.api_facts import (
+    ADDITIONAL_PROPERTIES_FINDING,
+    AUTHORIZER_MAX_SECONDS,
+    allows_additional_properties,
+    method_settings,
+    openapi_open_operations,
+    schema_weakness,
+    stages,
+)
 from secure_constructs.checks.cfn import (
     alarm_metrics,
     alarm_notifies,
@@ -20,6 +29,7 @@ from secure_constructs.checks.cfn import (
     number,
     referenced_id,
     referenced_ids,
+    renderings,
 )
 from secure_constructs.checks.model import Practice, Severity, Template, Violation
 from secure_constructs.checks.registry import rule
@@ -58,6 +68,7 @@ def _method_verb(props: Mapping[str, Any]) -> str | None:
 def api_request_validation(t: Template) -> Iterator[Violation]:
     """POST/PUT/PATCH/ANY methods without a body-validating validator and a request model."""
     validators = dict(t.of_type("AWS::ApiGateway::RequestValidator"))
+    schemas = _model_schemas(t)
     for logical_id, props in t.of_type(METHOD):
         verb = _method_verb(props)
         if verb not in BODY_METHODS:
@@ -76,6 +87,8 @@ def api_request_validation(t: Template) -> Iterator[Violation]:
         models = props.get("RequestModels")
         if not (isinstance(models, Mapping) and models) and intrinsic(models) is None:
             missing.append("no RequestModels (JSON Schema model)")
+        elif isinstance(models, Mapping):
+            yield from _weak_models(logical_id, verb, models, schemas)
         if missing:
             yield Violation(
                 logical_id,
@@ -88,20 +101,79 @@ def api_request_validation(t: Template) -> Iterator[Violation]:
             )
 
 
+def _model_schemas(t: Template) -> dict[str, Any]:
+    """Model logical id and model name -> its Schema."""
+    found: dict[str, Any] = {}
+    for model_id, props in t.of_type("AWS::ApiGateway::Model"):
+        found[model_id] = props.get("Schema")
+        if isinstance(props.get("Name"), str):
+            found[props["Name"]] = props.get("Schema")
+    return found
+
+
+def _weak_models(
+    logical_id: str, verb: str, models: Mapping[str, Any], schemas: Mapping[str, Any]
+) -> Iterator[Violation]:
+    fix = (
+        "describe the body: {'type': 'object', 'properties': {...}, 'required': [...], "
+        "'additionalProperties': False} (SecureApi.add_route(..., request_schema=...) refuses "
+        "weaker ones)"
+    )
+    for content_type, model in models.items():
+        where = f"Properties/RequestModels/{content_type}"
+        if isinstance(model, str) and model in _BUILTIN_MODELS:
+            yield Violation(
+                logical_id,
+                where,
+                f"the {verb} method validates {content_type} against API Gateway's {model} "
+                "model, which accepts any body",
+                fix,
+            )
+            continue
+        target = referenced_id(model) or (model if isinstance(model, str) else None)
+        if target is None or target not in schemas:
+            continue  # a model outside the template (or by intrinsic): not inspectable
+        schema = schemas[target]
+        weakness = schema_weakness(schema)
+        if weakness is not None:
+            yield Violation(
+                logical_id,
+                where,
+                f"the {verb} method's model {target} validates nothing: {weakness}",
+                fix,
+            )
+        elif allows_additional_properties(schema):
+            yield Violation(
+                logical_id,
+                where,
+                f"the {verb} method's model {target} lets undeclared properties through (no "
+                '"additionalProperties": false)',
+                "add 'additionalProperties': False to the schema, or, where clients send "
+                "fields the function ignores on purpose, add_route(..., "
+                "additional_properties_reason='...')",
+                finding_id=ADDITIONAL_PROPERTIES_FINDING,
+            )
+
+
+_BUILTIN_MODELS = frozenset({"Empty", "Error"})
+
+
 # --- ApiLambdaTimeout -----------------------------------------------------------------------
 
 
 @rule(
     "ApiLambdaTimeout",
     practice=Practice.EXECUTION_TIME,
-    applies_to=(METHOD,),
-    summary="An API method integrates a Lambda function whose timeout exceeds the integration's",
+    applies_to=(METHOD, "AWS::ApiGateway::Authorizer"),
+    summary="An API method integrates (or authorizes with) a Lambda function whose timeout "
+    "exceeds what API Gateway waits for",
     explanation=(
         "API Gateway ends a Lambda integration after 29 seconds (or the integration's "
         "TimeoutInMillis) and answers 504, but the function keeps running: the caller retries "
         "while the first invocation still holds concurrency and bills. A function behind an "
         "API must time out first, so that it fails cleanly and its own timeout and duration "
-        "alarm mean something."
+        "alarm mean something. A Lambda authorizer must answer within 10 seconds (API "
+        "Gateway's documented timeout for Lambda authorizer responses)."
     ),
 )
 def api_lambda_timeout(t: Template) -> Iterator[Violation]:
@@ -133,6 +205,24 @@ def api_lambda_timeout(t: Template) -> Iterator[Violation]:
                     f"set the function's timeout to {limit:g} s or less (SecureApi.add_route "
                     "refuses longer ones), or make the route asynchronous: enqueue the work "
                     "and return 202",
+                    finding_id=function_id,
+                )
+    for logical_id, props in t.of_type("AWS::ApiGateway::Authorizer"):
+        for target in dict.fromkeys(referenced_ids(props.get("AuthorizerUri"))):
+            function_id = aliases.get(target) or target
+            if function_id not in functions:
+                continue
+            timeout = number(functions[function_id].get("Timeout", LAMBDA_DEFAULT_TIMEOUT_SECONDS))
+            if timeout is not None and timeout > AUTHORIZER_MAX_SECONDS:
+                yield Violation(
+                    logical_id,
+                    "Properties/AuthorizerUri",
+                    f"authorizer function {function_id} has a {timeout:g} s timeout but API "
+                    f"Gateway stops waiting for a Lambda authorizer after "
+                    f"{AUTHORIZER_MAX_SECONDS} s",
+                    f"set the authorizer function's timeout to {AUTHORIZER_MAX_SECONDS} s or "
+                    "less (an authorizer should answer in milliseconds: cache its result with "
+                    "results_cache_ttl)",
                     finding_id=function_id,
                 )
 
@@ -270,7 +360,7 @@ _OPEN_AUTHORIZATION = "NONE"
 @rule(
     "ApiMethodAuthorization",
     practice=Practice.API_PROTECTION,
-    applies_to=(METHOD,),
+    applies_to=(METHOD, REST_API),
     summary="An API method can be called without authorization",
     explanation=(
         "A REST API method with AuthorizationType NONE (API Gateway's default when the property "
@@ -278,31 +368,55 @@ _OPEN_AUTHORIZATION = "NONE"
         "run the function and its bill. An API key is not authorization: it identifies a "
         "usage plan, is sent in clear and is often shared. Every method needs an IAM, Cognito "
         "or Lambda authorizer; a route that must be public says why in an acknowledgement. "
-        "CORS preflight (OPTIONS) methods are exempt: browsers send them without credentials."
+        "An AuthorizationType behind an intrinsic (Fn::If, a parameter) that can resolve to "
+        "NONE counts as NONE. CORS preflight (OPTIONS) methods are exempt only as MOCK "
+        "integrations: browsers send them without credentials, and a MOCK answer runs no "
+        "code. Methods defined in an OpenAPI Body (SpecRestApi) are judged the same way, by "
+        "their security requirements and x-amazon-apigateway-auth."
     ),
 )
 def api_method_authorization(t: Template) -> Iterator[Violation]:
-    """Methods other than OPTIONS whose AuthorizationType is NONE or missing."""
+    """Methods (resources and OpenAPI bodies) whose authorization is or can be NONE."""
     for logical_id, props in t.of_type(METHOD):
         verb = _method_verb(props)
-        if verb == "OPTIONS":
+        integration = props.get("Integration")
+        kind_of = integration.get("Type") if isinstance(integration, Mapping) else None
+        if verb == "OPTIONS" and isinstance(kind_of, str) and kind_of.upper() == "MOCK":
             continue
         kind = props.get("AuthorizationType")
-        if kind is not None and not (
-            isinstance(kind, str) and kind.strip().upper() == _OPEN_AUTHORIZATION
-        ):
-            continue  # IAM, Cognito, a Lambda authorizer, or an intrinsic known at deploy time
+        if kind is None:
+            state = "no AuthorizationType (NONE)"
+        elif isinstance(kind, str):
+            if kind.strip().upper() != _OPEN_AUTHORIZATION:
+                continue
+            state = "AuthorizationType NONE"
+        else:
+            rendered = renderings(kind)
+            if not any(r.strip().upper() == _OPEN_AUTHORIZATION for r in rendered):
+                continue  # an intrinsic that cannot be NONE (a parameter is judged below)
+            state = "an AuthorizationType that can resolve to NONE"
         yield Violation(
             logical_id,
             "Properties/AuthorizationType",
-            f"the {verb or 'API'} method has "
-            + ("AuthorizationType NONE" if kind is not None else "no AuthorizationType (NONE)")
-            + ": anyone can call it",
+            f"the {verb or 'API'} method has {state}: anyone can call it",
             "use SecureApi (an authorizer is required: authorizer=ApiAuth.cognito(...), "
             "ApiAuth.iam() or ApiAuth.lambda_token(...)), or set AuthorizationType to AWS_IAM, "
             "COGNITO_USER_POOLS or CUSTOM with an AuthorizerId; for a route that must be "
             "public, add_route(..., auth=ApiAuth.none(reason='...'))",
         )
+    for logical_id, props in t.of_type(REST_API):
+        for where, verb, path in openapi_open_operations(props.get("Body")):
+            yield Violation(
+                logical_id,
+                where,
+                f"the OpenAPI operation {verb} {path} has no security requirement naming an "
+                "authorizer (x-amazon-apigateway-authtype) or AWS_IAM: anyone can call it",
+                "give the operation (or the document) a 'security' entry naming a "
+                "securitySchemes entry with x-amazon-apigateway-authorizer / "
+                "x-amazon-apigateway-authtype, or 'x-amazon-apigateway-auth': {'type': "
+                "'AWS_IAM'}; make CORS preflights MOCK integrations",
+                finding_id=f"{verb} {path}",
+            )
 
 
 # --- ApiStageThrottling ---------------------------------------------------------------------
@@ -311,7 +425,7 @@ def api_method_authorization(t: Template) -> Iterator[Violation]:
 @rule(
     "ApiStageThrottling",
     practice=Practice.API_PROTECTION,
-    applies_to=(STAGE,),
+    applies_to=(STAGE, "AWS::ApiGateway::Deployment"),
     summary="An API stage does not throttle every method",
     explanation=(
         "Without stage throttling, every method of the stage shares only the account's "
@@ -320,13 +434,15 @@ def api_method_authorization(t: Template) -> Iterator[Violation]:
         "and throttles every other API and function of the account. A stage needs a "
         "MethodSettings entry for all methods (ResourcePath '/*', HttpMethod '*', written "
         "'/*/*') with both ThrottlingRateLimit and ThrottlingBurstLimit; single routes may "
-        "then get their own limits."
+        "then get their own limits. A Deployment with a StageName creates a stage too: its "
+        "StageDescription is judged the same way."
     ),
 )
 def api_stage_throttling(t: Template) -> Iterator[Violation]:
     """Stages without a `/*/*` method setting carrying both throttling limits."""
-    for logical_id, props in t.of_type(STAGE):
-        settings = [s for s in as_list(props.get("MethodSettings")) if isinstance(s, Mapping)]
+    for stage in stages(t.resources):
+        logical_id, props = stage.logical_id, stage.props
+        settings = method_settings(stage)
         every_method = [s for s in settings if _for_every_method(s)]
         if any(_throttles(s) for s in every_method) or intrinsic(props.get("MethodSettings")):
             continue
@@ -337,12 +453,19 @@ def api_stage_throttling(t: Template) -> Iterator[Violation]:
             message = f"the stage's '/*/*' method setting does not set {missing}"
         else:
             message = "no MethodSettings entry throttles every method ('/*/*') of the stage"
+        if stage.from_deployment:
+            message += (
+                f" (stage {stage.name!r} is created by this Deployment's StageName, outside "
+                "SecureApi)"
+            )
         yield Violation(
             logical_id,
-            "Properties/MethodSettings",
+            f"{stage.path}/MethodSettings",
             message,
-            "use SecureApi (throttle_rate_limit= / throttle_burst_limit= for the whole stage, "
-            "add_route(..., throttle_rate_limit=...) per route), or add "
+            "add no stage beside SecureApi's (a second SecureApi(stage_name=...) gives "
+            "another protected stage), or use SecureApi (throttle_rate_limit= / "
+            "throttle_burst_limit= for the whole stage, add_route(..., throttle_rate_limit=...) "
+            "per route), or add "
             '{"ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": <rps>, '
             '"ThrottlingBurstLimit": <burst>} to the stage\'s MethodSettings',
         )

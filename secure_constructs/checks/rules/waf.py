@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from secure_constructs.checks.api_facts import StageDecl, stages
 from secure_constructs.checks.cfn import as_list, referenced_id, referenced_ids, renderings
 from secure_constructs.checks.model import Practice, Severity, Template, Violation
 from secure_constructs.checks.registry import rule
@@ -20,13 +21,13 @@ NO_WEB_ACL_FINDING = "WebACL"
 REDACTED_HEADERS = ("authorization", "cookie")
 
 
-def _protects_stage(arn: Any, stage_id: str, props: Mapping[str, Any]) -> bool:
+def _protects_stage(arn: Any, stage: StageDecl) -> bool:
     """Whether an association's ResourceArn names this stage (by Ref, or API Ref + stage name)."""
     refs = set(referenced_ids(arn))
-    if stage_id in refs:
+    if stage.logical_id in refs and not stage.from_deployment:
         return True
-    api = referenced_id(props.get("RestApiId"))
-    name = props.get("StageName")
+    api = referenced_id(stage.rest_api)
+    name = stage.name
     if api is None or api not in refs or not isinstance(name, str):
         return False
     return any(text.endswith(f"/stages/{name}") for text in renderings(arn))
@@ -38,7 +39,7 @@ def _protects_stage(arn: Any, stage_id: str, props: Mapping[str, Any]) -> bool:
 @rule(
     "ApiStageWafRules",
     practice=Practice.API_PROTECTION,
-    applies_to=(STAGE,),
+    applies_to=(STAGE, "AWS::ApiGateway::Deployment"),
     summary="An API stage has no web ACL, or its web ACL lacks a baseline managed rule group "
     "or a rate-based rule",
     explanation=(
@@ -51,7 +52,7 @@ def _protects_stage(arn: Any, stage_id: str, props: Mapping[str, Any]) -> bool:
         "whose every documented rule is overridden to Count (or Allow), by RuleActionOverrides "
         "or ExcludedRules, blocks nothing either and is reported the same way, as a warning. A "
         "web ACL referenced by ARN from outside the template cannot be inspected and is "
-        "accepted."
+        "accepted. Every stage counts: a Deployment with a StageName creates one too."
     ),
 )
 def api_stage_waf_rules(t: Template) -> Iterator[Violation]:
@@ -64,18 +65,25 @@ def api_stage_waf_rules(t: Template) -> Iterator[Violation]:
         "AWSManagedRulesSQLiRuleSet managed rule groups and a RateBasedStatement rule to the "
         "web ACL associated with the stage"
     )
-    for stage_id, props in t.of_type(STAGE):
+    for stage in stages(t.resources):
+        stage_id = stage.logical_id
         acl_refs = [
             a.get("WebACLArn")
             for _, a in associations
-            if _protects_stage(a.get("ResourceArn"), stage_id, props)
+            if _protects_stage(a.get("ResourceArn"), stage)
         ]
         if not acl_refs:
+            where = (
+                f" (stage {stage.name!r}, created by this Deployment's StageName)"
+                if stage.from_deployment
+                else ""
+            )
             yield Violation(
                 stage_id,
                 "Properties",
-                "no AWS::WAFv2::WebACLAssociation protects this stage",
-                fix,
+                f"no AWS::WAFv2::WebACLAssociation protects this stage{where}",
+                fix + "; a stage beside SecureApi's gets none of its protections: make it another "
+                "SecureApi(stage_name=...) instead",
                 finding_id=NO_WEB_ACL_FINDING,
             )
             continue

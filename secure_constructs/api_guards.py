@@ -1,0 +1,168 @@
+"""SecureApi's guards against ordinary CDK calls that would bypass its promise: request schemas
+that validate nothing, extra stages made beside its own, and HTTP integrations added by hand.
+
+Kept apart from `api.py` (issue 19 splits that into a package); the judgements come from
+`checks.api_facts`, which the SecureServerless rules use too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import constructs
+import jsii
+from aws_cdk import aws_apigateway as apigateway
+from constructs import IConstruct
+
+from secure_constructs.checks.api_facts import allows_additional_properties, schema_weakness
+from secure_constructs.errors import ValidationError
+from secure_constructs.validation import check_reason
+
+if TYPE_CHECKING:
+    import aws_cdk as cdk
+
+STAGE_FIX = (
+    "remove it: a stage made with apigateway.Stage or apigateway.Deployment(stage_name=...) gets "
+    "none of SecureApi's protections (web ACL, throttling, access logs, X-Ray). For another "
+    "environment, create another SecureApi(stage_name='beta', ...) (ideally in its own stack)"
+)
+
+
+def check_schema_strength(schema: Mapping[str, Any] | None, reason: str | None) -> None:
+    """Refuse a request schema that accepts any object, and undeclared properties unless
+    `additional_properties_reason` says why."""
+    if reason is not None:
+        check_reason(
+            "additional_properties_reason",
+            reason,
+            about="clients may send body properties the schema does not declare",
+        )
+    if schema is None:
+        if reason is not None:
+            raise ValidationError(
+                "additional_properties_reason",
+                reason,
+                "only on a route with request_schema",
+                "remove additional_properties_reason",
+            )
+        return
+    weakness = schema_weakness(schema)
+    if weakness is not None:
+        raise ValidationError(
+            "request_schema",
+            dict(schema),
+            'a schema that describes the body: "type": "object" with the properties it '
+            f"takes (this one validates nothing: {weakness})",
+            "pass e.g. {'type': 'object', 'properties': {'name': {'type': 'string'}}, "
+            "'required': ['name'], 'additionalProperties': False}; for a body no schema can "
+            "describe, unvalidated_body_reason='...' instead",
+        )
+    allows = allows_additional_properties(schema)
+    if allows and reason is None:
+        raise ValidationError(
+            "request_schema",
+            "additionalProperties not false",
+            'a schema with "additionalProperties": False (JSON Schema lets undeclared '
+            "properties through by default, so a client can smuggle fields the function may "
+            "trust)",
+            "add 'additionalProperties': False, or pass additional_properties_reason='why "
+            "undeclared properties must be accepted'",
+        )
+    if not allows and reason is not None:
+        raise ValidationError(
+            "additional_properties_reason",
+            reason,
+            "only with a schema that allows additional properties",
+            "remove additional_properties_reason (the schema already refuses them)",
+        )
+
+
+def guard_api(
+    api: apigateway.RestApi, own_stage: apigateway.Stage, acknowledge_certificate: Any
+) -> None:
+    """Add a validation to `api`: no stage but its own, no plain-http integration; and
+    `acknowledge_certificate()` (the stage's client-certificate acknowledgements) only when
+    every method integrates Lambda, an AWS service or a MOCK, once all methods exist."""
+
+    def validate() -> list[str]:
+        if not _http_methods(api):
+            acknowledge_certificate()
+        return [*_foreign_stages(api, own_stage), *_plain_http_methods(api)]
+
+    api.node.add_validation(_Validation(validate))
+
+
+@jsii.implements(constructs.IValidation)
+class _Validation:
+    """A node validation from a function (jsii needs an object with `validate`)."""
+
+    def __init__(self, check: Any) -> None:
+        self._check = check
+
+    def validate(self) -> list[str]:
+        result: list[str] = self._check()
+        return result
+
+
+def _foreign_stages(api: apigateway.RestApi, own_stage: apigateway.Stage) -> list[str]:
+    stack = api.stack
+    own = stack.resolve(api.rest_api_id)
+    own_stage_path = own_stage.node.path + "/Resource"
+    errors = []
+    for node in stack.node.find_all():
+        if isinstance(node, apigateway.CfnStage):
+            if node.node.path == own_stage_path or stack.resolve(node.rest_api_id) != own:
+                continue
+            errors.append(_stage_error(api, node, f"stage {node.stage_name!r}"))
+        elif isinstance(node, apigateway.CfnDeployment) and node.stage_name:
+            if stack.resolve(node.rest_api_id) != own:
+                continue
+            errors.append(_stage_error(api, node, f"a Deployment's stage_name {node.stage_name!r}"))
+    return errors
+
+
+def _stage_error(api: IConstruct, node: IConstruct, what: str) -> str:
+    return str(
+        ValidationError(
+            "stage",
+            f"{what} at {node.node.path}",
+            f"only SecureApi's own stage on {api.node.path}",
+            STAGE_FIX,
+        )
+    )
+
+
+def _http_methods(api: apigateway.RestApi) -> list[tuple[apigateway.Method, Any]]:
+    """(method, integration URI) of every HTTP / HTTP_PROXY integration of the API."""
+    stack: cdk.Stack = api.stack
+    found = []
+    for method in api.methods:
+        cfn = method.node.default_child
+        if not isinstance(cfn, apigateway.CfnMethod):
+            continue
+        integration = stack.resolve(cfn.integration)
+        if not isinstance(integration, Mapping):
+            continue
+        if str(integration.get("type", "")).upper() in ("HTTP", "HTTP_PROXY"):
+            found.append((method, integration.get("uri")))
+    return found
+
+
+def _plain_http_methods(api: apigateway.RestApi) -> list[str]:
+    errors = []
+    for method, uri in _http_methods(api):
+        if isinstance(uri, str) and uri.strip().lower().startswith("http://"):
+            errors.append(
+                str(
+                    ValidationError(
+                        "integration",
+                        f"{uri} on {method.node.path}",
+                        "https:// HTTP integrations only (http:// sends every request, "
+                        "Authorization header included, in clear text)",
+                        "use an https:// URI or a VPC link; for a Lambda backend use "
+                        "SecureApi.add_route",
+                    )
+                )
+            )
+    return errors
