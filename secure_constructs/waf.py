@@ -3,8 +3,9 @@ redacted logging and a blocked-requests alarm, ready to associate with an API st
 
 from __future__ import annotations
 
+import datetime
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -14,19 +15,25 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from secure_constructs.audit.prices import FIXED
-from secure_constructs.checks.waf_facts import GROUPS, REQUIRED_GROUPS
+from secure_constructs.checks.waf_facts import (
+    COUNT_ONLY_METADATA,
+    EXCLUSIONS_METADATA,
+    GROUPS,
+    MAX_RATE_LIMIT,
+    REQUIRED_GROUPS,
+)
 from secure_constructs.errors import ValidationError
 from secure_constructs.monitoring import alarm
 from secure_constructs.shared import alarm_topic as stack_alarm_topic
 from secure_constructs.shared import security_key
 from secure_constructs.validation import check_retention
+from secure_constructs.waf_rollout import check_count_only, check_exclusion_reasons
 
 __all__ = ["SecureWebAcl", "WafProfile", "resolve_waf"]
 
-RATE_LIMIT_RANGE = (10, 2_000_000)
-"""Allowed rate limits, requests per source IP per 5 minutes. 10 is AWS WAF's minimum; WAF itself
-accepts up to 2,000,000,000, but a per-IP limit above 2,000,000 (about 6,700 requests per second
-from one address) no longer protects anything, so secure-constructs caps it there."""
+RATE_LIMIT_RANGE = (10, MAX_RATE_LIMIT)
+"""Allowed rate limits, requests per source IP per 5 minutes. 10 is AWS WAF's minimum; the upper
+bound is `checks.waf_facts.MAX_RATE_LIMIT` (100,000: why there, see its docstring)."""
 RATE_WINDOW_SECONDS = 300
 RATE_RULE_NAME = "RateLimitPerSourceIp"
 LOG_GROUP_PREFIX = "aws-waf-logs-"
@@ -78,22 +85,29 @@ class WafProfile:
         name: str,
         managed_rule_groups: Sequence[str],
         rate_limit: int,
-        excluded_rules: Sequence[str],
+        excluded_rules: Mapping[str, str],
         count_only: bool,
+        count_only_reason: str | None = None,
+        count_only_until: datetime.date | None = None,
     ) -> None:
         _check_rate_limit(rate_limit)
-        if not isinstance(count_only, bool):
-            raise ValidationError(
-                "count_only", count_only, "True or False", "pass count_only=True only for rollout"
-            )
+        self.rollout = check_count_only(count_only, count_only_reason, count_only_until)
+        reasons = check_exclusion_reasons(excluded_rules)
         self.name = name
         self.managed_rule_groups: tuple[str, ...] = tuple(managed_rule_groups)
         self.rate_limit = rate_limit
         self.count_only = count_only
-        self._exclusions = _resolve_exclusions(excluded_rules, self.managed_rule_groups)
+        self._exclusions = _resolve_exclusions(list(reasons), self.managed_rule_groups)
         self.excluded_rules: tuple[str, ...] = tuple(
             f"{group}:{rule}" for group, rules in self._exclusions.items() for rule in rules
         )
+        self.exclusion_reasons: dict[str, str] = {
+            qualified: reasons[entry]
+            for entry in reasons
+            for qualified in self.excluded_rules
+            if qualified == entry or qualified.endswith(f":{entry}")
+        }
+        """Qualified "Group:Rule" -> why it is set to COUNT."""
         self._frozen = True
 
     def __setattr__(self, name: str, value: object) -> None:
@@ -106,44 +120,66 @@ class WafProfile:
 
     @staticmethod
     def baseline(
-        *, rate_limit: int = 1000, excluded_rules: Sequence[str] = (), count_only: bool = False
+        *,
+        rate_limit: int = 1000,
+        excluded_rules: Mapping[str, str] | None = None,
+        count_only: bool = False,
+        count_only_reason: str | None = None,
+        count_only_until: datetime.date | None = None,
     ) -> WafProfile:
         """AWS managed Common, KnownBadInputs, SQLi and Amazon IP reputation rule groups, and a
         rate-based rule blocking a source IP above `rate_limit` requests per 5 minutes.
 
-        :param rate_limit: requests per source IP per 5 minutes, 10 to 2,000,000. Default: 1,000.
-        :param excluded_rules: managed rules to set to COUNT (false positives), by rule name
+        :param rate_limit: requests per source IP per 5 minutes, 10 to 100,000. Default: 1,000.
+        :param excluded_rules: managed rules to set to COUNT (false positives), rule name
             ("SizeRestrictions_BODY") or qualified
-            ("AWSManagedRulesCommonRuleSet:SizeRestrictions_BODY").
+            ("AWSManagedRulesCommonRuleSet:SizeRestrictions_BODY") -> the reason (one per
+            rule; excluding every rule of a required group is refused).
             Default: every rule keeps its managed action.
-        :param count_only: every rule counts instead of blocking (for a first rollout); adds a
-            warning. Default: rules block.
+        :param count_only: every rule counts instead of blocking (for a first rollout); needs
+            `count_only_reason` and `count_only_until`, adds a warning, and fails the synth
+            once the date has passed. Default: rules block.
+        :param count_only_reason: why the web ACL may block nothing for now. Default: none.
+        :param count_only_until: the last day of count mode, at most 90 days ahead.
+            Default: none.
         """
         return WafProfile(
             name="baseline",
             managed_rule_groups=_BASELINE,
             rate_limit=rate_limit,
-            excluded_rules=excluded_rules,
+            excluded_rules={} if excluded_rules is None else excluded_rules,
             count_only=count_only,
+            count_only_reason=count_only_reason,
+            count_only_until=count_only_until,
         )
 
     @staticmethod
     def strict(
-        *, rate_limit: int = 300, excluded_rules: Sequence[str] = (), count_only: bool = False
+        *,
+        rate_limit: int = 300,
+        excluded_rules: Mapping[str, str] | None = None,
+        count_only: bool = False,
+        count_only_reason: str | None = None,
+        count_only_until: datetime.date | None = None,
     ) -> WafProfile:
         """`baseline()` plus the Anonymous IP list and Bot Control (common inspection level),
         with a lower rate limit. Bot Control has a monthly subscription fee.
 
-        :param rate_limit: requests per source IP per 5 minutes, 10 to 2,000,000. Default: 300.
+        :param rate_limit: requests per source IP per 5 minutes, 10 to 100,000. Default: 300.
         :param excluded_rules: as for `baseline()`. Default: none.
-        :param count_only: as for `baseline()`. Default: rules block.
+        :param count_only: as for `baseline()` (with `count_only_reason` and
+            `count_only_until`). Default: rules block.
+        :param count_only_reason: as for `baseline()`. Default: none.
+        :param count_only_until: as for `baseline()`. Default: none.
         """
         return WafProfile(
             name="strict",
             managed_rule_groups=_STRICT,
             rate_limit=rate_limit,
-            excluded_rules=excluded_rules,
+            excluded_rules={} if excluded_rules is None else excluded_rules,
             count_only=count_only,
+            count_only_reason=count_only_reason,
+            count_only_until=count_only_until,
         )
 
     @property
@@ -234,7 +270,7 @@ class WafProfile:
     def __repr__(self) -> str:
         return (
             f"WafProfile.{self.name}(rate_limit={self.rate_limit!r}, "
-            f"excluded_rules={list(self.excluded_rules)!r}, count_only={self.count_only!r})"
+            f"excluded_rules={self.exclusion_reasons!r}, count_only={self.count_only!r})"
         )
 
 
@@ -288,6 +324,10 @@ class SecureWebAcl(Construct):
             visibility_config=_visibility(self.web_acl_name),
         )
         self.web_acl_arn: str = self.web_acl.attr_arn
+        if profile.rollout is not None:
+            self.web_acl.add_metadata(COUNT_ONLY_METADATA, profile.rollout.metadata())
+        if profile.exclusion_reasons:
+            self.web_acl.add_metadata(EXCLUSIONS_METADATA, dict(profile.exclusion_reasons))
 
         self.log_group = logs.LogGroup(
             self,
@@ -324,8 +364,11 @@ class SecureWebAcl(Construct):
         if profile.count_only:
             cdk.Annotations.of(self).add_warning_v2(
                 "secure-constructs:waf-count-only",
-                "count_only=True: the web ACL counts matching requests but blocks nothing; "
-                "review the CountedRequests metric and WAF logs, then remove count_only",
+                "count_only=True until "
+                f"{profile.rollout.until.isoformat() if profile.rollout else '?'}: the web ACL "
+                "counts matching requests but blocks nothing "
+                f"({profile.rollout.reason if profile.rollout else ''}); review the "
+                "CountedRequests metric and WAF logs, then remove count_only",
             )
             self.counted_requests_alarm = alarm(
                 self,
@@ -409,7 +452,8 @@ def _check_rate_limit(rate_limit: int) -> None:
             "rate_limit",
             rate_limit,
             f"a whole number of requests per source IP per 5 minutes from {low:,} (AWS WAF's "
-            f"minimum) to {high:,} (above that a per-IP limit protects nothing)",
+            f"minimum) to {high:,} (about 333 requests per second from one address; above "
+            "that a per-IP limit stops no flood)",
             "pass e.g. rate_limit=1000",
         )
 

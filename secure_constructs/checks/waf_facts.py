@@ -15,6 +15,23 @@ REQUIRED_GROUPS = (
 )
 """The managed rule groups every API stage's web ACL must run, blocking (practice 3 and 7)."""
 
+MAX_RATE_LIMIT = 100_000
+"""The highest per-source-IP rate limit (requests per 5 minutes) secure-constructs accepts:
+about 333 requests per second, sustained for five minutes, from one address. AWS WAF accepts
+up to 2,000,000,000, but a limit a single client cannot reach without scripting is what makes
+the rule stop floods and credential stuffing; callers behind one NAT that legitimately exceed
+it need their own rule (a scoped-down statement or a custom aggregation key), not a limit that
+protects nobody."""
+
+MAX_COUNT_ONLY_DAYS = 90
+"""A count-only (rollout) web ACL must name an end date at most this many days ahead."""
+
+COUNT_ONLY_METADATA = "secure-constructs:count-only"
+"""Web ACL resource Metadata: {"until": "YYYY-MM-DD", "reason": "..."} of a count-only rollout;
+ApiStageWafRules shows it, and reports the web ACL as an error once the date has passed."""
+EXCLUSIONS_METADATA = "secure-constructs:excluded-rules"
+"""Web ACL resource Metadata: {"Group:Rule": "reason"} for each managed rule set to COUNT."""
+
 
 @dataclass(frozen=True)
 class ManagedGroup:

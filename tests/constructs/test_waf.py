@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +14,20 @@ from aws_cdk import aws_sns as sns
 
 from secure_constructs import SecureUserPool, SecureWebAcl, ValidationError, WafProfile
 from secure_constructs.audit.prices import FIXED, PRICES_AS_OF, Price
-from secure_constructs.checks.waf_facts import GROUPS, REQUIRED_GROUPS
+from secure_constructs.checks.waf_facts import (
+    COUNT_ONLY_METADATA,
+    EXCLUSIONS_METADATA,
+    GROUPS,
+    MAX_COUNT_ONLY_DAYS,
+    MAX_RATE_LIMIT,
+    REQUIRED_GROUPS,
+)
 from secure_constructs.waf import resolve_waf
 from tests.synth import ALL_COMPLIANCE, Synthesized, cfn_lint, synth
+
+ROLLOUT_REASON = "First rollout: watching false positives in the WAF logs for two weeks"
+ROLLOUT_END = datetime.date.today() + datetime.timedelta(days=14)
+REASON = "False positive on our JSON uploads, seen in the WAF logs (2026-11)"
 
 BASELINE_GROUPS = {
     "AWSManagedRulesCommonRuleSet",
@@ -186,12 +198,16 @@ def strict() -> tuple[dict[str, Any], assertions.Annotations]:
         "Waf",
         profile=WafProfile.strict(
             rate_limit=50,
-            excluded_rules=[
-                "SizeRestrictions_BODY",
-                "AWSManagedRulesBotControlRuleSet:CategoryNotYetDocumented",
-                "SignalNonBrowserUserAgent",
-            ],
+            excluded_rules={
+                "SizeRestrictions_BODY": "Uploads up to 1 MB are legitimate (WAF logs, 2026-11)",
+                "AWSManagedRulesBotControlRuleSet:CategoryNotYetDocumented": (
+                    "A category AWS added after our table; seen blocking our monitor"
+                ),
+                "SignalNonBrowserUserAgent": "Our CLI clients send a non-browser user agent",
+            },
             count_only=True,
+            count_only_reason=ROLLOUT_REASON,
+            count_only_until=ROLLOUT_END,
         ),
         alarm_topic=topic,
         blocked_requests_threshold=5,
@@ -251,7 +267,16 @@ def test_count_only_counts_everything_and_warns(
             assert rule["Statement"]["RateBasedStatement"]["Limit"] == 50
         else:
             assert rule["OverrideAction"] == {"Count": {}}
-    annotations.has_warning("/Strict/Waf", assertions.Match.string_like_regexp("count_only"))
+    annotations.has_warning(
+        "/Strict/Waf", assertions.Match.string_like_regexp(f"count_only=True until {ROLLOUT_END}")
+    )
+    assert acl["Metadata"][COUNT_ONLY_METADATA] == {
+        "until": ROLLOUT_END.isoformat(),
+        "reason": ROLLOUT_REASON,
+    }
+    assert acl["Metadata"][EXCLUSIONS_METADATA][
+        "AWSManagedRulesCommonRuleSet:SizeRestrictions_BODY"
+    ]
 
 
 def test_own_topic_threshold_and_retention_are_used(
@@ -318,7 +343,7 @@ def test_fails_when_waf_is_not_a_profile_or_regional_web_acl_arn(waf: Any) -> No
         resolve_waf(cdk.Stack(), waf)
 
 
-@pytest.mark.parametrize("rate_limit", [9, 2_000_001, 0, -5, 100.5, True])
+@pytest.mark.parametrize("rate_limit", [9, 100_001, 2_000_000, 0, -5, 100.5, True])
 def test_fails_when_rate_limit_is_outside_wafs_range(rate_limit: Any) -> None:
     with pytest.raises(ValidationError, match=r"^rate_limit="):
         WafProfile.baseline(rate_limit=rate_limit)
@@ -328,23 +353,26 @@ def test_fails_when_rate_limit_is_outside_wafs_range(rate_limit: Any) -> None:
 
 def test_rate_limit_bounds_are_accepted() -> None:
     assert WafProfile.baseline(rate_limit=10).rate_limit == 10
-    assert WafProfile.strict(rate_limit=2_000_000).rate_limit == 2_000_000
+    assert WafProfile.strict(rate_limit=MAX_RATE_LIMIT).rate_limit == MAX_RATE_LIMIT
 
 
 @pytest.mark.parametrize(
     "excluded",
     [
-        ["NotARule"],
-        ["CategoryAI"],  # a Bot Control rule: not in the baseline profile
-        ["AWSManagedRulesBotControlRuleSet:CategoryAI"],
-        ["AWSManagedRulesCommonRuleSet:bad name!"],
-        ["RateLimitPerSourceIp"],
-        [""],
+        {"NotARule": REASON},
+        {"CategoryAI": REASON},  # a Bot Control rule: not in the baseline profile
+        {"AWSManagedRulesBotControlRuleSet:CategoryAI": REASON},
+        {"AWSManagedRulesCommonRuleSet:bad name!": REASON},
+        {"RateLimitPerSourceIp": REASON},
+        {"": REASON},
         "SizeRestrictions_BODY",
+        ["SizeRestrictions_BODY"],  # a name without its reason
+        {"SizeRestrictions_BODY": ""},
+        {"SizeRestrictions_BODY": None},
     ],
 )
-def test_fails_when_an_excluded_rule_is_unknown(excluded: Any) -> None:
-    with pytest.raises(ValidationError, match=r"^excluded_rules="):
+def test_fails_when_an_excluded_rule_is_unknown_or_has_no_reason(excluded: Any) -> None:
+    with pytest.raises(ValidationError, match=r"^excluded_rules(\[.*\])?="):
         WafProfile.baseline(excluded_rules=excluded)
 
 
@@ -352,18 +380,19 @@ def test_fails_when_an_excluded_rule_is_unknown(excluded: Any) -> None:
 def test_fails_when_excluded_rules_exclude_every_rule_of_a_required_group(group: str) -> None:
     every_rule = sorted(GROUPS[group].rules)
     with pytest.raises(ValidationError, match=rf"^excluded_rules=.*{group}"):
-        WafProfile.baseline(excluded_rules=every_rule)
+        WafProfile.baseline(excluded_rules=dict.fromkeys(every_rule, REASON))
     with pytest.raises(ValidationError, match=r"^excluded_rules="):
-        WafProfile.strict(excluded_rules=[f"{group}:{rule}" for rule in every_rule])
+        WafProfile.strict(excluded_rules={f"{group}:{rule}": REASON for rule in every_rule})
 
 
 def test_excluding_all_but_one_rule_of_a_required_group_is_accepted() -> None:
     every_rule = sorted(GROUPS["AWSManagedRulesSQLiRuleSet"].rules)
-    profile = WafProfile.baseline(excluded_rules=every_rule[1:])
+    profile = WafProfile.baseline(excluded_rules=dict.fromkeys(every_rule[1:], REASON))
     assert len(profile.excluded_rules) == len(every_rule) - 1
+    assert set(profile.exclusion_reasons.values()) == {REASON}
     # An optional group may be excluded whole (it is not part of the baseline promise).
     reputation = sorted(GROUPS["AWSManagedRulesAmazonIpReputationList"].rules)
-    assert WafProfile.baseline(excluded_rules=reputation).excluded_rules
+    assert WafProfile.baseline(excluded_rules=dict.fromkeys(reputation, REASON)).excluded_rules
 
 
 def test_fixed_monthly_cost_comes_from_the_one_dated_price_table(
@@ -388,6 +417,48 @@ def test_the_secure_api_doc_quotes_the_price_table_and_its_date() -> None:
 def test_fails_when_count_only_is_not_a_bool() -> None:
     with pytest.raises(ValidationError, match=r"^count_only="):
         WafProfile.baseline(count_only="yes")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("props", "prop_name"),
+    [
+        ({"count_only": True}, "count_only"),
+        ({"count_only": True, "count_only_reason": ROLLOUT_REASON}, "count_only"),
+        ({"count_only": True, "count_only_until": ROLLOUT_END}, "count_only"),
+        (
+            {"count_only": True, "count_only_reason": "", "count_only_until": ROLLOUT_END},
+            "count_only_reason",
+        ),
+        (
+            {
+                "count_only": True,
+                "count_only_reason": ROLLOUT_REASON,
+                "count_only_until": datetime.date.today() - datetime.timedelta(days=1),
+            },
+            "count_only_until",
+        ),
+        (
+            {
+                "count_only": True,
+                "count_only_reason": ROLLOUT_REASON,
+                "count_only_until": datetime.date.today()
+                + datetime.timedelta(days=MAX_COUNT_ONLY_DAYS + 1),
+            },
+            "count_only_until",
+        ),
+        (
+            {"count_only": True, "count_only_reason": ROLLOUT_REASON, "count_only_until": "soon"},
+            "count_only_until",
+        ),
+        ({"count_only_reason": ROLLOUT_REASON}, "count_only_reason"),
+        ({"count_only_until": ROLLOUT_END}, "count_only_until"),
+    ],
+)
+def test_fails_when_count_only_lacks_a_reason_or_a_near_end_date(
+    props: dict[str, Any], prop_name: str
+) -> None:
+    with pytest.raises(ValidationError, match=rf"^{prop_name}="):
+        WafProfile.baseline(**props)
 
 
 @pytest.mark.parametrize(

@@ -4,14 +4,20 @@ whether WAF logs keep credentials out.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from secure_constructs.checks.api_facts import StageDecl, stages
-from secure_constructs.checks.cfn import as_list, referenced_id, referenced_ids, renderings
+from secure_constructs.checks.cfn import as_list, number, referenced_id, referenced_ids, renderings
 from secure_constructs.checks.model import Practice, Severity, Template, Violation
 from secure_constructs.checks.registry import rule
-from secure_constructs.checks.waf_facts import GROUPS, REQUIRED_GROUPS
+from secure_constructs.checks.waf_facts import (
+    COUNT_ONLY_METADATA,
+    GROUPS,
+    MAX_RATE_LIMIT,
+    REQUIRED_GROUPS,
+)
 
 STAGE = "AWS::ApiGateway::Stage"
 WEB_ACL = "AWS::WAFv2::WebACL"
@@ -91,14 +97,17 @@ def api_stage_waf_rules(t: Template) -> Iterator[Violation]:
             acl_id = referenced_id(acl_ref)
             if acl_id is None or acl_id not in web_acls:
                 continue  # an existing web ACL by ARN: not inspectable here
-            yield from _missing_rules(stage_id, acl_id, web_acls[acl_id], fix)
+            metadata = t.resources[acl_id].get("Metadata")
+            rollout = metadata.get(COUNT_ONLY_METADATA) if isinstance(metadata, Mapping) else None
+            yield from _missing_rules(stage_id, acl_id, web_acls[acl_id], fix, rollout)
 
 
 def _missing_rules(
-    stage_id: str, acl_id: str, acl: Mapping[str, Any], fix: str
+    stage_id: str, acl_id: str, acl: Mapping[str, Any], fix: str, rollout: Any = None
 ) -> Iterator[Violation]:
     blocking: set[str] = set()
     counting: set[str] = set()
+    too_high: float | None = None
     overridden: set[str] = set()  # groups with every rule overridden to Count / excluded
     for item in as_list(acl.get("Rules")):
         if not isinstance(item, Mapping):
@@ -119,7 +128,12 @@ def _missing_rules(
         if "RateBasedStatement" in statement:
             action = item.get("Action")
             counts = isinstance(action, Mapping) and "Count" in action
-            (counting if counts else blocking).add(RATE_FINDING)
+            rate = statement["RateBasedStatement"]
+            limit = number(rate.get("Limit")) if isinstance(rate, Mapping) else None
+            if limit is not None and limit > MAX_RATE_LIMIT:
+                too_high = limit
+            else:
+                (counting if counts else blocking).add(RATE_FINDING)
     for name in (*REQUIRED_GROUPS, RATE_FINDING):
         if name in blocking:
             continue
@@ -135,16 +149,18 @@ def _missing_rules(
                 finding_id=name,
                 severity=Severity.WARNING,
             )
-        elif name in counting:
+        elif name == RATE_FINDING and too_high is not None and name not in counting:
             yield Violation(
                 stage_id,
                 "Properties",
-                f"web ACL {acl_id} has {what} in count mode only (it blocks nothing)",
-                "finish the rollout: remove count_only / the Count override once the logs show "
-                "no false positives",
+                f"web ACL {acl_id} has a rate-based rule with a limit of {too_high:,.0f} "
+                f"requests per 5 minutes per IP, above {MAX_RATE_LIMIT:,} (it stops no flood)",
+                f"set the limit to {MAX_RATE_LIMIT:,} or less (WafProfile(rate_limit=...) "
+                "refuses more); give heavy callers their own scoped-down rule",
                 finding_id=name,
-                severity=Severity.WARNING,
             )
+        elif name in counting:
+            yield _counting(stage_id, acl_id, what, name, rollout)
         else:
             yield Violation(
                 stage_id,
@@ -153,6 +169,30 @@ def _missing_rules(
                 fix,
                 finding_id=name,
             )
+
+
+def _counting(stage_id: str, acl_id: str, what: str, name: str, rollout: Any) -> Violation:
+    """A count-mode finding: a warning while a declared rollout lasts, an error after it."""
+    until = rollout.get("until") if isinstance(rollout, Mapping) else None
+    reason = rollout.get("reason") if isinstance(rollout, Mapping) else None
+    expired = False
+    declared = ""
+    if isinstance(until, str):
+        try:
+            expired = datetime.date.fromisoformat(until) < datetime.date.today()
+        except ValueError:
+            expired = True
+        declared = f"; count-only until {until}: {reason}"
+    return Violation(
+        stage_id,
+        "Properties",
+        f"web ACL {acl_id} has {what} in count mode only (it blocks nothing{declared})"
+        + (" and the declared end date has passed" if expired else ""),
+        "finish the rollout: remove count_only / the Count override once the logs show "
+        "no false positives",
+        finding_id=name,
+        severity=Severity.ERROR if expired else Severity.WARNING,
+    )
 
 
 def _all_rules_overridden(name: str, group: Mapping[str, Any]) -> bool:
