@@ -9,6 +9,7 @@ index of the related resources, then one pass), without evaluating intrinsics.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -191,7 +192,7 @@ def api_lambda_timeout(t: Template) -> Iterator[Violation]:
             continue
         millis = number(integration.get("TimeoutInMillis"))
         limit = millis / 1000 if millis is not None else float(MAX_INTEGRATION_SECONDS)
-        for target in dict.fromkeys(referenced_ids(integration.get("Uri"))):
+        for target in _targets(integration.get("Uri")):
             function_id = aliases.get(target) or target
             if function_id not in functions:
                 continue
@@ -208,7 +209,7 @@ def api_lambda_timeout(t: Template) -> Iterator[Violation]:
                     finding_id=function_id,
                 )
     for logical_id, props in t.of_type("AWS::ApiGateway::Authorizer"):
-        for target in dict.fromkeys(referenced_ids(props.get("AuthorizerUri"))):
+        for target in _targets(props.get("AuthorizerUri")):
             function_id = aliases.get(target) or target
             if function_id not in functions:
                 continue
@@ -225,6 +226,21 @@ def api_lambda_timeout(t: Template) -> Iterator[Violation]:
                     "results_cache_ttl)",
                     finding_id=function_id,
                 )
+
+
+_SUB_REFERENCE = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.[A-Za-z]+)?\}")
+
+
+def _targets(value: Any) -> list[str]:
+    """Logical ids a URI points at: Ref / GetAtt anywhere, and `${Id}` / `${Id.Arn}` in an
+    Fn::Sub string (the form hand-written templates use)."""
+    found = list(referenced_ids(value))
+    call = intrinsic(value)
+    if call is not None and call[0] == "Fn::Sub":
+        text = call[1][0] if isinstance(call[1], list) and call[1] else call[1]
+        if isinstance(text, str):
+            found.extend(_SUB_REFERENCE.findall(text))
+    return list(dict.fromkeys(found))
 
 
 # --- ApiServerErrorAlarm --------------------------------------------------------------------
