@@ -144,7 +144,7 @@ def function_tracing(t: Template) -> Iterator[Violation]:
     "LogGroupEncryption",
     practice=Practice.SECRETS,
     applies_to=(LOG_GROUP,),
-    applies_if=lambda t: any(True for _ in t.of_type("AWS::KMS::Key")),
+    applies_if=lambda t: _has_key(t),
     summary="A log group is not encrypted with the stack's KMS key",
     explanation=(
         "Logs carry request ids, caller identities, error messages and sometimes data. "
@@ -156,6 +156,8 @@ def function_tracing(t: Template) -> Iterator[Violation]:
 )
 def log_group_encryption(t: Template) -> Iterator[Violation]:
     """Log groups without KmsKeyId in a template that holds an AWS::KMS::Key."""
+    if not _has_key(t):
+        return
     for logical_id, props in t.of_type(LOG_GROUP):
         if props.get("KmsKeyId") not in (None, ""):
             continue
@@ -166,6 +168,10 @@ def log_group_encryption(t: Template) -> Iterator[Violation]:
             "remove the override that drops KmsKeyId, or pass encryption_key="
             "secure_constructs.shared.security_key(self) to logs.LogGroup",
         )
+
+
+def _has_key(t: Template) -> bool:
+    return any(True for _ in t.of_type("AWS::KMS::Key"))
 
 
 # --- ApiHttpIntegration ---------------------------------------------------------------------
