@@ -119,6 +119,8 @@ GRANULAR_ONLY: frozenset[str] = frozenset(
         "RequirementsPinned",
         "ApiLambdaTimeout",
         "ApiStageWafRules",
+        "ApiDataTrace",
+        "ApiHttpIntegration",
     }
 )
 
