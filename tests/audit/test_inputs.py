@@ -211,4 +211,4 @@ def test_load_refuses_an_empty_path_list() -> None:
 
 def test_directory_listing_of_the_fixture_templates_loads_every_template() -> None:
     names = sorted(s.uri.rsplit("/", 1)[-1] for s in load([TEMPLATES]).stacks)
-    assert names == ["orders.json", "orders.yaml", "shared.yaml"]
+    assert names == ["api_overrides.yaml", "orders.json", "orders.yaml", "shared.yaml"]
