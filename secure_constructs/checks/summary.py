@@ -8,6 +8,9 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
+
+from secure_constructs.checks.waf_facts import COUNT_ONLY_METADATA
 
 
 def summarize(assembly: Path) -> list[str]:
@@ -18,6 +21,7 @@ def summarize(assembly: Path) -> list[str]:
             continue
         template = json.loads((assembly / artifact["properties"]["templateFile"]).read_text())
         lines.append(f"stack {name}: {len(template.get('Resources', {}))} resources")
+        lines.extend(_count_only_lines(template))
     report_path = assembly / "validation-report.json"
     open_findings: list[str] = []
     acknowledged: list[str] = []
@@ -39,6 +43,19 @@ def summarize(assembly: Path) -> list[str]:
     if acknowledged:
         lines.append("acknowledged findings (with reasons):")
         lines.extend(acknowledged)
+    return lines
+
+
+def _count_only_lines(template: dict[str, Any]) -> list[str]:
+    """One line per web ACL in a declared count-only rollout: it blocks nothing until then."""
+    lines = []
+    for logical_id, resource in template.get("Resources", {}).items():
+        rollout = (resource.get("Metadata") or {}).get(COUNT_ONLY_METADATA)
+        if isinstance(rollout, dict):
+            lines.append(
+                f"  WAF COUNT-ONLY (blocks nothing) {logical_id} until {rollout.get('until')}: "
+                f"{rollout.get('reason')}"
+            )
     return lines
 
 

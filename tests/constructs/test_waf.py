@@ -503,3 +503,21 @@ def test_profiles_are_immutable() -> None:
     profile = WafProfile.baseline()
     with pytest.raises(AttributeError, match="immutable"):
         profile.rate_limit = 5
+
+
+def test_the_synth_summary_shows_a_count_only_rollout() -> None:
+    from secure_constructs.checks.summary import summarize
+
+    def build(stack: cdk.Stack) -> None:
+        SecureWebAcl(
+            stack,
+            "Waf",
+            profile=WafProfile.baseline(
+                count_only=True, count_only_reason=ROLLOUT_REASON, count_only_until=ROLLOUT_END
+            ),
+        )
+
+    result = synth(build)
+    lines = [line for line in summarize(result.outdir) if "COUNT-ONLY" in line]
+    assert len(lines) == 1
+    assert f"until {ROLLOUT_END.isoformat()}: {ROLLOUT_REASON}" in lines[0]
