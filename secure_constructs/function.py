@@ -116,7 +116,8 @@ class SecureFunction(lambda_.Function):
         Default: the stack's alarm topic.
     :param alarm_emails: addresses to subscribe to the alarm topic. Default: none.
     :param permissions_boundary: for the function's role. Default: none.
-    :param tracing: Default: `ACTIVE`; anything else adds a warning.
+    :param tracing: Default: `ACTIVE`; anything else adds a warning, and the
+        SecureServerless::FunctionTracing finding must be acknowledged with a reason.
     :param environment_encryption: Default: the stack's customer-managed key.
     :param signing_profiles: AWS Signer profiles whose signatures the function requires: a
         code-signing configuration that rejects unsigned or untrusted code is created (or pass
