@@ -35,6 +35,7 @@ from secure_constructs.role import LambdaExecutionRole
 from secure_constructs.secrets_cache import SecretsCache, apply_secrets_cache
 from secure_constructs.shared import alarm_topic as stack_alarm_topic
 from secure_constructs.shared import security_key, stack_of
+from secure_constructs.triggers import accept_event_source, harden_stack
 from secure_constructs.validation import check_retention, whole_seconds
 
 if TYPE_CHECKING:  # only in annotations: importing them costs the jsii kernel time
@@ -282,6 +283,7 @@ class SecureFunction(lambda_.Function):
         self.alarm_topic: sns.ITopic = alarm_topic or stack_alarm_topic(stack)
         subscribe_emails(self.alarm_topic, emails)
         self._add_alarms(timeout_seconds, dead_letter_queue, stack)
+        harden_stack(stack)  # what CDK's trigger calls create (secure_constructs/triggers.py)
 
     @property
     def dead_letter_queue(self) -> sqs.IQueue:
@@ -363,6 +365,14 @@ class SecureFunction(lambda_.Function):
             self, queue, self.alarm_topic, stack
         )
         """The depth alarm of the dead-letter queue (shared by the functions that share it)."""
+
+    def add_event_source(self, source: lambda_.IEventSource) -> None:
+        """As `aws_lambda.Function.add_event_source`; an SQS mapping whose queue has a redrive
+        policy is accepted by cdk-nag's mapping-destination rule (secure_constructs/triggers.py)."""
+        before = {child.node.id for child in self.node.children}
+        super().add_event_source(source)
+        added = [c for c in self.node.children if c.node.id not in before]
+        accept_event_source(source, [c for c in added if isinstance(c, lambda_.EventSourceMapping)])
 
     def add_function_url(
         self,
