@@ -1,12 +1,12 @@
-"""Defaults and AWS limits of event triggers, in one place (constructs and rules import them)."""
+"""Defaults and AWS limits of event triggers, in one place (constructs and rules import them).
+
+Pure Python: the rules import it, and `secure-constructs audit` never starts jsii.
+"""
 
 from __future__ import annotations
 
-from aws_cdk import aws_logs as logs
-
 # CDK's construct id of its per-stack S3 notifications handler (aws-s3/lib/notifications-resource).
 BUCKET_NOTIFICATIONS_HANDLER_ID = "BucketNotificationsHandler050a0587b7544547bf325f094a3db834"
-HANDLER_LOG_RETENTION = logs.RetentionDays.ONE_YEAR
 
 EVENTBRIDGE_PRINCIPAL = "events.amazonaws.com"
 # What EventBridge needs of a customer managed key to send to an encrypted dead-letter queue
@@ -16,3 +16,7 @@ EVENTBRIDGE_DLQ_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
 # AWS: set the source queue's visibility timeout to at least six times the function timeout
 # (Lambda Developer Guide, "Using Lambda with Amazon SQS", configuring a queue).
 SQS_VISIBILITY_TIMEOUT_RATIO = 6
+
+# Lambda's and SQS's defaults when a template leaves the property out.
+SQS_DEFAULT_VISIBILITY_SECONDS = 30
+LAMBDA_DEFAULT_TIMEOUT_SECONDS = 3

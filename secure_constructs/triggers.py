@@ -37,7 +37,6 @@ from secure_constructs.trigger_facts import (
     BUCKET_NOTIFICATIONS_HANDLER_ID,
     EVENTBRIDGE_DLQ_KEY_ACTIONS,
     EVENTBRIDGE_PRINCIPAL,
-    HANDLER_LOG_RETENTION,
 )
 
 _SQS_MAPPING_REASON = (
@@ -98,7 +97,7 @@ def harden_bucket_notifications_handler(stack: cdk.Stack) -> None:
         handler,
         "LogGroup",
         log_group_name=f"/aws/lambda/{stack.stack_name}-{BUCKET_NOTIFICATIONS_HANDLER_ID[:26]}",
-        retention=HANDLER_LOG_RETENTION,
+        retention=logs.RetentionDays.ONE_YEAR,
         encryption_key=security_key(stack),
         removal_policy=cdk.RemovalPolicy.RETAIN,
     )
