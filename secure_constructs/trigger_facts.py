@@ -20,3 +20,11 @@ SQS_VISIBILITY_TIMEOUT_RATIO = 6
 # Lambda's and SQS's defaults when a template leaves the property out.
 SQS_DEFAULT_VISIBILITY_SECONDS = 30
 LAMBDA_DEFAULT_TIMEOUT_SECONDS = 3
+
+# fn.add_queue_trigger: defaults, and Lambda's limits for SQS event sources
+# (AWS::Lambda::EventSourceMapping ScalingConfig.MaximumConcurrency 2-1000; BatchSize 1-10
+# without a batching window).
+QUEUE_TRIGGER_BATCH_SIZE = 10
+QUEUE_TRIGGER_BATCH_SIZE_RANGE = (1, 10)
+QUEUE_TRIGGER_MAX_CONCURRENCY = 2
+QUEUE_TRIGGER_MAX_CONCURRENCY_RANGE = (2, 1000)

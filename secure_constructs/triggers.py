@@ -32,11 +32,18 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct
 
 from secure_constructs.checks import acknowledge
+from secure_constructs.errors import ValidationError
 from secure_constructs.shared import security_key, stack_of
 from secure_constructs.trigger_facts import (
     BUCKET_NOTIFICATIONS_HANDLER_ID,
     EVENTBRIDGE_DLQ_KEY_ACTIONS,
     EVENTBRIDGE_PRINCIPAL,
+    QUEUE_TRIGGER_BATCH_SIZE,
+    QUEUE_TRIGGER_BATCH_SIZE_RANGE,
+    QUEUE_TRIGGER_MAX_CONCURRENCY,
+    QUEUE_TRIGGER_MAX_CONCURRENCY_RANGE,
+    SQS_DEFAULT_VISIBILITY_SECONDS,
+    SQS_VISIBILITY_TIMEOUT_RATIO,
 )
 
 _SQS_MAPPING_REASON = (
@@ -217,4 +224,64 @@ def accept_event_source(
             mapping,
             "Serverless::Serverless-LambdaEventSourceMappingDestination",
             _SQS_MAPPING_REASON,
+        )
+
+
+def add_queue_trigger(
+    fn: lambda_.Function,
+    queue: sqs.IQueue,
+    *,
+    timeout_seconds: float | None,
+    batch_size: int = QUEUE_TRIGGER_BATCH_SIZE,
+    max_concurrency: int = QUEUE_TRIGGER_MAX_CONCURRENCY,
+) -> lambda_.EventSourceMapping:
+    """The checked SQS trigger behind `SecureFunction.add_queue_trigger` (see its docstring)."""
+    from aws_cdk.aws_lambda_event_sources import SqsEventSource
+
+    if not isinstance(queue, sqs.Queue) or queue.dead_letter_queue is None:
+        raise ValidationError(
+            "queue",
+            queue.node.path if isinstance(queue, Construct) else queue,
+            "an sqs.Queue made in this app with a redrive policy (dead_letter_queue=), so that "
+            "failing messages leave the queue",
+            "create it with sqs.Queue(..., dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, "
+            "max_receive_count=3)); the function's own fn.dead_letter_queue may serve as dlq",
+        )
+    _check_range("batch_size", batch_size, QUEUE_TRIGGER_BATCH_SIZE_RANGE)
+    _check_range("max_concurrency", max_concurrency, QUEUE_TRIGGER_MAX_CONCURRENCY_RANGE)
+    cfn_queue = queue.node.default_child
+    assert isinstance(cfn_queue, sqs.CfnQueue)
+    visibility = cfn_queue.visibility_timeout
+    visibility = SQS_DEFAULT_VISIBILITY_SECONDS if visibility is None else visibility
+    if timeout_seconds is not None and not cdk.Token.is_unresolved(visibility):
+        needed = SQS_VISIBILITY_TIMEOUT_RATIO * timeout_seconds
+        if visibility < needed:
+            raise ValidationError(
+                "queue",
+                f"visibility timeout {visibility:g} s",
+                f"at least {SQS_VISIBILITY_TIMEOUT_RATIO}x the function timeout "
+                f"({needed:g} s; AWS's guidance, so a message is not processed twice)",
+                f"create the queue with visibility_timeout=Duration.seconds({needed:g})",
+            )
+    source = SqsEventSource(
+        queue,
+        batch_size=batch_size,
+        max_concurrency=max_concurrency,
+        report_batch_item_failures=True,
+    )
+    before = {child.node.id for child in fn.node.children}
+    fn.add_event_source(source)
+    (mapping,) = [
+        c
+        for c in fn.node.children
+        if c.node.id not in before and isinstance(c, lambda_.EventSourceMapping)
+    ]
+    return mapping
+
+
+def _check_range(prop: str, value: object, bounds: tuple[int, int]) -> None:
+    low, high = bounds
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise ValidationError(
+            prop, value, f"a whole number from {low} to {high}", f"pass {prop}={low}..{high}"
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import aws_cdk as cdk
+import pytest
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
@@ -14,7 +15,7 @@ from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_sqs as sqs
 from aws_cdk.aws_lambda_event_sources import SqsEventSource
 
-from secure_constructs import SecureFunction
+from secure_constructs import SecureFunction, ValidationError
 from secure_constructs.shared import security_key
 from secure_constructs.trigger_facts import BUCKET_NOTIFICATIONS_HANDLER_ID
 from tests.synth import arn, statements, synth
@@ -187,3 +188,77 @@ def test_eventbridge_rule_without_dlq_gets_no_key_statement() -> None:
     result = synth(_rule_stack(dlq=False), checks=False)
     assert _eventbridge_key_statements(result.template) == []
     assert "Name" not in result.only("AWS::Events::Rule")[1]["Properties"]
+
+
+def _jobs(stack: cdk.Stack, fn: SecureFunction, visibility: int, redrive: bool = True) -> sqs.Queue:
+    return sqs.Queue(
+        stack,
+        "Jobs",
+        encryption_master_key=security_key(stack),
+        enforce_ssl=True,
+        visibility_timeout=cdk.Duration.seconds(visibility),
+        dead_letter_queue=sqs.DeadLetterQueue(queue=fn.dead_letter_queue, max_receive_count=3)
+        if redrive
+        else None,
+    )
+
+
+def test_add_queue_trigger_defaults_and_zero_findings() -> None:
+    def build(stack: cdk.Stack) -> None:
+        fn = _function(stack)
+        fn.add_queue_trigger(_jobs(stack, fn, visibility=60))
+
+    result = synth(build)
+    assert not result.failed and result.violations == []
+    props = result.props("AWS::Lambda::EventSourceMapping")
+    assert props["BatchSize"] == 10
+    assert props["ScalingConfig"] == {"MaximumConcurrency": 2}
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_add_queue_trigger_passes_its_options() -> None:
+    def build(stack: cdk.Stack) -> None:
+        fn = _function(stack)
+        fn.add_queue_trigger(_jobs(stack, fn, visibility=60), batch_size=5, max_concurrency=50)
+
+    props = synth(build, checks=False).props("AWS::Lambda::EventSourceMapping")
+    assert props["BatchSize"] == 5 and props["ScalingConfig"] == {"MaximumConcurrency": 50}
+
+
+def test_fails_when_the_queue_trigger_visibility_is_below_six_times_the_timeout() -> None:
+    stack = cdk.Stack()
+    fn = _function(stack)  # 10 s timeout: 60 s needed
+    with pytest.raises(ValidationError, match="at least 6x the function timeout"):
+        fn.add_queue_trigger(_jobs(stack, fn, visibility=59))
+
+
+def test_fails_when_the_queue_trigger_queue_has_no_redrive_policy() -> None:
+    stack = cdk.Stack()
+    fn = _function(stack)
+    with pytest.raises(ValidationError, match="redrive policy"):
+        fn.add_queue_trigger(_jobs(stack, fn, visibility=60, redrive=False))
+
+
+def test_fails_when_the_queue_trigger_queue_is_imported() -> None:
+    stack = cdk.Stack()
+    fn = _function(stack)
+    queue = sqs.Queue.from_queue_arn(stack, "Ext", "arn:aws:sqs:us-east-1:111122223333:jobs")
+    with pytest.raises(ValidationError, match="redrive policy"):
+        fn.add_queue_trigger(queue)
+
+
+@pytest.mark.parametrize(
+    ("prop", "value"),
+    [
+        ("batch_size", 0),
+        ("batch_size", 11),
+        ("max_concurrency", 1),
+        ("max_concurrency", 1001),
+        ("batch_size", True),
+    ],
+)
+def test_fails_when_a_queue_trigger_option_is_out_of_range(prop: str, value: object) -> None:
+    stack = cdk.Stack()
+    fn = _function(stack)
+    with pytest.raises(ValidationError, match=prop):
+        fn.add_queue_trigger(_jobs(stack, fn, visibility=60), **{prop: value})  # type: ignore[arg-type]
