@@ -92,7 +92,7 @@ def _sqs_failures(t: Template, logical_id: str, source: str | None) -> Iterator[
 def _stream_failures(logical_id: str, props: Mapping[str, Any]) -> Iterator[Violation]:
     fix = (
         "set on_failure=, retry_attempts=, max_record_age= and bisect_batch_on_error=True on "
-        "the event source (fn.add_stream_trigger sets them)"
+        "the DynamoEventSource / KinesisEventSource"
     )
     config = props.get("DestinationConfig")
     on_failure = config.get("OnFailure") if isinstance(config, Mapping) else None
