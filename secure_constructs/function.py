@@ -35,6 +35,8 @@ from secure_constructs.role import LambdaExecutionRole
 from secure_constructs.secrets_cache import SecretsCache, apply_secrets_cache
 from secure_constructs.shared import alarm_topic as stack_alarm_topic
 from secure_constructs.shared import security_key, stack_of
+from secure_constructs.trigger_facts import QUEUE_TRIGGER_BATCH_SIZE, QUEUE_TRIGGER_MAX_CONCURRENCY
+from secure_constructs.triggers import accept_event_source, add_queue_trigger, harden_stack
 from secure_constructs.validation import check_retention, whole_seconds
 
 if TYPE_CHECKING:  # only in annotations: importing them costs the jsii kernel time
@@ -283,6 +285,7 @@ class SecureFunction(lambda_.Function):
         self.alarm_topic: sns.ITopic = alarm_topic or stack_alarm_topic(stack)
         subscribe_emails(self.alarm_topic, emails)
         self._add_alarms(timeout_seconds, dead_letter_queue, stack)
+        harden_stack(stack)  # what CDK's trigger calls create (secure_constructs/triggers.py)
 
     @property
     def dead_letter_queue(self) -> sqs.IQueue:
@@ -364,6 +367,38 @@ class SecureFunction(lambda_.Function):
             self, queue, self.alarm_topic, stack
         )
         """The depth alarm of the dead-letter queue (shared by the functions that share it)."""
+
+    def add_event_source(self, source: lambda_.IEventSource) -> None:
+        """As `aws_lambda.Function.add_event_source`; an SQS mapping whose queue has a redrive
+        policy is accepted by cdk-nag's mapping-destination rule (secure_constructs/triggers.py)."""
+        before = {child.node.id for child in self.node.children}
+        super().add_event_source(source)
+        added = [c for c in self.node.children if c.node.id not in before]
+        accept_event_source(source, [c for c in added if isinstance(c, lambda_.EventSourceMapping)])
+
+    def add_queue_trigger(
+        self,
+        queue: sqs.IQueue,
+        *,
+        batch_size: int = QUEUE_TRIGGER_BATCH_SIZE,
+        max_concurrency: int = QUEUE_TRIGGER_MAX_CONCURRENCY,
+    ) -> lambda_.EventSourceMapping:
+        """Process `queue` with this function, with failures bounded and kept.
+
+        The queue must be an `sqs.Queue` of this app with a redrive policy, and its visibility
+        timeout at least 6x the function timeout (AWS's guidance); otherwise ValidationError.
+        The mapping reports batch item failures (only the failed messages are retried).
+
+        :param batch_size: 1-10 messages per invocation. Default: 10.
+        :param max_concurrency: 2-1000 concurrent invocations for this queue. Default: 2.
+        """
+        return add_queue_trigger(
+            self,
+            queue,
+            timeout_seconds=self.timeout_seconds,
+            batch_size=batch_size,
+            max_concurrency=max_concurrency,
+        )
 
     def add_function_url(
         self,

@@ -6,6 +6,7 @@ and a rotated signing key.
         POST /items             -> CreateItem may only PutItem on the table
         GET  /items/{id}/share  -> ShareLink  may only read the signing-key secret (cached)
     Secrets Manager -> RotateSigningKey (every 30 days) -> the signing-key secret
+    SQS ItemImports (redrive to the DLQ after 3 receives) -> ImportItems may only PutItem
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 from secure_constructs import (
@@ -48,6 +50,7 @@ from {{ cookiecutter.package_name }}.settings import (
 ROTATION_INTERVAL = cdk.Duration.days(30)
 SECRET_CACHE_MAX_AGE = cdk.Duration.minutes(5)
 RESERVED_CONCURRENCY = 10
+IMPORT_TIMEOUT_SECONDS = 10  # SecureFunction's default timeout
 _BACKUP_POLICY_REASON = (
     "AWS Backup's service role needs AWS's own backup policy "
     "(AWSBackupServiceRolePolicyForBackup), which AWS keeps in step with what each service's "
@@ -131,6 +134,28 @@ class ItemsServiceStack(cdk.Stack):
             secrets_cache=SecretsCache.powertools(max_age=SECRET_CACHE_MAX_AGE),
         )
 
+        # An event path: other systems drop NewItems on a queue; poison messages go to the
+        # function's dead-letter queue after three receives (its depth alarm pages a person).
+        self.import_items = self._function(
+            "ImportItems", code, "import_items.handler", environment=table_env, layers=[powertools]
+        )
+        self._allow_table(
+            self.import_items,
+            "dynamodb:PutItem",
+            key_actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+        )
+        self.imports = sqs.Queue(
+            self,
+            "ItemImports",
+            encryption_master_key=self.key,
+            enforce_ssl=True,
+            visibility_timeout=cdk.Duration.seconds(6 * IMPORT_TIMEOUT_SECONDS),
+            dead_letter_queue=sqs.DeadLetterQueue(
+                queue=self.import_items.dead_letter_queue, max_receive_count=3
+            ),
+        )
+        self.import_items.add_queue_trigger(self.imports)
+
         self.api = SecureApi(self, "Api", auth=self._auth(), waf=self._waf())
         self.api.add_route("GET", "/items/{id}", self.get_item)
         self.api.add_route("POST", "/items", self.create_item, request_schema=load_schema())
@@ -138,6 +163,7 @@ class ItemsServiceStack(cdk.Stack):
 
         cdk.CfnOutput(self, "ApiUrl", value=self.api.url, description="Base URL of the API")
         cdk.CfnOutput(self, "TableName", value=self.table.table_name)
+        cdk.CfnOutput(self, "ImportQueueUrl", value=self.imports.queue_url)
 
     # -- pieces ---------------------------------------------------------------------------
 

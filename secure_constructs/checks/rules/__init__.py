@@ -8,6 +8,7 @@ from secure_constructs.checks.rules import (  # noqa: F401
     currency,
     dependencies,
     dynamic_references,
+    event_sources,
     iam,
     lambda_,
     overrides,

@@ -9,7 +9,7 @@ from tests.infra.conftest import Synth
 
 SETTINGS = Settings()
 API_FUNCTIONS = ("GetItem", "CreateItem", "ShareLink")
-ALL_FUNCTIONS = (*API_FUNCTIONS, "RotateSigningKey")
+ALL_FUNCTIONS = (*API_FUNCTIONS, "RotateSigningKey", "ImportItems")
 
 
 def test_synth_has_no_unacknowledged_finding(synth: Synth) -> None:

@@ -1,0 +1,152 @@
+"""Rules over AWS::Lambda::EventSourceMapping: failure handling per source type, and the SQS
+visibility timeout against the function's timeout."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from secure_constructs.checks.cfn import number, referenced_id
+from secure_constructs.checks.model import Practice, Template, Violation
+from secure_constructs.checks.registry import rule
+from secure_constructs.trigger_facts import (
+    LAMBDA_DEFAULT_TIMEOUT_SECONDS,
+    SQS_DEFAULT_VISIBILITY_SECONDS,
+)
+
+MAPPING = "AWS::Lambda::EventSourceMapping"
+_STREAM_TYPES = ("AWS::Kinesis::Stream", "AWS::DynamoDB::Table")
+
+
+def _source(t: Template, props: Mapping[str, Any]) -> tuple[str, str | None]:
+    """("sqs" | "stream" | "other", the source's logical id when it is in the template)."""
+    arn = props.get("EventSourceArn")
+    target = referenced_id(arn)
+    if target is not None:
+        resource = t.resources.get(target)
+        type_ = resource.get("Type") if isinstance(resource, Mapping) else None
+        if type_ == "AWS::SQS::Queue":
+            return "sqs", target
+        if type_ in _STREAM_TYPES:
+            return "stream", target
+        return "other", target
+    if isinstance(arn, str):
+        service = arn.split(":")[2] if arn.count(":") >= 5 else ""
+        if service == "sqs":
+            return "sqs", None
+        if service in ("kinesis", "dynamodb"):
+            return "stream", None
+    return "other", None
+
+
+@rule(
+    "EventSourceFailureHandling",
+    practice=Practice.EXECUTION_TIME,
+    applies_to=(MAPPING,),
+    summary="An event source mapping retries without bound or has nowhere to send failures",
+    explanation=(
+        "A stream mapping (Kinesis, DynamoDB) retries a failing batch until the records "
+        "expire (up to a year on Kinesis), blocking the shard, unless MaximumRetryAttempts and "
+        "MaximumRecordAgeInSeconds bound it; without an on-failure destination the records "
+        "are then lost. An SQS mapping cannot have an on-failure destination: its failures go "
+        "to the source queue's redrive policy, without which a poison message is received "
+        "again and again until its retention ends."
+    ),
+)
+def event_source_failure_handling(t: Template) -> Iterator[Violation]:
+    for logical_id, props in t.of_type(MAPPING):
+        kind, source = _source(t, props)
+        if kind == "sqs":
+            yield from _sqs_failures(t, logical_id, source)
+        elif kind == "stream":
+            yield from _stream_failures(logical_id, props)
+
+
+def _sqs_failures(t: Template, logical_id: str, source: str | None) -> Iterator[Violation]:
+    fix = (
+        "give the queue a redrive policy (sqs.Queue(..., dead_letter_queue=DeadLetterQueue("
+        "queue=dlq, max_receive_count=3))), or use fn.add_queue_trigger(queue)"
+    )
+    if source is None:
+        yield Violation(
+            logical_id,
+            "Properties/EventSourceArn",
+            "the source queue is not in this template, so its redrive policy cannot be checked",
+            fix,
+            finding_id="QueueNotInTemplate",
+        )
+        return
+    queue = t.resources[source].get("Properties")
+    redrive = queue.get("RedrivePolicy") if isinstance(queue, Mapping) else None
+    if not isinstance(redrive, Mapping) or redrive.get("deadLetterTargetArn") is None:
+        yield Violation(
+            source,
+            "Properties/RedrivePolicy",
+            f"queue {source} feeds {logical_id} but has no redrive policy: failing messages are "
+            "received again until their retention ends",
+            fix,
+            finding_id="RedrivePolicy",
+        )
+
+
+def _stream_failures(logical_id: str, props: Mapping[str, Any]) -> Iterator[Violation]:
+    fix = (
+        "set on_failure=, retry_attempts=, max_record_age= and bisect_batch_on_error=True on "
+        "the DynamoEventSource / KinesisEventSource"
+    )
+    config = props.get("DestinationConfig")
+    on_failure = config.get("OnFailure") if isinstance(config, Mapping) else None
+    if not isinstance(on_failure, Mapping) or on_failure.get("Destination") is None:
+        yield Violation(
+            logical_id,
+            "Properties/DestinationConfig/OnFailure",
+            "records that still fail are dropped: no on-failure destination",
+            fix,
+            finding_id="OnFailure",
+        )
+    for field in ("MaximumRetryAttempts", "MaximumRecordAgeInSeconds"):
+        value = props.get(field)
+        if value is None or number(value) == -1:
+            yield Violation(
+                logical_id,
+                f"Properties/{field}",
+                f"{field} is unbounded (absent or -1): a failing batch blocks the shard",
+                fix,
+                finding_id=field,
+            )
+
+
+@rule(
+    "SqsVisibilityTimeout",
+    practice=Practice.EXECUTION_TIME,
+    applies_to=(MAPPING,),
+    summary="An SQS queue's visibility timeout is shorter than its consumer function's timeout",
+    explanation=(
+        "When the visibility timeout is shorter than the function timeout, a message still "
+        "being processed becomes visible again and is processed twice, and counts towards the "
+        "redrive policy's receive count. AWS recommends at least six times the function "
+        "timeout (Lambda Developer Guide, Using Lambda with Amazon SQS)."
+    ),
+)
+def sqs_visibility_timeout(t: Template) -> Iterator[Violation]:
+    for _mapping_id, props in t.of_type(MAPPING):
+        kind, source = _source(t, props)
+        function_id = referenced_id(props.get("FunctionName"))
+        if kind != "sqs" or source is None or function_id is None:
+            continue
+        fn = t.resources.get(function_id)
+        queue = t.resources[source].get("Properties") or {}
+        fn_props = fn.get("Properties") if isinstance(fn, Mapping) else None
+        if not isinstance(fn_props, Mapping) or not isinstance(queue, Mapping):
+            continue
+        visibility = number(queue.get("VisibilityTimeout", SQS_DEFAULT_VISIBILITY_SECONDS))
+        timeout = number(fn_props.get("Timeout", LAMBDA_DEFAULT_TIMEOUT_SECONDS))
+        if visibility is not None and timeout is not None and visibility < timeout:
+            yield Violation(
+                source,
+                "Properties/VisibilityTimeout",
+                f"queue {source} hides a message for {visibility:g} s but {function_id} may run "
+                f"{timeout:g} s: messages are processed twice",
+                "set visibility_timeout= to at least 6x the function timeout (fn."
+                "add_queue_trigger refuses less)",
+            )

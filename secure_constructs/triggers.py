@@ -1,0 +1,287 @@
+"""Event triggers on a SecureFunction that stay hardened with CDK's own calls.
+
+Three standard CDK calls leave gaps that the user cannot close by hand:
+
+- `bucket.add_event_notification(..., s3n.LambdaDestination(fn))` creates CDK's singleton
+  `BucketNotificationsHandler...` function per stack, whose role carries the AWS managed
+  `AWSLambdaBasicExecutionRole` (logs on every log group of the account);
+- `fn.add_event_source(SqsEventSource(queue))` creates an event source mapping that cdk-nag's
+  `Serverless-LambdaEventSourceMappingDestination` flags, although an SQS mapping cannot have
+  an on-failure destination (its failures go to the queue's redrive policy);
+- `targets.LambdaFunction(fn, dead_letter_queue=fn.dead_letter_queue)` points EventBridge at a
+  queue encrypted with the stack key, whose key policy has no statement for EventBridge.
+
+`harden_stack(stack)` (called by every SecureFunction) registers one Aspect per stack that
+closes the first and third; `accept_event_source` (called by `SecureFunction.add_event_source`)
+handles the second. Facts and defaults live in `secure_constructs.trigger_facts`.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import aws_cdk as cdk
+import jsii
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct, IConstruct
+
+from secure_constructs.checks import acknowledge
+from secure_constructs.errors import ValidationError
+from secure_constructs.shared import security_key, stack_of
+from secure_constructs.trigger_facts import (
+    BUCKET_NOTIFICATIONS_HANDLER_ID,
+    EVENTBRIDGE_DLQ_KEY_ACTIONS,
+    EVENTBRIDGE_PRINCIPAL,
+    QUEUE_TRIGGER_BATCH_SIZE,
+    QUEUE_TRIGGER_BATCH_SIZE_RANGE,
+    QUEUE_TRIGGER_MAX_CONCURRENCY,
+    QUEUE_TRIGGER_MAX_CONCURRENCY_RANGE,
+    SQS_DEFAULT_VISIBILITY_SECONDS,
+    SQS_VISIBILITY_TIMEOUT_RATIO,
+)
+
+_SQS_MAPPING_REASON = (
+    "An SQS event source mapping cannot have an on-failure destination (Lambda supports "
+    "DestinationConfig only for stream and Kafka sources); failed messages go to the source "
+    "queue's redrive policy, which this queue has. SecureServerless::EventSourceFailureHandling "
+    "checks that redrive policy in the template."
+)
+_HARDENED: weakref.WeakSet[cdk.Stack] = weakref.WeakSet()
+
+
+def harden_stack(scope: IConstruct) -> None:
+    """Register, once per stack, the Aspect that hardens what CDK's trigger calls create."""
+    stack = stack_of(scope)
+    if stack in _HARDENED:
+        return
+    _HARDENED.add(stack)
+    cdk.Aspects.of(stack).add(_TriggerHardening(stack))
+
+
+@jsii.implements(cdk.IAspect)
+class _TriggerHardening:
+    """Runs before synthesis, when every bucket notification and rule target exists."""
+
+    def __init__(self, stack: cdk.Stack) -> None:
+        self._stack = stack
+        self._done: set[str] = set()
+
+    def visit(self, node: IConstruct) -> None:
+        if node is self._stack:
+            harden_bucket_notifications_handler(self._stack)
+        elif isinstance(node, events.CfnRule) and node.node.path not in self._done:
+            self._done.add(node.node.path)
+            allow_eventbridge_dead_letters(self._stack, node)
+
+
+def harden_bucket_notifications_handler(stack: cdk.Stack) -> None:
+    """Replace the AWS managed policy of CDK's S3 notifications handler by its own log group.
+
+    The handler (a singleton per stack, `BucketNotificationsHandler050a...`) only calls
+    s3:PutBucketNotification (granted per bucket by CDK) and writes its logs. Instead of
+    `AWSLambdaBasicExecutionRole` (logs:CreateLogGroup/CreateLogStream/PutLogEvents on `*`),
+    it gets a log group of its own, encrypted with the stack key and kept a year, set as its
+    `LoggingConfig.LogGroup`, and a customer-managed policy writing to exactly that group.
+    """
+    handler = stack.node.try_find_child(BUCKET_NOTIFICATIONS_HANDLER_ID)
+    if not isinstance(handler, Construct) or handler.node.try_find_child("LogGroup") is not None:
+        return
+    role = handler.node.try_find_child("Role")
+    resource = handler.node.default_child
+    if not isinstance(role, iam.Role) or not isinstance(resource, cdk.CfnResource):
+        return  # CDK changed the handler's shape: leave it to the checks (fail visible)
+    cfn_role = role.node.default_child
+    assert isinstance(cfn_role, iam.CfnRole)
+    # On the L1 itself: cdk-nag reads the L1's properties, not the template's overrides.
+    cfn_role.managed_policy_arns = None
+    log_group = logs.LogGroup(
+        handler,
+        "LogGroup",
+        log_group_name=f"/aws/lambda/{stack.stack_name}-{BUCKET_NOTIFICATIONS_HANDLER_ID[:26]}",
+        retention=logs.RetentionDays.ONE_YEAR,
+        encryption_key=security_key(stack),
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+    )
+    policy = iam.ManagedPolicy(
+        handler,
+        "LogsPolicy",
+        description="CDK's S3 notifications handler: writes to its own log group only",
+        statements=[
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[log_group.log_group_arn],
+            )
+        ],
+        roles=[role],
+    )
+    resource.add_property_override("LoggingConfig", {"LogGroup": log_group.log_group_name})
+    policy_resource = policy.node.default_child
+    assert isinstance(policy_resource, cdk.CfnResource)
+    resource.node.add_dependency(policy_resource)
+
+
+def allow_eventbridge_dead_letters(stack: cdk.Stack, rule: events.CfnRule) -> None:
+    """Give EventBridge, for this rule only, what it needs of the stack key for its DLQs.
+
+    AWS: "If you use a customer managed key ... to encrypt the queue, you must add the
+    following to the key policy: kms:Decrypt and kms:GenerateDataKey for events.amazonaws.com
+    with aws:SourceArn of the rule" (Amazon EventBridge User Guide, "Using dead-letter queues
+    to process undelivered events", Granting permissions to the dead-letter queue). Only
+    targets whose dead-letter queue is a queue of this stack encrypted with the stack key get
+    the statement; CDK's target classes already add the queue-policy statement.
+    """
+    key = security_key(stack)
+    queues = _stack_key_queues(stack, key)
+    if not queues:
+        return
+    targets = stack.resolve(rule.targets)
+    if not any(_dlq_arn(target) in queues for target in _as_list(targets)):
+        return
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid=f"AllowEventBridgeDeadLetters{rule.node.addr[:10]}",
+            principals=[iam.ServicePrincipal(EVENTBRIDGE_PRINCIPAL)],
+            actions=list(EVENTBRIDGE_DLQ_KEY_ACTIONS),
+            resources=["*"],
+            conditions={"ArnEquals": {"aws:SourceArn": _rule_arn(stack, rule)}},
+        )
+    )
+
+
+def _rule_arn(stack: cdk.Stack, rule: events.CfnRule) -> str:
+    """The rule's ARN without referencing the rule (the key would then depend on the rule,
+    which depends on the queue and function that depend on the key: a cycle). A rule without a
+    name gets a deterministic one, so that its ARN is known before deployment."""
+    name = rule.name
+    if not name or stack.resolve(name) is None:
+        name = cdk.Names.unique_resource_name(rule, max_length=64, separator="-")
+        rule.name = name
+    bus = rule.event_bus_name
+    if bus not in (None, "default") and stack.resolve(bus) not in (None, "default"):
+        name = f"{bus}/{name}"
+    return stack.format_arn(
+        service="events",
+        resource="rule",
+        resource_name=name,
+        arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
+    )
+
+
+def _stack_key_queues(stack: cdk.Stack, key: Any) -> set[str]:
+    """The resolved ARNs of the stack's queues encrypted with the stack key (as JSON text)."""
+    import json
+
+    found: set[str] = set()
+    for construct in stack.node.find_all():
+        if (
+            isinstance(construct, sqs.Queue)
+            and (queue_key := construct.encryption_master_key) is not None
+            and stack.resolve(queue_key.key_arn) == stack.resolve(key.key_arn)
+        ):
+            found.add(json.dumps(stack.resolve(construct.queue_arn), sort_keys=True))
+    return found
+
+
+def _dlq_arn(target: Any) -> str | None:
+    import json
+
+    if not isinstance(target, Mapping):
+        return None
+    config = target.get("DeadLetterConfig") or target.get("deadLetterConfig")
+    if not isinstance(config, Mapping):
+        return None
+    arn = config.get("Arn", config.get("arn"))
+    return None if arn is None else json.dumps(arn, sort_keys=True)
+
+
+def _as_list(value: Any) -> Iterable[Any]:
+    return value if isinstance(value, list) else [] if value is None else [value]
+
+
+def accept_event_source(
+    source: lambda_.IEventSource, mappings: Iterable[lambda_.EventSourceMapping]
+) -> None:
+    """Acknowledge cdk-nag's mapping-destination rule on an SQS mapping whose queue redrives.
+
+    Only a queue made in this app (an `sqs.Queue` with `dead_letter_queue=`) is known to have a
+    redrive policy; an imported queue keeps the finding, since nothing here can prove it.
+    """
+    from aws_cdk.aws_lambda_event_sources import SqsEventSource
+
+    if not isinstance(source, SqsEventSource):
+        return
+    queue = source.queue
+    if not isinstance(queue, sqs.Queue) or queue.dead_letter_queue is None:
+        return
+    for mapping in mappings:
+        acknowledge(
+            mapping,
+            "Serverless::Serverless-LambdaEventSourceMappingDestination",
+            _SQS_MAPPING_REASON,
+        )
+
+
+def add_queue_trigger(
+    fn: lambda_.Function,
+    queue: sqs.IQueue,
+    *,
+    timeout_seconds: float | None,
+    batch_size: int = QUEUE_TRIGGER_BATCH_SIZE,
+    max_concurrency: int = QUEUE_TRIGGER_MAX_CONCURRENCY,
+) -> lambda_.EventSourceMapping:
+    """The checked SQS trigger behind `SecureFunction.add_queue_trigger` (see its docstring)."""
+    from aws_cdk.aws_lambda_event_sources import SqsEventSource
+
+    if not isinstance(queue, sqs.Queue) or queue.dead_letter_queue is None:
+        raise ValidationError(
+            "queue",
+            queue.node.path if isinstance(queue, Construct) else queue,
+            "an sqs.Queue made in this app with a redrive policy (dead_letter_queue=), so that "
+            "failing messages leave the queue",
+            "create it with sqs.Queue(..., dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, "
+            "max_receive_count=3)); the function's own fn.dead_letter_queue may serve as dlq",
+        )
+    _check_range("batch_size", batch_size, QUEUE_TRIGGER_BATCH_SIZE_RANGE)
+    _check_range("max_concurrency", max_concurrency, QUEUE_TRIGGER_MAX_CONCURRENCY_RANGE)
+    cfn_queue = queue.node.default_child
+    assert isinstance(cfn_queue, sqs.CfnQueue)
+    visibility = cfn_queue.visibility_timeout
+    visibility = SQS_DEFAULT_VISIBILITY_SECONDS if visibility is None else visibility
+    if timeout_seconds is not None and not cdk.Token.is_unresolved(visibility):
+        needed = SQS_VISIBILITY_TIMEOUT_RATIO * timeout_seconds
+        if visibility < needed:
+            raise ValidationError(
+                "queue",
+                f"visibility timeout {visibility:g} s",
+                f"at least {SQS_VISIBILITY_TIMEOUT_RATIO}x the function timeout "
+                f"({needed:g} s; AWS's guidance, so a message is not processed twice)",
+                f"create the queue with visibility_timeout=Duration.seconds({needed:g})",
+            )
+    source = SqsEventSource(
+        queue,
+        batch_size=batch_size,
+        max_concurrency=max_concurrency,
+        report_batch_item_failures=True,
+    )
+    before = {child.node.id for child in fn.node.children}
+    fn.add_event_source(source)
+    (mapping,) = [
+        c
+        for c in fn.node.children
+        if c.node.id not in before and isinstance(c, lambda_.EventSourceMapping)
+    ]
+    return mapping
+
+
+def _check_range(prop: str, value: object, bounds: tuple[int, int]) -> None:
+    low, high = bounds
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise ValidationError(
+            prop, value, f"a whole number from {low} to {high}", f"pass {prop}={low}..{high}"
+        )
