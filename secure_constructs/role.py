@@ -111,18 +111,7 @@ class LambdaExecutionRole(iam.Role):
         policy = self._attached.get(construct_id)
         if policy is not None:
             return policy
-        stack = self._role_stack
-        shared = _SHARED_POLICIES.setdefault(stack, {})
-        policy = shared.get(construct_id)
-        if policy is None:
-            found = stack.node.try_find_child(construct_id)
-            if found is None:
-                found = iam.ManagedPolicy(
-                    stack, construct_id, description=description, statements=[statement]
-                )
-                acknowledge(found, "AwsSolutions-IAM5[Resource::*]", _STAR_ONLY_REASON)
-            assert isinstance(found, iam.ManagedPolicy)
-            policy = shared[construct_id] = found
+        policy = shared_star_only_policy(self._role_stack, construct_id, description, statement)
         policy.attach_to_role(self)
         self._attached[construct_id] = policy
         return policy
@@ -188,6 +177,33 @@ def _star_only_actions(body: dict[str, Any]) -> frozenset[str] | None:
     ):
         return frozenset(actions)
     return None
+
+
+def shared_star_only_policy(
+    stack: cdk.Stack, construct_id: str, description: str, statement: iam.PolicyStatement
+) -> iam.ManagedPolicy:
+    """The stack's policy for one star-only action set, found or created on first use."""
+    shared = _SHARED_POLICIES.setdefault(stack, {})
+    policy = shared.get(construct_id)
+    if policy is None:
+        found = stack.node.try_find_child(construct_id)
+        if found is None:
+            found = iam.ManagedPolicy(
+                stack, construct_id, description=description, statements=[statement]
+            )
+            acknowledge(found, "AwsSolutions-IAM5[Resource::*]", _STAR_ONLY_REASON)
+        assert isinstance(found, iam.ManagedPolicy)
+        policy = shared[construct_id] = found
+    return policy
+
+
+def attach_xray_write(role: iam.IRole) -> None:
+    """Attach the stack's X-Ray write policy (the star-only X-Ray actions) to `role`."""
+    construct_id, description = _SHARED_STAR_ONLY[frozenset(XRAY_WRITE_ACTIONS)]
+    statement = iam.PolicyStatement(actions=list(XRAY_WRITE_ACTIONS), resources=["*"])
+    shared_star_only_policy(stack_of(role), construct_id, description, statement).attach_to_role(
+        role
+    )
 
 
 __all__ = ["LambdaExecutionRole"]

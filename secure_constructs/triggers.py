@@ -33,6 +33,7 @@ from constructs import Construct, IConstruct
 
 from secure_constructs.checks import acknowledge
 from secure_constructs.errors import ValidationError
+from secure_constructs.role import attach_xray_write
 from secure_constructs.shared import security_key, stack_of
 from secure_constructs.trigger_facts import (
     BUCKET_NOTIFICATIONS_HANDLER_ID,
@@ -87,7 +88,8 @@ def harden_bucket_notifications_handler(stack: cdk.Stack) -> None:
     s3:PutBucketNotification (granted per bucket by CDK) and writes its logs. Instead of
     `AWSLambdaBasicExecutionRole` (logs:CreateLogGroup/CreateLogStream/PutLogEvents on `*`),
     it gets a log group of its own, encrypted with the stack key and kept a year, set as its
-    `LoggingConfig.LogGroup`, and a customer-managed policy writing to exactly that group.
+    `LoggingConfig.LogGroup`, a customer-managed policy writing to exactly that group, and
+    X-Ray tracing with the stack's X-Ray write policy (like every SecureFunction).
     """
     handler = stack.node.try_find_child(BUCKET_NOTIFICATIONS_HANDLER_ID)
     if not isinstance(handler, Construct) or handler.node.try_find_child("LogGroup") is not None:
@@ -121,6 +123,9 @@ def harden_bucket_notifications_handler(stack: cdk.Stack) -> None:
         roles=[role],
     )
     resource.add_property_override("LoggingConfig", {"LogGroup": log_group.log_group_name})
+    # X-Ray like every function of the stack (FunctionTracing): the stack's star-only policy.
+    resource.add_property_override("TracingConfig", {"Mode": "Active"})
+    attach_xray_write(role)
     policy_resource = policy.node.default_child
     assert isinstance(policy_resource, cdk.CfnResource)
     resource.node.add_dependency(policy_resource)
