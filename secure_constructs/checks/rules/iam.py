@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from secure_constructs.checks.cfn import UNKNOWN, as_list, intrinsic, renderings
-from secure_constructs.checks.iam_facts import STAR_ONLY_ACTIONS
+from secure_constructs.checks.iam_facts import is_star_only
 from secure_constructs.checks.model import Practice, Severity, Template, Violation
 from secure_constructs.checks.policy_facts import is_wildcard_only
 from secure_constructs.checks.registry import rule
@@ -25,7 +25,6 @@ _DOCUMENT_TYPES = (
 _INLINE_POLICY_TYPES = ("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group")
 POLICY_TYPES = (*_DOCUMENT_TYPES, *_INLINE_POLICY_TYPES)
 """Every resource type `policy_documents` reads."""
-_STAR_ONLY = frozenset(a.lower() for a in STAR_ONLY_ACTIONS)
 _MAX_LISTED = 5
 # Services whose actions manage identities, keys, secrets, code or the organization: a partial
 # action wildcard on them (`iam:Put*`) is a warning.
@@ -160,9 +159,7 @@ def _star_only(statement: Mapping[str, Any], actions: list[Any]) -> bool:
         return False
     for action in actions:
         rendered = renderings(action)
-        if not rendered or any(
-            UNKNOWN in text or text.lower() not in _STAR_ONLY for text in rendered
-        ):
+        if not rendered or any(UNKNOWN in text or not is_star_only(text) for text in rendered):
             return False
     return True
 
