@@ -30,6 +30,7 @@ from secure_constructs.checks.secret_patterns import (
 )
 from secure_constructs.errors import ValidationError
 from secure_constructs.monitoring import terminal_queue
+from secure_constructs.open_grants import refuse_open_grantee, refuse_open_statement
 from secure_constructs.shared import alarm_topic as stack_alarm_topic
 from secure_constructs.shared import security_key
 from secure_constructs.validation import check_reason
@@ -279,7 +280,10 @@ class SecureSecret(secretsmanager.Secret):
         kms:Decrypt on its key only when Secrets Manager asks for it (kms:ViaService).
 
         :param version_stages: limit reads to these staging labels. Default: any.
+        :raises ValidationError: for `iam.AnyPrincipal()` or another account without a
+            restricting condition (the secret would be readable by the world or that account).
         """
+        refuse_open_grantee(self, "SecureSecret.grant_read(grantee)", grantee)
         conditions: dict[str, Any] | None = None
         if version_stages:
             conditions = {
@@ -302,6 +306,33 @@ class SecureSecret(secretsmanager.Secret):
             conditions={"StringEquals": {"kms:ViaService": _secretsmanager_service(self)}},
         )
         return grant.combine(key_grant)
+
+    def grant_write(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Write this one secret (CDK's grant), refusing everyone and unconditioned accounts.
+
+        :raises ValidationError: for `iam.AnyPrincipal()` or another account without a
+            restricting condition.
+        """
+        refuse_open_grantee(self, "SecureSecret.grant_write(grantee)", grantee)
+        return super().grant_write(grantee)
+
+    def add_to_resource_policy(
+        self, statement: iam.PolicyStatement
+    ) -> iam.AddToResourcePolicyResult:
+        """Add a statement to the secret's resource policy, which gets BlockPublicPolicy.
+
+        :raises ValidationError: for an Allow to `*` or another account without a condition
+            that restricts the caller (aws:SourceArn, aws:PrincipalOrgID, ...).
+        """
+        refuse_open_statement(self, "SecureSecret.add_to_resource_policy(statement)", statement)
+        result = super().add_to_resource_policy(statement)
+        policy = self.node.try_find_child("Policy")
+        child = policy.node.default_child if policy is not None else None
+        if isinstance(child, secretsmanager.CfnResourcePolicy):
+            # Secrets Manager then refuses any policy that grants broad access (AWS:
+            # https://docs.aws.amazon.com/secretsmanager/latest/userguide/determine-acccess_examine-iam-policies.html).
+            child.block_public_policy = True
+        return result
 
     def _rotate_with(self, rotation: SecretRotation) -> secretsmanager.CfnRotationSchedule:
         fn = rotation.rotation_function

@@ -5,7 +5,10 @@ resource of a type, so a role, alarm or route added later is checked without a n
 (b) every alarm notifies an SNS topic of the template;
 (c) every API method but the CORS preflight has an authorizer (unless acknowledged with
     ApiAuth.none) and a request validator;
-(d) no secret value or `{{resolve:` dynamic reference reaches the template.
+(d) no secret value or `{{resolve:` dynamic reference reaches the template;
+(e) no resource-based policy (key, topic, queue, secret, API, Lambda permission) allows `*`
+    without a source or organization condition, kms:* goes to the account root only, and every
+    role is assumable only by an AWS service or this account.
 """
 
 from __future__ import annotations
@@ -249,6 +252,62 @@ def secret_leaks(template: dict[str, Any]) -> list[str]:
     return leaks
 
 
+# Where each resource-based policy lives, by type.
+RESOURCE_POLICY_PROPERTY = {
+    "AWS::KMS::Key": "KeyPolicy",
+    "AWS::SNS::TopicPolicy": "PolicyDocument",
+    "AWS::SQS::QueuePolicy": "PolicyDocument",
+    "AWS::SecretsManager::ResourcePolicy": "ResourcePolicy",
+    "AWS::ApiGateway::RestApi": "Policy",
+}
+SCOPING_KEYS = {"aws:SourceArn", "aws:SourceAccount", "aws:PrincipalOrgID", "kms:CallerAccount"}
+OWN_ROOT = {
+    "Fn::Join": [
+        "",
+        ["arn:", {"Ref": "AWS::Partition"}, ":iam::", {"Ref": "AWS::AccountId"}, ":root"],
+    ]
+}
+
+
+def _scoped(statement: dict[str, Any]) -> bool:
+    keys = {k for test in statement.get("Condition", {}).values() for k in test}
+    return bool(keys & SCOPING_KEYS)
+
+
+def _principals(statement: dict[str, Any]) -> list[tuple[str, Any]]:
+    principal = statement.get("Principal")
+    if principal == "*":
+        return [("AWS", "*")]
+    return [(kind, v) for kind, values in principal.items() for v in _as_list(values)]
+
+
+def grant_problems(template: dict[str, Any]) -> list[str]:
+    problems = []
+    for resource in template["Resources"].values():
+        path, props = _path(resource), resource.get("Properties", {})
+        document = props.get(RESOURCE_POLICY_PROPERTY.get(resource["Type"], ""))
+        for s in (document or {}).get("Statement", []):
+            if s["Effect"] != "Allow":
+                continue
+            if ("AWS", "*") in _principals(s) and not _scoped(s):
+                problems.append(f"{path}: {s['Action']!r} allowed to '*'")
+            full = resource["Type"] == "AWS::KMS::Key" and "kms:*" in _as_list(s["Action"])
+            if full and _principals(s) != [("AWS", OWN_ROOT)]:
+                problems.append(f"{path}: kms:* to {s['Principal']!r}")
+        if resource["Type"] == "AWS::Lambda::Permission":
+            if props["Action"] != "lambda:InvokeFunction" or props["Principal"] == "*":
+                problems.append(f"{path}: {props['Action']} to {props['Principal']!r}")
+            if "SourceArn" not in props and "SourceAccount" not in props:
+                problems.append(f"{path}: permission without a source")
+        if resource["Type"] == "AWS::IAM::Role":
+            for s in props["AssumeRolePolicyDocument"]["Statement"]:
+                for kind, value in _principals(s):
+                    service = kind == "Service" and str(value).endswith(".amazonaws.com")
+                    if not (service or (kind == "AWS" and value == OWN_ROOT)):
+                        problems.append(f"{path}: assumable by {kind} {value!r}")
+    return problems
+
+
 # -- the sweeps --------------------------------------------------------------------------------
 
 
@@ -286,6 +345,12 @@ def test_the_sweep_covers_every_construct(app: Synthesized) -> None:
 def test_no_policy_grants_a_wildcard_outside_the_star_only_policies(app: Synthesized) -> None:
     assert any(True for _ in _identity_statements(app.template))
     assert policy_problems(app.template) == []
+
+
+def test_no_resource_or_trust_policy_opens_anything(app: Synthesized) -> None:
+    assert app.resources("AWS::KMS::Key") and app.resources("AWS::IAM::Role")
+    assert app.resources("AWS::Lambda::Permission")
+    assert grant_problems(app.template) == []
 
 
 def test_the_invoke_role_may_only_invoke_the_routed_functions(app: Synthesized) -> None:
@@ -370,6 +435,25 @@ def test_the_policy_sweep_catches_a_wildcard(app: Synthesized) -> None:
     assert any(
         "['s3:GetObject'] granted in a star-only policy" in p for p in policy_problems(template)
     )
+
+
+def test_the_grant_sweep_catches_an_open_key_queue_permission_and_trust(app: Synthesized) -> None:
+    template = _broken(app)
+    resources = template["Resources"]
+    key = next(r for r in resources.values() if r["Type"] == "AWS::KMS::Key")
+    key["Properties"]["KeyPolicy"]["Statement"].append(
+        {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Decrypt", "Resource": "*"}
+    )
+    assert any("'kms:Decrypt' allowed to '*'" in p for p in grant_problems(template))
+    key["Properties"]["KeyPolicy"]["Statement"][-1]["Action"] = "kms:*"
+    key["Properties"]["KeyPolicy"]["Statement"][-1]["Principal"] = {"Service": "x.amazonaws.com"}
+    assert any("kms:* to" in p for p in grant_problems(template))
+    role = next(r for r in resources.values() if r["Type"] == "AWS::IAM::Role")
+    role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] = {"AWS": "*"}
+    assert any("assumable by AWS '*'" in p for p in grant_problems(template))
+    permission = next(r for r in resources.values() if r["Type"] == "AWS::Lambda::Permission")
+    permission["Properties"]["Action"] = "lambda:*"
+    assert any("lambda:* to" in p for p in grant_problems(template))
 
 
 def test_the_alarm_sweep_catches_a_silent_alarm(app: Synthesized) -> None:

@@ -10,9 +10,13 @@ from secure_constructs.checks.rules import (  # noqa: F401
     dynamic_references,
     event_sources,
     iam,
+    kms_policies,
     lambda_,
     overrides,
     plaintext_secrets,
+    privilege_wildcards,
+    resource_policies,
     secretsmanager,
+    trust,
     waf,
 )

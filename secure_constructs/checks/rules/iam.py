@@ -9,8 +9,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from secure_constructs.checks.cfn import UNKNOWN, as_list, intrinsic, renderings
-from secure_constructs.checks.iam_facts import STAR_ONLY_ACTIONS
+from secure_constructs.checks.iam_facts import is_star_only
 from secure_constructs.checks.model import Practice, Severity, Template, Violation
+from secure_constructs.checks.policy_facts import is_wildcard_only
 from secure_constructs.checks.registry import rule
 
 # Resource types holding one policy document, and those holding a list of inline policies.
@@ -24,7 +25,6 @@ _DOCUMENT_TYPES = (
 _INLINE_POLICY_TYPES = ("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group")
 POLICY_TYPES = (*_DOCUMENT_TYPES, *_INLINE_POLICY_TYPES)
 """Every resource type `policy_documents` reads."""
-_STAR_ONLY = frozenset(a.lower() for a in STAR_ONLY_ACTIONS)
 _MAX_LISTED = 5
 # Services whose actions manage identities, keys, secrets, code or the organization: a partial
 # action wildcard on them (`iam:Put*`) is a warning.
@@ -58,13 +58,13 @@ def statements(path: str, document: Mapping[str, Any]) -> Iterator[tuple[str, Ma
 def is_action_wildcard(action: str) -> bool:
     """`*` or `service:*` (every action, or every action of one service)."""
     service, _, name = action.partition(":")
-    return action == "*" or (bool(service) and name == "*")
+    return is_wildcard_only(action) or (bool(service) and is_wildcard_only(name))
 
 
 def is_partial_action_wildcard(action: str) -> bool:
     """`service:Prefix*`, `service:*Key*`, `service:Get?`: some, not all, actions of a service."""
     service, _, name = action.partition(":")
-    return bool(service) and name != "*" and ("*" in name or "?" in name)
+    return bool(service) and not is_wildcard_only(name) and ("*" in name or "?" in name)
 
 
 @rule(
@@ -135,8 +135,9 @@ def iam_wildcard(t: Template) -> Iterator[Violation]:
                         severity=Severity.WARNING,
                     )
             resources = as_list(statement.get("Resource"))
-            if "*" in _known(resources) and not _star_only(statement, actions):
-                literal = "*" in resources
+            known = _known(resources)
+            if any(is_wildcard_only(r) for r in known) and not _star_only(statement, actions):
+                literal = any(isinstance(r, str) and is_wildcard_only(r) for r in resources)
                 yield Violation(
                     logical_id,
                     f"{path}/Resource",
@@ -158,9 +159,7 @@ def _star_only(statement: Mapping[str, Any], actions: list[Any]) -> bool:
         return False
     for action in actions:
         rendered = renderings(action)
-        if not rendered or any(
-            UNKNOWN in text or text.lower() not in _STAR_ONLY for text in rendered
-        ):
+        if not rendered or any(UNKNOWN in text or not is_star_only(text) for text in rendered):
             return False
     return True
 

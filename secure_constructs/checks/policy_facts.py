@@ -1,0 +1,146 @@
+"""Facts about resource-based and trust policies that rules (and constructs) rely on.
+
+`RESTRICTING_CONDITION_KEYS` says which global condition keys narrow *who* can use an `Allow`
+to `*`, with AWS's documented meaning of each; `is_restricting_condition` applies it to one
+statement's `Condition` block. Pure Python, no CDK.
+
+Sources (AWS documentation):
+- IAM global condition context keys:
+  https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
+- Condition operators (`...IfExists`, `Null`, `ForAnyValue`/`ForAllValues`):
+  https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
+- The confused-deputy problem (`aws:SourceArn`/`aws:SourceAccount` for service principals):
+  https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
+- KMS condition keys (`kms:CallerAccount`, `kms:ViaService`):
+  https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from secure_constructs.checks.cfn import UNKNOWN, as_list, renderings
+
+# key (lower case) -> what AWS documents it to compare. Each one pins the caller (or the
+# resource acting through a service) to an account, an organization or a network path, so an
+# Allow to "*" with one of them is no longer open to the world.
+RESTRICTING_CONDITION_KEYS: dict[str, str] = {
+    "aws:sourcearn": "the ARN of the resource a service acts for (confused-deputy guard)",
+    "aws:sourceaccount": "the account of the resource a service acts for",
+    "aws:sourceowner": "the account of the resource a service acts for (older SNS/SES key)",
+    "aws:sourceorgid": "the organization of the resource a service acts for",
+    "aws:sourceorgpaths": "the organization path of the resource a service acts for",
+    "aws:principalorgid": "the organization of the calling principal's account",
+    "aws:principalorgpaths": "the organization path of the calling principal's account",
+    "aws:principalaccount": "the account of the calling principal",
+    "aws:principalarn": "the ARN of the calling principal",
+    "aws:sourcevpce": "the VPC endpoint the request came through",
+    "aws:sourcevpc": "the VPC the request came through",
+    "kms:calleraccount": "the account of the calling principal (KMS)",
+}
+# Keys whose value is an account id or organization id: a wildcard in it matches everyone.
+# Keys not listed (notably kms:ViaService, aws:SecureTransport, aws:SourceIp) do not say who
+# calls: kms:ViaService lets any account's principal use the key through that service.
+NOT_RESTRICTING_EXAMPLES: tuple[str, ...] = ("kms:viaservice", "aws:securetransport")
+
+# Operators that *require* the key to match a value. `...IfExists` passes when the key is
+# absent (so any caller without it passes), `Null` only tests presence, the negated ones
+# (`StringNotEquals`, `ArnNotLike`) admit everyone outside a list.
+_POSITIVE_OPERATOR = re.compile(
+    r"^(for(any|all)value:)?(stringequals|stringequalsignorecase|stringlike|arnequals|arnlike)$"
+)
+_ARN_KEYS = frozenset({"aws:sourcearn", "aws:principalarn"})
+# Organization paths are wildcard patterns by design (`o-a1b2/r-ab12/ou-*`); only one whose
+# organization part is a wildcard matches everyone.
+_PATH_KEYS = frozenset({"aws:principalorgpaths", "aws:sourceorgpaths"})
+_WILDCARD = re.compile(r"[*?]")
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+
+
+def is_wildcard_only(text: str) -> bool:
+    """`*`, `?`, `*?*`: a pattern that matches any string (IAM treats `?` as a wildcard too)."""
+    return bool(text) and not _WILDCARD.sub("", text)
+
+
+def has_wildcard(text: str) -> bool:
+    """Whether a pattern holds `*` or `?` (both are IAM wildcards)."""
+    return bool(_WILDCARD.search(text))
+
+
+def arn_matches_any_account(pattern: str) -> bool:
+    """Whether an ARN pattern (e.g. a SourceArn) matches resources of any account.
+
+    `*`, `arn:aws:execute-api:*:*:*` (the account field is a wildcard) and `arn:aws:s3:::*`
+    (S3 ARNs have no account: the bucket name is a wildcard) all do; a part known only at
+    deploy time (a Ref to the stack's account) is taken as pinned.
+    """
+    if is_wildcard_only(pattern):
+        return True
+    parts = pattern.split(":", 5)
+    if len(parts) < 6 or parts[0] != "arn":
+        return has_wildcard(pattern) and UNKNOWN not in pattern
+    account, resource = parts[4], parts[5]
+    if account:
+        return has_wildcard(account)
+    name = re.split(r"[/:]", resource, maxsplit=1)[0]
+    return name == "" or (has_wildcard(name) and UNKNOWN not in name and len(name) <= 2)
+
+
+def _value_restricts(key: str, value: Any) -> bool:
+    texts = renderings(value)
+    if not texts:
+        return False
+    for text in texts:
+        if UNKNOWN in text:
+            continue  # a Ref (e.g. AWS::AccountId): pinned at deploy time
+        if key in _ARN_KEYS:
+            if arn_matches_any_account(text):
+                return False
+        elif key in _PATH_KEYS:
+            if is_wildcard_only(text.split("/", 1)[0]):
+                return False
+        elif has_wildcard(text):
+            return False  # an account, organization or endpoint id with a wildcard
+    return True
+
+
+def is_restricting_condition(condition: Any) -> bool:
+    """Whether a statement's Condition pins the caller (see RESTRICTING_CONDITION_KEYS).
+
+    True when some positive operator (StringEquals, ArnLike, ...; not `...IfExists`, not the
+    negated ones) compares a restricting key with values none of which is a wildcard that
+    matches any account.
+    """
+    if not isinstance(condition, Mapping):
+        return False
+    for operator, tests in condition.items():
+        if not (isinstance(operator, str) and _POSITIVE_OPERATOR.match(operator.lower())):
+            continue
+        if not isinstance(tests, Mapping):
+            continue
+        for key, values in tests.items():
+            name = key.lower() if isinstance(key, str) else ""
+            if name not in RESTRICTING_CONDITION_KEYS:
+                continue
+            listed = as_list(values)
+            if listed and all(_value_restricts(name, v) for v in listed):
+                return True
+    return False
+
+
+def condition_keys(condition: Any) -> set[str]:
+    """Every condition key (lower case) tested by a positive operator in a Condition block."""
+    keys: set[str] = set()
+    if isinstance(condition, Mapping):
+        for operator, tests in condition.items():
+            ok = isinstance(operator, str) and _POSITIVE_OPERATOR.match(operator.lower())
+            if ok and isinstance(tests, Mapping):
+                keys.update(k.lower() for k in tests if isinstance(k, str))
+    return keys
+
+
+def is_account_id(text: str) -> bool:
+    """A literal 12-digit account id."""
+    return bool(_ACCOUNT_ID.match(text))
