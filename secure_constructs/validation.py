@@ -33,8 +33,9 @@ def check_reason(prop: str, reason: Any, *, about: str = "the finding is unavoid
             prop,
             reason,
             f"a reason of at least {MIN_REASON_WORDS} words and {MIN_REASON_LENGTH} characters "
-            f"saying why {about} ({problem})",
-            "write the reason a security reviewer would accept",
+            f"saying why {about}, without deferral or placeholder phrasing ({problem})",
+            "write the reason a security reviewer would accept: what the resource does and why "
+            "the risk is acceptable, not when it will be fixed",
         )
     return reason
 
