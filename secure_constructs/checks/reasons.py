@@ -38,26 +38,34 @@ _DEFERRALS: tuple[tuple[str, str], ...] = (
         r"version|deploy|deployment|milestone|review|audit|pi)|until\s+(?:we|someone|the team)",
         "until next ...",
     ),
-    (r"for\s+(?:the\s+|a\s+|our\s+|this\s+)?(?:demo|poc|hackathon|prototype|spike)", "for the demo"),
+    (
+        r"for\s+(?:the\s+|a\s+|our\s+|this\s+)?(?:demo|poc|hackathon|prototype|spike)",
+        "for the demo",
+    ),
     (r"todo|fixme|tbd|tbc|wip|xxx|placeholder|lorem ipsum", "a placeholder"),
     (r"n/a|n\.a\.", "n/a"),
     (r"(?:just|only)\s+(?:a\s+)?(?:quick\s+)?hack|quick\s+fix|workaround\s+for\s+now", "a hack"),
     (r"will\s+(?:revisit|address|tighten|follow up)|follow[- ]up\s+(?:ticket|pr|later)", "later"),
-    (r"(?:ignore|silence|suppress|suppressing|mute)\s+(?:this|it|the)\s+(?:warning|finding|error)",
-     "only silences the finding"),
+    (
+        r"(?:ignore|silence|suppress|suppressing|mute)\s+(?:this|it|the)\s+(?:warning|finding|error)",
+        "only silences the finding",
+    ),
 )
 _DEFERRAL = re.compile(
-    "|".join(rf"(?P<d{i}>(?<![\w/]){pattern}(?![\w/]))" for i, (pattern, _) in enumerate(_DEFERRALS))
+    "|".join(
+        rf"(?P<d{i}>(?<![\w/]){pattern}(?![\w/]))" for i, (pattern, _) in enumerate(_DEFERRALS)
+    )
 )
 
 # Words that say nothing about why a risk is acceptable: a reason made mostly of them is filler.
-_FILLER = frozenset(
+_FILLER_WORDS = (
     "a an the this that these those it its is are was be been to of for in on at by and or as "
     "with so we i our it's ok okay fine yes yeah needed need required require necessary "
     "ignore ignored suppress suppressed suppressing accepted accept approved whatever stuff "
     "thing things etc blah foo bar baz test testing just really very here there please "
-    "finding findings warning error rule reason".split()
+    "finding findings warning error rule reason"
 )
+_FILLER = frozenset(_FILLER_WORDS.split())
 _KEYBOARD_RUNS = (
     "qwer", "asdf", "sdfg", "dfgh", "fghj", "ghjk", "hjkl", "zxcv", "xcvb", "cvbn", "vbnm",
     "uiop", "jkl;",

@@ -78,7 +78,7 @@ def test_a_stale_acknowledgement_with_a_boilerplate_reason_is_flagged(assembly_r
         ("   ", "empty reason"),
         ("N/A", "boilerplate"),
         ("false positive", "boilerplate"),
-        ("TODO: explain why this is fine", "boilerplate"),
+        ("TODO: explain why this is fine", "placeholder"),
         ("needed for prod", "too short"),
         (
             "The SQS queue does not have a redrive policy configured.",

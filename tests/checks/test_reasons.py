@@ -126,7 +126,8 @@ def _project_reasons() -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for folder in ("secure_constructs", "examples", "sample_app"):
         for path in sorted((ROOT / folder).rglob("*.py")):
-            out.extend((str(path.relative_to(ROOT)), r) for r in _reasons_in_python(path.read_text()))
+            where = str(path.relative_to(ROOT))
+            out.extend((where, r) for r in _reasons_in_python(path.read_text()))
     for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
         for match in _DOC_REASON.finditer(path.read_text()):
             if match.group("text") != "...":
