@@ -110,7 +110,9 @@ def test_an_acknowledgement_for_a_pack_that_did_not_run_is_dormant_not_a_problem
         {
             "type": "aws:cdk:acknowledged-rules",
             "data": {
-                "HIPAA.Security::HIPAA.Security-LambdaDLQ": "The queue is configured elsewhere."
+                "HIPAA.Security::HIPAA.Security-LambdaDLQ": (
+                    "The dead-letter queue is configured in the shared messaging stack."
+                )
             },
         }
     )
