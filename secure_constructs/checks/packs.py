@@ -38,6 +38,13 @@ _COMPLIANCE_PACKS: dict[Compliance, str] = {
 def _check_max_timeout(max_timeout: cdk.Duration | None) -> None:
     if max_timeout is None:
         return
+    if not isinstance(max_timeout, cdk.Duration):
+        raise ValidationError(
+            "max_timeout",
+            max_timeout,
+            "a Duration from 1 to 900 seconds",
+            "pass e.g. max_timeout=Duration.seconds(60)",
+        )
     seconds = whole_seconds("max_timeout", max_timeout)
     if seconds is not None and not 1 <= seconds <= 900:
         raise ValidationError(
@@ -62,7 +69,21 @@ def apply_checks(
     :param max_timeout: the SecureServerless Lambda timeout cap. Default: 60 seconds.
     :param verbose: include cdk-nag's explanations in findings. Default: False.
     """
+    if not isinstance(scope, cdk.Stage):  # an App is a Stage
+        raise ValidationError(
+            "scope",
+            scope,
+            "the App (or a Stage) whose stacks are checked",
+            "call apply_checks(app) right after app = App()",
+        )
     _check_max_timeout(max_timeout)
+    if isinstance(compliance, str | Compliance) or not isinstance(compliance, Iterable):
+        raise ValidationError(
+            "compliance",
+            compliance,
+            "a list of Compliance members",
+            "pass e.g. compliance=[Compliance.NIST_800_53_R5]",
+        )
     chosen = list(compliance)
     for item in chosen:
         if not isinstance(item, Compliance):

@@ -15,7 +15,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 
 from secure_constructs import SecureFunction, ValidationError
-from secure_constructs.checks import acknowledge
+from secure_constructs.checks import Compliance, acknowledge, apply_checks
 from secure_constructs.checks.packs import qualify_rule_id
 from tests.synth import Synthesized, synth
 
@@ -195,3 +195,27 @@ def test_fails_when_acknowledging_on_an_app_stage_or_stack(index: int) -> None:
 def test_fails_when_the_construct_is_not_a_construct(construct: Any) -> None:
     with pytest.raises(ValidationError, match=r"^construct="):
         acknowledge(construct, "SecureServerless::LambdaTimeout", REASON)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "prop"),
+    [
+        ({"scope": None}, "scope"),
+        ({"scope": "app"}, "scope"),
+        ({"max_timeout": 60}, "max_timeout"),
+        ({"max_timeout": cdk.Duration.seconds(901)}, "max_timeout"),
+        ({"compliance": Compliance.HIPAA}, "compliance"),
+        ({"compliance": 3}, "compliance"),
+        ({"compliance": ["HIPAA"]}, "compliance"),
+    ],
+)
+def test_fails_when_apply_checks_gets_a_bad_argument(kwargs: dict[str, Any], prop: str) -> None:
+    args: dict[str, Any] = {"scope": cdk.App(), **kwargs}
+    scope = args.pop("scope")
+    with pytest.raises(ValidationError, match=rf"^{prop}="):
+        apply_checks(scope, **args)
+
+
+def test_fails_when_apply_checks_is_given_a_stack() -> None:
+    with pytest.raises(ValidationError, match=r"^scope=.*apply_checks\(app\)"):
+        apply_checks(cdk.Stack(cdk.App(), "Stack"))
