@@ -74,6 +74,13 @@ def check_number(prop: str, value: Any, low: float, high: float, *, unit: str = 
 
 def whole_seconds(prop: str, duration: cdk.Duration) -> float | None:
     """The duration in seconds (None for a token); a fraction of a second is refused."""
+    if not isinstance(duration, cdk.Duration):
+        raise ValidationError(
+            prop,
+            duration,
+            "a Duration (e.g. Duration.seconds(10)), not a number or string",
+            f"pass e.g. {prop}=Duration.seconds({duration if isinstance(duration, int) else 10})",
+        )
     if duration.is_unresolved():
         return None
     millis = duration.to_milliseconds()
