@@ -37,7 +37,7 @@ synth: setup
 	  cat $(STAMPS)/synth.log; \
 	  $(BIN)/python -m secure_constructs.checks.summary cdk.out; \
 	  if [ -f cdk.out/manifest.json ]; then echo; \
-	    $(BIN)/secure-constructs audit cdk.out --fail-on never; fi; \
+	    $(BIN)/secure-constructs audit cdk.out --fail-on error || status=1; fi; \
 	  exit $$status
 
 # The construct examples (every construct in one stack), formerly the root app.

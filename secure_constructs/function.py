@@ -308,9 +308,12 @@ class SecureFunction(lambda_.Function):
         function (they must exist before its constructor runs), so an acknowledgement on the
         function alone would not reach them. Same rules as `secure_constructs.acknowledge`.
         """
-        for construct in (self, *self._companions):
-            if isinstance(construct, Construct):
-                acknowledge(construct, rule_id, reason)
+        acknowledge(self, rule_id, reason)  # reaches acknowledgement_targets() too
+
+    def acknowledgement_targets(self) -> list[Construct]:
+        """The resources made for this function beside it: its role (with its policies), log
+        group and own dead-letter queue, which `acknowledge(fn, ...)` reaches too."""
+        return [c for c in self._companions if isinstance(c, Construct)]
 
     def _add_alarms(
         self, timeout_seconds: float | None, queue: sqs.IQueue, stack: cdk.Stack

@@ -62,7 +62,19 @@ def notify(target: cloudwatch.Alarm, topic: sns.ITopic) -> None:
 
 
 def validate_emails(prop: str, emails: Iterable[str]) -> list[str]:
-    """The e-mail addresses, or a ValidationError naming the first malformed one."""
+    """The e-mail addresses, or a ValidationError naming the first malformed one.
+
+    One address given as a plain string is one address (not its characters).
+    """
+    if isinstance(emails, str):
+        emails = [emails]
+    elif not isinstance(emails, Iterable):
+        raise ValidationError(
+            prop,
+            emails,
+            "an e-mail address or a list of them",
+            f'pass e.g. {prop}=["ops@example.com"]',
+        )
     checked: list[str] = []
     for email in emails:
         if not isinstance(email, str) or (

@@ -33,8 +33,9 @@ def check_reason(prop: str, reason: Any, *, about: str = "the finding is unavoid
             prop,
             reason,
             f"a reason of at least {MIN_REASON_WORDS} words and {MIN_REASON_LENGTH} characters "
-            f"saying why {about} ({problem})",
-            "write the reason a security reviewer would accept",
+            f"saying why {about}, without deferral or placeholder phrasing ({problem})",
+            "write the reason a security reviewer would accept: what the resource does and why "
+            "the risk is acceptable, not when it will be fixed",
         )
     return reason
 
@@ -73,6 +74,13 @@ def check_number(prop: str, value: Any, low: float, high: float, *, unit: str = 
 
 def whole_seconds(prop: str, duration: cdk.Duration) -> float | None:
     """The duration in seconds (None for a token); a fraction of a second is refused."""
+    if not isinstance(duration, cdk.Duration):
+        raise ValidationError(
+            prop,
+            duration,
+            "a Duration (e.g. Duration.seconds(10)), not a number or string",
+            f"pass e.g. {prop}=Duration.seconds({duration if isinstance(duration, int) else 10})",
+        )
     if duration.is_unresolved():
         return None
     millis = duration.to_milliseconds()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from secure_constructs.audit.sources import Acknowledgement, Inputs, PluginResult, StackSource
+from secure_constructs.checks.engine import RULE_ERROR, run_rule
 from secure_constructs.checks.model import CheckOptions, Finding, Practice, Rule, Template
 from secure_constructs.checks.nag_rules import NAG_RULES
 from secure_constructs.checks.reasons import reason_problem
@@ -244,6 +245,8 @@ class AuditReport:
     def failed(self, fail_on: str) -> bool:
         if fail_on == "never":
             return False
+        if self.rule_errors:  # a rule that could not check a template never passes it
+            return True
         levels = ("error",) if fail_on == "error" else ("error", "warning")
         return any(f.severity in levels for f in self.open_findings())
 
@@ -278,13 +281,12 @@ def audit(inputs: Inputs, options: CheckOptions | None = None) -> AuditReport:
             rule.practice for rule in rules if _applies(rule, template)
         )
         for rule in rules:
-            try:
-                found = rule.run(template)
-            except Exception as error:  # one broken rule must not hide the others' findings
-                rule_errors.append(
-                    f"{PACK_NAME} rule {rule.rule_id} failed on {stack.name}: {error!r}"
-                )
-                continue
+            found = run_rule(rule, template)  # the synth plugin's runner: a crash fails closed
+            rule_errors.extend(
+                f"{PACK_NAME} rule {rule.rule_id} failed on {stack.name}: {f.message}"
+                for f in found
+                if f.finding_id == RULE_ERROR
+            )
             findings.extend(_ours(stack, rule, f) for f in found)
     _apply_acknowledgements(findings, inputs.acknowledgements)
     findings.extend(_theirs(inputs.plugin_results, inputs.stacks, inputs.acknowledgements))

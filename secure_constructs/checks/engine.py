@@ -19,11 +19,20 @@ def run_rules(template: Template) -> list[Finding]:
     """
     findings: list[Finding] = []
     for rule in all_rules():
-        try:
-            findings.extend(rule.run(template))
-        except Exception as error:  # a bug in one rule must not hide the others
-            findings.append(rule_error(rule, error))
+        findings.extend(run_rule(rule, template))
     return findings
+
+
+def run_rule(rule: Rule, template: Template) -> list[Finding]:
+    """The findings of one rule, or one ERROR `RuleError` finding when the rule raises.
+
+    The synth plugin and `secure-constructs audit` both run rules through here, so a rule that
+    crashes fails both closed in the same way.
+    """
+    try:
+        return list(rule.run(template))
+    except Exception as error:  # a bug in one rule must not hide the others
+        return [rule_error(rule, error)]
 
 
 def rule_error(rule: Rule, error: Exception) -> Finding:

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable
 
 import aws_cdk as cdk
-from constructs import IConstruct
+from constructs import Construct, IConstruct
 
 from secure_constructs.checks.nag_rules import NAG_RULE_IDS
 from secure_constructs.checks.plugin import SecureServerlessChecks
@@ -38,6 +38,13 @@ _COMPLIANCE_PACKS: dict[Compliance, str] = {
 def _check_max_timeout(max_timeout: cdk.Duration | None) -> None:
     if max_timeout is None:
         return
+    if not isinstance(max_timeout, cdk.Duration):
+        raise ValidationError(
+            "max_timeout",
+            max_timeout,
+            "a Duration from 1 to 900 seconds",
+            "pass e.g. max_timeout=Duration.seconds(60)",
+        )
     seconds = whole_seconds("max_timeout", max_timeout)
     if seconds is not None and not 1 <= seconds <= 900:
         raise ValidationError(
@@ -62,7 +69,21 @@ def apply_checks(
     :param max_timeout: the SecureServerless Lambda timeout cap. Default: 60 seconds.
     :param verbose: include cdk-nag's explanations in findings. Default: False.
     """
+    if not isinstance(scope, cdk.Stage):  # an App is a Stage
+        raise ValidationError(
+            "scope",
+            scope,
+            "the App (or a Stage) whose stacks are checked",
+            "call apply_checks(app) right after app = App()",
+        )
     _check_max_timeout(max_timeout)
+    if isinstance(compliance, str | Compliance) or not isinstance(compliance, Iterable):
+        raise ValidationError(
+            "compliance",
+            compliance,
+            "a list of Compliance members",
+            "pass e.g. compliance=[Compliance.NIST_800_53_R5]",
+        )
     chosen = list(compliance)
     for item in chosen:
         if not isinstance(item, Compliance):
@@ -97,9 +118,36 @@ def acknowledge(construct: IConstruct, rule_id: str, reason: str) -> None:
     `AwsSolutions::AwsSolutions-IAM5[Resource::*]` (cdk-nag's own ids get their pack prefix
     added). Acknowledge only what is truly unavoidable; fix the resource otherwise.
     """
+    _check_placement(construct)
     qualified = qualify_rule_id(rule_id)
     check_reason("reason", reason)
-    cdk.Validations.of(construct).acknowledge(cdk.Acknowledgment(id=qualified, reason=reason))
+    # A construct that made resources beside itself (SecureFunction's role, log group and
+    # queue are its siblings) names them, so acknowledge(fn, ...) reaches its role's policy.
+    companions = getattr(construct, "acknowledgement_targets", None)
+    targets = [construct, *companions()] if callable(companions) else [construct]
+    for target in targets:
+        cdk.Validations.of(target).acknowledge(cdk.Acknowledgment(id=qualified, reason=reason))
+
+
+def _check_placement(construct: object) -> None:
+    """An acknowledgement goes on the resource that has the finding, never on a whole scope."""
+    if not isinstance(construct, Construct):
+        raise ValidationError(
+            "construct",
+            construct,
+            "the construct that has the finding (e.g. a SecureFunction or its role)",
+            "pass the construct named in the synth report's finding",
+        )
+    for kind in (cdk.App, cdk.Stage, cdk.Stack):
+        if isinstance(construct, kind):
+            raise ValidationError(
+                "construct",
+                f"the {kind.__name__} {construct.node.path or '(root)'!r}",
+                "the resource that has the finding: an acknowledgement on an App, Stage or "
+                "Stack silences the finding on every resource below it",
+                "acknowledge on the construct named in the synth report's finding, e.g. "
+                "acknowledge(fn, ...) or acknowledge(stack.node.find_child('Id'), ...)",
+            )
 
 
 # Rules whose findings always carry a finding id: CDK matches acknowledgements exactly, so a

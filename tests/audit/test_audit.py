@@ -78,7 +78,7 @@ def test_a_stale_acknowledgement_with_a_boilerplate_reason_is_flagged(assembly_r
         ("   ", "empty reason"),
         ("N/A", "boilerplate"),
         ("false positive", "boilerplate"),
-        ("TODO: explain why this is fine", "boilerplate"),
+        ("TODO: explain why this is fine", "placeholder"),
         ("needed for prod", "too short"),
         (
             "The SQS queue does not have a redrive policy configured.",
@@ -110,7 +110,9 @@ def test_an_acknowledgement_for_a_pack_that_did_not_run_is_dormant_not_a_problem
         {
             "type": "aws:cdk:acknowledged-rules",
             "data": {
-                "HIPAA.Security::HIPAA.Security-LambdaDLQ": "The queue is configured elsewhere."
+                "HIPAA.Security::HIPAA.Security-LambdaDLQ": (
+                    "The dead-letter queue is configured in the shared messaging stack."
+                )
             },
         }
     )
@@ -187,7 +189,26 @@ def test_a_rule_that_crashes_is_reported_and_the_others_still_run(
     make_rule_crash(monkeypatch, "LambdaTimeout")
     report = audit(load([ORDERS_JSON]))
     assert any("LambdaTimeout failed on orders" in e for e in report.rule_errors)
-    assert report.findings and all(f.rule_id != "LambdaTimeout" for f in report.findings)
+    # the crash is an open ERROR finding of that rule, as at synth, and the other rules still ran
+    (crash,) = [f for f in report.findings if f.rule_id == "LambdaTimeout"]
+    assert crash.rule_name == "LambdaTimeout[RuleError]" and crash.severity == "error"
+    assert crash.open and "KeyError" in crash.message
+    assert any(f.rule_id == "LambdaAlarms" for f in report.findings)
+
+
+CLEAN = {"Resources": {"Param": {"Type": "AWS::SSM::Parameter", "Properties": {"Value": "x"}}}}
+
+
+def test_fails_when_a_rule_crashes_on_a_template_that_otherwise_passes(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "clean.json"
+    path.write_text(json.dumps(CLEAN))
+    assert run(capsys, "audit", path).code == 0
+    make_rule_crash(monkeypatch, "LambdaTimeout")
+    result = run(capsys, "audit", path)
+    assert result.code == 1 and "LambdaTimeout" in result.out
+    assert audit(load([path])).failed("warning")
 
 
 # -- formats ----------------------------------------------------------------------------------

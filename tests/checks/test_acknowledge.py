@@ -15,7 +15,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 
 from secure_constructs import SecureFunction, ValidationError
-from secure_constructs.checks import acknowledge
+from secure_constructs.checks import Compliance, acknowledge, apply_checks
 from secure_constructs.checks.packs import qualify_rule_id
 from tests.synth import Synthesized, synth
 
@@ -85,12 +85,16 @@ def test_fails_when_a_granular_only_rule_is_acknowledged_without_its_finding(rul
         qualify_rule_id(rule_id)
 
 
+def _resource() -> Any:
+    return cdk.CfnResource(cdk.Stack(), "Resource", type="AWS::SNS::Topic")
+
+
 @pytest.mark.parametrize(
     "reason", ["n/a", "false positive", "by design", "TODO write a reason later"]
 )
 def test_fails_when_the_reason_is_boilerplate(reason: str) -> None:
     with pytest.raises(ValidationError, match=r"^reason="):
-        acknowledge(cdk.Stack(), "AwsSolutions-L1", reason)
+        acknowledge(_resource(), "AwsSolutions-L1", reason)
 
 
 def test_fails_when_the_rule_id_is_a_token() -> None:
@@ -101,18 +105,18 @@ def test_fails_when_the_rule_id_is_a_token() -> None:
 @pytest.mark.parametrize("reason", ["", "short", "   too short   ", "\t\n" * 8, None, 42])
 def test_fails_when_the_reason_is_empty_or_short(reason: Any) -> None:
     with pytest.raises(ValidationError, match=r"^reason="):
-        acknowledge(cdk.Stack(), "SecureServerless::LambdaTimeout", reason)
+        acknowledge(_resource(), "SecureServerless::LambdaTimeout", reason)
 
 
 def test_fails_when_the_reason_is_a_token() -> None:
     token = cdk.Token.as_string(cdk.Fn.ref("SomeParameterWithALongName"))
     with pytest.raises(ValidationError, match=r"^reason="):
-        acknowledge(cdk.Stack(), "SecureServerless::LambdaTimeout", token)
+        acknowledge(_resource(), "SecureServerless::LambdaTimeout", token)
 
 
 def test_fails_when_acknowledging_an_unknown_rule() -> None:
     with pytest.raises(ValidationError, match=r"^rule_id="):
-        acknowledge(cdk.Stack(), "SecureServerless::NoSuchRule[x]", REASON)
+        acknowledge(_resource(), "SecureServerless::NoSuchRule[x]", REASON)
 
 
 # --- one synth: acknowledged, open and sibling findings -------------------------------------
@@ -140,10 +144,11 @@ def _build(stack: cdk.Stack) -> None:
         stack, "Acked", DB_PASSWORD="not-a-real-password", UPSTREAM_KEY=FAKE_ACCESS_KEY
     )
     acknowledge(acked, "SecureServerless::LambdaEnvironmentSecret[DB_PASSWORD]", REASON)
-    # a finding id with '::' inside the brackets, on the role (a sibling of the function)
+    # a finding id with '::' inside the brackets, on the role's policy: the role is a sibling
+    # of the function, and acknowledging the function reaches it
     # (s3:GetObject has a resource type, so "*" is a finding; s3:ListAllMyBuckets is star-only)
     acked.add_to_role_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=["*"]))
-    acknowledge(acked.execution_role, "IAMWildcard[Resource::*]", REASON)
+    acknowledge(acked, "IAMWildcard[Resource::*]", REASON)
     _secure_function(stack, "Open", DB_PASSWORD="not-a-real-password")
 
 
@@ -173,3 +178,45 @@ def test_an_acknowledged_finding_is_reported_with_its_reason(synthesized: Synthe
         ("IAMWildcard[Resource::*]", "Test/AckedServiceRole/Policy/Resource", REASON),
         ("LambdaEnvironmentSecret[DB_PASSWORD]", "Test/Acked/Resource", REASON),
     ]
+
+
+def _scopes() -> list[Any]:
+    app = cdk.App()
+    return [app, cdk.Stage(app, "Prod"), cdk.Stack(app, "Stack")]
+
+
+@pytest.mark.parametrize("index", [0, 1, 2])
+def test_fails_when_acknowledging_on_an_app_stage_or_stack(index: int) -> None:
+    scope = _scopes()[index]
+    with pytest.raises(ValidationError, match=r"^construct=.*App, Stage or Stack.*acknowledge\(fn"):
+        acknowledge(scope, "SecureServerless::LambdaTimeout", REASON)
+
+
+@pytest.mark.parametrize("construct", [None, "Stack/Fn", 42])
+def test_fails_when_the_construct_is_not_a_construct(construct: Any) -> None:
+    with pytest.raises(ValidationError, match=r"^construct="):
+        acknowledge(construct, "SecureServerless::LambdaTimeout", REASON)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "prop"),
+    [
+        ({"scope": None}, "scope"),
+        ({"scope": "app"}, "scope"),
+        ({"max_timeout": 60}, "max_timeout"),
+        ({"max_timeout": cdk.Duration.seconds(901)}, "max_timeout"),
+        ({"compliance": Compliance.HIPAA}, "compliance"),
+        ({"compliance": 3}, "compliance"),
+        ({"compliance": ["HIPAA"]}, "compliance"),
+    ],
+)
+def test_fails_when_apply_checks_gets_a_bad_argument(kwargs: dict[str, Any], prop: str) -> None:
+    args: dict[str, Any] = {"scope": cdk.App(), **kwargs}
+    scope = args.pop("scope")
+    with pytest.raises(ValidationError, match=rf"^{prop}="):
+        apply_checks(scope, **args)
+
+
+def test_fails_when_apply_checks_is_given_a_stack() -> None:
+    with pytest.raises(ValidationError, match=r"^scope=.*apply_checks\(app\)"):
+        apply_checks(cdk.Stack(cdk.App(), "Stack"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -37,3 +38,22 @@ def test_rules_that_do_not_raise_give_no_rule_error() -> None:
     findings = run_rules(_template())
     assert not [f for f in findings if f.finding_id == RULE_ERROR]
     assert [f.finding_id for f in findings if f.rule_id == "LambdaTimeout"] == [None]
+
+
+def test_fails_when_a_rule_raises_the_synth_plugin_report_fails(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from types import SimpleNamespace
+
+    from secure_constructs.checks.plugin import SecureServerlessChecks
+
+    path = tmp_path / "Clean.template.json"
+    path.write_text(json.dumps({"Resources": {}}))
+    context = SimpleNamespace(stack_templates=[SimpleNamespace(template_path=str(path))])
+    plugin = SecureServerlessChecks()
+    assert plugin.validate(context).success  # type: ignore[arg-type]
+    make_rule_crash(monkeypatch, "LambdaTimeout")
+    report = plugin.validate(context)  # type: ignore[arg-type]
+    assert not report.success
+    (violation,) = report.violations
+    assert violation.rule_name == "LambdaTimeout[RuleError]" and violation.severity == "error"
