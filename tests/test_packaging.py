@@ -4,6 +4,7 @@ in a clean virtualenv (no dev extras, nothing from this checkout on the path).""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tomllib
@@ -110,3 +111,20 @@ def test_the_wheel_installs_and_imports_in_a_clean_venv(tmp_path: Path) -> None:
         check=False,
     )
     assert cli.stdout.strip() == f"secure-constructs {secure_constructs.__version__}", cli.stderr
+
+
+def test_docs_link_only_files_that_exist_and_no_placeholder_urls() -> None:
+    pages = [ROOT / "README.md", ROOT / "SECURITY.md", *sorted((ROOT / "docs").glob("*.md"))]
+    broken, placeholders = [], []
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        for target in re.findall(r"\]\(([^)#\s]+)", text):
+            if (
+                not target.startswith(("http://", "https://"))
+                and not (page.parent / target).exists()
+            ):
+                broken.append(f"{page.name} -> {target}")
+        placeholders += [f"{page.name}: {u}" for u in re.findall(r"https?://\S*<owner>\S*", text)]
+    assert broken == [] and placeholders == []
+    assert "DESIGN.md" not in (ROOT / "README.md").read_text(encoding="utf-8")
+    assert (ROOT / "SECURITY.md").is_file() and (ROOT / "LICENSE").is_file()
