@@ -1,4 +1,4 @@
-"""`secure-constructs --version` and `secure-constructs rules`: every registered rule, with its fix."""
+"""`secure-constructs --version`, and `secure-constructs rules`: every registered rule, its fix."""
 
 from __future__ import annotations
 
