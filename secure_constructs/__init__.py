@@ -6,6 +6,8 @@ import importlib
 import importlib.util
 from typing import TYPE_CHECKING, Any
 
+from secure_constructs._version import __version__
+
 if TYPE_CHECKING:
     from secure_constructs.api import ApiCache, SecureApi
     from secure_constructs.auth import ApiAuth
@@ -35,6 +37,7 @@ __all__ = [
     "SecureWebAcl",
     "ValidationError",
     "WafProfile",
+    "__version__",
     "acknowledge",
     "apply_checks",
 ]

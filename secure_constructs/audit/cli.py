@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from secure_constructs._version import __version__
 from secure_constructs.audit.cost import cost
 from secure_constructs.audit.intrinsics import Resolver, exports_of
 from secure_constructs.audit.permissions import (
@@ -33,12 +34,14 @@ from secure_constructs.audit.render import (
     permissions_text,
 )
 from secure_constructs.audit.report import AuditReport, as_json, audit
+from secure_constructs.audit.rules_list import render_rules
 from secure_constructs.audit.sources import InputError, Inputs, StackSource, load
 from secure_constructs.checks.model import CheckOptions
 
 PROG = "secure-constructs"
 AUDIT_FORMATS = ("text", "markdown", "json", "sarif", "html")
 REPORT_FORMATS = ("text", "markdown", "json")
+RULES_FORMATS = ("text", "md", "json")
 EXIT_OK, EXIT_GATE, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
 
@@ -57,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
         "(a cloud assembly such as cdk.out, or JSON/YAML template files).",
         epilog="exit codes: 0 fine, 1 the gate failed (--fail-on, --baseline), 2 bad input",
     )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
 
@@ -94,6 +98,15 @@ def _parser() -> argparse.ArgumentParser:
         "--baseline", metavar="FILE", help="exit 1 when any role gained an action or resource"
     )
     perm_cmd.add_argument("--write-baseline", metavar="FILE", help="record the current permissions")
+    rules_cmd = commands.add_parser(
+        "rules", help="every rule of the SecureServerless pack: id, practice, severity, fix"
+    )
+    rules_cmd.add_argument(
+        "--format", choices=RULES_FORMATS, default="text", help="output format (default: text)"
+    )
+    rules_cmd.add_argument(
+        "--output", metavar="FILE", help="write the list to FILE (default: stdout)"
+    )
     cost_cmd = commands.add_parser("cost", help="fixed monthly cost of the security baseline")
     common(cost_cmd, REPORT_FORMATS)
     return parser
@@ -119,6 +132,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.command == "rules":
+        _emit(args, render_rules(args.format))
+        return EXIT_OK
     if args.command == "audit" and args.max_timeout <= 0:
         raise InputError(
             f"--max-timeout={args.max_timeout} is not allowed: a positive number of seconds"
