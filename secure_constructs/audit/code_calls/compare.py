@@ -112,9 +112,7 @@ def check_stacks(
             code = function_code(resource, stack.assembly, sources)
             if code_dirs and logical_id in code_dirs:
                 code = FunctionCode(code_dirs[logical_id], code.handler or _handler(resource))
-            checks.append(
-                check_function(stack, logical_id, code, resolvers[stack.name])
-            )
+            checks.append(check_function(stack, logical_id, code, resolvers[stack.name]))
     return checks
 
 
@@ -144,7 +142,13 @@ def check_function(
     check.called = sorted({a for c in analysis.calls for a in c.actions})
     if not analysis.analysed:
         return check
-    _compare(check, statements, _environment(props), _platform_targets(resources, logical_id, props), resolver)
+    _compare(
+        check,
+        statements,
+        _environment(props),
+        _platform_targets(resources, logical_id, props),
+        resolver,
+    )
     return check
 
 
@@ -166,15 +170,23 @@ def _compare(
                     Missing(action, call, f"the function has no environment variable {call.env}")
                 )
                 continue
-            fitting = [s for s in allowing if targets is None or s.any_resource or s.targets & targets]
+            fitting = [
+                s for s in allowing if targets is None or s.any_resource or s.targets & targets
+            ]
             if not fitting:
                 reason = "not granted"
                 if allowing:
-                    reason = "granted only on other resources (" + ", ".join(s.label for s in allowing) + ")"
+                    reason = (
+                        "granted only on other resources ("
+                        + ", ".join(s.label for s in allowing)
+                        + ")"
+                    )
                 check.missing.append(Missing(action, call, reason))
                 continue
             for statement in fitting:
-                used.setdefault((statement.label, statement.pattern_for(action) or action), call.where)
+                used.setdefault(
+                    (statement.label, statement.pattern_for(action) or action), call.where
+                )
     for statement in statements:
         if statement.not_action:
             continue
@@ -210,7 +222,9 @@ def _lambda_use(
         return "Lambda polls the event source mapping's source"
     if action.lower().startswith("kms:") and statement.via_service:
         service = statement.via_service
-        lambda_sends = service in ("sqs", "sns") and statement.targets & targets.get("destination", set())
+        lambda_sends = service in ("sqs", "sns") and statement.targets & targets.get(
+            "destination", set()
+        )
         if service in services or lambda_sends or _kms_for_destination(service, targets):
             return f"used by {service} on the function's behalf (kms:ViaService)"
     return ""
@@ -225,7 +239,7 @@ def _platform_targets(
 ) -> dict[str, set[str]]:
     destination = references(props.get("DeadLetterConfig"))
     sources: set[str] = set()
-    for other, resource in resources.items():
+    for _other, resource in resources.items():
         if not isinstance(resource, Mapping):
             continue
         other_props = _props(resource)

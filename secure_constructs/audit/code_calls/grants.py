@@ -87,11 +87,15 @@ def role_statements(resources: Mapping[str, Any], role: str) -> tuple[list[State
         if isinstance(policy, Mapping):
             name = f"{role}.Policies[{policy.get('PolicyName', '?')}]"
             statements.extend(_statements(policy.get("PolicyDocument"), name))
-    attached = {r.get("Ref") for r in _list(role_props.get("ManagedPolicyArns")) if isinstance(r, Mapping)}
+    attached = {
+        r.get("Ref") for r in _list(role_props.get("ManagedPolicyArns")) if isinstance(r, Mapping)
+    }
     for arn in _list(role_props.get("ManagedPolicyArns")):
         ref = arn.get("Ref") if isinstance(arn, Mapping) else None
         if not (isinstance(ref, str) and ref in resources):
-            notes.append("an AWS managed policy is attached: its statements are not in the template")
+            notes.append(
+                "an AWS managed policy is attached: its statements are not in the template"
+            )
     for logical_id, resource in resources.items():
         if not isinstance(resource, Mapping):
             continue
@@ -113,17 +117,26 @@ def _statements(document: Any, label: str) -> Iterator[Statement]:
             continue
         not_action = "NotAction" in statement
         actions = tuple(
-            a for a in _list(statement.get("NotAction" if not_action else "Action"))
+            a
+            for a in _list(statement.get("NotAction" if not_action else "Action"))
             if isinstance(a, str)
         )
         resource = statement.get("Resource", statement.get("NotResource", "*"))
         targets = frozenset(references(resource))
         literal = [r for r in _list(resource) if isinstance(r, str)]
-        any_resource = "NotResource" in statement or any("*" in r for r in literal) and not targets
+        wildcard = any("*" in r for r in literal) and not targets
+        any_resource = "NotResource" in statement or wildcard
         sid = statement.get("Sid")
         name = f"{label} Statement[{sid if isinstance(sid, str) else index}]"
-        yield Statement(name, actions, resource, targets, any_resource,
-                        _via_service(statement.get("Condition")), not_action)
+        yield Statement(
+            name,
+            actions,
+            resource,
+            targets,
+            any_resource,
+            _via_service(statement.get("Condition")),
+            not_action,
+        )
 
 
 def _via_service(condition: Any) -> str | None:

@@ -36,6 +36,7 @@ MISMATCHES: dict[tuple[str, str], tuple[str, ...]] = {
     ("sqs", "delete_message_batch"): ("sqs:DeleteMessage",),
     ("sqs", "change_message_visibility_batch"): ("sqs:ChangeMessageVisibility",),
     ("sns", "publish_batch"): ("sns:Publish",),
+    ("lambda", "invoke"): ("lambda:InvokeFunction",),  # the operation is "Invoke"
     ("lambda", "invoke_with_response_stream"): ("lambda:InvokeFunction",),
     ("apigatewaymanagementapi", "post_to_connection"): ("execute-api:ManageConnections",),
     ("apigatewaymanagementapi", "get_connection"): ("execute-api:ManageConnections",),

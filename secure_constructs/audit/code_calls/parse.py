@@ -91,8 +91,10 @@ class _Asset:
             return self.modules[name]
         self.modules[name] = None
         parts = name.split(".")
-        for candidate in (self.root.joinpath(*parts).with_suffix(".py"),
-                          self.root.joinpath(*parts, "__init__.py")):
+        for candidate in (
+            self.root.joinpath(*parts).with_suffix(".py"),
+            self.root.joinpath(*parts, "__init__.py"),
+        ):
             if candidate.is_file():
                 rel = candidate.relative_to(self.root).as_posix()
                 try:
@@ -158,11 +160,11 @@ class _Analyser:
                 return _Env(key) if isinstance(key, str) else None
             return None
         if isinstance(node, ast.Attribute):
-            if node.attr == "client" and isinstance(node.value, ast.Attribute):
-                if node.value.attr == "meta":
-                    inner = self.value(node.value.value, mod, local, depth + 1)
-                    if isinstance(inner, _Obj) and inner.kind in ("resource", "sub"):
-                        return _Obj("client", inner.service)
+            meta = node.value
+            if node.attr == "client" and isinstance(meta, ast.Attribute) and meta.attr == "meta":
+                inner = self.value(meta.value, mod, local, depth + 1)
+                if isinstance(inner, _Obj) and inner.kind in ("resource", "sub"):
+                    return _Obj("client", inner.service)
             return None
         if isinstance(node, ast.Call):
             return self.call_value(node, mod, local, depth)
@@ -196,7 +198,9 @@ class _Analyser:
         arg = node.args[0] if node.args else _keyword(node, "service_name")
         service = self.value(arg, mod, local, depth + 1) if arg is not None else None
         if not isinstance(service, str):
-            self.unresolved(mod, node, f"boto3.{kind}(...)", "the service name is built at run time")
+            self.unresolved(
+                mod, node, f"boto3.{kind}(...)", "the service name is built at run time"
+            )
             return None
         return _Obj(kind, service)
 
@@ -265,7 +269,9 @@ class _Analyser:
         if entry not in self.result.unresolved:
             self.result.unresolved.append(entry)
 
-    def record(self, mod: _Module, node: ast.Call, api: str, mapping: sdk.Mapping, env: str | None) -> None:
+    def record(
+        self, mod: _Module, node: ast.Call, api: str, mapping: sdk.Mapping, env: str | None
+    ) -> None:
         if mapping.unresolved is not None:
             self.unresolved(mod, node, api, mapping.unresolved)
             return
@@ -285,13 +291,23 @@ class _Analyser:
         if name in powertools.FUNCTIONS:
             env = self.value(node.args[0], mod, local) if node.args else None
             short = "parameters." + name.rsplit(".", 1)[1]
-            self.record(mod, node, short, sdk.Mapping(powertools.FUNCTIONS[name]),
-                        env.name if isinstance(env, _Env) else None)
+            self.record(
+                mod,
+                node,
+                short,
+                sdk.Mapping(powertools.FUNCTIONS[name]),
+                env.name if isinstance(env, _Env) else None,
+            )
             return
         if name in powertools.PERSISTENCE:
             env = self.keyword_env(node, "table_name", mod, local, 0)
-            self.record(mod, node, "idempotency." + name.rsplit(".", 1)[1],
-                        sdk.Mapping(powertools.PERSISTENCE[name]), env)
+            self.record(
+                mod,
+                node,
+                "idempotency." + name.rsplit(".", 1)[1],
+                sdk.Mapping(powertools.PERSISTENCE[name]),
+                env,
+            )
             return
         func = node.func
         if isinstance(func, ast.Call) and self.dotted(func.func, mod) is None:
@@ -300,8 +316,12 @@ class _Analyser:
                 if isinstance(base, _Obj) and base.kind in ("client", "resource", "sub"):
                     method = self.value(func.args[1], mod, local) if len(func.args) > 1 else None
                     if not isinstance(method, str):
-                        self.unresolved(mod, node, f"getattr({base.service} {base.kind}, ...)",
-                                        "the method name is built at run time")
+                        self.unresolved(
+                            mod,
+                            node,
+                            f"getattr({base.service} {base.kind}, ...)",
+                            "the method name is built at run time",
+                        )
                         return
                     self.object_call(base, method, node, mod, local)
             return
@@ -382,7 +402,10 @@ def _locals(func: ast.AST) -> dict[str, ast.expr]:
 
 def _calls_with_scope(tree: ast.Module) -> Iterator[tuple[dict[str, ast.expr], ast.Call]]:
     """Every call of the module with the local assignments of its enclosing function."""
-    def walk(node: ast.AST, local: dict[str, ast.expr]) -> Iterator[tuple[dict[str, ast.expr], ast.Call]]:
+
+    def walk(
+        node: ast.AST, local: dict[str, ast.expr]
+    ) -> Iterator[tuple[dict[str, ast.expr], ast.Call]]:
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
                 yield from walk(child, {**local, **_locals(child)})
@@ -401,7 +424,11 @@ def analyse(root: Path, handler: str) -> CodeAnalysis:
     analyser = _Analyser(asset)
     first = asset.module(module_name)
     if first is None:
-        reason = asset.errors[0] if asset.errors else f"the handler module {module_name} is not in the asset"
+        reason = (
+            asset.errors[0]
+            if asset.errors
+            else f"the handler module {module_name} is not in the asset"
+        )
         return CodeAnalysis(not_analysed=reason)
     seen: set[str] = set()
     todo = [first]

@@ -37,7 +37,9 @@ VPC = frozenset(
         "ec2:GetSecurityGroupsForVpc",
     }
 )
-DESTINATION = frozenset({"sqs:SendMessage", "sns:Publish", "lambda:InvokeFunction", "events:PutEvents"})
+DESTINATION = frozenset(
+    {"sqs:SendMessage", "sns:Publish", "lambda:InvokeFunction", "events:PutEvents"}
+)
 EVENT_SOURCE = frozenset(
     {
         "sqs:ReceiveMessage",

@@ -36,8 +36,8 @@ def lines_of(check: FunctionCheck) -> list[str]:
         lines.append(f"    UNUSED  {u.action}: {u.statement} on {u.resources}")
     for b in check.bundled:
         lines.append(f"    bundled {b.action}: {b.statement} ({b.why})")
-    for u in check.code.unresolved:
-        lines.append(f"    UNRESOLVED {u.where} {u.api}: {u.reason}")
+    for gap in check.code.unresolved:
+        lines.append(f"    UNRESOLVED {gap.where} {gap.api}: {gap.reason}")
     if check.platform:
         used = sorted({p.action for p in check.platform})
         lines.append(f"    used by Lambda for the function: {', '.join(used)}")
@@ -66,7 +66,7 @@ def code_markdown(checks: Sequence[FunctionCheck]) -> list[str]:
         out.append(
             f"| {c.stack}/{c.function} | {summary(c)} | {unused} | {missing} | {unresolved} |"
         )
-    return out + [""]
+    return [*out, ""]
 
 
 def unused_gate_text(entries: Sequence[tuple[str, str]]) -> list[str]:

@@ -122,7 +122,9 @@ def client_call(service: str, method: str) -> Mapping:
 def operation_mapping(service: str, operation: str) -> Mapping:
     prefix = iam_prefix(service)
     if prefix is None:
-        return Mapping(unresolved=f"the Service Authorization Reference has no prefix for {service}")
+        return Mapping(
+            unresolved=f"the Service Authorization Reference has no prefix for {service}"
+        )
     action = iam_action(prefix, operation)
     if action is None:
         return Mapping(unresolved=f"no IAM action {prefix}:{operation} for {service}.{operation}")
@@ -153,8 +155,10 @@ def resource_call(service: str, resource_type: str | None, method: str) -> Mappi
     if (service, method) in MISMATCHES:
         return Mapping(MISMATCHES[(service, method)])
     model = _boto3_model(service, "resources-1")
-    section = model.get("service") if resource_type is None else model.get("resources", {}).get(
-        resource_type
+    section = (
+        model.get("service")
+        if resource_type is None
+        else model.get("resources", {}).get(resource_type)
     )
     if not isinstance(section, dict):
         return Mapping(unresolved=f"boto3 has no {service} resource {resource_type}")
@@ -190,8 +194,8 @@ def waiter_operation(service: str, waiter: str) -> str | None:
 @cache
 def _boto3_waiters(service: str) -> dict[str, Any]:
     try:
-        model: dict[str, Any] = _session().get_component("data_loader").load_service_model(
-            service, "waiters-2"
+        model: dict[str, Any] = (
+            _session().get_component("data_loader").load_service_model(service, "waiters-2")
         )
     except Exception:  # the service has no waiters
         return {}
