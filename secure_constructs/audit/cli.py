@@ -90,6 +90,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="the LambdaTimeout cap (default: %(default)s, as apply_checks)",
     )
+    audit_cmd.add_argument(
+        "--code-grants-error",
+        action="store_true",
+        help="CodeGrantsMatch findings (code against grants) are errors, not warnings",
+    )
     perm_cmd = commands.add_parser("permissions", help="every allowed action per role, resolved")
     common(perm_cmd, REPORT_FORMATS)
     perm_cmd.add_argument(
@@ -157,7 +162,10 @@ def resolvers(stacks: Sequence[StackSource]) -> dict[str, Resolver]:
 
 
 def _audit(args: argparse.Namespace, inputs: Inputs) -> int:
-    report = audit(inputs, CheckOptions(max_timeout_seconds=args.max_timeout))
+    options = CheckOptions(
+        max_timeout_seconds=args.max_timeout, code_grants_error=args.code_grants_error
+    )
+    report = audit(inputs, options)
     text = _render_audit(report, inputs, args.format, args.fail_on)
     _emit(args, text)
     if args.output:
