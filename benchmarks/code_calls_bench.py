@@ -32,7 +32,8 @@ HANDLERS = [
     "    s3.upload_file('/tmp/f', 'b', 'k')\n",
     "import os\nfrom aws_lambda_powertools.utilities import parameters\n"
     "def handler(e, c):\n    return parameters.get_secret(os.environ['SECRET_ARN'])\n",
-    "import boto3\nfrom functools import cache\n@cache\ndef sqs():\n    return boto3.client('sqs')\n"
+    "import boto3\nfrom functools import cache\n@cache\ndef sqs():\n"
+    "    return boto3.client('sqs')\n"
     "def handler(e, c):\n    sqs().send_message(QueueUrl='u', MessageBody='b')\n",
 ]
 
