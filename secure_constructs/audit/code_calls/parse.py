@@ -14,6 +14,7 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from secure_constructs.audit.code_calls import powertools, sdk
 from secure_constructs.audit.code_calls.mismatches import LOCAL_METHODS
@@ -124,6 +125,7 @@ class _Analyser:
         self.asset = asset
         self.result = CodeAnalysis()
         self._returns: dict[tuple[str, str], object] = {}
+        self.bindings: dict[tuple[str, str], dict[str, Any]] = {}
 
     # -- names -------------------------------------------------------------------------------
 
@@ -146,7 +148,10 @@ class _Analyser:
             return node.value
         if isinstance(node, ast.Name):
             if node.id in local:
-                return self.value(local[node.id], mod, {}, depth + 1)
+                bound = local[node.id]
+                if isinstance(bound, _Obj):  # a parameter bound to an SDK object by a caller
+                    return bound
+                return self.value(bound, mod, {}, depth + 1)
             if node.id in mod.globals:
                 return self.value(mod.globals[node.id], mod, {}, depth + 1)
             target = mod.imports.get(node.id)
@@ -280,8 +285,24 @@ class _Analyser:
             self.result.calls.append(call)
 
     def scan(self, mod: _Module) -> None:
-        for local, node in _calls_with_scope(mod.tree):
+        for local, node in _calls_with_scope(mod.tree, mod.name, self.bindings):
             self.visit_call(node, mod, local)
+
+    def bind(self, mod: _Module) -> None:
+        """Parameters of the asset's functions that a caller passes an SDK object to
+        (`_create(client, arn)`): inside the function, the parameter is that object."""
+        for local, node in _calls_with_scope(mod.tree, mod.name, self.bindings):
+            found = self.function(node.func, mod)
+            if found is None:
+                continue
+            where, func = found
+            params = [a.arg for a in (*func.args.posonlyargs, *func.args.args)]
+            pairs = list(zip(params, node.args, strict=False))
+            pairs += [(k.arg, k.value) for k in node.keywords if k.arg in params]
+            for param, arg in pairs:
+                value = self.value(arg, mod, local)
+                if isinstance(value, _Obj):
+                    self.bindings.setdefault((where.name, func.name), {})[param] = value
 
     def visit_call(self, node: ast.Call, mod: _Module, local: dict[str, ast.expr]) -> None:
         name = self.dotted(node.func, mod)
@@ -400,15 +421,17 @@ def _locals(func: ast.AST) -> dict[str, ast.expr]:
     return found
 
 
-def _calls_with_scope(tree: ast.Module) -> Iterator[tuple[dict[str, ast.expr], ast.Call]]:
-    """Every call of the module with the local assignments of its enclosing function."""
+def _calls_with_scope(
+    tree: ast.Module, module: str, bindings: dict[tuple[str, str], dict[str, Any]]
+) -> Iterator[tuple[dict[str, Any], ast.Call]]:
+    """Every call of the module with the local assignments of its enclosing function (and the
+    SDK objects its callers pass to its parameters)."""
 
-    def walk(
-        node: ast.AST, local: dict[str, ast.expr]
-    ) -> Iterator[tuple[dict[str, ast.expr], ast.Call]]:
+    def walk(node: ast.AST, local: dict[str, Any]) -> Iterator[tuple[dict[str, Any], ast.Call]]:
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
-                yield from walk(child, {**local, **_locals(child)})
+                bound = bindings.get((module, getattr(child, "name", "")), {})
+                yield from walk(child, {**local, **bound, **_locals(child)})
                 continue
             if isinstance(child, ast.Call):
                 yield local, child
@@ -431,6 +454,7 @@ def analyse(root: Path, handler: str) -> CodeAnalysis:
         )
         return CodeAnalysis(not_analysed=reason)
     seen: set[str] = set()
+    modules: list[_Module] = []
     todo = [first]
     while todo:
         mod = todo.pop()
@@ -438,13 +462,18 @@ def analyse(root: Path, handler: str) -> CodeAnalysis:
             continue
         seen.add(mod.name)
         analyser.result.files.append(mod.rel)
-        analyser.scan(mod)
+        modules.append(mod)
         for target in set(mod.imports.values()):
             for candidate in (target, target.rsplit(".", 1)[0]):
                 found = asset.module(candidate)
                 if found is not None:
                     todo.append(found)
                     break
+    for _ in range(2):  # twice: a helper may pass on what its caller passed to it
+        for mod in modules:
+            analyser.bind(mod)
+    for mod in modules:
+        analyser.scan(mod)
     if asset.errors:
         # an imported module of the asset that cannot be parsed: its calls are unknown
         return CodeAnalysis(not_analysed="; ".join(asset.errors), files=analyser.result.files)

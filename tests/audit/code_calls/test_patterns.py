@@ -209,3 +209,17 @@ def test_dynamic_calls_are_unresolved_never_guessed(
     assert len(result.unresolved) == 1
     assert reason in result.unresolved[0].reason
     assert result.unresolved[0].where == "handler.py:3" or result.unresolved[0].line == 4
+
+
+def test_client_passed_to_a_helper_as_an_argument(tmp_path: Path) -> None:
+    files = {
+        "handler.py": "import boto3\ndef handler(e, c):\n    sm = boto3.client('secretsmanager')\n"
+        "    _create(sm, e['SecretId'])\n    _finish(client=sm)\n"
+        "def _create(client, arn):\n    client.put_secret_value(SecretId=arn)\n"
+        "def _finish(client):\n    client.update_secret_version_stage(SecretId='x')\n"
+    }
+    result = analyse(write_asset(tmp_path, files), "handler.handler")
+    assert {(c.where, a) for c in result.calls for a in c.actions} == {
+        ("handler.py:7", "secretsmanager:PutSecretValue"),
+        ("handler.py:9", "secretsmanager:UpdateSecretVersionStage"),
+    }
