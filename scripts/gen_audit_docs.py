@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -84,6 +85,40 @@ def baseline_demo() -> tuple[str, str]:
     return written, tail
 
 
+def code_demo() -> str:
+    """The root app's cloud assembly with a planted unused grant (DeleteItem on GetItem's
+    role) and a planted ungranted call (a Scan in get_item.py): the code section reports both."""
+    work = Path(tempfile.mkdtemp(prefix="sc-audit-docs-")) / "cdk.out"
+    shutil.copytree(ROOT / "cdk.out", work)
+    template_path = work / "ItemsService.template.json"
+    template = json.loads(template_path.read_text())
+    resources = template["Resources"]
+    policy = next(k for k in resources if k.startswith("GetItemServiceRolePolicy"))
+    table = next(k for k, v in resources.items() if v["Type"] == "AWS::DynamoDB::Table")
+    resources[policy]["Properties"]["PolicyDocument"]["Statement"].append(
+        {
+            "Action": "dynamodb:DeleteItem",
+            "Effect": "Allow",
+            "Resource": {"Fn::GetAtt": [table, "Arn"]},
+        }
+    )
+    template_path.write_text(json.dumps(template))
+    handler = next(p for p in work.glob("asset.*/get_item.py"))
+    handler.write_text(handler.read_text() + "\n\ndef purge() -> None:\n    table().scan()\n")
+    out = cli("permissions", "cdk.out", "--fail-on-unused", cwd=work.parent)
+    lines = out[out.index("code against grants") :].splitlines()
+    start = next(i for i, line in enumerate(lines) if "function GetItem" in line)
+    block = [lines[0]]
+    for line in lines[start:]:
+        if line.startswith("  function") and "GetItem" not in line:
+            break
+        block.append(line)
+    tail = lines[next(i for i, x in enumerate(lines) if x.startswith("unused grants:")) :]
+    return "$ secure-constructs permissions cdk.out --fail-on-unused\n" + "\n".join(
+        [*block, "  ...", *tail]
+    )
+
+
 _BASELINE: dict[str, str] = {}
 
 
@@ -105,6 +140,7 @@ GENERATORS: dict[str, Callable[[], str]] = {
         "--write-baseline permissions-baseline.json\n" + _baseline(0)
     ),
     "baseline-check": lambda: _baseline(1),
+    "permissions-code": code_demo,
     "cost-root": lambda: cli("cost", "cdk.out"),
     "cost-orders": lambda: cli("cost", ORDERS),
 }

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import NoReturn
 
 from secure_constructs._version import __version__
+from secure_constructs.audit.code_calls.baseline import new_unused, read_unused
+from secure_constructs.audit.code_calls.render import code_markdown, code_text, unused_gate_text
 from secure_constructs.audit.cost import cost
 from secure_constructs.audit.intrinsics import Resolver, exports_of
 from secure_constructs.audit.permissions import (
@@ -92,12 +94,29 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="the LambdaTimeout cap (default: %(default)s, as apply_checks)",
     )
+    audit_cmd.add_argument(
+        "--code-grants-error",
+        action="store_true",
+        help="CodeGrantsMatch findings (code against grants) are errors, not warnings",
+    )
     perm_cmd = commands.add_parser("permissions", help="every allowed action per role, resolved")
     common(perm_cmd, REPORT_FORMATS)
     perm_cmd.add_argument(
         "--baseline", metavar="FILE", help="exit 1 when any role gained an action or resource"
     )
     perm_cmd.add_argument("--write-baseline", metavar="FILE", help="record the current permissions")
+    perm_cmd.add_argument(
+        "--fail-on-unused",
+        action="store_true",
+        help="exit 1 when a function's code never uses a grant (one not in --baseline, if given)",
+    )
+    perm_cmd.add_argument(
+        "--code",
+        action="append",
+        default=[],
+        metavar="FUNCTION=DIR",
+        help="read the code of function FUNCTION (logical id) from DIR (repeatable)",
+    )
     rules_cmd = commands.add_parser(
         "rules", help="every rule of the SecureServerless pack: id, practice, severity, fix"
     )
@@ -159,7 +178,10 @@ def resolvers(stacks: Sequence[StackSource]) -> dict[str, Resolver]:
 
 
 def _audit(args: argparse.Namespace, inputs: Inputs) -> int:
-    report = audit(inputs, CheckOptions(max_timeout_seconds=args.max_timeout))
+    options = CheckOptions(
+        max_timeout_seconds=args.max_timeout, code_grants_error=args.code_grants_error
+    )
+    report = audit(inputs, options)
     text = _render_audit(report, inputs, args.format, args.fail_on)
     _emit(args, text)
     if args.output:
@@ -185,8 +207,15 @@ def _render_audit(report: AuditReport, inputs: Inputs, fmt: str, fail_on: str) -
 
 
 def _permissions(args: argparse.Namespace, inputs: Inputs) -> int:
-    report: PermissionReport = permissions(inputs.stacks, resolvers(inputs.stacks))
+    report: PermissionReport = permissions(
+        inputs.stacks, resolvers(inputs.stacks), code_dirs=code_dirs(args.code)
+    )
     diff = compare(report, read_baseline(Path(args.baseline))) if args.baseline else None
+    unused_gate = (
+        new_unused(report.code, read_unused(Path(args.baseline)) if args.baseline else None)
+        if args.fail_on_unused
+        else []
+    )
     if args.format == "json":
         data = report.as_json()
         if diff is not None:
@@ -196,15 +225,33 @@ def _permissions(args: argparse.Namespace, inputs: Inputs) -> int:
                     {"principal": p, "action": a, "entry": e} for p, a, e in diff.shrinkage
                 ],
             }
+        if args.fail_on_unused:
+            data["new_unused"] = [{"function": f, "entry": e} for f, e in unused_gate]
         _emit(args, json.dumps(data, indent=2) + "\n")
     elif args.format == "markdown":
-        _emit(args, permissions_markdown(report, diff))
+        markdown = "\n".join(code_markdown(report.code) + unused_gate_text(unused_gate))
+        _emit(args, permissions_markdown(report, diff) + "\n" + markdown + "\n")
     else:
-        _emit(args, permissions_text(report, diff))
+        text = "\n".join(code_text(report.code) + unused_gate_text(unused_gate))
+        _emit(args, permissions_text(report, diff) + text.lstrip("\n") + "\n")
     if args.write_baseline:
         write_baseline(report, Path(args.write_baseline))
         print(f"{PROG} permissions: baseline written to {args.write_baseline}", file=sys.stderr)
-    return EXIT_GATE if diff is not None and diff.growth else EXIT_OK
+    grew = diff is not None and bool(diff.growth)
+    return EXIT_GATE if grew or unused_gate else EXIT_OK
+
+
+def code_dirs(entries: Sequence[str]) -> dict[str, Path]:
+    """`--code FUNCTION=DIR` entries as logical id -> folder."""
+    found: dict[str, Path] = {}
+    for entry in entries:
+        function, _, folder = entry.partition("=")
+        if not function or not folder:
+            raise InputError(f"--code={entry}: expected FUNCTION=DIR (a logical id and a folder)")
+        if not Path(folder).is_dir():
+            raise InputError(f"--code={entry}: {folder} is not a directory")
+        found[function] = Path(folder)
+    return found
 
 
 def _emit(args: argparse.Namespace, text: str) -> None:

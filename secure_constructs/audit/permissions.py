@@ -16,6 +16,8 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
+from secure_constructs.audit.code_calls.baseline import unused_entries
+from secure_constructs.audit.code_calls.compare import FunctionCheck, check_stacks
 from secure_constructs.audit.intrinsics import Resolver, is_resolved
 from secure_constructs.audit.sources import InputError, StackSource
 from secure_constructs.checks.iam_facts import STAR_ONLY_ACTIONS
@@ -144,9 +146,11 @@ class FunctionRole:
 class PermissionReport:
     principals: list[Principal] = field(default_factory=list)
     functions: list[FunctionRole] = field(default_factory=list)
+    code: list[FunctionCheck] = field(default_factory=list)  # code against grants (code_calls)
 
     def as_json(self) -> dict[str, Any]:
         return {
+            "code": [c.as_json() for c in self.code],
             "principals": [
                 {
                     "stack": p.stack,
@@ -181,12 +185,17 @@ def _alarming(flag: str) -> bool:
 
 
 def permissions(
-    stacks: Iterable[StackSource], resolvers: Mapping[str, Resolver]
+    stacks: Iterable[StackSource],
+    resolvers: Mapping[str, Resolver],
+    *,
+    code_dirs: Mapping[str, Path] | None = None,
 ) -> PermissionReport:
-    """The permission report of every stack."""
+    """The permission report of every stack, with each function's code against its role."""
     report = PermissionReport()
+    stacks = list(stacks)
     for stack in stacks:
         _stack_permissions(stack, resolvers[stack.name], report)
+    report.code = check_stacks(stacks, resolvers, code_dirs)
     return report
 
 
@@ -392,6 +401,7 @@ def baseline_of(report: PermissionReport) -> dict[str, Any]:
         "version": BASELINE_VERSION,
         "generated_by": "secure-constructs permissions --write-baseline",
         "principals": {p.key: p.allowed() for p in sorted(report.principals, key=lambda p: p.key)},
+        "unused": unused_entries(report.code),
     }
 
 

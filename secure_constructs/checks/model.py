@@ -61,6 +61,7 @@ class CheckOptions:
     """Options of the SecureServerless pack (set through `apply_checks`)."""
 
     max_timeout_seconds: int = 60
+    code_grants_error: bool = False  # CodeGrantsMatch findings are errors, not warnings
 
 
 @dataclass

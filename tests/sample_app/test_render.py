@@ -16,6 +16,10 @@ import pytest
 import yaml
 from cookiecutter.exceptions import CookiecutterException
 
+from tests.sample_app.code_grants import (
+    assert_code_matches_grants,
+    assert_planted_mismatches_are_reported,
+)
 from tests.sample_app.conftest import VARIANTS, project_env, render
 
 pytestmark = pytest.mark.slow
@@ -117,7 +121,9 @@ def test_generated_project_is_lint_clean(rendered: Callable[[str], Path]) -> Non
 
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
-def test_generated_project_synthesizes_clean(rendered: Callable[[str], Path], variant: str) -> None:
+def test_generated_project_synthesizes_clean(
+    rendered: Callable[[str], Path], variant: str, tmp_path: Path
+) -> None:
     project = rendered(variant)
     result = run(project, "cdk", "synth", "--quiet")
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-6000:]
@@ -128,6 +134,10 @@ def test_generated_project_synthesizes_clean(rendered: Callable[[str], Path], va
         for v in plugin.get("violations", [])
     ]
     assert open_findings == []
+    # Each function's code calls exactly what its role grants (audit/code_calls).
+    assert_code_matches_grants(project / "cdk.out")
+    if variant == "defaults":
+        assert_planted_mismatches_are_reported(project / "cdk.out", tmp_path)
     # The audit summary shows which packs ran over the assembly and that nothing is open.
     audit = run(project, str(Path(sys.executable).parent / "secure-constructs"), "audit", "cdk.out")
     assert audit.returncode == 0, audit.stdout + audit.stderr

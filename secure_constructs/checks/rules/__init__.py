@@ -5,6 +5,7 @@ Importing this package registers every rule in `secure_constructs.checks.registr
 
 from secure_constructs.checks.rules import (  # noqa: F401
     apigateway,
+    code_grants,
     currency,
     dependencies,
     dynamic_references,
