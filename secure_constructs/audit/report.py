@@ -188,6 +188,8 @@ class AuditReport:
     acknowledgements: list[AckStatus]
     rules: dict[str, dict[str, RuleInfo]]  # tool -> rule id -> info
     rule_errors: list[str] = field(default_factory=list)
+    # "<path>: <why>" per file that could not be read as a template (see sources.load)
+    file_errors: list[str] = field(default_factory=list)
     has_validation_report: bool = False
     # stack name -> practices at least one SecureServerless rule of which inspects something in
     # the stack (a rule's applies_to / applies_if); None: not computed, every practice applies.
@@ -304,6 +306,7 @@ def audit(inputs: Inputs, options: CheckOptions | None = None) -> AuditReport:
         acknowledgements=_ack_statuses(inputs, findings),
         rules=info,
         rule_errors=rule_errors,
+        file_errors=list(inputs.file_errors),
         has_validation_report=inputs.reports_read > 0,
         inspected=inspected,
     )
@@ -495,4 +498,5 @@ def as_json(report: AuditReport) -> dict[str, Any]:
             for a in report.acknowledgements
         ],
         "rule_errors": report.rule_errors,
+        "file_errors": report.file_errors,
     }
