@@ -64,6 +64,8 @@ class StackSource:
     assembly: Path | None = None
     text: str | None = None
     construct_paths: dict[str, str] = field(default_factory=dict)  # logical id -> path
+    # a SAM template: generated logical id -> the SAM resource it came from (MyFnRole -> MyFn)
+    sam_origins: dict[str, str] | None = None
     _by_path: dict[str, str] | None = field(default=None, repr=False)
 
     @property
@@ -137,12 +139,21 @@ def load_template_file(path: Path, *, name: str | None = None) -> StackSource:
     text = _read_text(path)
     body = parse_template_text(text, str(path))
     _require_template(body, str(path))
+    sam_origins = None
+    if "Transform" in body:
+        from secure_constructs.audit.sam import TransformError, translate
+
+        try:
+            body, sam_origins = translate(body)
+        except TransformError as error:
+            raise InputError(f"{path}: {error}") from None
     return StackSource(
         name=name or _stem(path),
         body=body,
         path=path,
         text=text,
         construct_paths=_paths_from_template(body),
+        sam_origins=sam_origins,
     )
 
 

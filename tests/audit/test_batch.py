@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.audit.helpers import ASSEMBLY, ORDERS_JSON, ORDERS_YAML, run
+from tests.audit.helpers import ASSEMBLY, ORDERS_JSON, ORDERS_YAML, TEMPLATES, run
 
 BROKEN = "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n  Topic:\n    Type: AWS::SNS::Topic\n"
 
@@ -20,6 +20,7 @@ def folder(tmp_path: Path) -> Path:
     (root / "infra" / "nested" / "broken.yaml").write_text(BROKEN)
     shutil.copy(ORDERS_YAML, root / "infra" / "orders.yaml")
     shutil.copy(ORDERS_JSON, root / "orders.json")
+    shutil.copy(TEMPLATES / "sam" / "function.yaml", root / "infra" / "sam.yaml")
     shutil.copytree(ASSEMBLY, root / "cdk.out")
     (root / "package.json").write_text(json.dumps({"name": "not-a-template"}))
     (root / "node_modules" / "x").mkdir(parents=True)
@@ -40,7 +41,8 @@ def test_a_folder_is_searched_recursively_and_a_broken_file_exits_2_after_the_re
     if fmt == "json":
         report = json.loads(result.out)
         assert [e for e in report["file_errors"] if "broken.yaml" in e]
-        assert len(report["scorecard"]) >= 3  # orders.yaml, orders.json, the assembly's stack
+        assert len(report["scorecard"]) >= 4  # orders.yaml/.json, SAM, the assembly's stack
+        assert any(f["sam_resource"] == "MyFn" for f in report["findings"])
     if fmt == "sarif":
         invocation = json.loads(result.out)["runs"][0]["invocations"][0]
         assert invocation["executionSuccessful"] is False
@@ -56,7 +58,7 @@ def test_the_folder_report_covers_the_templates_and_the_assembly(
     inputs = load([folder(tmp_path)])
     assert len(inputs.assemblies) == 1
     paths = sorted(s.path.name for s in inputs.stacks)
-    assert "orders.yaml" in paths and "orders.json" in paths
+    assert "orders.yaml" in paths and "orders.json" in paths and "sam.yaml" in paths
     assert any(s.assembly is not None for s in inputs.stacks)
     assert len(inputs.file_errors) == 1 and "broken.yaml" in inputs.file_errors[0]
 
