@@ -295,6 +295,7 @@ def audit(inputs: Inputs, options: CheckOptions | None = None) -> AuditReport:
                 continue
             findings.extend(_ours(stack, rule, f) for f in found)
     _apply_acknowledgements(findings, inputs.acknowledgements)
+    in_templates = _apply_template_acknowledgements(findings, inputs.stacks)
     findings.extend(_theirs(inputs.plugin_results, inputs.stacks, inputs.acknowledgements))
     findings.sort(key=_order)
     info = {PACK_NAME: {r.rule_id: _rule_info(r) for r in rules}}
@@ -309,7 +310,7 @@ def audit(inputs: Inputs, options: CheckOptions | None = None) -> AuditReport:
     return AuditReport(
         stacks=list(inputs.stacks),
         findings=findings,
-        acknowledgements=_ack_statuses(inputs, findings),
+        acknowledgements=_ack_statuses(inputs, findings, in_templates),
         rules=info,
         rule_errors=rule_errors,
         file_errors=list(inputs.file_errors),
@@ -422,7 +423,34 @@ def _locate(
     return None, None
 
 
-def _ack_statuses(inputs: Inputs, findings: list[AuditFinding]) -> list[AckStatus]:
+def _apply_template_acknowledgements(
+    findings: list[AuditFinding], stacks: Iterable[StackSource]
+) -> list[Acknowledgement]:
+    """Acknowledgements in resource Metadata: the exact granular id, on that very resource."""
+    from secure_constructs.audit.template_acks import template_acknowledgements
+
+    acks: list[Acknowledgement] = []
+    for stack in stacks:
+        by_key: dict[tuple[str, str], Acknowledgement] = {}
+        for logical_id, ack in template_acknowledgements(stack):
+            by_key[(ack.rule_id, logical_id)] = ack
+            acks.append(ack)
+        if not by_key:
+            continue
+        for f in findings:
+            if f.stack is not stack or f.acknowledgement is not None or f.logical_id is None:
+                continue
+            rule_id = f"{PACK_NAME}::{f.rule_name}"
+            for target in (f.logical_id, f.sam_resource):
+                if target is not None and (rule_id, target) in by_key:
+                    f.acknowledgement = by_key[(rule_id, target)]
+                    break
+    return acks
+
+
+def _ack_statuses(
+    inputs: Inputs, findings: list[AuditFinding], in_templates: Iterable[Acknowledgement] = ()
+) -> list[AckStatus]:
     counts: dict[tuple[str, str], int] = {}
     for f in findings:
         if f.acknowledgement is not None:
@@ -430,7 +458,7 @@ def _ack_statuses(inputs: Inputs, findings: list[AuditFinding]) -> list[AckStatu
             counts[key] = counts.get(key, 0) + 1
     statuses = []
     descriptions = {text.lower() for rules in NAG_RULES.values() for _, text in rules.values()}
-    for ack in inputs.acknowledgements:
+    for ack in [*inputs.acknowledgements, *in_templates]:
         status = AckStatus(ack, matched=counts.get((ack.rule_id, ack.at), 0))
         if status.matched == 0:
             if ack.namespace == PACK_NAME or ack.namespace in inputs.plugins_run:

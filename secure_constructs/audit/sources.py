@@ -66,6 +66,7 @@ class StackSource:
     construct_paths: dict[str, str] = field(default_factory=dict)  # logical id -> path
     # a SAM template: generated logical id -> the SAM resource it came from (MyFnRole -> MyFn)
     sam_origins: dict[str, str] | None = None
+    sam_resources: Mapping[str, Any] | None = None  # the SAM template's own Resources
     _by_path: dict[str, str] | None = field(default=None, repr=False)
 
     @property
@@ -139,10 +140,11 @@ def load_template_file(path: Path, *, name: str | None = None) -> StackSource:
     text = _read_text(path)
     body = parse_template_text(text, str(path))
     _require_template(body, str(path))
-    sam_origins = None
+    sam_origins = sam_resources = None
     if "Transform" in body:
         from secure_constructs.audit.sam import TransformError, translate
 
+        sam_resources = body.get("Resources")
         try:
             body, sam_origins = translate(body)
         except TransformError as error:
@@ -154,6 +156,7 @@ def load_template_file(path: Path, *, name: str | None = None) -> StackSource:
         text=text,
         construct_paths=_paths_from_template(body),
         sam_origins=sam_origins,
+        sam_resources=sam_resources,
     )
 
 
