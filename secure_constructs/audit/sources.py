@@ -180,20 +180,22 @@ def parse_template_text(text: str, where: str) -> Mapping[str, Any]:
 
 
 def _parse_yaml(text: str, where: str) -> Any:
-    # cfn-lint's import is slow (~0.7 s), so only YAML input pays for it.
-    from cfnlint.decode import decode_str
+    import yaml
+
+    from secure_constructs.audit.yaml_template import DuplicateKeyError, loads
 
     try:
-        body, matches = decode_str(text)
-    except Exception as error:  # cfn-lint wraps most errors in matches; be safe about the rest
+        return loads(text)
+    except DuplicateKeyError as error:
+        raise InputError(f"{where}: not valid JSON or YAML: {error}") from None
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        at = f" (line {mark.line + 1})" if mark is not None else ""
+        raise InputError(
+            f"{where}: not valid JSON or YAML: {_one_line(str(error.problem or error))}{at}"
+        ) from None
+    except (yaml.YAMLError, ValueError, RecursionError) as error:
         raise InputError(f"{where}: not valid JSON or YAML: {_one_line(str(error))}") from None
-    if body is None or matches:
-        detail = _one_line(matches[0].message) if matches else "unreadable"
-        line = getattr(matches[0], "linenumber", None) if matches else None
-        # cfn-lint's message often says the line itself: say it once.
-        at = f" (line {line})" if line and f"line {line}" not in detail else ""
-        raise InputError(f"{where}: not valid JSON or YAML: {detail}{at}")
-    return body
 
 
 def _require_template(body: Mapping[str, Any], where: str) -> None:
