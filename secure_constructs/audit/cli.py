@@ -159,10 +159,20 @@ def _run(args: argparse.Namespace) -> int:
             f"--max-timeout={args.max_timeout} is not allowed: a positive number of seconds"
         )
     inputs = load(args.paths)
+    if not inputs.stacks and inputs.file_errors:  # nothing to report on: say why, exit 2
+        raise InputError("\n".join(inputs.file_errors))
     if args.command == "audit":
-        return _audit(args, inputs)
-    if args.command == "permissions":
-        return _permissions(args, inputs)
+        code = _audit(args, inputs)
+    elif args.command == "permissions":
+        code = _permissions(args, inputs)
+    else:
+        code = _cost(args, inputs)
+    for error in inputs.file_errors:  # after the whole report; never a pass (fail closed)
+        sys.stderr.write(f"{PROG}: error: {error}\n")
+    return EXIT_INPUT if inputs.file_errors else code
+
+
+def _cost(args: argparse.Namespace, inputs: Inputs) -> int:
     report = cost(inputs.stacks)
     if args.format == "json":
         _emit(args, json.dumps(report.as_json(), indent=2) + "\n")

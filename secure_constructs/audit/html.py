@@ -37,6 +37,7 @@ def _e(value: object) -> str:
 def to_html(
     audit: AuditReport, permissions: PermissionReport, cost: CostReport, *, fail_on: str
 ) -> str:
+    failed = audit.failed(fail_on) or bool(audit.file_errors)
     out = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -45,9 +46,13 @@ def to_html(
         f"<style>{_CSS}</style></head><body>",
         "<h1>secure-constructs audit</h1>",
         f"<p><strong>{_e(audit.summary())}</strong><br>Packs: {_e(', '.join(audit.tools()))}. "
-        f'Result: <span class="{"fail" if audit.failed(fail_on) else "pass"}">'
-        f"{'FAIL' if audit.failed(fail_on) else 'pass'}</span> (--fail-on {_e(fail_on)}).</p>",
+        f'Result: <span class="{"fail" if failed else "pass"}">'
+        f"{'FAIL' if failed else 'pass'}</span> (--fail-on {_e(fail_on)}).</p>",
     ]
+    if audit.file_errors:
+        out.append("<h2>Files not evaluated</h2><ul>")
+        out.extend(f'<li class="fail">{_e(error)}</li>' for error in audit.file_errors)
+        out.append("</ul>")
     out.append("<h2>Practices scorecard</h2>")
     card = audit.scorecard()
     out.append(

@@ -75,7 +75,9 @@ def audit_text(report: AuditReport, *, fail_on: str = "error") -> str:
             lines.extend(_wrap(note, 11))
     for error in report.rule_errors:
         lines.extend(_wrap(f"rule error: {error}", 0))
-    verdict = "FAIL" if report.failed(fail_on) else "pass"
+    for error in report.file_errors:
+        lines.extend(_wrap(f"file error (not evaluated): {error}", 0))
+    verdict = "FAIL" if report.failed(fail_on) or report.file_errors else "pass"
     lines += ["", f"result: {verdict} (--fail-on {fail_on})"]
     return "\n".join(lines) + "\n"
 
@@ -106,7 +108,8 @@ def audit_markdown(report: AuditReport, *, fail_on: str = "error") -> str:
     out = ["# secure-constructs audit", "", f"**{report.summary()}**", ""]
     out.append(
         f"Packs: {', '.join(report.tools())}. Result: "
-        f"**{'FAIL' if report.failed(fail_on) else 'pass'}** (`--fail-on {fail_on}`)."
+        f"**{'FAIL' if report.failed(fail_on) or report.file_errors else 'pass'}** "
+        f"(`--fail-on {fail_on}`)."
     )
     out += ["", "## Practices scorecard", ""]
     card = report.scorecard()
@@ -151,6 +154,8 @@ def audit_markdown(report: AuditReport, *, fail_on: str = "error") -> str:
             )
     for error in report.rule_errors:
         out.append(f"\n> rule error: {error}")
+    for error in report.file_errors:
+        out.append(f"\n> file error (not evaluated): {_cell(error)}")
     return "\n".join(out) + "\n"
 
 

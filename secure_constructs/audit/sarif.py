@@ -39,7 +39,23 @@ def to_sarif(report: AuditReport) -> dict[str, Any]:
                 "results": [_result(f, index[f.rule_id], lines) for f in results],
             }
         )
+    for run in runs[:1]:  # files that were not evaluated: the run did not succeed on them
+        run["invocations"] = [_invocation(report.file_errors)]
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": runs}
+
+
+def _invocation(file_errors: list[str]) -> dict[str, Any]:
+    notifications = []
+    for error in file_errors:
+        path, _, why = error.partition(": ")
+        notifications.append(
+            {
+                "level": "error",
+                "message": {"text": f"not evaluated: {why or error}"},
+                "locations": [{"physicalLocation": {"artifactLocation": {"uri": path}}}],
+            }
+        )
+    return {"executionSuccessful": not file_errors, "toolExecutionNotifications": notifications}
 
 
 def _rule(rule_id: str, info: RuleInfo | None) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +64,9 @@ class StackSource:
     assembly: Path | None = None
     text: str | None = None
     construct_paths: dict[str, str] = field(default_factory=dict)  # logical id -> path
+    # a SAM template: generated logical id -> the SAM resource it came from (MyFnRole -> MyFn)
+    sam_origins: dict[str, str] | None = None
+    sam_resources: Mapping[str, Any] | None = None  # the SAM template's own Resources
     _by_path: dict[str, str] | None = field(default=None, repr=False)
 
     @property
@@ -101,25 +105,32 @@ class Inputs:
     acknowledgements: list[Acknowledgement] = field(default_factory=list)
     assemblies: list[Path] = field(default_factory=list)
     reports_read: int = 0
+    # "<path>: <why>" for every given or found file that could not be read as a template: the
+    # run goes on with the others, reports these, and exits 2 (fails closed) at the end.
+    file_errors: list[str] = field(default_factory=list)
 
 
 def load(paths: Iterable[str | Path]) -> Inputs:
-    """Load every path: a cloud assembly directory, a directory of templates, or a template."""
+    """Load every path: a cloud assembly, a folder (searched recursively) or a template file.
+
+    A path or found file that cannot be read is a per-file error in `Inputs.file_errors`; the
+    others are still loaded. InputError only when nothing at all was given.
+    """
     inputs = Inputs()
     given = list(paths)
     if not given:
         raise InputError("no PATH given: pass a cloud assembly (cdk.out) or template files")
     for raw in given:
         path = Path(raw)
-        if not path.exists():
-            raise InputError(f"{raw}: no such file or directory")
-        if path.is_dir():
-            if (path / "manifest.json").is_file():
-                _load_assembly(path, inputs)
+        try:
+            if not path.exists():
+                raise InputError(f"{raw}: no such file or directory")
+            if path.is_dir():
+                _load_dir(path, inputs)
             else:
-                _load_template_dir(path, inputs)
-        else:
-            inputs.stacks.append(load_template_file(path))
+                inputs.stacks.append(load_template_file(path))
+        except InputError as error:
+            inputs.file_errors.append(str(error))
     _dedupe_names(inputs.stacks)
     return inputs
 
@@ -129,12 +140,23 @@ def load_template_file(path: Path, *, name: str | None = None) -> StackSource:
     text = _read_text(path)
     body = parse_template_text(text, str(path))
     _require_template(body, str(path))
+    sam_origins = sam_resources = None
+    if "Transform" in body:
+        from secure_constructs.audit.sam import TransformError, translate
+
+        sam_resources = body.get("Resources")
+        try:
+            body, sam_origins = translate(body)
+        except TransformError as error:
+            raise InputError(f"{path}: {error}") from None
     return StackSource(
         name=name or _stem(path),
         body=body,
         path=path,
         text=text,
         construct_paths=_paths_from_template(body),
+        sam_origins=sam_origins,
+        sam_resources=sam_resources,
     )
 
 
@@ -158,19 +180,22 @@ def parse_template_text(text: str, where: str) -> Mapping[str, Any]:
 
 
 def _parse_yaml(text: str, where: str) -> Any:
-    # cfn-lint's import is slow (~0.7 s), so only YAML input pays for it.
-    from cfnlint.decode import decode_str
+    import yaml
+
+    from secure_constructs.audit.yaml_template import DuplicateKeyError, loads
 
     try:
-        body, matches = decode_str(text)
-    except Exception as error:  # cfn-lint wraps most errors in matches; be safe about the rest
+        return loads(text)
+    except DuplicateKeyError as error:
+        raise InputError(f"{where}: not valid JSON or YAML: {error}") from None
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        at = f" (line {mark.line + 1})" if mark is not None else ""
+        raise InputError(
+            f"{where}: not valid JSON or YAML: {_one_line(str(error.problem or error))}{at}"
+        ) from None
+    except (yaml.YAMLError, ValueError, RecursionError) as error:
         raise InputError(f"{where}: not valid JSON or YAML: {_one_line(str(error))}") from None
-    if body is None or matches:
-        detail = _one_line(matches[0].message) if matches else "unreadable"
-        line = getattr(matches[0], "linenumber", None) if matches else None
-        at = f" (line {line})" if line else ""
-        raise InputError(f"{where}: not valid JSON or YAML: {detail}{at}")
-    return body
 
 
 def _require_template(body: Mapping[str, Any], where: str) -> None:
@@ -205,22 +230,66 @@ def _read_json(path: Path, what: str) -> Any:
         raise InputError(f"{path}: {what} is not valid JSON: {error.msg}") from None
 
 
-def _load_template_dir(directory: Path, inputs: Inputs) -> None:
-    found = 0
-    for path in sorted(directory.iterdir()):
-        if not path.is_file() or not path.name.endswith(TEMPLATE_SUFFIXES):
-            continue
-        try:
-            source = load_template_file(path)
-        except InputError:
-            continue  # package.json, tsconfig.json ...: not templates, not our business
-        inputs.stacks.append(source)
-        found += 1
+# Folders never holding the user's templates: tools' caches and dependencies.
+_SKIPPED_DIRS = frozenset({"node_modules", ".git", "__pycache__", ".venv", "venv", ".aws-sam"})
+# Text that marks a file as meant to be a CloudFormation template even when it does not parse.
+_TEMPLATE_MARKERS = re.compile(r"AWSTemplateFormatVersion|AWS::[A-Za-z0-9]+::[A-Za-z0-9]+")
+
+
+def _load_dir(directory: Path, inputs: Inputs) -> None:
+    """A cloud assembly (manifest.json), or a folder searched recursively for templates."""
+    if (directory / "manifest.json").is_file():
+        _load_assembly(directory, inputs)
+        return
+    found = _walk(directory, inputs)
     if found == 0:
         raise InputError(
             f"{directory}: not a cloud assembly (no manifest.json) and holds no "
-            "CloudFormation templates (*.json, *.yaml, *.yml, *.template)"
+            "CloudFormation templates (*.json, *.yaml, *.yml, *.template), nor any folder does"
         )
+
+
+def _walk(directory: Path, inputs: Inputs) -> int:
+    """Templates and assemblies under `directory`; how many stacks were loaded or refused."""
+    found = 0
+    for path in sorted(directory.iterdir()):
+        if path.is_dir():
+            if path.name in _SKIPPED_DIRS or path.name.startswith("."):
+                continue
+            if (path / "manifest.json").is_file():
+                before = len(inputs.stacks)
+                try:
+                    _load_assembly(path, inputs)
+                except InputError as error:
+                    inputs.file_errors.append(str(error))
+                    found += 1
+                found += len(inputs.stacks) - before
+            else:
+                found += _walk(path, inputs)
+            continue
+        if not path.is_file() or not path.name.endswith(TEMPLATE_SUFFIXES):
+            continue
+        if path.name.endswith(".template.json") and (path.parent / "manifest.json").is_file():
+            continue  # an assembly's own templates are read through its manifest
+        try:
+            source = load_template_file(path)
+        except InputError as error:
+            if _looks_like_template(path):  # a broken template fails closed; package.json not
+                inputs.file_errors.append(str(error))
+                found += 1
+            continue
+        inputs.stacks.append(source)
+        found += 1
+    return found
+
+
+def _looks_like_template(path: Path) -> bool:
+    """Whether a file that did not load was meant as a template (recognised by its content)."""
+    try:
+        head = path.read_bytes()[:65536].decode("utf-8", errors="replace")
+    except OSError:
+        return True
+    return _TEMPLATE_MARKERS.search(head) is not None and "Resources" in head
 
 
 def _load_assembly(directory: Path, inputs: Inputs) -> None:

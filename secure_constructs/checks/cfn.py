@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 # Stands for a part of a string known only at deploy time (a Ref, a GetAtt, an import ...).
@@ -40,34 +41,119 @@ def intrinsic(value: Any) -> tuple[str, Any] | None:
     return None
 
 
-def referenced_id(value: Any) -> str | None:
-    """The logical id a `Ref` or `Fn::GetAtt` (either form) points at, else None."""
+@dataclass(frozen=True)
+class Reference:
+    """A reference to a logical id (a resource or a parameter): `attribute` is None for `Ref`."""
+
+    logical_id: str
+    attribute: str | None = None
+
+
+def references(value: Any) -> Iterator[Reference]:
+    """Every reference anywhere inside `value`, in order, however it is written.
+
+    This is the one reference resolver rules use. It reads `Ref`, `Fn::GetAtt` (list and
+    `Id.Attr` forms), `Fn::Sub` in both forms (`${Id}`, `${Id.Attr}`; a name bound in the
+    variables map stands for that value's references instead; `${!Literal}` and pseudo parameters
+    `${AWS::...}` are not references), and everything nested in `Fn::Join`, both `Fn::If`
+    branches (not the condition name) and any other function or structure.
+    """
+    call = intrinsic(value)
+    if call is not None:
+        name, argument = call
+        if name == "Ref":
+            if isinstance(argument, str) and not argument.startswith("AWS::"):
+                yield Reference(argument)
+            return
+        if name == "Fn::GetAtt":
+            target = _get_att(argument)
+            if target is not None:
+                yield target
+            return
+        if name == "Fn::Sub":
+            yield from _sub_references(argument)
+            return
+        if name == "Fn::If" and isinstance(argument, list) and len(argument) == 3:
+            yield from references(argument[1])
+            yield from references(argument[2])
+            return
+    if isinstance(value, Mapping):
+        for item in value.values():
+            yield from references(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from references(item)
+
+
+def reference(value: Any) -> Reference | None:
+    """The reference `value` is as a whole (`Ref`, `Fn::GetAtt`, `!Sub "${Id}"`), else None.
+
+    `Fn::If` is a reference only when both branches name the same thing.
+    """
     call = intrinsic(value)
     if call is None:
         return None
     name, argument = call
-    if name == "Ref" and isinstance(argument, str):
-        return argument
-    if name == "Fn::GetAtt":
-        if isinstance(argument, list) and argument and isinstance(argument[0], str):
-            return argument[0]
-        if isinstance(argument, str):
-            return argument.split(".", 1)[0]
+    if name in ("Ref", "Fn::GetAtt"):
+        return next(references(value), None)
+    if name == "Fn::Sub":
+        text, _ = _sub_parts(argument)
+        if text is None or _SUB_VARIABLE.fullmatch(text.strip()) is None:
+            return None
+        found = list(_sub_references(argument))
+        return found[0] if len(found) == 1 else None
+    if name == "Fn::If" and isinstance(argument, list) and len(argument) == 3:
+        branches = {reference(argument[1]), reference(argument[2])}
+        return branches.pop() if len(branches) == 1 else None
     return None
 
 
+def referenced_id(value: Any) -> str | None:
+    """The logical id `value` refers to as a whole (see `reference`), else None."""
+    found = reference(value)
+    return found.logical_id if found is not None else None
+
+
 def referenced_ids(value: Any) -> Iterator[str]:
-    """Every logical id a `Ref` or `Fn::GetAtt` anywhere inside `value` points at."""
-    target = referenced_id(value)
-    if target is not None:
-        yield target
+    """The logical id of every reference inside `value` (see `references`)."""
+    for found in references(value):
+        yield found.logical_id
+
+
+def _get_att(argument: Any) -> Reference | None:
+    if isinstance(argument, list) and argument and isinstance(argument[0], str):
+        attribute = argument[1] if len(argument) > 1 and isinstance(argument[1], str) else None
+        return Reference(argument[0], attribute)
+    if isinstance(argument, str) and argument:
+        logical_id, _, attribute = argument.partition(".")
+        return Reference(logical_id, attribute or None)
+    return None
+
+
+def _sub_parts(argument: Any) -> tuple[str | None, Mapping[str, Any]]:
+    """(template string, variables map) of a `Fn::Sub` argument in either form."""
+    if isinstance(argument, str):
+        return argument, {}
+    if isinstance(argument, list) and argument and isinstance(argument[0], str):
+        variables = argument[1] if len(argument) > 1 else {}
+        return argument[0], variables if isinstance(variables, Mapping) else {}
+    return None, {}
+
+
+def _sub_references(argument: Any) -> Iterator[Reference]:
+    text, variables = _sub_parts(argument)
+    if text is None:
+        yield from references(argument)
         return
-    if isinstance(value, Mapping):
-        for item in value.values():
-            yield from referenced_ids(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from referenced_ids(item)
+    for match in _SUB_VARIABLE.finditer(text):
+        name = match.group(1).strip()
+        if not name or name.startswith("!") or name.startswith("AWS::"):
+            continue
+        if name in variables:
+            yield from references(variables[name])
+            continue
+        logical_id, _, attribute = name.partition(".")
+        yield Reference(logical_id, attribute or None)
 
 
 def number(value: Any) -> float | None:

@@ -247,6 +247,7 @@ def test_json_is_complete(capsys: pytest.CaptureFixture[str]) -> None:
         "findings",
         "acknowledgements",
         "rule_errors",
+        "file_errors",
     }
     smg4 = next(f for f in data["findings"] if f["rule"] == "AwsSolutions-SMG4")
     assert smg4["pointer"] == "/Resources/LegacySecret1E36CFA1"

@@ -211,4 +211,44 @@ def test_load_refuses_an_empty_path_list() -> None:
 
 def test_directory_listing_of_the_fixture_templates_loads_every_template() -> None:
     names = sorted(s.uri.rsplit("/", 1)[-1] for s in load([TEMPLATES]).stacks)
-    assert names == ["api_overrides.yaml", "orders.json", "orders.yaml", "shared.yaml"]
+    assert names == [
+        "api_overrides.yaml",
+        "function.yaml",
+        "orders.json",
+        "orders.yaml",
+        "shared.yaml",
+    ]  # sam/ too
+
+
+def test_yaml_short_forms_dates_and_key_lines_read_as_cloudformation_does() -> None:
+    from secure_constructs.audit.sources import parse_template_text
+
+    body = parse_template_text(
+        "Resources:\n  Fn:\n    Type: AWS::Lambda::Function\n    Properties:\n"
+        "      Role: !GetAtt FnRole.Arn\n      Name: !Sub '${AWS::StackName}-fn'\n"
+        "      Both: !If [C, !Ref A, !Join ['', [a, !Ref B]]]\n      Version: 2012-10-17\n"
+        "      When: !Condition IsProd\n",
+        "t.yaml",
+    )
+    props = body["Resources"]["Fn"]["Properties"]
+    assert props["Role"] == {"Fn::GetAtt": ["FnRole", "Arn"]}
+    assert props["Name"] == {"Fn::Sub": "${AWS::StackName}-fn"}
+    assert props["Both"] == {"Fn::If": ["C", {"Ref": "A"}, {"Fn::Join": ["", ["a", {"Ref": "B"}]]}]}
+    assert props["Version"] == "2012-10-17"
+    assert props["When"] == {"Condition": "IsProd"}
+    (key,) = body["Resources"]
+    assert key.start_mark.line == 1  # SARIF points at the resource's line
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Resources:\n  A: {Type: AWS::SNS::Topic}\n  A: {Type: AWS::SNS::Topic}\n",
+        "Resources:\n  A:\n    Type: AWS::SNS::Topic\n    Type: AWS::SQS::Queue\n",
+    ],
+)
+def test_fails_when_a_yaml_key_is_given_twice(text: str) -> None:
+    from secure_constructs.audit.sources import parse_template_text
+
+    with pytest.raises(InputError, match=r"Duplicate found 'A'|Duplicate found 'Type'"):
+        parse_template_text(text, "t.yaml")

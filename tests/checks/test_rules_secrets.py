@@ -291,7 +291,12 @@ def test_warns_when_a_secret_skips_the_stacks_customer_managed_key(props: dict[s
     assert findings[0].severity is Severity.WARNING
 
 
-def test_a_secret_with_the_stack_key_or_in_a_stack_without_a_key_passes() -> None:
+def test_warns_on_the_aws_managed_key_even_when_the_template_has_no_kms_key() -> None:
+    no_key_in_stack = {"Resources": {"Db": resource("AWS::SecretsManager::Secret")}}
+    assert [f.logical_id for f in run("SecretCustomerKey", no_key_in_stack)] == ["Db"]
+
+
+def test_a_secret_with_a_customer_managed_key_passes() -> None:
     with_key = {
         "Resources": {
             "Key": KEY,
@@ -299,8 +304,14 @@ def test_a_secret_with_the_stack_key_or_in_a_stack_without_a_key_passes() -> Non
         }
     }
     assert run("SecretCustomerKey", with_key) == []
-    no_key_in_stack = {"Resources": {"Db": resource("AWS::SecretsManager::Secret")}}
-    assert run("SecretCustomerKey", no_key_in_stack) == []
+    imported = {
+        "Resources": {
+            "Db": resource(
+                "AWS::SecretsManager::Secret", KmsKeyId="arn:aws:kms:eu-west-1:123456789012:key/abc"
+            )
+        }
+    }
+    assert run("SecretCustomerKey", imported) == []
 
 
 # --- SecretReadWildcard ---------------------------------------------------------------------

@@ -72,18 +72,16 @@ def secret_literal_value(t: Template) -> Iterator[Violation]:
     practice=Practice.SECRETS,
     applies_to=(SECRET,),
     severity=Severity.WARNING,
-    summary="A secret uses the AWS managed key although the stack has a customer-managed key",
+    summary="A secret uses the AWS managed key aws/secretsmanager, not a customer-managed key",
     explanation=(
         "With the AWS managed key aws/secretsmanager, every principal of the account that may "
         "call GetSecretValue can decrypt the secret: the key policy cannot narrow it, cannot be "
-        "audited separately, and the secret cannot be shared across accounts. The stack already "
-        "has a customer-managed key; encrypt the secret with it."
+        "audited separately, and the secret cannot be shared across accounts. This holds whether "
+        "or not the template already has a customer-managed key; encrypt the secret with one."
     ),
 )
 def secret_customer_key(t: Template) -> Iterator[Violation]:
-    """A secret without KmsKeyId (or with aws/secretsmanager) in a stack that has a KMS key."""
-    if not any(True for _ in t.of_type("AWS::KMS::Key")):
-        return
+    """A secret without KmsKeyId or on aws/secretsmanager (with or without a key in the stack)."""
     for logical_id, props in t.of_type(SECRET):
         key = props.get("KmsKeyId")
         if key is None or (isinstance(key, str) and key.lower() == _AWS_MANAGED_KEY):
@@ -91,7 +89,9 @@ def secret_customer_key(t: Template) -> Iterator[Violation]:
                 logical_id,
                 "Properties/KmsKeyId",
                 "the secret is encrypted with the AWS managed key aws/secretsmanager",
-                "use SecureSecret (the stack's key by default) or pass encryption_key=",
+                "use SecureSecret (the stack's key by default) or pass encryption_key=; in a "
+                "template not made by CDK, set KmsKeyId to a customer-managed AWS::KMS::Key "
+                "(e.g. !GetAtt Key.Arn) whose key policy names the secret's readers",
             )
 
 

@@ -1,0 +1,63 @@
+"""Acknowledgements written in a template's resource Metadata (templates not made by CDK).
+
+A plain or SAM template answers a finding on the resource it concerns:
+
+    Metadata:
+      secure-constructs:
+        acknowledge:
+          - id: SecureServerless::IAMWildcard[Resource::*]
+            reason: X-Ray's PutTraceSegments supports only Resource "*" (AWS service reference)
+
+cdk-nag's own metadata, which existing CDK v2 templates carry, is honoured too when it names our
+rules as the synth prints them: `cdk_nag: {rules_to_suppress: [{id, reason}]}`. An id is the
+granular finding id, exactly; `SecureServerless::` may be left out under `secure-constructs`.
+Each one is judged like a CDK acknowledgement: by the reason gate (checks.reasons) and for
+staleness (it must match a finding on its resource).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from secure_constructs.audit.sources import Acknowledgement, StackSource
+from secure_constructs.checks.registry import PACK_NAME
+
+OUR_KEY = "secure-constructs"
+CDK_NAG_KEY = "cdk_nag"
+_PREFIX = f"{PACK_NAME}::"
+
+
+def location(stack: StackSource, logical_id: str) -> str:
+    """Where a template acknowledgement sits, as reports print it."""
+    return f"{stack.name}: Resources/{logical_id}/Metadata"
+
+
+def template_acknowledgements(stack: StackSource) -> Iterator[tuple[str, Acknowledgement]]:
+    """(logical id, acknowledgement) for every entry in the stack's resource Metadata."""
+    for logical_id, resource in {**stack.resources, **(stack.sam_resources or {})}.items():
+        metadata = resource.get("Metadata") if isinstance(resource, Mapping) else None
+        if not isinstance(metadata, Mapping):
+            continue
+        ours = metadata.get(OUR_KEY)
+        entries = ours.get("acknowledge") if isinstance(ours, Mapping) else None
+        for rule_id, reason in _entries(entries):
+            full = rule_id if rule_id.startswith(_PREFIX) else _PREFIX + rule_id
+            yield logical_id, Acknowledgement(full, reason, location(stack, logical_id), stack.name)
+        nag = metadata.get(CDK_NAG_KEY)
+        entries = nag.get("rules_to_suppress") if isinstance(nag, Mapping) else None
+        for rule_id, reason in _entries(entries):
+            if rule_id.startswith(_PREFIX):  # cdk-nag's own rules run only with their packs
+                yield (
+                    logical_id,
+                    Acknowledgement(rule_id, reason, location(stack, logical_id), stack.name),
+                )
+
+
+def _entries(entries: Any) -> Iterator[tuple[str, str]]:
+    if not isinstance(entries, list):
+        return
+    for entry in entries:
+        if isinstance(entry, Mapping) and isinstance(entry.get("id"), str):
+            reason = entry.get("reason")
+            yield entry["id"], reason if isinstance(reason, str) else ""
