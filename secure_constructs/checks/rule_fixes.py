@@ -11,6 +11,7 @@ FIXES: dict[str, str] = {
     "ApiStageThrottling": 'Use `SecureApi` (`throttle_rate_limit=` and `throttle_burst_limit=` for the stage, defaults on; `add_route(..., throttle_rate_limit=...)` per route), or add `{"ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": 100, "ThrottlingBurstLimit": 200}` to the stage\'s `MethodSettings`.',
     "ApiStageTracing": "Use SecureApi (tracing on) and remove the override, or set `TracingEnabled: true`.",
     "ApiStageWafRules": '`SecureApi` associates a `SecureWebAcl` with `WafProfile.baseline()` by default (`waf=WafProfile.strict()` for more); on a plain API, add the groups and a rate-based rule to the web ACL, or `SecureWebAcl(...).associate("Association", stage.stage_arn)`. For a rollout in count mode, finish it: remove `count_only` once the WAF logs show no false positives.',
+    "CodeGrantsMatch": 'For `Unused`, drop the grant or narrow it to the actions the code calls (`resource.grant(fn, "service:Action")`); for `Missing`, grant the action on the resource the call uses (or remove the call); for `NotAnalysed`, nothing can be proven from the code: review the role by hand.',
     "EventSourceFailureHandling": "`sqs.Queue(..., dead_letter_queue=DeadLetterQueue(queue=dlq, max_receive_count=3))`; for streams `on_failure=`, `retry_attempts=`, `max_record_age=`, `bisect_batch_on_error=True`.",
     "FunctionTracing": "`SecureFunction` traces by default; remove `tracing=` or the override removing `TracingConfig`.",
     "IAMPrivilegeWildcard": "Name the role or key.",

@@ -220,6 +220,8 @@ def _lambda_use(
         return "Lambda sends failed events to the dead-letter queue or destination"
     if action in platform.EVENT_SOURCE and statement.targets & targets.get("source", set()):
         return "Lambda polls the event source mapping's source"
+    if action in platform.SOURCE_KEY and statement.targets & targets.get("source_keys", set()):
+        return "Lambda decrypts what it reads from the event source mapping's encrypted source"
     if action.lower().startswith("kms:") and statement.via_service:
         service = statement.via_service
         lambda_sends = service in ("sqs", "sns") and statement.targets & targets.get(
@@ -254,10 +256,16 @@ def _platform_targets(
         {"AWS::SQS::Queue": "sqs", "AWS::SNS::Topic": "sns"}.get(str(_type(resources, d)), "")
         for d in destination
     }
+    source_keys: set[str] = set()
+    for source in sources:
+        source_props = _props(resources.get(source, {}))
+        source_keys |= references(source_props.get("KmsMasterKeyId"))
+        source_keys |= references(source_props.get("StreamEncryption"))
     return {
         "destination": destination,
         "destination_services": kinds - {""},
         "source": sources,
+        "source_keys": source_keys,
         "vpc": {"vpc"} if props.get("VpcConfig") else set(),
     }
 

@@ -46,6 +46,9 @@ EVENT_SOURCE = frozenset(
         "sqs:DeleteMessage",
         "sqs:GetQueueAttributes",
         "sqs:ChangeMessageVisibility",
+        # CDK's SqsEventSource grants grant_consume_messages, which adds GetQueueUrl; the user
+        # cannot narrow that grant, and it reaches only the mapping's own source queue.
+        "sqs:GetQueueUrl",
         "kinesis:GetRecords",
         "kinesis:GetShardIterator",
         "kinesis:DescribeStream",
@@ -59,6 +62,10 @@ EVENT_SOURCE = frozenset(
         "dynamodb:ListStreams",
     }
 )
+# On the key of an encrypted source queue or stream: Lambda decrypts what it polls (Lambda
+# Developer Guide, "Using Lambda with Amazon SQS": the execution role needs kms:Decrypt on a
+# customer-managed key of the queue).
+SOURCE_KEY = frozenset({"kms:Decrypt"})
 
 BUNDLES: dict[str, frozenset[str]] = {
     "ISecret.grant_read": frozenset(

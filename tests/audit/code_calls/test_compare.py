@@ -188,3 +188,43 @@ def test_asset_found_through_the_assets_manifest(tmp_path: Path) -> None:
     )
     result = check(body, tmp_path)
     assert result.code.analysed and result.called == ["dynamodb:PutItem"]
+
+
+def _queue_source(body: dict, key: bool) -> dict:
+    resources = body["Resources"]
+    resources["Source"] = {
+        "Type": "AWS::SQS::Queue",
+        "Properties": {"KmsMasterKeyId": {"Fn::GetAtt": ["Key", "Arn"]}} if key else {},
+    }
+    resources["Mapping"] = {
+        "Type": "AWS::Lambda::EventSourceMapping",
+        "Properties": {
+            "FunctionName": {"Ref": "Fn"},
+            "EventSourceArn": {"Fn::GetAtt": ["Source", "Arn"]},
+        },
+    }
+    return body
+
+
+def test_cdk_sqs_source_grant_and_its_key_are_lambda_s_own_use(tmp_path: Path) -> None:
+    asset = write_asset(tmp_path / "a", PUT)
+    source = {"Fn::GetAtt": ["Source", "Arn"]}
+    consume = ["sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl"]
+    statements = [
+        allow(["dynamodb:PutItem"], [TABLE]),
+        allow([*consume, "sqs:DeleteMessage", "sqs:GetQueueAttributes"], source),
+        allow(["kms:Decrypt"], {"Fn::GetAtt": ["Key", "Arn"]}),
+    ]
+    result = check(_queue_source(template(asset, statements), key=True), tmp_path)
+    assert result.unused == [] and result.missing == []
+    assert "kms:Decrypt" in {p.action for p in result.platform}
+
+
+def test_fails_when_decrypt_is_on_a_key_no_source_uses(tmp_path: Path) -> None:
+    asset = write_asset(tmp_path / "a", PUT)
+    statements = [
+        allow(["dynamodb:PutItem"], [TABLE]),
+        allow(["kms:Decrypt"], {"Fn::GetAtt": ["Key", "Arn"]}),
+    ]
+    result = check(_queue_source(template(asset, statements), key=False), tmp_path)
+    assert [u.action for u in result.unused] == ["kms:Decrypt"]
