@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("gen_options", ROOT / "scripts" / "gen_options.py")
+    path = ROOT / "scripts" / "gen_options.py"
+    spec = importlib.util.spec_from_file_location("gen_options", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules["gen_options"] = module  # dataclasses look their module up
