@@ -81,7 +81,7 @@ def test_every_prop_of_the_l2_is_passed_through_or_handled_by_the_construct(name
 def test_each_option_has_the_type_of_the_l2_prop(name: str) -> None:
     spec = SPECS[name]
     l2_hints = typing.get_type_hints(GEN.l2_callable(spec))
-    ours = typing.get_type_hints(getattr(_options, name))
+    ours = typing.get_type_hints(getattr(_options, name), localns=GEN.runtime_namespace())
     for prop, hint in ours.items():
         assert GEN.render_type(hint, set()) == GEN.render_type(l2_hints[prop], set()), prop
 
