@@ -52,6 +52,8 @@ SPECS = (
         "SecureFunction",
         refusal_tables=("_FIXED_OPTIONS",),
         refused=("role", "log_retention_role", "log_retention_retry_options"),
+        # CDK refuses it beside the system_log_level_v2 that SecureFunction sets.
+        extra=("system_log_level",),
     ),
     Spec(
         "FunctionUrlOptions",

@@ -55,7 +55,6 @@ class FunctionOptions(typing.TypedDict, total=False):
     runtime_management_mode: aws_cdk.aws_lambda.RuntimeManagementMode | None
     security_groups: collections.abc.Sequence[aws_cdk.aws_ec2.ISecurityGroup] | None
     snap_start: aws_cdk.aws_lambda.SnapStartConf | None
-    system_log_level: str | None
     tenancy_config: aws_cdk.aws_lambda.TenancyConfig | None
     vpc: aws_cdk.aws_ec2.IVpc | None
     vpc_subnets: aws_cdk.aws_ec2.SubnetSelection | dict[str, typing.Any] | None
