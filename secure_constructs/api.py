@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigateway
@@ -21,6 +21,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct, IConstruct
 
+from secure_constructs._options import ApiOptions
 from secure_constructs.api_guards import check_schema_strength, guard_api
 from secure_constructs.auth import ApiAuth
 from secure_constructs.checks import acknowledge
@@ -246,7 +247,7 @@ class SecureApi(apigateway.RestApi):
         alarm_emails: Sequence[str] = (),
         client_error_rate_threshold: float = DEFAULT_CLIENT_ERROR_RATE,
         latency_alarm_threshold: cdk.Duration | None = None,
-        **options: Any,
+        **options: Unpack[ApiOptions],
     ) -> None:
         _refuse_options(options)
         default_auth = _check_default_auth(auth)

@@ -7,7 +7,7 @@ import math
 import re
 import weakref
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 import aws_cdk as cdk
 import jsii
@@ -20,6 +20,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct
 
+from secure_constructs._options import FunctionOptions, FunctionUrlOptions
 from secure_constructs.checks import acknowledge
 from secure_constructs.checks.iam_facts import VPC_NETWORK_INTERFACE_ACTIONS
 from secure_constructs.checks.secret_patterns import secret_reason
@@ -153,7 +154,7 @@ class SecureFunction(lambda_.Function):
         tracing: lambda_.Tracing = lambda_.Tracing.ACTIVE,
         environment_encryption: kms.IKey | None = None,
         signing_profiles: Sequence[signer.ISigningProfile] = (),
-        **options: Any,
+        **options: Unpack[FunctionOptions],
     ) -> None:
         _refuse_passthrough(options)
         if signing_profiles:
@@ -189,7 +190,7 @@ class SecureFunction(lambda_.Function):
         env = _environment(environment or {}, secrets or {})
         # secrets_cache= (all logic in secure_constructs/secrets_cache.py): the cache layer and
         # its settings; a TTL longer than a secret's rotation interval is refused.
-        options = apply_secrets_cache(
+        passed = apply_secrets_cache(
             scope,
             construct_id,
             secrets_cache,
@@ -243,7 +244,7 @@ class SecureFunction(lambda_.Function):
             # The queue is wired below instead of through CDK's grants, which would give the
             # role encrypt/decrypt on the whole stack key (which also encrypts secrets).
             on_failure=on_failure or _QueueArnDestination(queue_arn),
-            **options,
+            **passed,
         )
         cfn_function = self.node.default_child
         assert isinstance(cfn_function, lambda_.CfnFunction)
@@ -407,7 +408,7 @@ class SecureFunction(lambda_.Function):
         self,
         *,
         auth_type: lambda_.FunctionUrlAuthType | None = None,
-        **options: Any,
+        **options: Unpack[FunctionUrlOptions],
     ) -> lambda_.FunctionUrl:
         """A function URL; `auth_type=NONE` is refused (the URL would be public)."""
         if auth_type is lambda_.FunctionUrlAuthType.NONE:

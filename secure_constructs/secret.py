@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 import aws_cdk as cdk
 from aws_cdk import aws_events as events
@@ -21,6 +21,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct
 
+from secure_constructs._options import SecretOptions
 from secure_constructs.checks import acknowledge
 from secure_constructs.checks.cfn import referenced_ids
 from secure_constructs.checks.secret_patterns import (
@@ -208,7 +209,7 @@ class SecureSecret(secretsmanager.Secret):
         secret_string_value: cdk.SecretValue | None = None,
         secret_object_value: Mapping[str, cdk.SecretValue] | None = None,
         alarm_topic: sns.ITopic | None = None,
-        **options: Any,
+        **options: Unpack[SecretOptions],
     ) -> None:
         if not isinstance(rotation, SecretRotation):
             raise ValidationError(
@@ -220,7 +221,9 @@ class SecureSecret(secretsmanager.Secret):
                 "say how the secret rotates; use SecretRotation.none(reason=...) only for a "
                 "secret AWS cannot rotate",
             )
-        if options.get("secret_string_beta1") is not None:
+        # Refused here for callers without a type checker (SecretOptions has no such key).
+        untyped: Mapping[str, Any] = options
+        if untyped.get("secret_string_beta1") is not None:
             raise ValidationError(
                 "secret_string_beta1",
                 "<redacted>",

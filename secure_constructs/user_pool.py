@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Unpack
 
 import aws_cdk as cdk
 from aws_cdk import aws_cognito as cognito
 from constructs import Construct
 
+from secure_constructs._options import UserPoolOptions
 from secure_constructs.auth import OAUTH_SCOPE
 from secure_constructs.errors import ValidationError
 
@@ -72,7 +73,7 @@ class SecureUserPool(cognito.UserPool):
         deletion_protection: bool = True,
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
         sign_in_aliases: cognito.SignInAliases | None = None,
-        **options: Any,
+        **options: Unpack[UserPoolOptions],
     ) -> None:
         _refuse_fixed(options)
         _check_password_length(password_min_length)
@@ -86,7 +87,12 @@ class SecureUserPool(cognito.UserPool):
                 "aliases that include email=True (accounts are recovered by verified e-mail only)",
                 "pass sign_in_aliases=SignInAliases(email=True) (optionally with username=True)",
             )
-        auto_verify = options.setdefault("auto_verify", cognito.AutoVerifiedAttrs(email=True))
+        auto_verify = options.get("auto_verify")
+        if auto_verify is None:
+            auto_verify = cognito.AutoVerifiedAttrs(email=True)
+        elif isinstance(auto_verify, dict):  # jsii accepts a struct as a dict too
+            auto_verify = cognito.AutoVerifiedAttrs(**auto_verify)
+        options["auto_verify"] = auto_verify
         if not auto_verify.email:
             raise ValidationError(
                 "auto_verify",

@@ -144,6 +144,12 @@ def test_fails_when_auto_verify_has_no_email() -> None:
         SecureUserPool(cdk.Stack(), "Users", auto_verify=cognito.AutoVerifiedAttrs(phone=True))
 
 
+def test_fails_when_auto_verify_as_a_dict_has_no_email() -> None:
+    # jsii accepts a struct as a dict: it is checked the same way, not an AttributeError
+    with pytest.raises(ValidationError, match=r"^auto_verify="):
+        SecureUserPool(cdk.Stack(), "Users", auto_verify={"phone": True})
+
+
 def test_fails_when_sign_in_has_no_email() -> None:
     with pytest.raises(ValidationError, match=r"^sign_in_aliases="):
         SecureUserPool(cdk.Stack(), "Users", sign_in_aliases=cognito.SignInAliases(username=True))
