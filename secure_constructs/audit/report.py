@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from secure_constructs.audit.sources import Acknowledgement, Inputs, PluginResult, StackSource
-from secure_constructs.checks.engine import RULE_ERROR, run_rule
+from secure_constructs.checks.engine import RULE_ERROR, inspected_practices, run_rules
 from secure_constructs.checks.model import CheckOptions, Finding, Practice, Rule, Template
 from secure_constructs.checks.nag_rules import NAG_RULES
 from secure_constructs.checks.reasons import reason_problem
-from secure_constructs.checks.registry import PACK_NAME, all_rules
+from secure_constructs.checks.registry import PACK_NAME, RULES
 
 SEVERITIES = ("error", "warning", "info")
 
@@ -278,29 +278,25 @@ class AuditReport:
 def audit(inputs: Inputs, options: CheckOptions | None = None) -> AuditReport:
     """Run our rules over every stack and merge the validation report's other packs."""
     options = options or CheckOptions()
-    rules = all_rules()
     findings: list[AuditFinding] = []
     rule_errors: list[str] = []
     inspected: dict[str, set[Practice]] = {}
     for stack in inputs.stacks:
         assembly_dir = stack.assembly or stack.path.parent  # as the engine does for a file
         template = Template(stack.body, path=stack.path, assembly_dir=assembly_dir, options=options)
-        inspected.setdefault(stack.name, set()).update(
-            rule.practice for rule in rules if _applies(rule, template)
+        inspected.setdefault(stack.name, set()).update(inspected_practices(template))
+        found = run_rules(template)  # the synth plugin's runner: a crash fails closed
+        rule_errors.extend(
+            f"{PACK_NAME} rule {f.rule_id} failed on {stack.name}: {f.message}"
+            for f in found
+            if f.finding_id == RULE_ERROR
         )
-        for rule in rules:
-            found = run_rule(rule, template)  # the synth plugin's runner: a crash fails closed
-            rule_errors.extend(
-                f"{PACK_NAME} rule {rule.rule_id} failed on {stack.name}: {f.message}"
-                for f in found
-                if f.finding_id == RULE_ERROR
-            )
-            findings.extend(_ours(stack, rule, f) for f in found)
+        findings.extend(_ours(stack, RULES[f.rule_id], f) for f in found)
     _apply_acknowledgements(findings, inputs.acknowledgements)
     in_templates = _apply_template_acknowledgements(findings, inputs.stacks)
     findings.extend(_theirs(inputs.plugin_results, inputs.stacks, inputs.acknowledgements))
     findings.sort(key=_order)
-    info = {PACK_NAME: {r.rule_id: _rule_info(r) for r in rules}}
+    info = {PACK_NAME: {r.rule_id: _rule_info(r) for r in RULES.values()}}
     for pack in sorted(inputs.plugins_run - {PACK_NAME}):
         info[pack] = {
             rule_id: RuleInfo(text, text, normalize_severity(level), nag_practice(rule_id))
@@ -319,13 +315,6 @@ def audit(inputs: Inputs, options: CheckOptions | None = None) -> AuditReport:
         has_validation_report=inputs.reports_read > 0,
         inspected=inspected,
     )
-
-
-def _applies(rule: Rule, template: Template) -> bool:
-    try:
-        return rule.applies(template)
-    except Exception:  # a broken applicability test must not turn a practice into "n/a"
-        return True
 
 
 def _order(f: AuditFinding) -> tuple[str, int, bool, str, str, str]:

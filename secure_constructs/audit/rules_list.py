@@ -1,4 +1,4 @@
-"""`secure-constructs rules`: every rule of the SecureServerless pack, from the rule registry.
+"""`secure-constructs rules`: every rule of the SecureServerless pack, from the pack's table.
 
 Read from `checks.registry` (a rule added to the pack appears here with no edit) and its fix
 from the table generated from docs/RULES.md; a rule whose fix is not in the table yet says so
@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from secure_constructs.checks.registry import PACK_NAME, all_rules
+from secure_constructs.checks.registry import PACK_NAME, RULES
 from secure_constructs.checks.rule_fixes import FIXES
 
 NO_FIX = "see docs/RULES.md (run scripts/gen_rule_fixes.py to copy its fix here)"
@@ -28,7 +28,7 @@ def rules_json() -> list[dict[str, Any]]:
             "why": rule.explanation,
             "fix": FIXES.get(rule.rule_id, NO_FIX),
         }
-        for rule in all_rules()
+        for rule in RULES.values()
     ]
 
 

@@ -1,12 +1,24 @@
-"""Run the SecureServerless rules over one template."""
+"""Run the SecureServerless rules over one template: the one rule runner.
+
+The synth plugin (through `check_template_file`) and `secure-constructs audit` both call
+`run_rules`; nothing else loops over the pack, so a rule that crashes fails closed the same way
+everywhere.
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from secure_constructs.checks.model import CheckOptions, Finding, Rule, Severity, Template
-from secure_constructs.checks.registry import all_rules
+from secure_constructs.checks.model import (
+    CheckOptions,
+    Finding,
+    Practice,
+    Rule,
+    Severity,
+    Template,
+)
+from secure_constructs.checks.registry import RULES
 
 RULE_ERROR = "RuleError"
 
@@ -18,17 +30,29 @@ def run_rules(template: Template) -> list[Finding]:
     (finding id `RuleError`) naming the exception, so the template is never passed unchecked.
     """
     findings: list[Finding] = []
-    for rule in all_rules():
-        findings.extend(run_rule(rule, template))
+    for rule in RULES.values():
+        findings.extend(_run_rule(rule, template))
     return findings
 
 
-def run_rule(rule: Rule, template: Template) -> list[Finding]:
-    """The findings of one rule, or one ERROR `RuleError` finding when the rule raises.
+def inspected_practices(template: Template) -> set[Practice]:
+    """The practices of the rules that apply to `template` (the audit's "n/a" otherwise).
 
-    The synth plugin and `secure-constructs audit` both run rules through here, so a rule that
-    crashes fails both closed in the same way.
+    A rule whose applicability test raises counts as applying: a broken test must not turn a
+    practice into "n/a".
     """
+    return {rule.practice for rule in RULES.values() if _applies(rule, template)}
+
+
+def _applies(rule: Rule, template: Template) -> bool:
+    try:
+        return rule.applies(template)
+    except Exception:
+        return True
+
+
+def _run_rule(rule: Rule, template: Template) -> list[Finding]:
+    """The findings of one rule, or one ERROR `RuleError` finding when the rule raises."""
     try:
         return list(rule.run(template))
     except Exception as error:  # a bug in one rule must not hide the others

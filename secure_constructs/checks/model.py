@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+PACK_NAME = "SecureServerless"
+
 
 class Severity(enum.Enum):
     """How bad a finding is. Errors fail the synth; warnings are reported only."""
@@ -115,6 +117,13 @@ class Rule:
     """The CloudFormation resource types the rule inspects; () means every template."""
     applies_if: Callable[[Template], bool] | None = None
     """A narrower test than the types, e.g. "a function with a local asset" (None: none)."""
+    granular: bool = False
+    """Every finding carries a finding id, so a bare acknowledgement would match none of them
+    (`acknowledge` refuses the bare id of such a rule)."""
+
+    def __call__(self, template: Template) -> Iterable[Violation]:
+        """The rule's check itself: a rule module's rules stay plain functions of a template."""
+        return self.check(template)
 
     def applies(self, template: Template) -> bool:
         """Whether the template holds anything this rule inspects (else a pass is vacuous)."""
@@ -136,3 +145,39 @@ class Rule:
             )
             for v in self.check(template)
         ]
+
+
+def rule(
+    rule_id: str,
+    *,
+    practice: Practice,
+    summary: str,
+    explanation: str,
+    severity: Severity = Severity.ERROR,
+    applies_to: tuple[str, ...] = (),
+    applies_if: Callable[[Template], bool] | None = None,
+    granular: bool = False,
+) -> Callable[[Check], Rule]:
+    """Make a check function a rule of the pack, with its metadata (nothing is registered:
+    the module lists its rules in `RULES`, and `checks.rules.PACK` concatenates those).
+
+    `applies_to` names the CloudFormation resource types the rule inspects (default: it reads
+    the whole template, so it always applies); `applies_if` narrows that further. The audit's
+    scorecard says "n/a" for a practice none of whose rules applies to a stack, instead of a
+    vacuous "pass". `granular=True` says every finding carries a finding id.
+    """
+
+    def make(check: Check) -> Rule:
+        return Rule(
+            rule_id,
+            practice,
+            severity,
+            summary,
+            explanation,
+            check,
+            applies_to,
+            applies_if,
+            granular,
+        )
+
+    return make

@@ -11,7 +11,7 @@ from constructs import Construct, IConstruct
 
 from secure_constructs.checks.nag_rules import NAG_RULE_IDS
 from secure_constructs.checks.plugin import SecureServerlessChecks
-from secure_constructs.checks.registry import PACK_NAME, RULES, all_rules
+from secure_constructs.checks.registry import GRANULAR_RULE_IDS, PACK_NAME, RULES
 from secure_constructs.errors import ValidationError
 from secure_constructs.validation import check_reason, is_token_string, whole_seconds
 
@@ -151,26 +151,10 @@ def _check_placement(construct: object) -> None:
 
 
 # Rules whose findings always carry a finding id: CDK matches acknowledgements exactly, so a
-# bare id of these would silently acknowledge nothing.
-GRANULAR_ONLY: frozenset[str] = frozenset(
-    {
-        "AwsSolutions-IAM4",
-        "AwsSolutions-IAM5",
-        "IAMWildcard",
-        "LambdaEnvironmentSecret",
-        "LambdaAsyncFailureHandling",
-        "LambdaAlarms",
-        "SecretDynamicReference",
-        "SecretReadWildcard",
-        "SecretCacheOutlivesRotation",
-        "WafLogRedaction",
-        "RequirementsPinned",
-        "ApiLambdaTimeout",
-        "ApiStageWafRules",
-        "ApiDataTrace",
-        "ApiHttpIntegration",
-    }
-)
+# bare id of these would silently acknowledge nothing. Ours say so on their metadata
+# (`@rule(..., granular=True)`); cdk-nag's two are listed here.
+NAG_GRANULAR_ONLY: frozenset[str] = frozenset({"AwsSolutions-IAM4", "AwsSolutions-IAM5"})
+GRANULAR_ONLY: frozenset[str] = NAG_GRANULAR_ONLY | GRANULAR_RULE_IDS
 
 
 def qualify_rule_id(rule_id: str) -> str:
@@ -193,7 +177,6 @@ def qualify_rule_id(rule_id: str) -> str:
             f"'{rule}[Resource::*]', and a bare id acknowledges none of them",
             "copy the exact id, brackets included, from the synth report's 'Acknowledge with' line",
         )
-    all_rules()
     if namespace in ("", PACK_NAME) and rule in RULES:
         return f"{PACK_NAME}::{rest}"
     for pack, ids in NAG_RULE_IDS.items():

@@ -14,7 +14,7 @@ import jsii
 
 from secure_constructs.checks.engine import check_template_file
 from secure_constructs.checks.model import CheckOptions, Finding, Severity
-from secure_constructs.checks.registry import PACK_NAME, RULES, all_rules
+from secure_constructs.checks.registry import PACK_NAME, RULES
 
 _VERSION = "0.1.0"
 
@@ -30,7 +30,6 @@ class SecureServerlessChecks:
     def __init__(self, *, max_timeout: cdk.Duration | None = None) -> None:
         seconds = int(max_timeout.to_seconds()) if max_timeout is not None else 60
         self._options = CheckOptions(max_timeout_seconds=seconds)
-        all_rules()
 
     @property
     def name(self) -> str:

@@ -1,47 +1,28 @@
-"""The SecureServerless pack as a table: every rule registers itself here with its metadata."""
+"""The SecureServerless pack as a table: rule id -> rule, in the order of `checks.rules.PACK`.
+
+Built once from the explicit table (no registration by import side effect); a rule id that
+appears twice stops the import, so a pack with a shadowed rule never runs.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from secure_constructs.checks.model import PACK_NAME, Rule
+from secure_constructs.checks.rules import PACK
 
-from secure_constructs.checks.model import Check, Practice, Rule, Severity, Template
-
-PACK_NAME = "SecureServerless"
-
-RULES: dict[str, Rule] = {}
+__all__ = ["GRANULAR_RULE_IDS", "PACK_NAME", "RULES"]
 
 
-def rule(
-    rule_id: str,
-    *,
-    practice: Practice,
-    summary: str,
-    explanation: str,
-    severity: Severity = Severity.ERROR,
-    applies_to: tuple[str, ...] = (),
-    applies_if: Callable[[Template], bool] | None = None,
-) -> Callable[[Check], Check]:
-    """Register a check function as a rule of the pack.
-
-    `applies_to` names the CloudFormation resource types the rule inspects (default: it reads
-    the whole template, so it always applies); `applies_if` narrows that further. The audit's
-    scorecard says "n/a" for a practice none of whose rules applies to a stack, instead of a
-    vacuous "pass".
-    """
-
-    def register(check: Check) -> Check:
-        if rule_id in RULES:
-            raise RuntimeError(f"rule {rule_id} is registered twice")
-        RULES[rule_id] = Rule(
-            rule_id, practice, severity, summary, explanation, check, applies_to, applies_if
-        )
-        return check
-
-    return register
+def _index(pack: tuple[Rule, ...]) -> dict[str, Rule]:
+    rules: dict[str, Rule] = {}
+    for rule in pack:
+        if rule.rule_id in rules:
+            raise RuntimeError(f"rule {rule.rule_id} is in the pack twice")
+        rules[rule.rule_id] = rule
+    return rules
 
 
-def all_rules() -> list[Rule]:
-    """Every rule of the pack, in registration order (importing the rule modules first)."""
-    import secure_constructs.checks.rules  # noqa: F401  (registers the rules)
+RULES: dict[str, Rule] = _index(PACK)
+"""Every rule of the pack by id, in pack order (the one table the engine runs)."""
 
-    return list(RULES.values())
+GRANULAR_RULE_IDS: frozenset[str] = frozenset(r.rule_id for r in PACK if r.granular)
+"""Our rules whose findings always carry a finding id (from each rule's `granular` flag)."""

@@ -16,7 +16,7 @@ from secure_constructs.audit.report import audit, reason_problem
 from secure_constructs.audit.sources import load
 from secure_constructs.checks.engine import run_rules
 from secure_constructs.checks.model import Practice, Template
-from secure_constructs.checks.registry import RULES, all_rules
+from secure_constructs.checks.registry import RULES
 from tests.audit.helpers import ASSEMBLY, ORDERS_JSON, ORDERS_YAML, SARIF_SCHEMA, run
 from tests.checks.templates import make_rule_crash
 
@@ -131,7 +131,7 @@ def test_scorecard_derives_pass_partial_fail_and_not_checked(assembly_report: An
     assert row[Practice.EXECUTION_TIME].status == "pass"  # only acknowledged findings
     assert row[Practice.EXECUTION_TIME].acknowledged >= 1
     yaml_row = audit(load([ORDERS_YAML])).scorecard()["orders"]
-    checked = {r.practice for r in all_rules()}
+    checked = {r.practice for r in RULES.values()}
     for practice in set(Practice) - checked:
         assert yaml_row[practice].status == "not checked"
     assert yaml_row[Practice.EXECUTION_TIME].status == "fail"

@@ -7,9 +7,7 @@ from typing import Any
 import pytest
 
 from secure_constructs.checks.model import CheckOptions, Finding, Template
-from secure_constructs.checks.registry import RULES, all_rules
-
-all_rules()
+from secure_constructs.checks.registry import RULES
 
 
 def resource(type_: str, **props: Any) -> dict[str, Any]:
@@ -96,7 +94,6 @@ def granular(findings: list[Finding]) -> list[tuple[str, str | None]]:
 
 def make_rule_crash(monkeypatch: pytest.MonkeyPatch, rule_id: str) -> None:
     """Replace a registered rule's check with one that raises, for the rest of the test."""
-    all_rules()
     rule = RULES[rule_id]
 
     def boom(template: Template) -> Any:

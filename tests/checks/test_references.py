@@ -10,9 +10,7 @@ import pytest
 from secure_constructs.audit.sources import parse_template_text
 from secure_constructs.checks.cfn import Reference, reference, references
 from secure_constructs.checks.model import CheckOptions, Template
-from secure_constructs.checks.registry import RULES, all_rules
-
-all_rules()
+from secure_constructs.checks.registry import RULES
 
 
 def findings(rule_id: str, yaml: str) -> list[tuple[str, str | None]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from secure_constructs.checks.model import CheckOptions, Severity, Template
-from secure_constructs.checks.registry import RULES, all_rules
+from secure_constructs.checks.registry import RULES
 from tests.audit.code_calls.helpers import TABLE, allow, template, write_asset
 
 PUT = {
@@ -16,7 +16,6 @@ PUT = {
 
 
 def _run(tmp_path: Path, statements: list, **options: bool) -> list:
-    all_rules()
     asset = write_asset(tmp_path / "asset", PUT)
     body = template(asset, statements)
     t = Template(
@@ -51,5 +50,4 @@ def test_exact_grant_is_compliant(tmp_path: Path) -> None:
 
 
 def test_does_not_apply_without_a_cloud_assembly() -> None:
-    all_rules()
     assert not RULES["CodeGrantsMatch"].applies(Template(template(None, [])))

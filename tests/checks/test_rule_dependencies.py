@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from secure_constructs.checks.model import Template
-from secure_constructs.checks.registry import RULES, all_rules
+from secure_constructs.checks.registry import RULES
 
 HASH = "--hash=sha256:4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274"
 
@@ -34,7 +34,6 @@ def _template(
 
 
 def _findings(template: Template) -> list[tuple[str, str | None]]:
-    all_rules()
     return [(f.logical_id, f.finding_id) for f in RULES["RequirementsPinned"].run(template)]
 
 

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from secure_constructs.checks.registry import all_rules
+from secure_constructs.checks.registry import RULES
 from secure_constructs.checks.rule_fixes import FIXES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,7 +26,7 @@ def test_the_fix_table_is_generated_from_the_rules_doc() -> None:
 
 
 def test_every_rule_has_a_fix() -> None:
-    missing = [r.rule_id for r in all_rules() if len(FIXES.get(r.rule_id, "")) < 20]
+    missing = [r.rule_id for r in RULES.values() if len(FIXES.get(r.rule_id, "")) < 20]
     assert missing == [], (
         f"give these rules a **Fix.** paragraph in docs/RULES.md, then run "
         f"scripts/gen_rule_fixes.py: {missing}"

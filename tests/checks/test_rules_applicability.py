@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 
 from secure_constructs.audit.sources import load
-from secure_constructs.checks.model import Practice, Template
-from secure_constructs.checks.registry import RULES, all_rules, rule
+from secure_constructs.checks.model import Practice, Template, rule
+from secure_constructs.checks.registry import RULES
 
 FIXTURES = Path(__file__).resolve().parents[1] / "audit" / "fixtures"
 # Rules that read the whole template (every section, every resource type) always apply.
 WHOLE_TEMPLATE = {"SecretDynamicReference", "PlaintextSecret"}
-RULE_IDS = [r.rule_id for r in all_rules()]
+RULE_IDS = [r.rule_id for r in RULES.values()]
 
 
 def corpus() -> list[Template]:
@@ -83,8 +83,6 @@ def test_the_rule_decorator_defaults_to_always_applying() -> None:
     def probe(t: Template) -> list[Any]:
         return []
 
-    try:
-        assert RULES["ZzApplicabilityProbe"].applies_to == ()
-        assert RULES["ZzApplicabilityProbe"].applies(Template({}))
-    finally:
-        del RULES["ZzApplicabilityProbe"]
+    assert probe.applies_to == () and probe.applies(Template({}))
+    assert not probe.granular
+    assert "ZzApplicabilityProbe" not in RULES  # making a rule registers nothing

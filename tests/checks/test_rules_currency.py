@@ -7,10 +7,8 @@ import datetime
 import pytest
 
 from secure_constructs.checks.model import Template
-from secure_constructs.checks.registry import RULES, all_rules
+from secure_constructs.checks.registry import RULES
 from secure_constructs.checks.rules.currency import DEPRECATED_RUNTIMES
-
-all_rules()
 
 
 def run(runtime: object) -> list[str]:

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from secure_constructs.checks.model import Practice, Severity
-from secure_constructs.checks.registry import PACK_NAME, RULES, all_rules
+from secure_constructs.checks.registry import PACK_NAME, RULES
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "RULES.md"
-RULE_IDS = [r.rule_id for r in all_rules()]
+RULE_IDS = [r.rule_id for r in RULES.values()]
 
 
 @pytest.mark.parametrize("rule_id", RULE_IDS)

@@ -8,10 +8,8 @@ from typing import Any
 import pytest
 
 from secure_constructs.checks.model import Finding, Severity, Template
-from secure_constructs.checks.registry import RULES, all_rules
+from secure_constructs.checks.registry import RULES
 from tests.checks.templates import allow, function, policy, resource
-
-all_rules()
 
 SM_REF = "{{resolve:secretsmanager:prod/db:SecretString:password}}"
 SSM_SECURE_REF = "{{resolve:ssm-secure:/prod/db/password:1}}"

@@ -13,12 +13,11 @@ from typing import Any
 import pytest
 
 from secure_constructs.checks.model import Finding, Template
-from secure_constructs.checks.registry import RULES, all_rules
+from secure_constructs.checks.registry import RULES
 from secure_constructs.checks.secret_scan import scan
 from tests.checks.secret_forms import BENIGN, FORMS, b64, pascal
 from tests.checks.templates import function, resource
 
-all_rules()
 SECRET_RULES = ("PlaintextSecret", "LambdaEnvironmentSecret")
 
 
@@ -310,8 +309,7 @@ def test_fails_when_a_json_definition_built_by_join_holds_a_token() -> None:
 def test_the_rules_import_detect_secrets_only_when_they_scan() -> None:
     code = (
         "import sys\n"
-        "from secure_constructs.checks.registry import all_rules\n"
-        "all_rules()\n"
+        "from secure_constructs.checks.registry import RULES\n"
         "before = 'detect_secrets' in sys.modules\n"
         "from secure_constructs.checks.secret_patterns import secret_reason\n"
         "secret_reason('X', 'ghp_' + 'a1B2' * 9)\n"

@@ -1,9 +1,12 @@
 """The rules of the SecureServerless pack, one module per service.
 
-Importing this package registers every rule in `secure_constructs.checks.registry.RULES`.
+`PACK` is the pack: every rule, in a fixed order (the order of findings and of
+`secure-constructs rules`). Each module lists its own rules in `RULES`; nothing registers itself
+on import. tests/checks/test_pack_table.py fails when a rule defined in a module is missing here.
 """
 
-from secure_constructs.checks.rules import (  # noqa: F401
+from secure_constructs.checks.model import Rule
+from secure_constructs.checks.rules import (
     apigateway,
     code_grants,
     currency,
@@ -21,3 +24,25 @@ from secure_constructs.checks.rules import (  # noqa: F401
     trust,
     waf,
 )
+
+MODULES = (
+    apigateway,
+    code_grants,
+    currency,
+    dependencies,
+    dynamic_references,
+    event_sources,
+    iam,
+    kms_policies,
+    plaintext_secrets,
+    lambda_,
+    overrides,
+    privilege_wildcards,
+    resource_policies,
+    secretsmanager,
+    trust,
+    waf,
+)
+"""The rule modules, in the order of their rules in the pack."""
+
+PACK: tuple[Rule, ...] = tuple(rule for module in MODULES for rule in module.RULES)

@@ -32,8 +32,7 @@ from secure_constructs.checks.cfn import (
     referenced_ids,
     renderings,
 )
-from secure_constructs.checks.model import Practice, Severity, Template, Violation
-from secure_constructs.checks.registry import rule
+from secure_constructs.checks.model import Practice, Severity, Template, Violation, rule
 
 METHOD = "AWS::ApiGateway::Method"
 REST_API = "AWS::ApiGateway::RestApi"
@@ -164,6 +163,7 @@ _BUILTIN_MODELS = frozenset({"Empty", "Error"})
 
 @rule(
     "ApiLambdaTimeout",
+    granular=True,
     practice=Practice.EXECUTION_TIME,
     applies_to=(METHOD, "AWS::ApiGateway::Authorizer"),
     summary="An API method integrates (or authorizes with) a Lambda function whose timeout "
@@ -504,3 +504,13 @@ def _limit_set(value: Any) -> bool:
         return True
     limit = number(value)
     return limit is not None and limit >= 0
+
+
+RULES = (
+    api_request_validation,
+    api_lambda_timeout,
+    api_server_error_alarm,
+    api_cors_wildcard_credentials,
+    api_method_authorization,
+    api_stage_throttling,
+)

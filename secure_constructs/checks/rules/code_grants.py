@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from secure_constructs.checks.model import Practice, Severity, Template, Violation
-from secure_constructs.checks.registry import rule
+from secure_constructs.checks.model import Practice, Severity, Template, Violation, rule
 
 _FUNCTION_TYPES = ("AWS::Lambda::Function", "AWS::Serverless::Function")
 
@@ -70,3 +69,6 @@ def code_grants_match(t: Template) -> Iterator[Violation]:
                 finding_id=f"Missing::{missing.action}",
                 severity=severity,
             )
+
+
+RULES = (code_grants_match,)

@@ -10,8 +10,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterator
 
-from secure_constructs.checks.model import Practice, Template, Violation
-from secure_constructs.checks.registry import rule
+from secure_constructs.checks.model import Practice, Template, Violation, rule
 
 # Deprecation (end of standard support) dates from AWS Lambda's "Runtime deprecation" tables,
 # docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html, as of 2026-11. Only dates AWS has
@@ -74,3 +73,6 @@ def lambda_runtime_deprecated(t: Template) -> Iterator[Violation]:
                 "use the latest runtime of its family (SecureFunction defaults to the latest "
                 "Python runtime: drop runtime=)",
             )
+
+
+RULES = (lambda_runtime_deprecated,)

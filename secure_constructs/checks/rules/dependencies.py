@@ -6,8 +6,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from secure_constructs.checks.model import Practice, Template, Violation
-from secure_constructs.checks.registry import rule
+from secure_constructs.checks.model import Practice, Template, Violation, rule
 from secure_constructs.checks.requirements import requirement_problems
 
 REQUIREMENTS_FILE = "requirements.txt"
@@ -16,6 +15,7 @@ _ASSET_TYPES = ("AWS::Lambda::Function", "AWS::Lambda::LayerVersion", "AWS::Serv
 
 @rule(
     "RequirementsPinned",
+    granular=True,
     practice=Practice.DEPENDENCIES,
     applies_to=_ASSET_TYPES,
     applies_if=lambda t: any(True for _ in _assets(t)),
@@ -65,3 +65,6 @@ def _asset_dir(assembly_dir: Path, metadata: Any) -> Path | None:
         return None
     asset = Path(relative) if Path(relative).is_absolute() else assembly_dir / relative
     return asset if asset.is_dir() else None
+
+
+RULES = (requirements_pinned,)

@@ -14,8 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from secure_constructs.checks.model import Practice, Template, Violation
-from secure_constructs.checks.registry import rule
+from secure_constructs.checks.model import Practice, Template, Violation, rule
 from secure_constructs.checks.secret_patterns import dynamic_reference
 
 # (resource type) -> property paths designed to receive a secret ("*" is any one segment).
@@ -105,6 +104,7 @@ _WHERE: tuple[tuple[str | None, tuple[str, ...], str], ...] = (
 
 @rule(
     "SecretDynamicReference",
+    granular=True,
     practice=Practice.SECRETS,
     summary="A secret dynamic reference is resolved into a place that shows it",
     explanation=(
@@ -198,3 +198,6 @@ def _where(type_: str | None, path: Sequence[str]) -> str | None:
         if type_matches and _matches(path, pattern):
             return words
     return None
+
+
+RULES = (secret_dynamic_reference,)

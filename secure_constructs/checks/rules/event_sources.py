@@ -7,8 +7,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from secure_constructs.checks.cfn import number, referenced_id
-from secure_constructs.checks.model import Practice, Template, Violation
-from secure_constructs.checks.registry import rule
+from secure_constructs.checks.model import Practice, Template, Violation, rule
 from secure_constructs.trigger_facts import (
     LAMBDA_DEFAULT_TIMEOUT_SECONDS,
     SQS_DEFAULT_VISIBILITY_SECONDS,
@@ -150,3 +149,6 @@ def sqs_visibility_timeout(t: Template) -> Iterator[Violation]:
                 "set visibility_timeout= to at least 6x the function timeout (fn."
                 "add_queue_trigger refuses less)",
             )
+
+
+RULES = (event_source_failure_handling, sqs_visibility_timeout)

@@ -10,9 +10,8 @@ from typing import Any
 
 from secure_constructs.checks.cfn import UNKNOWN, as_list, intrinsic, renderings
 from secure_constructs.checks.iam_facts import is_star_only
-from secure_constructs.checks.model import Practice, Severity, Template, Violation
+from secure_constructs.checks.model import Practice, Severity, Template, Violation, rule
 from secure_constructs.checks.policy_facts import is_wildcard_only
-from secure_constructs.checks.registry import rule
 
 # Resource types holding one policy document, and those holding a list of inline policies.
 _DOCUMENT_TYPES = (
@@ -69,6 +68,7 @@ def is_partial_action_wildcard(action: str) -> bool:
 
 @rule(
     "IAMWildcard",
+    granular=True,
     practice=Practice.LEAST_PRIVILEGE,
     applies_to=POLICY_TYPES,
     summary="An IAM Allow statement grants every action or every resource",
@@ -227,3 +227,6 @@ def _role_key(value: Any) -> tuple[str | None, str]:
             return f"id:{argument[0]}", argument[0]
     text = json.dumps(value, sort_keys=True)
     return f"expr:{text}", text
+
+
+RULES = (iam_wildcard, iam_shared_role)

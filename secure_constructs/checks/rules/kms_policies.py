@@ -6,9 +6,8 @@ import re
 from collections.abc import Iterator
 
 from secure_constructs.checks.cfn import UNKNOWN
-from secure_constructs.checks.model import Practice, Template, Violation
+from secure_constructs.checks.model import Practice, Template, Violation, rule
 from secure_constructs.checks.policy_facts import is_account_id, is_wildcard_only
-from secure_constructs.checks.registry import rule
 from secure_constructs.checks.rules.policy_documents import (
     actions_of,
     is_allow,
@@ -66,3 +65,6 @@ def kms_key_policy_full_access(t: Template) -> Iterator[Violation]:
                 "others what they use: key.grant_encrypt_decrypt(role), key.grant_decrypt(...)",
                 finding_id="Action::kms:*",
             )
+
+
+RULES = (kms_key_policy_full_access,)

@@ -22,8 +22,7 @@ from secure_constructs.checks.cfn import (
     referenced_ids,
     renderings,
 )
-from secure_constructs.checks.model import Practice, Template, Violation
-from secure_constructs.checks.registry import rule
+from secure_constructs.checks.model import Practice, Template, Violation, rule
 from secure_constructs.checks.rules.iam import policy_documents, statements
 from secure_constructs.checks.rules.plaintext_secrets import is_lambda_environment
 
@@ -124,6 +123,7 @@ def _invoked_through_roles(t: Template) -> set[str]:
 
 @rule(
     "LambdaEnvironmentSecret",
+    granular=True,
     practice=Practice.SECRETS,
     applies_to=(FUNCTION,),
     summary="A Lambda environment variable holds a secret",
@@ -218,6 +218,7 @@ def lambda_timeout(t: Template) -> Iterator[Violation]:
 
 @rule(
     "LambdaAsyncFailureHandling",
+    granular=True,
     practice=Practice.EXECUTION_TIME,
     applies_to=(FUNCTION,),
     summary="Asynchronous invocations have unbounded retries or event age, or nowhere to fail to",
@@ -293,6 +294,7 @@ _ALARMED_METRICS = ("Errors", "Throttles")
 
 @rule(
     "LambdaAlarms",
+    granular=True,
     practice=Practice.MONITORING,
     applies_to=(FUNCTION,),
     summary="A Lambda function has no Errors or Throttles alarm that notifies someone",
@@ -411,3 +413,12 @@ def lambda_public_access(t: Template) -> Iterator[Violation]:
                 "pass source_arn= (the bucket, topic, rule or API that invokes it) and "
                 "source_account= to fn.add_permission(...)",
             )
+
+
+RULES = (
+    lambda_environment_secret,
+    lambda_timeout,
+    lambda_async_failure_handling,
+    lambda_alarms,
+    lambda_public_access,
+)

@@ -19,8 +19,7 @@ from secure_constructs.checks.api_facts import (
     stages,
 )
 from secure_constructs.checks.cfn import renderings
-from secure_constructs.checks.model import Practice, Template, Violation
-from secure_constructs.checks.registry import rule
+from secure_constructs.checks.model import Practice, Template, Violation, rule
 
 METHOD = "AWS::ApiGateway::Method"
 REST_API = "AWS::ApiGateway::RestApi"
@@ -39,6 +38,7 @@ def _can_be_true(value: Any) -> bool:
 
 @rule(
     "ApiDataTrace",
+    granular=True,
     practice=Practice.SECRETS,
     applies_to=(STAGE, DEPLOYMENT),
     summary="An API stage logs full requests and responses (DataTraceEnabled)",
@@ -179,6 +179,7 @@ def _has_key(t: Template) -> bool:
 
 @rule(
     "ApiHttpIntegration",
+    granular=True,
     practice=Practice.API_PROTECTION,
     applies_to=(METHOD, REST_API),
     summary="An API method proxies to an HTTP backend in clear text or outside the account",
@@ -245,3 +246,12 @@ def _judge(
             "with the reason the host is trusted",
             finding_id=EXTERNAL_FINDING,
         )
+
+
+RULES = (
+    api_data_trace,
+    api_stage_tracing,
+    function_tracing,
+    log_group_encryption,
+    api_http_integration,
+)

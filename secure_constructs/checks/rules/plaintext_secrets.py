@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from secure_constructs.checks.model import Practice, Template, Violation
-from secure_constructs.checks.registry import rule
+from secure_constructs.checks.model import Practice, Template, Violation, rule
 
 FIX = (
     "keep the value out of the template: store it in a SecureSecret (generated, or put with "
@@ -69,3 +68,6 @@ def plaintext_secret(t: Template) -> Iterator[Violation]:
             FIX,
             finding_id="/".join(rest) if section == "Resources" else "/".join(finding.path),
         )
+
+
+RULES = (plaintext_secret,)

@@ -6,9 +6,8 @@ import re
 from collections.abc import Iterator
 
 from secure_constructs.checks.cfn import UNKNOWN, as_list, renderings
-from secure_constructs.checks.model import Practice, Template, Violation
+from secure_constructs.checks.model import Practice, Template, Violation, rule
 from secure_constructs.checks.policy_facts import has_wildcard, is_wildcard_only
-from secure_constructs.checks.registry import rule
 from secure_constructs.checks.rules.iam import POLICY_TYPES, policy_documents, statements
 
 # Actions that hand a principal's power to the caller: passing a role to a service, or assuming
@@ -84,3 +83,6 @@ def iam_privilege_wildcard(t: Template) -> Iterator[Violation]:
 
 def _open(account: str, name: str) -> bool:
     return (has_wildcard(account) or has_wildcard(name)) and UNKNOWN not in name
+
+
+RULES = (iam_privilege_wildcard,)

@@ -7,14 +7,13 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from secure_constructs.checks.cfn import UNKNOWN, as_list, renderings
-from secure_constructs.checks.model import Practice, Template, Violation
+from secure_constructs.checks.model import Practice, Template, Violation, rule
 from secure_constructs.checks.policy_facts import (
     arn_matches_any_account,
     has_wildcard,
     is_restricting_condition,
     is_wildcard_only,
 )
-from secure_constructs.checks.registry import rule
 from secure_constructs.checks.rules.policy_documents import (
     RESOURCE_POLICY_TYPES,
     is_allow,
@@ -156,3 +155,6 @@ def lambda_permission_scope(t: Template) -> Iterator[Violation]:
                     "pass the 12-digit account id (e.g. Stack.of(self).account)",
                     finding_id="SourceAccount",
                 )
+
+
+RULES = (resource_policy_public, lambda_permission_scope)

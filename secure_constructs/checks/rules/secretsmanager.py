@@ -11,8 +11,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from secure_constructs.checks.cfn import UNKNOWN, as_list, referenced_id, renderings
-from secure_constructs.checks.model import Practice, Severity, Template, Violation
-from secure_constructs.checks.registry import rule
+from secure_constructs.checks.model import Practice, Severity, Template, Violation, rule
 from secure_constructs.checks.rules.iam import POLICY_TYPES, policy_documents, statements
 from secure_constructs.checks.secret_patterns import dynamic_reference
 
@@ -100,6 +99,7 @@ def secret_customer_key(t: Template) -> Iterator[Violation]:
 
 @rule(
     "SecretReadWildcard",
+    granular=True,
     practice=Practice.LEAST_PRIVILEGE,
     applies_to=POLICY_TYPES,
     summary="secretsmanager:GetSecretValue is granted on more than the secrets it names",
@@ -171,6 +171,7 @@ def _wildcard(text: str) -> bool:
 
 @rule(
     "SecretCacheOutlivesRotation",
+    granular=True,
     practice=Practice.SECRETS,
     applies_to=(FUNCTION,),
     summary="A function caches a secret for longer than the secret's rotation interval",
@@ -246,3 +247,11 @@ def _seconds(value: Any) -> int | None:
     if isinstance(value, str) and value.strip().isdigit():
         return int(value.strip())
     return None
+
+
+RULES = (
+    secret_literal_value,
+    secret_customer_key,
+    secret_read_wildcard,
+    secret_cache_outlives_rotation,
+)

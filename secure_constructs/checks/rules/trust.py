@@ -7,14 +7,13 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from secure_constructs.checks.cfn import UNKNOWN, as_list, renderings
-from secure_constructs.checks.model import Practice, Template, Violation
+from secure_constructs.checks.model import Practice, Template, Violation, rule
 from secure_constructs.checks.policy_facts import (
     condition_keys,
     is_account_id,
     is_restricting_condition,
     is_wildcard_only,
 )
-from secure_constructs.checks.registry import rule
 from secure_constructs.checks.rules.iam import statements
 from secure_constructs.checks.rules.policy_documents import is_allow, is_everyone, principal_values
 
@@ -142,3 +141,6 @@ def _sub_values(condition: Any) -> Iterator[str]:
                     if isinstance(key, str) and key.lower().endswith(":sub"):
                         for value in as_list(values):
                             yield from renderings(value)
+
+
+RULES = (trust_policy_open,)

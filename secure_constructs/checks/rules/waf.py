@@ -10,8 +10,7 @@ from typing import Any
 
 from secure_constructs.checks.api_facts import StageDecl, stages
 from secure_constructs.checks.cfn import as_list, number, referenced_id, referenced_ids, renderings
-from secure_constructs.checks.model import Practice, Severity, Template, Violation
-from secure_constructs.checks.registry import rule
+from secure_constructs.checks.model import Practice, Severity, Template, Violation, rule
 from secure_constructs.checks.waf_facts import (
     COUNT_ONLY_METADATA,
     GROUPS,
@@ -44,6 +43,7 @@ def _protects_stage(arn: Any, stage: StageDecl) -> bool:
 
 @rule(
     "ApiStageWafRules",
+    granular=True,
     practice=Practice.API_PROTECTION,
     applies_to=(STAGE, "AWS::ApiGateway::Deployment"),
     summary="An API stage has no web ACL, or its web ACL lacks a baseline managed rule group "
@@ -222,6 +222,7 @@ def _all_rules_overridden(name: str, group: Mapping[str, Any]) -> bool:
 
 @rule(
     "WafLogRedaction",
+    granular=True,
     practice=Practice.SECRETS,
     applies_to=("AWS::WAFv2::LoggingConfiguration",),
     summary="WAF logging does not redact the authorization header",
@@ -253,3 +254,6 @@ def waf_log_redaction(t: Template) -> Iterator[Violation]:
                 finding_id=header_name,
                 severity=Severity.ERROR if header_name == "authorization" else Severity.WARNING,
             )
+
+
+RULES = (api_stage_waf_rules, waf_log_redaction)
