@@ -103,6 +103,24 @@ class Violation:
 Check = Callable[[Template], Iterable[Violation]]
 
 
+def resource_violations(
+    t: Template,
+    types: tuple[str, ...],
+    where: str,
+    fix: str,
+    problem: Callable[[Mapping[str, Any]], str | None],
+) -> Iterator[Violation]:
+    """One violation at `where` for each resource of `types` whose properties have a problem.
+
+    `problem(props)` returns what is wrong (the finding's message) or None: the one shape of a
+    rule that judges each resource on its own.
+    """
+    for logical_id, props in t.of_type(*types):
+        message = problem(props)
+        if message is not None:
+            yield Violation(logical_id, where, message, fix)
+
+
 @dataclass(frozen=True)
 class Rule:
     """A rule of the pack: its metadata and the pure function that checks a template."""

@@ -179,7 +179,6 @@ _BUILTIN_MODELS = frozenset({"Empty", "Error"})
 )
 def api_lambda_timeout(t: Template) -> Iterator[Violation]:
     """Methods whose Lambda integration names a function with Timeout above the limit."""
-    functions = dict(t.of_type("AWS::Lambda::Function"))
     aliases = {
         logical_id: referenced_id(props.get("FunctionName"))
         for logical_id, props in t.of_type("AWS::Lambda::Alias", "AWS::Lambda::Version")
@@ -192,40 +191,45 @@ def api_lambda_timeout(t: Template) -> Iterator[Violation]:
             continue
         millis = number(integration.get("TimeoutInMillis"))
         limit = millis / 1000 if millis is not None else float(MAX_INTEGRATION_SECONDS)
-        for target in _targets(integration.get("Uri")):
-            function_id = aliases.get(target) or target
-            if function_id not in functions:
-                continue
-            timeout = number(functions[function_id].get("Timeout", LAMBDA_DEFAULT_TIMEOUT_SECONDS))
-            if timeout is not None and timeout > limit:
-                yield Violation(
-                    logical_id,
-                    "Properties/Integration/Uri",
-                    f"function {function_id} has a {timeout:g} s timeout but API Gateway ends "
-                    f"this integration after {limit:g} s",
-                    f"set the function's timeout to {limit:g} s or less (SecureApi.add_route "
-                    "refuses longer ones), or make the route asynchronous: enqueue the work "
-                    "and return 202",
-                    finding_id=function_id,
-                )
+        for function_id, timeout in _slower_than(limit, integration.get("Uri"), t, aliases):
+            yield Violation(
+                logical_id,
+                "Properties/Integration/Uri",
+                f"function {function_id} has a {timeout:g} s timeout but API Gateway ends "
+                f"this integration after {limit:g} s",
+                f"set the function's timeout to {limit:g} s or less (SecureApi.add_route "
+                "refuses longer ones), or make the route asynchronous: enqueue the work "
+                "and return 202",
+                finding_id=function_id,
+            )
     for logical_id, props in t.of_type("AWS::ApiGateway::Authorizer"):
-        for target in _targets(props.get("AuthorizerUri")):
-            function_id = aliases.get(target) or target
-            if function_id not in functions:
-                continue
-            timeout = number(functions[function_id].get("Timeout", LAMBDA_DEFAULT_TIMEOUT_SECONDS))
-            if timeout is not None and timeout > AUTHORIZER_MAX_SECONDS:
-                yield Violation(
-                    logical_id,
-                    "Properties/AuthorizerUri",
-                    f"authorizer function {function_id} has a {timeout:g} s timeout but API "
-                    f"Gateway stops waiting for a Lambda authorizer after "
-                    f"{AUTHORIZER_MAX_SECONDS} s",
-                    f"set the authorizer function's timeout to {AUTHORIZER_MAX_SECONDS} s or "
-                    "less (an authorizer should answer in milliseconds: cache its result with "
-                    "results_cache_ttl)",
-                    finding_id=function_id,
-                )
+        uri = props.get("AuthorizerUri")
+        for function_id, timeout in _slower_than(AUTHORIZER_MAX_SECONDS, uri, t, aliases):
+            yield Violation(
+                logical_id,
+                "Properties/AuthorizerUri",
+                f"authorizer function {function_id} has a {timeout:g} s timeout but API "
+                f"Gateway stops waiting for a Lambda authorizer after "
+                f"{AUTHORIZER_MAX_SECONDS} s",
+                f"set the authorizer function's timeout to {AUTHORIZER_MAX_SECONDS} s or "
+                "less (an authorizer should answer in milliseconds: cache its result with "
+                "results_cache_ttl)",
+                finding_id=function_id,
+            )
+
+
+def _slower_than(
+    limit: float, uri: Any, t: Template, aliases: Mapping[str, str | None]
+) -> Iterator[tuple[str, float]]:
+    """(function id, timeout) of each function `uri` invokes whose timeout exceeds `limit`."""
+    functions = dict(t.of_type("AWS::Lambda::Function"))
+    for target in _targets(uri):
+        function_id = aliases.get(target) or target
+        if function_id not in functions:
+            continue
+        timeout = number(functions[function_id].get("Timeout", LAMBDA_DEFAULT_TIMEOUT_SECONDS))
+        if timeout is not None and timeout > limit:
+            yield function_id, timeout
 
 
 _SUB_REFERENCE = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.[A-Za-z]+)?\}")

@@ -19,7 +19,7 @@ from secure_constructs.checks.api_facts import (
     stages,
 )
 from secure_constructs.checks.cfn import renderings
-from secure_constructs.checks.model import Practice, Template, Violation, rule
+from secure_constructs.checks.model import Practice, Template, Violation, resource_violations, rule
 
 METHOD = "AWS::ApiGateway::Method"
 REST_API = "AWS::ApiGateway::RestApi"
@@ -121,20 +121,25 @@ def api_stage_tracing(t: Template) -> Iterator[Violation]:
 )
 def function_tracing(t: Template) -> Iterator[Violation]:
     """Functions whose TracingConfig.Mode is not Active."""
-    for logical_id, props in t.of_type(FUNCTION):
-        config = props.get("TracingConfig")
-        mode = config.get("Mode") if isinstance(config, Mapping) else None
-        values = renderings(mode)
-        if values and all(v == "Active" or "\x00" in v for v in values):
-            continue
-        yield Violation(
-            logical_id,
-            "Properties/TracingConfig",
-            "X-Ray active tracing is off"
-            + (f" (Mode {mode!r})" if isinstance(mode, str) else " (no TracingConfig)"),
-            "use SecureFunction (tracing=Tracing.ACTIVE by default) and remove the override, "
-            'or set TracingConfig: {"Mode": "Active"}',
-        )
+    return resource_violations(
+        t,
+        (FUNCTION,),
+        "Properties/TracingConfig",
+        "use SecureFunction (tracing=Tracing.ACTIVE by default) and remove the override, "
+        'or set TracingConfig: {"Mode": "Active"}',
+        _tracing_off,
+    )
+
+
+def _tracing_off(props: Mapping[str, Any]) -> str | None:
+    config = props.get("TracingConfig")
+    mode = config.get("Mode") if isinstance(config, Mapping) else None
+    values = renderings(mode)
+    if values and all(v == "Active" or "\x00" in v for v in values):
+        return None
+    return "X-Ray active tracing is off" + (
+        f" (Mode {mode!r})" if isinstance(mode, str) else " (no TracingConfig)"
+    )
 
 
 # --- LogGroupEncryption ---------------------------------------------------------------------
@@ -157,17 +162,19 @@ def function_tracing(t: Template) -> Iterator[Violation]:
 def log_group_encryption(t: Template) -> Iterator[Violation]:
     """Log groups without KmsKeyId in a template that holds an AWS::KMS::Key."""
     if not _has_key(t):
-        return
-    for logical_id, props in t.of_type(LOG_GROUP):
-        if props.get("KmsKeyId") not in (None, ""):
-            continue
-        yield Violation(
-            logical_id,
-            "Properties/KmsKeyId",
-            "the log group has no KmsKeyId although the stack has a KMS key",
-            "remove the override that drops KmsKeyId, or pass encryption_key="
-            "secure_constructs.shared.security_key(self) to logs.LogGroup",
-        )
+        return iter(())
+    return resource_violations(
+        t,
+        (LOG_GROUP,),
+        "Properties/KmsKeyId",
+        "remove the override that drops KmsKeyId, or pass encryption_key="
+        "secure_constructs.shared.security_key(self) to logs.LogGroup",
+        lambda props: (
+            None
+            if props.get("KmsKeyId") not in (None, "")
+            else "the log group has no KmsKeyId although the stack has a KMS key"
+        ),
+    )
 
 
 def _has_key(t: Template) -> bool:

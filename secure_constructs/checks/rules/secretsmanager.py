@@ -11,7 +11,14 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from secure_constructs.checks.cfn import UNKNOWN, as_list, referenced_id, renderings
-from secure_constructs.checks.model import Practice, Severity, Template, Violation, rule
+from secure_constructs.checks.model import (
+    Practice,
+    Severity,
+    Template,
+    Violation,
+    resource_violations,
+    rule,
+)
 from secure_constructs.checks.rules.iam import POLICY_TYPES, policy_documents, statements
 from secure_constructs.checks.secret_patterns import dynamic_reference
 
@@ -47,20 +54,26 @@ _EXTENSION_CACHE_SWITCH = "PARAMETERS_SECRETS_EXTENSION_CACHE_ENABLED"
 )
 def secret_literal_value(t: Template) -> Iterator[Violation]:
     """A SecretString that is entirely literal (no parameter, attribute or dynamic reference)."""
-    for logical_id, props in t.of_type(SECRET):
-        value = props.get("SecretString")
-        texts = renderings(value)
-        if not texts or not any(texts):
-            continue
-        if all(UNKNOWN not in text and dynamic_reference(text) is None for text in texts):
-            yield Violation(
-                logical_id,
-                "Properties/SecretString",
-                "the secret's value is a literal in the template",
-                "use SecureSecret (it generates the value by default) or GenerateSecretString, "
-                "then set the real value with `aws secretsmanager put-secret-value` outside "
-                "the template",
-            )
+    return resource_violations(
+        t,
+        (SECRET,),
+        "Properties/SecretString",
+        "use SecureSecret (it generates the value by default) or GenerateSecretString, "
+        "then set the real value with `aws secretsmanager put-secret-value` outside "
+        "the template",
+        lambda props: (
+            "the secret's value is a literal in the template"
+            if _is_literal(props.get("SecretString"))
+            else None
+        ),
+    )
+
+
+def _is_literal(value: Any) -> bool:
+    texts = renderings(value)
+    if not texts or not any(texts):
+        return False
+    return all(UNKNOWN not in text and dynamic_reference(text) is None for text in texts)
 
 
 # --- SecretCustomerKey ----------------------------------------------------------------------
@@ -81,17 +94,23 @@ def secret_literal_value(t: Template) -> Iterator[Violation]:
 )
 def secret_customer_key(t: Template) -> Iterator[Violation]:
     """A secret without KmsKeyId or on aws/secretsmanager (with or without a key in the stack)."""
-    for logical_id, props in t.of_type(SECRET):
-        key = props.get("KmsKeyId")
-        if key is None or (isinstance(key, str) and key.lower() == _AWS_MANAGED_KEY):
-            yield Violation(
-                logical_id,
-                "Properties/KmsKeyId",
-                "the secret is encrypted with the AWS managed key aws/secretsmanager",
-                "use SecureSecret (the stack's key by default) or pass encryption_key=; in a "
-                "template not made by CDK, set KmsKeyId to a customer-managed AWS::KMS::Key "
-                "(e.g. !GetAtt Key.Arn) whose key policy names the secret's readers",
-            )
+    return resource_violations(
+        t,
+        (SECRET,),
+        "Properties/KmsKeyId",
+        "use SecureSecret (the stack's key by default) or pass encryption_key=; in a "
+        "template not made by CDK, set KmsKeyId to a customer-managed AWS::KMS::Key "
+        "(e.g. !GetAtt Key.Arn) whose key policy names the secret's readers",
+        lambda props: (
+            "the secret is encrypted with the AWS managed key aws/secretsmanager"
+            if _on_aws_managed_key(props.get("KmsKeyId"))
+            else None
+        ),
+    )
+
+
+def _on_aws_managed_key(key: Any) -> bool:
+    return key is None or (isinstance(key, str) and key.lower() == _AWS_MANAGED_KEY)
 
 
 # --- SecretReadWildcard ---------------------------------------------------------------------
