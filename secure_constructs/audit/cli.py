@@ -19,7 +19,6 @@ from secure_constructs._version import __version__
 from secure_constructs.audit.code_calls.baseline import new_unused, read_unused
 from secure_constructs.audit.code_calls.render import code_markdown, code_text, unused_gate_text
 from secure_constructs.audit.cost import cost
-from secure_constructs.audit.intrinsics import Resolver, exports_of
 from secure_constructs.audit.permissions import (
     PermissionReport,
     compare,
@@ -38,6 +37,7 @@ from secure_constructs.audit.render import (
 from secure_constructs.audit.report import AuditReport, as_json, audit
 from secure_constructs.audit.rules_list import render_rules
 from secure_constructs.audit.sources import InputError, Inputs, StackSource, load
+from secure_constructs.checks.intrinsics import Resolver, exports_of
 from secure_constructs.checks.model import CheckOptions
 
 PROG = "secure-constructs"

@@ -18,9 +18,9 @@ from typing import Any
 
 from secure_constructs.audit.code_calls.baseline import unused_entries
 from secure_constructs.audit.code_calls.compare import FunctionCheck, check_stacks
-from secure_constructs.audit.intrinsics import Resolver, is_resolved
 from secure_constructs.audit.sources import InputError, StackSource
 from secure_constructs.checks.iam_facts import STAR_ONLY_ACTIONS
+from secure_constructs.checks.intrinsics import Resolver, is_resolved
 
 BASELINE_VERSION = 1
 MANAGED_POLICY = "(managed policy)"

@@ -1,8 +1,13 @@
 """Reading CloudFormation values inside rules: references, lists and strings built by intrinsics.
 
 Rules see the template as CloudFormation JSON, where a value may be a literal or an intrinsic
-function (`Ref`, `Fn::GetAtt`, `Fn::Join`, `Fn::Sub`, `Fn::If`, ...). These helpers answer the
-few questions rules ask about such values without evaluating the template.
+function (`Ref`, `Fn::GetAtt`, `Fn::Join`, `Fn::Sub`, `Fn::If`, ...). This module and
+`checks.intrinsics` are the package's one evaluator of intrinsics: here the primitives (what an
+intrinsic is, the parts of a `Fn::Sub`, the pseudo parameters) and the two questions rules ask
+without evaluating the template (`references`: what a value points at; `renderings`: every
+string it can be, with UNKNOWN for what only deployment knows); `checks.intrinsics.Resolver`
+builds on the same primitives to render a value as one readable string (ARNs, names), for the
+audit's reports and the secret scan.
 """
 
 from __future__ import annotations
@@ -19,10 +24,22 @@ UNKNOWN = "\x00"
 
 MAX_RENDERINGS = 16
 
+# What each pseudo parameter renders as: `<...>` for values known only at deploy time.
+PSEUDO_PARAMETERS: dict[str, str] = {
+    "AWS::Region": "<region>",
+    "AWS::AccountId": "<account>",
+    "AWS::Partition": "aws",
+    "AWS::URLSuffix": "amazonaws.com",
+    "AWS::StackName": "<stack-name>",
+    "AWS::StackId": "<stack-id>",
+    "AWS::NotificationARNs": "<notification-arns>",
+    "AWS::NoValue": "",
+}
 # Pseudo parameters whose value does not matter to any rule but must render as a plausible
 # string, e.g. a service principal written as `Fn::Join ["", ["states.", {Ref: AWS::URLSuffix}]]`.
-_PSEUDO = {"AWS::URLSuffix": "amazonaws.com", "AWS::Partition": "aws"}
-_SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+_PSEUDO = {k: v for k, v in PSEUDO_PARAMETERS.items() if v and not v.startswith("<")}
+SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+"""A `${...}` variable of a `Fn::Sub` string."""
 
 
 def as_list(value: Any) -> list[Any]:
@@ -97,8 +114,8 @@ def reference(value: Any) -> Reference | None:
     if name in ("Ref", "Fn::GetAtt"):
         return next(references(value), None)
     if name == "Fn::Sub":
-        text, _ = _sub_parts(argument)
-        if text is None or _SUB_VARIABLE.fullmatch(text.strip()) is None:
+        text, _ = sub_parts(argument)
+        if text is None or SUB_VARIABLE.fullmatch(text.strip()) is None:
             return None
         found = list(_sub_references(argument))
         return found[0] if len(found) == 1 else None
@@ -130,7 +147,7 @@ def _get_att(argument: Any) -> Reference | None:
     return None
 
 
-def _sub_parts(argument: Any) -> tuple[str | None, Mapping[str, Any]]:
+def sub_parts(argument: Any) -> tuple[str | None, Mapping[str, Any]]:
     """(template string, variables map) of a `Fn::Sub` argument in either form."""
     if isinstance(argument, str):
         return argument, {}
@@ -141,11 +158,11 @@ def _sub_parts(argument: Any) -> tuple[str | None, Mapping[str, Any]]:
 
 
 def _sub_references(argument: Any) -> Iterator[Reference]:
-    text, variables = _sub_parts(argument)
+    text, variables = sub_parts(argument)
     if text is None:
         yield from references(argument)
         return
-    for match in _SUB_VARIABLE.finditer(text):
+    for match in SUB_VARIABLE.finditer(text):
         name = match.group(1).strip()
         if not name or name.startswith("!") or name.startswith("AWS::"):
             continue
@@ -240,14 +257,8 @@ def _render_join(argument: Any) -> list[str]:
 
 
 def _render_sub(argument: Any) -> list[str]:
-    variables: Mapping[str, Any] = {}
-    if isinstance(argument, list) and argument and isinstance(argument[0], str):
-        text = argument[0]
-        if len(argument) > 1 and isinstance(argument[1], Mapping):
-            variables = argument[1]
-    elif isinstance(argument, str):
-        text = argument
-    else:
+    text, variables = sub_parts(argument)
+    if text is None:
         return [UNKNOWN]
 
     def substitute(match: re.Match[str]) -> str:
@@ -259,4 +270,4 @@ def _render_sub(argument: Any) -> list[str]:
             return rendered[0] if rendered else ""
         return _PSEUDO.get(name, UNKNOWN)
 
-    return [_SUB_VARIABLE.sub(substitute, text)]
+    return [SUB_VARIABLE.sub(substitute, text)]

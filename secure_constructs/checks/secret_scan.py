@@ -2,7 +2,7 @@
 
 Parameters (and their defaults), Mappings, Conditions, Outputs, the template's Metadata, and
 every resource's Properties and Metadata, whatever its type. Intrinsics are resolved by the
-audit's evaluator (`audit.intrinsics.Resolver`), taught two things a secret scan needs: a `Ref`
+package's evaluator (`checks.intrinsics.Resolver`), taught two things a secret scan needs: a `Ref`
 to a parameter is its default, and `Fn::GetAtt [P, Value]` of an `AWS::SSM::Parameter` is the
 parameter's literal value. `Fn::If` is scanned branch by branch.
 
@@ -23,8 +23,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from secure_constructs.audit.intrinsics import Resolver
 from secure_constructs.checks.cfn import UNKNOWN, intrinsic
+from secure_constructs.checks.intrinsics import Resolver
 from secure_constructs.checks.secret_patterns import (
     restricted_name,
     secret_reason,

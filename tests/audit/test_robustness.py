@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 
 from secure_constructs.audit.cli import main, resolvers
 from secure_constructs.audit.cost import cost
-from secure_constructs.audit.intrinsics import Resolver
 from secure_constructs.audit.permissions import permissions
 from secure_constructs.audit.report import audit
 from secure_constructs.audit.sources import Inputs, StackSource
+from secure_constructs.checks.intrinsics import Resolver
 
 FUNCTIONS = [
     "Ref",

@@ -18,8 +18,8 @@ from secure_constructs.audit.code_calls.assets import FunctionCode, asset_source
 from secure_constructs.audit.code_calls.grants import Statement, references, role_statements
 from secure_constructs.audit.code_calls.model import Call, CodeAnalysis
 from secure_constructs.audit.code_calls.parse import analyse
-from secure_constructs.audit.intrinsics import Resolver
 from secure_constructs.audit.sources import StackSource
+from secure_constructs.checks.intrinsics import Resolver
 
 _FUNCTION_TYPES = ("AWS::Lambda::Function", "AWS::Serverless::Function")
 

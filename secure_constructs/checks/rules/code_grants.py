@@ -29,8 +29,8 @@ _FUNCTION_TYPES = ("AWS::Lambda::Function", "AWS::Serverless::Function")
 )
 def code_grants_match(t: Template) -> Iterator[Violation]:
     from secure_constructs.audit.code_calls.compare import check_stacks
-    from secure_constructs.audit.intrinsics import Resolver
     from secure_constructs.audit.sources import StackSource
+    from secure_constructs.checks.intrinsics import Resolver
 
     if t.assembly_dir is None:
         return

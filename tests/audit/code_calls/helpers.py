@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from secure_constructs.audit.code_calls.compare import FunctionCheck, check_stacks
-from secure_constructs.audit.intrinsics import Resolver
 from secure_constructs.audit.sources import StackSource
+from secure_constructs.checks.intrinsics import Resolver
 
 TABLE = {"Fn::GetAtt": ["Table", "Arn"]}
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from secure_constructs.audit.intrinsics import Resolver, exports_of, is_resolved
+from secure_constructs.checks.intrinsics import Resolver, exports_of, is_resolved
 
 TEMPLATE: dict[str, Any] = {
     "Parameters": {

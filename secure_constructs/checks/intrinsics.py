@@ -1,5 +1,9 @@
 """Render CloudFormation values readably, resolving intrinsics as far as the template allows.
 
+The readable view of the package's one intrinsic evaluator (its primitives, `references` and
+`renderings` are in `checks.cfn`): used by the audit's reports, the permissions report, the
+CodeGrantsMatch rule and the secret scan (which subclasses the Resolver).
+
 `Resolver(template).text(value)` turns `{"Fn::GetAtt": ["DbSecret", "Arn"]}` into
 `arn:aws:secretsmanager:<region>:<account>:secret:DbSecret`. Conventions:
 
@@ -22,18 +26,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-UNRESOLVED = "<unresolved"
+from secure_constructs.checks.cfn import PSEUDO_PARAMETERS, SUB_VARIABLE
 
-PSEUDO_PARAMETERS: dict[str, str] = {
-    "AWS::Region": "<region>",
-    "AWS::AccountId": "<account>",
-    "AWS::Partition": "aws",
-    "AWS::URLSuffix": "amazonaws.com",
-    "AWS::StackName": "<stack-name>",
-    "AWS::StackId": "<stack-id>",
-    "AWS::NotificationARNs": "<notification-arns>",
-    "AWS::NoValue": "",
-}
+UNRESOLVED = "<unresolved"
 
 _ARN = "arn:aws:{service}:<region>:<account>:"
 _GLOBAL_ARN = "arn:aws:{service}::<account>:"
@@ -95,7 +90,6 @@ RESOURCE_FORMATS: dict[str, tuple[str, str, str | None]] = {
 _QUALIFIED_FUNCTION_TYPES = ("AWS::Lambda::Alias", "AWS::Lambda::Version")
 # GetAtt attributes that return the ARN, besides "Arn".
 _ARN_ATTRIBUTES = {"TopicArn", "PolicyArn", "KeyArn", "SecretArn"}
-_SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 _PLACEHOLDER = re.compile(r"<[^<>]*>")
 _MAX_DEPTH = 25
 
@@ -316,7 +310,7 @@ class Resolver:
                 return self.get_att(resource, attribute, depth)
             return unresolved(f"Fn::Sub ${{{name}}}")
 
-        return _SUB_VARIABLE.sub(replace, pattern)
+        return SUB_VARIABLE.sub(replace, pattern)
 
     def _select(self, argument: Any, depth: int) -> str:
         if not (isinstance(argument, list) and len(argument) == 2):
