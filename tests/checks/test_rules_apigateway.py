@@ -146,6 +146,26 @@ def test_a_raised_integration_timeout_is_the_limit() -> None:
     assert granular(run("ApiLambdaTimeout", resources)) == [("Method", "Fn")]
 
 
+@pytest.mark.parametrize(
+    ("uri", "expected"),
+    [
+        ({"Fn::Sub": "arn:aws:apigateway:${AWS::Region}:lambda:path/${Fn.Arn}/invocations"}, "Fn"),
+        ({"Fn::Sub": ["arn:${AWS::Partition}:apigateway:x:lambda:path/${ Fn.Arn }/i", {}]}, "Fn"),
+        ({"Fn::Sub": ["arn:aws:apigateway:x:lambda:path/${Target}/i", {"Target": "x"}]}, None),
+        ({"Fn::Sub": ["path/${Fn}/i", {"Fn": {"Fn::GetAtt": ["Slow", "Arn"]}}]}, "Slow"),
+    ],
+)
+def test_a_sub_uri_is_read_by_the_one_reference_reader(uri: Any, expected: str | None) -> None:
+    """`${Id}` and `${Id.Arn}` in a Fn::Sub URI name the function; a name bound in the
+    variables map stands for that value instead (cfn.references)."""
+    resources = api_resources()
+    resources["Fn"] = function(Timeout=60)
+    resources["Slow"] = function(Timeout=60)
+    resources["Method"] = method(Integration={"Type": "AWS_PROXY", "Uri": uri})
+    flagged = [finding_id for _, finding_id in granular(run("ApiLambdaTimeout", resources))]
+    assert flagged == ([expected] if expected else [])
+
+
 def test_non_lambda_integrations_are_not_checked() -> None:
     resources = api_resources()
     resources["Fn"] = function(Timeout=300)

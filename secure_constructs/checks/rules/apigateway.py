@@ -9,7 +9,6 @@ index of the related resources, then one pass), without evaluating intrinsics.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -232,19 +231,10 @@ def _slower_than(
             yield function_id, timeout
 
 
-_SUB_REFERENCE = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.[A-Za-z]+)?\}")
-
-
 def _targets(value: Any) -> list[str]:
-    """Logical ids a URI points at: Ref / GetAtt anywhere, and `${Id}` / `${Id.Arn}` in an
-    Fn::Sub string (the form hand-written templates use)."""
-    found = list(referenced_ids(value))
-    call = intrinsic(value)
-    if call is not None and call[0] == "Fn::Sub":
-        text = call[1][0] if isinstance(call[1], list) and call[1] else call[1]
-        if isinstance(text, str):
-            found.extend(_SUB_REFERENCE.findall(text))
-    return list(dict.fromkeys(found))
+    """Logical ids a URI points at, however written (`Ref`, `Fn::GetAtt`, `${Id}` / `${Id.Arn}`
+    in a `Fn::Sub` string, the form hand-written templates use): `cfn.references`."""
+    return list(dict.fromkeys(referenced_ids(value)))
 
 
 # --- ApiServerErrorAlarm --------------------------------------------------------------------
