@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from secure_constructs.checks.cfn import UNKNOWN, as_list, intrinsic, renderings
+from secure_constructs.checks.cfn import UNKNOWN, as_list, intrinsic, reference, renderings
 from secure_constructs.checks.iam_facts import is_star_only
 from secure_constructs.checks.model import Practice, Severity, Template, Violation, rule
 from secure_constructs.checks.policy_facts import is_wildcard_only
@@ -219,12 +219,9 @@ def _role_key(value: Any) -> tuple[str | None, str]:
     if isinstance(value, str):
         return f"arn:{value}", value
     call = intrinsic(value)
-    if call is not None and call[0] == "Fn::GetAtt":
-        argument = call[1]
-        if isinstance(argument, str):
-            argument = argument.split(".", 1)
-        if isinstance(argument, list) and argument and isinstance(argument[0], str):
-            return f"id:{argument[0]}", argument[0]
+    found = reference(value) if call is not None and call[0] == "Fn::GetAtt" else None
+    if found is not None:
+        return f"id:{found.logical_id}", found.logical_id
     text = json.dumps(value, sort_keys=True)
     return f"expr:{text}", text
 
