@@ -110,3 +110,32 @@ def test_the_granular_flag_says_what_the_rule_reports(checked: Rule) -> None:
         assert bare == []
     elif findings:
         assert bare, f"{checked.rule_id}: every finding carries an id: mark it granular=True"
+
+
+def test_only_the_engine_runs_the_pack() -> None:
+    """A second loop over the rules (one that might not fail closed on a crash) cannot hide: no
+    module but checks/engine.py both reads the table and runs or checks a rule."""
+    import ast
+
+    import secure_constructs
+
+    root = Path(secure_constructs.__file__).resolve().parent
+    offenders = []
+    for path in sorted(root.rglob("*.py")):
+        if path.name == "engine.py" and path.parent.name == "checks":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        nodes = list(ast.walk(tree))
+        reads_table = any(
+            isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in ("RULES", "PACK")
+            for n in nodes
+        )
+        runs_a_rule = any(
+            isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Attribute)
+            and n.func.attr in ("run", "check")
+            for n in nodes
+        )
+        if reads_table and runs_a_rule:
+            offenders.append(str(path.relative_to(root)))
+    assert offenders == [], f"run the pack through checks.engine.run_rules: {offenders}"
