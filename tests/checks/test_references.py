@@ -198,3 +198,14 @@ def test_sub_alarm_dimensions_count_as_the_functions_alarms(value: str) -> None:
 
 def test_fails_when_the_alarms_watch_another_function() -> None:
     assert findings("LambdaAlarms", ALARMS.format(value='!Sub "${Other}"')) != []
+
+
+def test_the_code_grants_reader_is_the_one_reference_reader() -> None:
+    """audit/code_calls/grants.references is cfn.references: a Fn::Sub variable bound in the
+    map stands for its value, not for a resource of the same name."""
+    from secure_constructs.audit.code_calls.grants import references as grant_references
+
+    value = {"Fn::Sub": ["arn:${AWS::Partition}:s3:::${Bucket}/*", {"Bucket": {"Ref": "Other"}}]}
+    assert grant_references(value) == {"Other"}
+    assert grant_references({"Fn::GetAtt": "Table.Arn"}) == {"Table"}
+    assert grant_references([{"Ref": "A"}, {"Fn::Sub": "${ B.Arn }"}]) == {"A", "B"}

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
-_SUB_NAME = "${"
+from secure_constructs.checks.cfn import referenced_ids
 
 
 @dataclass(frozen=True)
@@ -39,42 +39,8 @@ class Statement:
 
 
 def references(value: Any) -> set[str]:
-    """Logical ids referenced by Ref, Fn::GetAtt or Fn::Sub anywhere in `value`."""
-    found: set[str] = set()
-    if isinstance(value, Mapping):
-        for key, inner in value.items():
-            if key == "Ref" and isinstance(inner, str) and not inner.startswith("AWS::"):
-                found.add(inner)
-            elif key == "Fn::GetAtt":
-                if isinstance(inner, list) and inner and isinstance(inner[0], str):
-                    found.add(inner[0])
-                elif isinstance(inner, str):
-                    found.add(inner.split(".", 1)[0])
-            elif key == "Fn::Sub":
-                text = inner[0] if isinstance(inner, list) and inner else inner
-                if isinstance(text, str):
-                    found.update(_sub_names(text))
-                found.update(references(inner))
-            else:
-                found.update(references(inner))
-    elif isinstance(value, list):
-        for inner in value:
-            found.update(references(inner))
-    return found
-
-
-def _sub_names(text: str) -> set[str]:
-    names = set()
-    start = text.find(_SUB_NAME)
-    while start != -1:
-        end = text.find("}", start)
-        if end == -1:
-            break
-        name = text[start + 2 : end].split(".", 1)[0]
-        if name and not name.startswith(("AWS::", "!")):
-            names.add(name)
-        start = text.find(_SUB_NAME, end)
-    return names
+    """Logical ids referenced anywhere in `value`, however written (`checks.cfn.references`)."""
+    return set(referenced_ids(value))
 
 
 def role_statements(resources: Mapping[str, Any], role: str) -> tuple[list[Statement], list[str]]:
