@@ -24,6 +24,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from secure_constructs.errors import ValidationError
 from secure_constructs.open_grants import refuse_open_grantee, refuse_open_statement
 
 # Frames in these packages are not the user's code (the user's line is named in a refusal
@@ -54,18 +55,29 @@ def _user_line() -> str:
 
 
 def _call(resource: Construct, method: str, argument: str) -> str:
-    via_cdk = _called_by_cdk()
     name = f"{resource.node.id}.{method}({argument})"
-    return name + _user_line() if via_cdk else name
+    return name + _user_line() if _called_by_cdk() else name
+
+
+def _named(error: ValidationError, resource: Construct, method: str, argument: str) -> Exception:
+    """The refusal again, naming the call (worked out only when refusing: it costs frames)."""
+    call = _call(resource, method, argument)
+    return ValidationError(call, error.value, error.allowed, error.fix)
 
 
 def _grantee(resource: Construct, method: str, grantee: iam.IGrantable, shared: str) -> None:
-    refuse_open_grantee(resource, _call(resource, method, "grantee"), grantee, shared=shared)
+    try:
+        refuse_open_grantee(resource, method, grantee, shared=shared)
+    except ValidationError as error:
+        raise _named(error, resource, method, "grantee") from None
 
 
 def _statement(resource: Construct, statement: iam.PolicyStatement, shared: str) -> None:
-    call = _call(resource, "add_to_resource_policy", "statement")
-    refuse_open_statement(resource, call, statement, shared=shared)
+    method = "add_to_resource_policy"
+    try:
+        refuse_open_statement(resource, method, statement, shared=shared)
+    except ValidationError as error:
+        raise _named(error, resource, method, "statement") from None
 
 
 _KEY = "the stack's KMS key encrypts every secret, log group, queue and topic of the stack"

@@ -32,12 +32,15 @@ def _function(stack: cdk.Stack) -> SecureFunction:
     return SecureFunction(stack, "Fn", code=lambda_.Code.from_inline(CODE), handler="index.handler")
 
 
-def _open_allows(stack: cdk.Stack) -> list[dict[str, Any]]:
-    """Every Allow statement of every key, topic and queue policy whose principal is not
-    the account root (CDK's key admin statement) nor a service."""
+def _open_allows(stack: cdk.Stack, prefix: str = "") -> list[dict[str, Any]]:
+    """Every Allow statement of every key, topic and queue policy (whose logical id starts
+    with `prefix`) whose principal is not the account root (CDK's key admin statement) nor a
+    service."""
     found = []
     resources = Template.from_stack(stack).to_json()["Resources"]
-    for resource in resources.values():
+    for logical_id, resource in resources.items():
+        if not logical_id.startswith(prefix):
+            continue
         props = resource.get("Properties", {})
         document = props.get("KeyPolicy") or props.get("PolicyDocument") or {}
         for statement in document.get("Statement", []):
@@ -178,6 +181,9 @@ def test_fails_when_cdk_itself_reaches_the_key_or_topic_and_names_the_users_line
         assert "test_shared_refusals.py:" in str(error.value)
         assert "every principal of every account" in str(error.value)
         assert "aws:SourceArn" in str(error.value)
+    # Nothing reached the shared resources (the user's own queue got its queue statement
+    # before CDK asked the key: that half is the user's queue's, and the synth never runs).
+    assert _open_allows(stack, prefix="SecureConstructs") == []
 
 
 def test_the_topic_found_again_is_the_guarded_one() -> None:
