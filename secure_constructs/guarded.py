@@ -16,8 +16,13 @@ from __future__ import annotations
 
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import aws_cdk as cdk
+import constructs
+import jsii
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
@@ -25,7 +30,11 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from secure_constructs.errors import ValidationError
-from secure_constructs.open_grants import refuse_open_grantee, refuse_open_statement
+from secure_constructs.open_grants import (
+    refuse_open_body,
+    refuse_open_grantee,
+    refuse_open_statement,
+)
 
 # Frames in these packages are not the user's code (the user's line is named in a refusal
 # that jsii calls back from CDK's own code).
@@ -80,6 +89,44 @@ def _statement(resource: Construct, statement: iam.PolicyStatement, shared: str)
         raise _named(error, resource, method, "statement") from None
 
 
+@jsii.implements(constructs.IValidation)
+class _PolicyCheck:
+    """At synth, the resource's policy judged again: a statement added past the refusing
+    methods (`key.policy.add_statements(...)`, `topic's Policy.document.add_statements(...)`)
+    fails the synth, with apply_checks or without."""
+
+    def __init__(self, resource: Construct, document: Callable[[], Any], shared: str) -> None:
+        self._resource = resource
+        self._document = document
+        self._shared = shared
+
+    def validate(self) -> list[str]:
+        document = self._document()
+        if document is None:
+            return []
+        body = cdk.Stack.of(self._resource).resolve(document)
+        errors = []
+        for statement in body.get("Statement", []) if isinstance(body, dict) else []:
+            try:
+                call = f"{self._resource.node.id} policy statement"
+                refuse_open_body(self._resource, call, statement, self._shared)
+            except ValidationError as error:
+                fix = (
+                    "remove the statement added to the policy document directly (past "
+                    f"grant_* and add_to_resource_policy, which refuse it); {error.fix}"
+                )
+                errors.append(str(ValidationError(error.prop, error.value, error.allowed, fix)))
+        return errors
+
+
+def _child_document(resource: Construct) -> Callable[[], Any]:
+    def document() -> Any:
+        policy = resource.node.try_find_child("Policy")
+        return getattr(policy, "document", None)
+
+    return document
+
+
 _KEY = "the stack's KMS key encrypts every secret, log group, queue and topic of the stack"
 _TOPIC = "the stack's alarm topic carries the alarms of every construct of the stack"
 _QUEUE = "this dead-letter queue holds the failed events of every construct of the stack"
@@ -87,6 +134,12 @@ _QUEUE = "this dead-letter queue holds the failed events of every construct of t
 
 class GuardedKey(kms.Key):
     """`kms.Key` whose grants and key-policy statements refuse `*` and unconditioned accounts."""
+
+    def __init__(self, scope: Construct, construct_id: str, **props: Any) -> None:
+        super().__init__(scope, construct_id, **props)
+        cfn = self.node.default_child
+        assert isinstance(cfn, kms.CfnKey)
+        self.node.add_validation(_PolicyCheck(self, lambda: cfn.key_policy, _KEY))
 
     def add_to_resource_policy(
         self, statement: iam.PolicyStatement, allow_no_op: bool | None = None
@@ -139,6 +192,10 @@ class GuardedTopic(sns.Topic):
     """`sns.Topic` whose grants and topic-policy statements refuse `*` and unconditioned
     accounts."""
 
+    def __init__(self, scope: Construct, construct_id: str, **props: Any) -> None:
+        super().__init__(scope, construct_id, **props)
+        self.node.add_validation(_PolicyCheck(self, _child_document(self), _TOPIC))
+
     def add_to_resource_policy(
         self, statement: iam.PolicyStatement
     ) -> iam.AddToResourcePolicyResult:
@@ -161,6 +218,10 @@ class GuardedTopic(sns.Topic):
 class GuardedQueue(sqs.Queue):
     """`sqs.Queue` whose grants and queue-policy statements refuse `*` and unconditioned
     accounts."""
+
+    def __init__(self, scope: Construct, construct_id: str, **props: Any) -> None:
+        super().__init__(scope, construct_id, **props)
+        self.node.add_validation(_PolicyCheck(self, _child_document(self), _QUEUE))
 
     def add_to_resource_policy(
         self, statement: iam.PolicyStatement

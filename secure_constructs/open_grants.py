@@ -73,7 +73,15 @@ def refuse_open_statement(
     scope: IConstruct, call: str, statement: iam.PolicyStatement, *, shared: str = ""
 ) -> None:
     """A ValidationError naming `call` when an Allow statement opens the resource."""
-    body = cdk.Stack.of(scope).resolve(statement.to_statement_json())
+    refuse_open_body(
+        scope, call, cdk.Stack.of(scope).resolve(statement.to_statement_json()), shared
+    )
+
+
+def refuse_open_body(scope: IConstruct, call: str, body: Any, shared: str = "") -> None:
+    """`refuse_open_statement` for a statement already resolved to JSON."""
+    if not isinstance(body, dict):
+        return
     if body.get("Effect", "Allow") != "Allow":
         return  # a Deny (TLS-only, NotPrincipal "everyone but") only narrows
     if "NotPrincipal" in body:

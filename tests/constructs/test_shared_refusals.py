@@ -257,3 +257,40 @@ def test_compliant_grants_land_where_asked(compliant: Synthesized) -> None:
     assert partner and partner[0]["Condition"] == {
         "StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}
     }
+
+
+# --- past the methods: a statement added to the policy document itself ----------------------
+
+
+def _add_to_document(fn: SecureFunction, kind: str, statement: iam.PolicyStatement) -> None:
+    if kind == "key":
+        security_key(cdk.Stack.of(fn)).node.default_child.key_policy.add_statements(statement)  # type: ignore[union-attr]
+    else:
+        _target(fn, kind).node.find_child("Policy").document.add_statements(statement)
+
+
+@pytest.mark.parametrize("kind", ["topic", "queue", "key"])
+def test_fails_the_synth_when_a_statement_is_added_to_the_policy_document_directly(
+    kind: str,
+) -> None:
+    app = cdk.App()
+    fn = _function(cdk.Stack(app, "S"))
+    _add_to_document(fn, kind, _statement(iam.AnyPrincipal(), "kms:Decrypt"))
+
+    with pytest.raises(RuntimeError, match="ValidationFailedWithErrors") as error:
+        app.synth()  # without apply_checks: the resource's own validation
+    assert f"[S/{IDS[kind]}] {IDS[kind]} policy statement=" in str(error.value)
+    assert "remove the statement added to the policy document directly" in str(error.value)
+
+
+def test_a_scoped_statement_added_to_the_document_passes_the_validation() -> None:
+    app = cdk.App()
+    fn = _function(cdk.Stack(app, "S"))
+    scoped = _statement(
+        iam.ServicePrincipal("sns.amazonaws.com"),
+        "sqs:SendMessage",
+        conditions={"ArnEquals": {"aws:SourceArn": fn.alarm_topic.topic_arn}},
+    )
+    _add_to_document(fn, "queue", scoped)
+
+    app.synth()
