@@ -58,6 +58,10 @@ EXPECTED: dict[str, set[str]] = {
     # OpenAPI body (x-amazon-apigateway-policy)
     "OpenSamTrust": {"TrustPolicyOpen[Principal::*]"},
     "OpenSamApi": {"ResourcePolicyPublic[Principal::*]"},
+    # Fn::If around the document, the Statement list or one statement: either branch counts
+    "OpenIfDocument": {"ResourcePolicyPublic[Principal::*]"},
+    "OpenIfStatementList": {"ResourcePolicyPublic[Principal::*]"},
+    "OpenIfOneStatement": {"TrustPolicyOpen[Principal::*]"},
 }
 
 
