@@ -20,7 +20,13 @@ from secure_constructs.audit.cli import main
 from tests.audit.helpers import TEMPLATES
 
 PROBES = TEMPLATES / "sam" / "policy_probes.yaml"
-POLICY_RULES = ("ResourcePolicyPublic", "KmsKeyPolicyFullAccess", "TrustPolicyOpen")
+POLICY_RULES = (
+    "ResourcePolicyPublic",
+    "KmsKeyPolicyFullAccess",
+    "TrustPolicyOpen",
+    "LambdaPermissionScope",
+    "LambdaPublicAccess",
+)
 
 EXPECTED: dict[str, set[str]] = {
     # intrinsics in principals
@@ -62,6 +68,11 @@ EXPECTED: dict[str, set[str]] = {
     "OpenIfDocument": {"ResourcePolicyPublic[Principal::*]"},
     "OpenIfStatementList": {"ResourcePolicyPublic[Principal::*]"},
     "OpenIfOneStatement": {"TrustPolicyOpen[Principal::*]"},
+    # Lambda permissions: a principal or SourceArn built from intrinsics / a parameter default
+    "Fn": set(),
+    "OpenPermissionJoin": {"LambdaPublicAccess"},
+    "OpenPermissionParameterDefault": {"LambdaPermissionScope[SourceArn::arn:aws:s3:::*]"},
+    "OkPermission": set(),
 }
 
 
