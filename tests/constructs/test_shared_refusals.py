@@ -122,6 +122,13 @@ REFUSED_STATEMENTS = [
     _statement(
         iam.AnyPrincipal(), "kms:Decrypt", conditions={"StringLike": {"aws:SourceArn": "*"}}
     ),
+    # ForAllValues passes when the request has no such key; Null only tests presence.
+    _statement(
+        iam.AnyPrincipal(),
+        "kms:Decrypt",
+        conditions={"ForAllValues:StringEquals": {"aws:SourceAccount": "111122223333"}},
+    ),
+    _statement(iam.AnyPrincipal(), "kms:Decrypt", conditions={"Null": {"aws:SourceArn": "false"}}),
     # ...IfExists passes for every caller that has no such key (a direct call has none).
     _statement(
         iam.AnyPrincipal(),
