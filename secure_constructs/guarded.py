@@ -9,7 +9,9 @@ CDK's own code reaches these objects too (`topic.grants.publish(...)`, a queue o
 encrypted with the stack key calling `key.grant(...)`, `iam.Grant.add_to_principal_or_resource
 (resource=key)`): jsii then calls the same overrides back, and the same refusal fires there;
 jsii delivers it to the user as a `RuntimeError` carrying the same message and naming the
-user's line (an exception cannot cross jsii with its type).
+user's line (an exception cannot cross jsii with its type). A statement added to the policy
+document itself, past every method, fails the synth through the resource's own validation;
+an L1 override is the SecureServerless rules' to catch (ResourcePolicyPublic).
 """
 
 from __future__ import annotations

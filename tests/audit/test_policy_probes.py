@@ -1,6 +1,6 @@
 """An attacker's probes of the issue-11 policy rules in a SAM template, through `audit`.
 
-Each resource of fixtures/templates/sam/policy_probes.yaml is one way to write an open policy
+Each resource of fixtures/probes/policy_probes.yaml is one way to write an open policy
 that a naive reader misses (intrinsics in principals, a parameter whose default is `*`, a list
 mixing a role and `*`, NotPrincipal/NotAction with Allow, condition operators that restrict
 nothing, wildcard ExternalId/audience, an API policy in an OpenAPI body made by SAM), or the
@@ -17,9 +17,10 @@ from collections import defaultdict
 import pytest
 
 from secure_constructs.audit.cli import main
-from tests.audit.helpers import TEMPLATES
+from tests.audit.helpers import FIXTURES
 
-PROBES = TEMPLATES / "sam" / "policy_probes.yaml"
+# Not under fixtures/templates: a test pins what a directory listing of that folder loads.
+PROBES = FIXTURES / "probes" / "policy_probes.yaml"
 POLICY_RULES = (
     "ResourcePolicyPublic",
     "KmsKeyPolicyFullAccess",
