@@ -14,6 +14,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from secure_constructs.errors import ValidationError
+from secure_constructs.guarded import GuardedQueue
 from secure_constructs.shared import security_key
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
@@ -134,7 +135,7 @@ def terminal_queue(
     """
     from secure_constructs.checks import acknowledge
 
-    queue = sqs.Queue(
+    queue = GuardedQueue(
         scope,
         construct_id,
         encryption=sqs.QueueEncryption.KMS,

@@ -50,23 +50,44 @@ def _opens(scope: IConstruct, principal: Any, condition: Any) -> str | None:
     return None
 
 
-def refuse_open_grantee(scope: IConstruct, call: str, grantee: iam.IGrantable) -> None:
-    """A ValidationError naming `call` when `grantee` is everyone or an unconditioned account."""
+def refuse_open_grantee(
+    scope: IConstruct, call: str, grantee: iam.IGrantable, *, shared: str = ""
+) -> None:
+    """A ValidationError naming `call` when `grantee` is everyone or an unconditioned account.
+
+    `shared` says why the resource matters (added to the message).
+    """
     fragment = grantee.grant_principal.policy_fragment
     conditions = fragment.conditions or None
     principal = cdk.Stack.of(scope).resolve(fragment.principal_json)
     opened = _opens(scope, principal, conditions)
     if opened:
-        raise ValidationError(call, grantee, f"a grantee other than {opened}", _FIX)
+        raise ValidationError(call, principal, f"a grantee other than {opened}{_why(shared)}", _FIX)
 
 
-def refuse_open_statement(scope: IConstruct, call: str, statement: iam.PolicyStatement) -> None:
+def _why(shared: str) -> str:
+    return f" ({shared})" if shared else ""
+
+
+def refuse_open_statement(
+    scope: IConstruct, call: str, statement: iam.PolicyStatement, *, shared: str = ""
+) -> None:
     """A ValidationError naming `call` when an Allow statement opens the resource."""
-    body = cdk.Stack.of(scope).resolve(statement.to_statement_json())
-    if body.get("Effect", "Allow") != "Allow" or "NotPrincipal" in body:
-        if "NotPrincipal" in body:
-            raise ValidationError(call, body, "an Allow statement with Principal", _FIX)
+    refuse_open_body(
+        scope, call, cdk.Stack.of(scope).resolve(statement.to_statement_json()), shared
+    )
+
+
+def refuse_open_body(scope: IConstruct, call: str, body: Any, shared: str = "") -> None:
+    """`refuse_open_statement` for a statement already resolved to JSON."""
+    if not isinstance(body, dict):
         return
+    if body.get("Effect", "Allow") != "Allow":
+        return  # a Deny (TLS-only, NotPrincipal "everyone but") only narrows
+    if "NotPrincipal" in body:
+        allowed = f"an Allow statement with Principal{_why(shared)}"
+        raise ValidationError(call, body, allowed, _FIX)
     opened = _opens(scope, body.get("Principal"), body.get("Condition"))
     if opened:
-        raise ValidationError(call, body, f"a statement for principals other than {opened}", _FIX)
+        allowed = f"a statement for principals other than {opened}{_why(shared)}"
+        raise ValidationError(call, body, allowed, _FIX)

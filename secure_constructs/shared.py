@@ -14,6 +14,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import IConstruct
 
+from secure_constructs.guarded import GuardedKey, GuardedTopic
+
 KEY_ID = "SecureConstructsKey"
 TOPIC_ID = "SecureConstructsAlarmTopic"
 
@@ -42,7 +44,7 @@ def security_key(scope: IConstruct) -> kms.Key:
     if existing is not None:
         _KEYS[stack] = existing  # type: ignore[assignment]
         return existing  # type: ignore[return-value]
-    key = kms.Key(
+    key = GuardedKey(
         stack,
         KEY_ID,
         description="secure-constructs: encrypts this stack's logs, queues, topics and secrets",
@@ -98,7 +100,7 @@ def alarm_topic(scope: IConstruct) -> sns.Topic:
     if existing is not None:
         _TOPICS[stack] = existing  # type: ignore[assignment]
         return existing  # type: ignore[return-value]
-    topic = sns.Topic(
+    topic = GuardedTopic(
         stack,
         TOPIC_ID,
         display_name="secure-constructs alarms",

@@ -141,6 +141,22 @@ def condition_keys(condition: Any) -> set[str]:
     return keys
 
 
+def pinned_condition_keys(condition: Any) -> set[str]:
+    """The condition keys (lower case) a positive operator compares with values that are not
+    all wildcards: `StringLike {"sts:ExternalId": "*"}` tests a key but pins nothing."""
+    keys: set[str] = set()
+    if isinstance(condition, Mapping):
+        for operator, tests in condition.items():
+            ok = isinstance(operator, str) and _POSITIVE_OPERATOR.match(operator.lower())
+            if not (ok and isinstance(tests, Mapping)):
+                continue
+            for key, values in tests.items():
+                texts = [t for v in as_list(values) for t in renderings(v)]
+                if isinstance(key, str) and texts and not any(map(is_wildcard_only, texts)):
+                    keys.add(key.lower())
+    return keys
+
+
 def is_account_id(text: str) -> bool:
     """A literal 12-digit account id."""
     return bool(_ACCOUNT_ID.match(text))

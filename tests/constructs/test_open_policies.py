@@ -10,13 +10,15 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Template
 
 from secure_constructs import SecretRotation, SecureFunction, SecureSecret
 from secure_constructs.errors import ValidationError
-from secure_constructs.shared import security_key
 from tests.audit.helpers import run as run_cli
 from tests.synth import Synthesized, synth
 
@@ -56,9 +58,18 @@ def build_open(stack: cdk.Stack) -> None:
             ],
         },
     )
-    fn.alarm_topic.grant_publish(iam.AnyPrincipal())
-    fn.dead_letter_queue.grant_send_messages(iam.AnyPrincipal())
-    security_key(stack).grant_decrypt(iam.AnyPrincipal())
+    # The shared topic, queue and key refuse these grants at the call
+    # (tests/constructs/test_shared_refusals.py); policies made beside them by hand, and a key
+    # of the user's, are still caught by the rule.
+    open_to_all = {"principals": [iam.AnyPrincipal()], "resources": ["*"]}
+    sns.TopicPolicy(stack, "TopicByHand", topics=[fn.alarm_topic]).document.add_statements(
+        iam.PolicyStatement(actions=["sns:Publish"], **open_to_all)
+    )
+    queue_policy = sqs.QueuePolicy(stack, "QueueByHand", queues=[fn.dead_letter_queue])
+    queue_policy.document.add_statements(
+        iam.PolicyStatement(actions=["sqs:SendMessage"], **open_to_all)
+    )
+    kms.Key(stack, "OwnKey", enable_key_rotation=True).grant_decrypt(iam.AnyPrincipal())
     role = iam.Role(stack, "Open", assumed_by=iam.AnyPrincipal())
     table = dynamodb.TableV2(
         stack,
@@ -90,9 +101,9 @@ def open_app() -> Synthesized:
     ("rule", "path"),
     [
         ("ResourcePolicyPublic[Principal::*]", "Test/TokenPolicy"),
-        ("ResourcePolicyPublic[Principal::*]", "Test/SecureConstructsAlarmTopic/Policy"),
-        ("ResourcePolicyPublic[Principal::*]", "Test/SecureConstructsDeadLetterQueue/Policy"),
-        ("ResourcePolicyPublic[Principal::*]", "Test/SecureConstructsKey"),
+        ("ResourcePolicyPublic[Principal::*]", "Test/TopicByHand"),
+        ("ResourcePolicyPublic[Principal::*]", "Test/QueueByHand"),
+        ("ResourcePolicyPublic[Principal::*]", "Test/OwnKey"),
         ("TrustPolicyOpen[Principal::*]", "Test/Open"),
         ("LambdaPermissionScope[SourceArn::arn:aws:s3:::*]", "Test/Fn/FromAnyBucket"),
         ("LambdaPermissionScope[Action::lambda:*]", "Test/Fn/Everything"),

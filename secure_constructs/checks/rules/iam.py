@@ -44,14 +44,35 @@ def policy_documents(t: Template) -> Iterator[tuple[str, str, Mapping[str, Any]]
 
 
 def statements(path: str, document: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    """(path, statement) of every statement of a policy document (one object or a list)."""
-    body = document.get("Statement")
-    if isinstance(body, Mapping):
-        yield f"{path}/Statement", body
+    """(path, statement) of every statement of a policy document (one object or a list).
+
+    An `Fn::If` around the document, its Statement or one statement contributes both
+    branches (an `AWS::NoValue` branch none): what either deploy would get is judged.
+    """
+    for where, body in _branches(path, document):
+        if not isinstance(body, Mapping):
+            continue
+        for at, listed in _branches(f"{where}/Statement", body.get("Statement")):
+            if isinstance(listed, Mapping):
+                yield at, listed
+                continue
+            for index, item in enumerate(as_list(listed)):
+                for item_at, statement in _branches(f"{at}/{index}", item):
+                    if isinstance(statement, Mapping):
+                        yield item_at, statement
+
+
+def _branches(path: str, value: Any) -> Iterator[tuple[str, Any]]:
+    call = intrinsic(value)
+    if call is not None and call[0] == "Fn::If":
+        argument = call[1]
+        if isinstance(argument, list) and len(argument) == 3:
+            for index in (1, 2):
+                yield from _branches(f"{path}/Fn::If/{index}", argument[index])
+            return
+    if call is not None and call == ("Ref", "AWS::NoValue"):
         return
-    for index, statement in enumerate(as_list(body)):
-        if isinstance(statement, Mapping):
-            yield f"{path}/Statement/{index}", statement
+    yield path, value
 
 
 def is_action_wildcard(action: str) -> bool:

@@ -15,6 +15,7 @@ from secure_constructs.checks.rules.policy_documents import (
     resource_policy_statements,
 )
 
+_GRANTED = {True: "every KMS action but those its NotAction lists", False: "kms:*"}
 _ROOT = re.compile(r"^arn:[^:]+:iam::[^:]+:root$")
 
 
@@ -46,7 +47,11 @@ def kms_key_policy_full_access(t: Template) -> Iterator[Violation]:
     for logical_id, type_, path, statement in resource_policy_statements(t):
         if type_ != "AWS::KMS::Key" or not is_allow(statement):
             continue
-        if not any(_is_full_control(a) for a in actions_of(statement) if UNKNOWN not in a):
+        # An Allow with NotAction grants every action it does not list: kms:* but one or two.
+        negated = "NotAction" in statement
+        if not negated and not any(
+            _is_full_control(a) for a in actions_of(statement) if UNKNOWN not in a
+        ):
             continue
         principals = principal_values(statement)
         others = [
@@ -60,10 +65,10 @@ def kms_key_policy_full_access(t: Template) -> Iterator[Violation]:
             yield Violation(
                 logical_id,
                 f"{path}/Action",
-                f"the key policy grants kms:* to {shown or 'NotPrincipal'}",
+                f"the key policy grants {_GRANTED[negated]} to {shown or 'NotPrincipal'}",
                 "give kms:* to the account root only (CDK's default key policy); grant the "
                 "others what they use: key.grant_encrypt_decrypt(role), key.grant_decrypt(...)",
-                finding_id="Action::kms:*",
+                finding_id="NotAction" if negated else "Action::kms:*",
             )
 
 

@@ -25,6 +25,7 @@ from secure_constructs.checks.cfn import (
 from secure_constructs.checks.model import Practice, Template, Violation, rule
 from secure_constructs.checks.rules.iam import policy_documents, statements
 from secure_constructs.checks.rules.plaintext_secrets import is_lambda_environment
+from secure_constructs.checks.rules.policy_documents import is_everyone, with_parameter_defaults
 
 FUNCTION = "AWS::Lambda::Function"
 _SERVICE_PRINCIPAL = re.compile(r"^[a-z0-9][a-z0-9.-]*\.amazonaws\.com(?:\.cn)?$")
@@ -391,7 +392,11 @@ def lambda_public_access(t: Template) -> Iterator[Violation]:
         principal = props.get("Principal")
         if isinstance(principal, Mapping) and principal.get("AWS") == "*":
             principal = "*"
-        if principal == "*" and not props.get("PrincipalOrgID"):
+        # An intrinsic that renders to "*" (either Fn::If branch, a parameter's Default) too.
+        everyone = principal == "*" or any(
+            is_everyone(text) for text in renderings(with_parameter_defaults(t, principal))
+        )
+        if everyone and not props.get("PrincipalOrgID"):
             yield Violation(
                 logical_id,
                 "Properties/Principal",

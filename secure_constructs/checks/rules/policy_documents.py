@@ -6,6 +6,7 @@ Shared by the resource-policy, KMS and trust rules (not a rule module itself).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -37,6 +38,14 @@ RESOURCE_POLICY_PATHS: dict[str, tuple[str, ...]] = {
 }
 """Every resource type whose policy `resource_policy_documents` reads (plus EventBusPolicy)."""
 RESOURCE_POLICY_TYPES = (*RESOURCE_POLICY_PATHS, "AWS::Events::EventBusPolicy")
+# Other places a type keeps a policy: a REST API defined by an OpenAPI body (SAM's
+# Auth.ResourcePolicy, an imported definition) holds it in the x-amazon-apigateway-policy
+# extension (https://docs.aws.amazon.com/apigateway/latest/developerguide/openapi-extensions-policy.html).
+MORE_POLICY_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "AWS::ApiGateway::RestApi": (("Body", "x-amazon-apigateway-policy"),),
+}
+_SUB_NAME = re.compile(r"\$\{([^}!][^}]*)\}")
+_OWN_ACCOUNT = ({"Ref": "AWS::AccountId"}, {"Fn::Sub": "${AWS::AccountId}"})
 
 
 def _document(value: Any) -> Mapping[str, Any] | None:
@@ -53,15 +62,16 @@ def resource_policy_statements(t: Any) -> Iterator[tuple[str, str, str, Mapping[
     """(logical id, type, path, statement) of every statement of every resource-based policy."""
     for type_, keys in RESOURCE_POLICY_PATHS.items():
         for logical_id, props in t.of_type(type_):
-            value: Any = props
-            for key in keys:
-                value = value.get(key) if isinstance(value, Mapping) else None
-            document = _document(value)
-            if document is not None:
-                yield from (
-                    (logical_id, type_, path, statement)
-                    for path, statement in statements("Properties/" + "/".join(keys), document)
-                )
+            for where in (keys, *MORE_POLICY_PATHS.get(type_, ())):
+                value: Any = props
+                for key in where:
+                    value = value.get(key) if isinstance(value, Mapping) else None
+                document = _document(value)
+                if document is not None:
+                    yield from (
+                        (logical_id, type_, path, with_parameter_defaults(t, statement))
+                        for path, statement in statements("Properties/" + "/".join(where), document)
+                    )
     for logical_id, props in t.of_type("AWS::Events::EventBusPolicy"):
         statement = props.get("Statement")
         if isinstance(statement, Mapping):
@@ -91,9 +101,65 @@ def principal_values(statement: Mapping[str, Any]) -> dict[str, list[str]]:
     if not isinstance(principal, Mapping) or intrinsic(principal) is not None:
         return {"AWS": [UNKNOWN]}
     return {
-        str(kind): [text for item in as_list(value) for text in (renderings(item) or [UNKNOWN])]
+        str(kind): [
+            text
+            for item in as_list(value)
+            for text in (_OWN_ROOT if item in _OWN_ACCOUNT else renderings(item) or [UNKNOWN])
+        ]
         for kind, value in principal.items()
     }
+
+
+# `{"AWS": "${AWS::AccountId}"}` is the account itself, i.e. its root (AWS: "you can specify
+# the account ID" for the account principal,
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html).
+_OWN_ROOT = [f"arn:aws:iam::{UNKNOWN}:root"]
+
+
+def with_parameter_defaults(t: Any, value: Any) -> Any:
+    """`value` with each reference to a template parameter that has a Default also read as
+    that default: `{"Ref": "Who"}` with `Default: "*"` renders as `*` and as the deploy-time
+    value (an Fn::If of both), `!Sub "...${Partner}..."` with the default filled in.
+
+    A deploy that keeps the defaults gets exactly that policy, so the rules judge it.
+    """
+    parameters = t.body.get("Parameters") if isinstance(t.body, Mapping) else None
+    if not isinstance(parameters, Mapping):
+        return value
+    defaults = {
+        str(name): str(p["Default"])
+        for name, p in parameters.items()
+        if isinstance(p, Mapping) and isinstance(p.get("Default"), str | int)
+    }
+    return _fill_defaults(value, defaults) if defaults else value
+
+
+def _fill_defaults(value: Any, defaults: Mapping[str, str]) -> Any:
+    call = intrinsic(value)
+    if call is not None:
+        name, argument = call
+        if name == "Ref" and argument in defaults:
+            return {"Fn::If": ["<parameter default>", defaults[argument], value]}
+        if name == "Fn::Sub":
+            text = argument if isinstance(argument, str) else None
+            variables: Any = {}
+            if isinstance(argument, list) and argument and isinstance(argument[0], str):
+                text = argument[0]
+                variables = argument[1] if len(argument) > 1 else {}
+            if text is not None and isinstance(variables, Mapping):
+                filled = {
+                    n: defaults[n]
+                    for n in _SUB_NAME.findall(text)
+                    if n in defaults and n not in variables
+                }
+                if filled:
+                    return {"Fn::Sub": [text, {**variables, **filled}]}
+            return value
+    if isinstance(value, Mapping):
+        return {k: _fill_defaults(v, defaults) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill_defaults(v, defaults) for v in value]
+    return value
 
 
 def is_everyone(text: str) -> bool:

@@ -20,6 +20,7 @@ from secure_constructs.checks.rules.policy_documents import (
     is_everyone,
     principal_values,
     resource_policy_statements,
+    with_parameter_defaults,
 )
 
 _SOURCE_ARN_KEYS = ("aws:sourcearn",)
@@ -125,7 +126,8 @@ def _actions(statement: Mapping[str, Any]) -> str:
 )
 def lambda_permission_scope(t: Template) -> Iterator[Violation]:
     """Permissions with a wildcard action, an open SourceArn or a wildcard SourceAccount."""
-    for logical_id, props in t.of_type("AWS::Lambda::Permission"):
+    for logical_id, raw in t.of_type("AWS::Lambda::Permission"):
+        props = with_parameter_defaults(t, raw)
         for action in renderings(props.get("Action")):
             if UNKNOWN not in action and has_wildcard(action):
                 yield Violation(

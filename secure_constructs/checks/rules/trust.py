@@ -9,13 +9,18 @@ from typing import Any
 from secure_constructs.checks.cfn import UNKNOWN, as_list, renderings
 from secure_constructs.checks.model import Practice, Template, Violation, rule
 from secure_constructs.checks.policy_facts import (
-    condition_keys,
     is_account_id,
     is_restricting_condition,
     is_wildcard_only,
+    pinned_condition_keys,
 )
 from secure_constructs.checks.rules.iam import statements
-from secure_constructs.checks.rules.policy_documents import is_allow, is_everyone, principal_values
+from secure_constructs.checks.rules.policy_documents import (
+    is_allow,
+    is_everyone,
+    principal_values,
+    with_parameter_defaults,
+)
 
 # A service principal is `<service>.amazonaws.com` (`.amazonaws.com.cn` in China), some with a
 # region (`logs.eu-west-1.amazonaws.com`). See
@@ -55,7 +60,7 @@ def trust_policy_open(t: Template) -> Iterator[Violation]:
             continue
         for path, statement in statements("Properties/AssumeRolePolicyDocument", document):
             if is_allow(statement):
-                yield from _statement(logical_id, path, statement)
+                yield from _statement(logical_id, path, with_parameter_defaults(t, statement))
 
 
 def _statement(logical_id: str, path: str, statement: Mapping[str, Any]) -> Iterator[Violation]:
@@ -80,7 +85,7 @@ def _statement(logical_id: str, path: str, statement: Mapping[str, Any]) -> Iter
                 finding_id="Principal::*",
             )
         account = _literal_account(text)
-        if account and not (condition_keys(condition) & _CROSS_ACCOUNT_GUARDS):
+        if account and not (pinned_condition_keys(condition) & _CROSS_ACCOUNT_GUARDS):
             yield Violation(
                 logical_id,
                 f"{path}/Principal",
@@ -115,7 +120,7 @@ def _federated(
     actions = {a.lower() for a in as_list(statement.get("Action")) if isinstance(a, str)}
     if actions and not actions & {"sts:assumerolewithwebidentity", "sts:*", "*"}:
         return  # SAML trust: AWS requires SAML:aud for the console flow
-    keys = condition_keys(statement.get("Condition"))
+    keys = pinned_condition_keys(statement.get("Condition"))
     has_aud = any(k.endswith(":aud") for k in keys)
     has_sub = any(k.endswith(":sub") or k.endswith(":amr") for k in keys)
     open_sub = [v for v in _sub_values(statement.get("Condition")) if is_wildcard_only(v)]

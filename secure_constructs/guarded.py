@@ -1,0 +1,252 @@
+"""The stack's shared key, alarm topic and terminal queues, which refuse to be opened at the call.
+
+Every construct of a stack shares them: one grant to `*` on the key exposes every secret, log
+group, queue and topic it encrypts. Each public `grant_*` and `add_to_resource_policy` is
+judged in Python before CDK sees it, with the rules' judgement (`open_grants`), so the user gets
+a `ValidationError` on the line that asked for it and nothing is added.
+
+CDK's own code reaches these objects too (`topic.grants.publish(...)`, a queue of the user's
+encrypted with the stack key calling `key.grant(...)`, `iam.Grant.add_to_principal_or_resource
+(resource=key)`): jsii then calls the same overrides back, and the same refusal fires there;
+jsii delivers it to the user as a `RuntimeError` carrying the same message and naming the
+user's line (an exception cannot cross jsii with its type). A statement added to the policy
+document itself, past every method, fails the synth through the resource's own validation;
+an L1 override is the SecureServerless rules' to catch (ResourcePolicyPublic).
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import constructs
+import jsii
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from secure_constructs.errors import ValidationError
+from secure_constructs.open_grants import (
+    refuse_open_body,
+    refuse_open_grantee,
+    refuse_open_statement,
+)
+
+# Frames in these packages are not the user's code (the user's line is named in a refusal
+# that jsii calls back from CDK's own code).
+_LIBRARY_DIRS = tuple(
+    str(Path(module.__file__).resolve().parent)
+    for name in ("jsii", "aws_cdk", "constructs", "secure_constructs")
+    if (module := sys.modules.get(name)) is not None and module.__file__
+)
+
+
+def _called_by_cdk() -> bool:
+    """Whether jsii called the override back from CDK's own code (a jsii frame is on the stack)."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_globals.get("__name__", "").startswith("jsii"):
+            return True
+        frame = frame.f_back  # type: ignore[assignment]
+    return False
+
+
+def _user_line() -> str:
+    """`file:line (code)` of the innermost frame of the user's code, or '' when none."""
+    for frame in reversed(traceback.extract_stack()):
+        if frame.filename and not str(Path(frame.filename).resolve()).startswith(_LIBRARY_DIRS):
+            return f" (called from {frame.filename}:{frame.lineno}: {(frame.line or '').strip()})"
+    return ""
+
+
+def _call(resource: Construct, method: str, argument: str) -> str:
+    name = f"{resource.node.id}.{method}({argument})"
+    return name + _user_line() if _called_by_cdk() else name
+
+
+def _named(error: ValidationError, resource: Construct, method: str, argument: str) -> Exception:
+    """The refusal again, naming the call (worked out only when refusing: it costs frames)."""
+    call = _call(resource, method, argument)
+    return ValidationError(call, error.value, error.allowed, error.fix)
+
+
+def _grantee(resource: Construct, method: str, grantee: iam.IGrantable, shared: str) -> None:
+    try:
+        refuse_open_grantee(resource, method, grantee, shared=shared)
+    except ValidationError as error:
+        raise _named(error, resource, method, "grantee") from None
+
+
+def _statement(resource: Construct, statement: iam.PolicyStatement, shared: str) -> None:
+    method = "add_to_resource_policy"
+    try:
+        refuse_open_statement(resource, method, statement, shared=shared)
+    except ValidationError as error:
+        raise _named(error, resource, method, "statement") from None
+
+
+@jsii.implements(constructs.IValidation)
+class _PolicyCheck:
+    """At synth, the resource's policy judged again: a statement added past the refusing
+    methods (`key.policy.add_statements(...)`, `topic's Policy.document.add_statements(...)`)
+    fails the synth, with apply_checks or without."""
+
+    def __init__(self, resource: Construct, document: Callable[[], Any], shared: str) -> None:
+        self._resource = resource
+        self._document = document
+        self._shared = shared
+
+    def validate(self) -> list[str]:
+        document = self._document()
+        if document is None:
+            return []
+        body = cdk.Stack.of(self._resource).resolve(document)
+        errors = []
+        for statement in body.get("Statement", []) if isinstance(body, dict) else []:
+            try:
+                call = f"{self._resource.node.id} policy statement"
+                refuse_open_body(self._resource, call, statement, self._shared)
+            except ValidationError as error:
+                fix = (
+                    "remove the statement added to the policy document directly (past "
+                    f"grant_* and add_to_resource_policy, which refuse it); {error.fix}"
+                )
+                errors.append(str(ValidationError(error.prop, error.value, error.allowed, fix)))
+        return errors
+
+
+def _child_document(resource: Construct) -> Callable[[], Any]:
+    def document() -> Any:
+        policy = resource.node.try_find_child("Policy")
+        return getattr(policy, "document", None)
+
+    return document
+
+
+_KEY = "the stack's KMS key encrypts every secret, log group, queue and topic of the stack"
+_TOPIC = "the stack's alarm topic carries the alarms of every construct of the stack"
+_QUEUE = "this dead-letter queue holds the failed events of every construct of the stack"
+
+
+class GuardedKey(kms.Key):
+    """`kms.Key` whose grants and key-policy statements refuse `*` and unconditioned accounts."""
+
+    def __init__(self, scope: Construct, construct_id: str, **props: Any) -> None:
+        super().__init__(scope, construct_id, **props)
+        cfn = self.node.default_child
+        assert isinstance(cfn, kms.CfnKey)
+        self.node.add_validation(_PolicyCheck(self, lambda: cfn.key_policy, _KEY))
+
+    def add_to_resource_policy(
+        self, statement: iam.PolicyStatement, allow_no_op: bool | None = None
+    ) -> iam.AddToResourcePolicyResult:
+        _statement(self, statement, _KEY)
+        return super().add_to_resource_policy(statement, allow_no_op)
+
+    def grant(self, grantee: iam.IGrantable, *actions: str) -> iam.Grant:
+        _grantee(self, "grant", grantee, _KEY)
+        return super().grant(grantee, *actions)
+
+    def grant_admin(self, grantee: iam.IGrantable) -> iam.Grant:
+        _grantee(self, "grant_admin", grantee, _KEY)
+        return super().grant_admin(grantee)
+
+    def grant_decrypt(self, grantee: iam.IGrantable) -> iam.Grant:
+        _grantee(self, "grant_decrypt", grantee, _KEY)
+        return super().grant_decrypt(grantee)
+
+    def grant_encrypt(self, grantee: iam.IGrantable) -> iam.Grant:
+        _grantee(self, "grant_encrypt", grantee, _KEY)
+        return super().grant_encrypt(grantee)
+
+    def grant_encrypt_decrypt(self, grantee: iam.IGrantable) -> iam.Grant:
+        _grantee(self, "grant_encrypt_decrypt", grantee, _KEY)
+        return super().grant_encrypt_decrypt(grantee)
+
+    def grant_generate_mac(self, grantee: iam.IGrantable) -> iam.Grant:
+        _grantee(self, "grant_generate_mac", grantee, _KEY)
+        return super().grant_generate_mac(grantee)
+
+    def grant_verify_mac(self, grantee: iam.IGrantable) -> iam.Grant:
+        _grantee(self, "grant_verify_mac", grantee, _KEY)
+        return super().grant_verify_mac(grantee)
+
+    def grant_sign(self, grantee: iam.IGrantable) -> iam.Grant:
+        _grantee(self, "grant_sign", grantee, _KEY)
+        return super().grant_sign(grantee)
+
+    def grant_verify(self, grantee: iam.IGrantable) -> iam.Grant:
+        _grantee(self, "grant_verify", grantee, _KEY)
+        return super().grant_verify(grantee)
+
+    def grant_sign_verify(self, grantee: iam.IGrantable) -> iam.Grant:
+        _grantee(self, "grant_sign_verify", grantee, _KEY)
+        return super().grant_sign_verify(grantee)
+
+
+class GuardedTopic(sns.Topic):
+    """`sns.Topic` whose grants and topic-policy statements refuse `*` and unconditioned
+    accounts."""
+
+    def __init__(self, scope: Construct, construct_id: str, **props: Any) -> None:
+        super().__init__(scope, construct_id, **props)
+        self.node.add_validation(_PolicyCheck(self, _child_document(self), _TOPIC))
+
+    def add_to_resource_policy(
+        self, statement: iam.PolicyStatement
+    ) -> iam.AddToResourcePolicyResult:
+        _statement(self, statement, _TOPIC)
+        return super().add_to_resource_policy(statement)
+
+    def grant_publish(self, grantee: iam.IGrantable) -> iam.Grant:
+        _grantee(self, "grant_publish", grantee, _TOPIC)
+        return super().grant_publish(grantee)
+
+    def grant_subscribe(self, grantee: iam.IGrantable) -> iam.Grant:
+        _grantee(self, "grant_subscribe", grantee, _TOPIC)
+        return super().grant_subscribe(grantee)
+
+    def grant_on_key(self, grantee: iam.IGrantable, *actions: str) -> iam.GrantOnKeyResult:
+        _grantee(self, "grant_on_key", grantee, _TOPIC)
+        return super().grant_on_key(grantee, *actions)
+
+
+class GuardedQueue(sqs.Queue):
+    """`sqs.Queue` whose grants and queue-policy statements refuse `*` and unconditioned
+    accounts."""
+
+    def __init__(self, scope: Construct, construct_id: str, **props: Any) -> None:
+        super().__init__(scope, construct_id, **props)
+        self.node.add_validation(_PolicyCheck(self, _child_document(self), _QUEUE))
+
+    def add_to_resource_policy(
+        self, statement: iam.PolicyStatement
+    ) -> iam.AddToResourcePolicyResult:
+        _statement(self, statement, _QUEUE)
+        return super().add_to_resource_policy(statement)
+
+    def grant(self, grantee: iam.IGrantable, *actions: str) -> iam.Grant:
+        _grantee(self, "grant", grantee, _QUEUE)
+        return super().grant(grantee, *actions)
+
+    def grant_send_messages(self, grantee: iam.IGrantable) -> iam.Grant:
+        _grantee(self, "grant_send_messages", grantee, _QUEUE)
+        return super().grant_send_messages(grantee)
+
+    def grant_consume_messages(self, grantee: iam.IGrantable) -> iam.Grant:
+        _grantee(self, "grant_consume_messages", grantee, _QUEUE)
+        return super().grant_consume_messages(grantee)
+
+    def grant_purge(self, grantee: iam.IGrantable) -> iam.Grant:
+        _grantee(self, "grant_purge", grantee, _QUEUE)
+        return super().grant_purge(grantee)
+
+    def grant_on_key(self, grantee: iam.IGrantable, *actions: str) -> iam.GrantOnKeyResult:
+        _grantee(self, "grant_on_key", grantee, _QUEUE)
+        return super().grant_on_key(grantee, *actions)
