@@ -167,6 +167,7 @@ GRANULAR_ONLY: frozenset[str] = frozenset(
         "RequirementsPinned",
         "ApiLambdaTimeout",
         "ApiStageWafRules",
+        "WebAclBaseline",
         "ApiDataTrace",
         "ApiHttpIntegration",
     }

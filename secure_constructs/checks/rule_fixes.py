@@ -37,4 +37,5 @@ FIXES: dict[str, str] = {
     "SqsVisibilityTimeout": "`visibility_timeout=` at least six times the function's timeout.",
     "TrustPolicyOpen": 'Trust a service principal or a role of this account; for another account `iam.AccountPrincipal(id).with_conditions({"StringEquals": {"sts:ExternalId": ...}})`.',
     "WafLogRedaction": '`SecureWebAcl` redacts both headers. On a plain logging configuration add `{"SingleHeader": {"Name": "authorization"}}` and `{"SingleHeader": {"Name": "cookie"}}` to `RedactedFields`.',
+    "WebAclBaseline": "Build it with `SecureWebAcl(profile=WafProfile.baseline())`, or add the three AWS managed rule groups and a blocking rate-based rule to its `Rules`.",
 }

@@ -20,4 +20,5 @@ from secure_constructs.checks.rules import (  # noqa: F401
     secretsmanager,
     trust,
     waf,
+    waf_standalone,
 )

@@ -1,0 +1,64 @@
+"""WebAclBaseline: a web ACL no resource of its template uses is judged on its own.
+
+A web ACL is often made in one template and associated in another (a shared "security" stack,
+a CloudFront distribution elsewhere, an association done by Firewall Manager). ApiStageWafRules
+judges only the web ACL associated with a stage of the same template, so such a web ACL would
+never be judged at all; this rule holds it to the same baseline (the managed groups of
+`waf_facts.REQUIRED_GROUPS` and a rate-based rule), reusing ApiStageWafRules' reading of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from secure_constructs.checks.cfn import referenced_ids
+from secure_constructs.checks.model import Practice, Template, Violation
+from secure_constructs.checks.registry import rule
+from secure_constructs.checks.rules.waf import WEB_ACL, _missing_rules
+from secure_constructs.checks.waf_facts import COUNT_ONLY_METADATA
+
+_FIX = (
+    "add the AWSManagedRulesCommonRuleSet, AWSManagedRulesKnownBadInputsRuleSet and "
+    "AWSManagedRulesSQLiRuleSet managed rule groups (VendorName AWS, OverrideAction None) and a "
+    "rule with a RateBasedStatement (Action Block, Limit at most 100,000) to the web ACL's Rules, "
+    "or build it with SecureWebAcl(profile=WafProfile.baseline())"
+)
+
+
+def used_in_template(t: Template) -> set[str]:
+    """Logical ids some other resource of the template references (an association, a CDN...)."""
+    used: set[str] = set()
+    for logical_id, resource in t.resources.items():
+        if isinstance(resource, Mapping):
+            used.update(r for r in referenced_ids(resource.get("Properties")) if r != logical_id)
+    return used
+
+
+@rule(
+    "WebAclBaseline",
+    practice=Practice.API_PROTECTION,
+    applies_to=(WEB_ACL,),
+    summary="A web ACL that no resource of its template uses lacks a baseline managed rule "
+    "group or a rate-based rule",
+    explanation=(
+        "A web ACL made in one template is often associated from another (a shared security "
+        "stack, Firewall Manager, a CloudFront distribution elsewhere); where it is used, "
+        "nothing sees inside it. Judged here instead: it must run AWS's Core rule set, Known "
+        "bad inputs and the SQL database rule group, and a rate-based rule, blocking (a rule "
+        "in count mode is a warning). A web ACL the template itself associates or references "
+        "is judged where it is used (ApiStageWafRules for an API stage)."
+    ),
+)
+def web_acl_baseline(t: Template) -> Iterator[Violation]:
+    """Every web ACL of the template that nothing in the template references."""
+    used = used_in_template(t)
+    for acl_id, acl in t.of_type(WEB_ACL):
+        if acl_id in used:
+            continue
+        metadata = t.resources[acl_id].get("Metadata")
+        rollout: Any = metadata.get(COUNT_ONLY_METADATA) if isinstance(metadata, Mapping) else None
+        for v in _missing_rules(acl_id, acl_id, acl, _FIX, rollout, where=""):
+            yield Violation(
+                v.logical_id, "Properties/Rules", v.message, v.fix, v.finding_id, v.severity
+            )
