@@ -168,6 +168,7 @@ GRANULAR_ONLY: frozenset[str] = frozenset(
         "ApiLambdaTimeout",
         "ApiStageWafRules",
         "WebAclBaseline",
+        "IAMManagedPolicy",
         "ApiDataTrace",
         "ApiHttpIntegration",
     }

@@ -14,6 +14,7 @@ FIXES: dict[str, str] = {
     "CodeGrantsMatch": 'For `Unused`, drop the grant or narrow it to the actions the code calls (`resource.grant(fn, "service:Action")`); for `Missing`, grant the action on the resource the call uses (or remove the call); for `NotAnalysed`, nothing can be proven from the code: review the role by hand.',
     "EventSourceFailureHandling": "`sqs.Queue(..., dead_letter_queue=DeadLetterQueue(queue=dlq, max_receive_count=3))`; for streams `on_failure=`, `retry_attempts=`, `max_record_age=`, `bisect_batch_on_error=True`.",
     "FunctionTracing": "`SecureFunction` traces by default; remove `tracing=` or the override removing `TracingConfig`.",
+    "IAMManagedPolicy": "Grant on the resource: `table.grant_read_write_data(fn)`, `bucket.grant_read(fn)`; `SecureFunction` uses no managed policy (its role's log policy names its own log group).",
     "IAMPrivilegeWildcard": "Name the role or key.",
     "IAMSharedRole": "One role per function: SecureFunction creates its own (passing `role=` is refused); give it permissions with `grant_*` or `fn.add_to_role_policy(...)`.",
     "IAMWildcard": 'Grant on the resource itself: `table.grant_read_data(fn)`, `bucket.grant_read(fn)`, `SecureFunction(secrets={...})`, or `fn.add_to_role_policy(PolicyStatement(actions=[...named actions], resources=[...ARNs]))`. SecureFunction\'s role puts `*`-only actions in a policy of their own, so nothing else rides on their `Resource: "*"`.',

@@ -13,6 +13,7 @@ from secure_constructs.checks.rules import (  # noqa: F401
     iam,
     kms_policies,
     lambda_,
+    managed_policies,
     overrides,
     plaintext_secrets,
     privilege_wildcards,
