@@ -385,6 +385,11 @@ def _theirs(
         if result.pack == PACK_NAME:
             continue  # our rules ran again above, over the same templates
         stack, logical_id = _locate(result.construct_path, stacks)
+        construct_path: str | None = result.construct_path
+        if result.stack_name is not None:  # `--nag`: located when its report was read
+            stack = next((s for s in stacks if s.name == result.stack_name), stack)
+            logical_id = result.logical_id
+            construct_path = stack.construct_paths.get(logical_id or "") if stack else None
         ack = None
         if result.acknowledged_id is not None:
             ack = by_key.get(
@@ -402,11 +407,12 @@ def _theirs(
                 severity=normalize_severity(result.severity),
                 stack=stack,
                 logical_id=logical_id,
-                construct_path=result.construct_path,
+                construct_path=construct_path,
                 message=result.description,
                 fix=result.fix,
                 practice=nag_practice(result.rule_name),
                 acknowledgement=ack,
+                sam_resource=(stack.sam_origins or {}).get(logical_id or "") if stack else None,
             )
         )
     return out

@@ -52,6 +52,9 @@ class PluginResult:
     acknowledged_id: str | None = None
     reason: str | None = None
     acknowledged_at: str | None = None
+    # set when the finding's template resource is known (`audit --nag` on a plain template)
+    logical_id: str | None = None
+    stack_name: str | None = None
 
 
 @dataclass
