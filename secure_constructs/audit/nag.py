@@ -128,7 +128,8 @@ def run_packs(stacks: Iterable[StackSource], packs: Sequence[str]) -> NagRun:
                 run.file_errors.append(f"{stack.path}: cdk-nag not run: {status['error']}")
                 continue
             run.ran += 1
-            run.packs_run.update(PACKS[name][1] for name in packs)
+            stack.nag_packs = frozenset(PACKS[name][1] for name in packs)
+            run.packs_run.update(stack.nag_packs)
             run.results.extend(_results(Path(job["out"]) / "validation-report.json", stack))
     return run
 

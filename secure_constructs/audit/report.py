@@ -297,8 +297,8 @@ def audit(inputs: Inputs, options: CheckOptions | None = None) -> AuditReport:
             )
             findings.extend(_ours(stack, rule, f) for f in found)
     _apply_acknowledgements(findings, inputs.acknowledgements)
-    in_templates = _apply_template_acknowledgements(findings, inputs.stacks)
     findings.extend(_theirs(inputs.plugin_results, inputs.stacks, inputs.acknowledgements))
+    in_templates = _apply_template_acknowledgements(findings, inputs.stacks)
     findings.sort(key=_order)
     info = {PACK_NAME: {r.rule_id: _rule_info(r) for r in rules}}
     for pack in sorted(inputs.plugins_run - {PACK_NAME}):
@@ -448,7 +448,7 @@ def _apply_template_acknowledgements(
         for f in findings:
             if f.stack is not stack or f.acknowledgement is not None or f.logical_id is None:
                 continue
-            rule_id = f"{PACK_NAME}::{f.rule_name}"
+            rule_id = f"{f.tool}::{f.rule_name}"
             for target in (f.logical_id, f.sam_resource):
                 if target is not None and (rule_id, target) in by_key:
                     f.acknowledgement = by_key[(rule_id, target)]

@@ -70,6 +70,8 @@ class StackSource:
     # a SAM template: generated logical id -> the SAM resource it came from (MyFnRole -> MyFn)
     sam_origins: dict[str, str] | None = None
     sam_resources: Mapping[str, Any] | None = None  # the SAM template's own Resources
+    # the cdk-nag packs `audit --nag` ran on this template (their report names: AwsSolutions...)
+    nag_packs: frozenset[str] = frozenset()
     _by_path: dict[str, str] | None = field(default=None, repr=False)
 
     @property

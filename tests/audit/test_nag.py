@@ -138,3 +138,30 @@ def test_packs_are_named_and_checked() -> None:
         parse_packs("Sox")
     with pytest.raises(InputError, match="no pack"):
         parse_packs(" , ")
+
+
+def test_cdk_nag_metadata_in_the_template_acknowledges_its_findings(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    text = CONCERNS.read_text(encoding="utf-8").replace(
+        "  Queue:\n    Type: AWS::SQS::Queue\n",
+        "  Queue:\n    Type: AWS::SQS::Queue\n    Metadata:\n      cdk_nag:\n"
+        "        rules_to_suppress:\n"
+        "          - id: AwsSolutions-SQS3\n"
+        "            reason: This queue is the terminal dead-letter queue of the orders function\n"
+        "          - id: AwsSolutions-SQS4\n"
+        "            reason: ok\n"
+        "          - id: AwsSolutions-S1\n"
+        "            reason: The bucket was removed from this template in the last refactoring\n",
+    )
+    path = tmp_path / "acked.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = run(capsys, "audit", path, "--nag", "--format", "json")
+    data = json.loads(result.out)
+    queue = {f["rule"]: f for f in data["findings"] if f["logical_id"] == "Queue"}
+    assert queue["AwsSolutions-SQS3"]["acknowledged"] is True
+    assert "terminal dead-letter" in queue["AwsSolutions-SQS3"]["reason"]
+    acks = {a["id"]: a for a in data["acknowledgements"]}
+    assert acks["AwsSolutions::AwsSolutions-SQS4"]["problems"]  # a weak reason is a problem
+    assert any("matches no finding" in p for p in acks["AwsSolutions::AwsSolutions-S1"]["problems"])
+    assert result.code == 1
