@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from secure_constructs.audit.fix_terms import fix_text, made_by_cdk
 from secure_constructs.audit.sources import Acknowledgement, Inputs, PluginResult, StackSource
 from secure_constructs.checks.engine import RULE_ERROR, run_rule
 from secure_constructs.checks.model import CheckOptions, Finding, Practice, Rule, Template
@@ -288,6 +289,7 @@ def audit(inputs: Inputs, options: CheckOptions | None = None) -> AuditReport:
         inspected.setdefault(stack.name, set()).update(
             rule.practice for rule in rules if _applies(rule, template)
         )
+        cdk = made_by_cdk(stack)
         for rule in rules:
             found = run_rule(rule, template)  # the synth plugin's runner: a crash fails closed
             rule_errors.extend(
@@ -295,7 +297,7 @@ def audit(inputs: Inputs, options: CheckOptions | None = None) -> AuditReport:
                 for f in found
                 if f.finding_id == RULE_ERROR
             )
-            findings.extend(_ours(stack, rule, f) for f in found)
+            findings.extend(_ours(stack, rule, f, cdk=cdk) for f in found)
     _apply_acknowledgements(findings, inputs.acknowledgements)
     findings.extend(_theirs(inputs.plugin_results, inputs.stacks, inputs.acknowledgements))
     in_templates = _apply_template_acknowledgements(findings, inputs.stacks)
@@ -343,7 +345,7 @@ def _rule_info(rule: Rule) -> RuleInfo:
     return RuleInfo(rule.summary, rule.explanation, rule.severity.value, rule.practice)
 
 
-def _ours(stack: StackSource, rule: Rule, finding: Finding) -> AuditFinding:
+def _ours(stack: StackSource, rule: Rule, finding: Finding, *, cdk: bool = True) -> AuditFinding:
     return AuditFinding(
         tool=PACK_NAME,
         rule_name=finding.granular_id,
@@ -352,7 +354,7 @@ def _ours(stack: StackSource, rule: Rule, finding: Finding) -> AuditFinding:
         logical_id=finding.logical_id,
         construct_path=stack.construct_paths.get(finding.logical_id),
         message=finding.message,
-        fix=finding.fix,
+        fix=fix_text(finding, cdk=cdk),
         practice=rule.practice,
         path=finding.path,
         sam_resource=(stack.sam_origins or {}).get(finding.logical_id),
