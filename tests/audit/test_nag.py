@@ -16,7 +16,7 @@ import pytest
 
 from secure_constructs.audit.nag import PACKS, node_problem, parse_packs
 from secure_constructs.audit.sources import InputError
-from tests.audit.helpers import FIXTURES, TEMPLATES, run
+from tests.audit.helpers import ASSEMBLY, FIXTURES, TEMPLATES, run
 
 CONCERNS = FIXTURES / "nag" / "concerns.yaml"
 
@@ -165,3 +165,28 @@ def test_cdk_nag_metadata_in_the_template_acknowledges_its_findings(
     assert acks["AwsSolutions::AwsSolutions-SQS4"]["problems"]  # a weak reason is a problem
     assert any("matches no finding" in p for p in acks["AwsSolutions::AwsSolutions-S1"]["problems"])
     assert result.code == 1
+
+
+def test_a_node_that_does_not_work_fails_the_run_clearly(tmp_path: Path) -> None:
+    fake = tmp_path / "node"
+    fake.write_text("#!/bin/sh\necho 'node: broken' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    env = {**os.environ, "JSII_NODE": str(fake)}
+    result = subprocess.run(
+        [sys.executable, "-m", "secure_constructs", "audit", str(CONCERNS), "--nag"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+    assert result.returncode == 2, result
+    assert "--nag: cdk-nag could not run" in result.stderr
+    assert "result: pass" not in result.stdout
+
+
+def test_an_assembly_with_a_validation_report_is_not_run_again(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    plain = json.loads(run(capsys, "audit", ASSEMBLY, "--format", "json").out)
+    nag = json.loads(run(capsys, "audit", ASSEMBLY, "--nag", "--format", "json").out)
+    assert nag["findings"] == plain["findings"]
