@@ -126,13 +126,32 @@ ASSOCIATION = """
     Type: AWS::WAFv2::WebACLAssociation
     Properties:
       WebACLArn: !GetAtt SharedAcl.Arn
-      ResourceArn: arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/lb/1
+      ResourceArn: RESOURCE
 """
+STAGE = """
+  Api:
+    Type: AWS::ApiGateway::RestApi
+    Properties: {Name: items}
+  Stage:
+    Type: AWS::ApiGateway::Stage
+    Properties: {RestApiId: !Ref Api, StageName: prod, DeploymentId: d}
+"""
+EMPTY = HEAD.replace("      Rules:\n", "      Rules: []\n")
 
 
-def test_a_web_acl_its_template_associates_is_judged_where_it_is_used() -> None:
-    text = HEAD.replace("      Rules:\n", "      Rules: []\n") + ASSOCIATION + OUTPUTS
+def test_a_web_acl_in_front_of_something_else_than_a_stage_is_judged() -> None:
+    alb = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/lb/1"
+    text = EMPTY + ASSOCIATION.replace("RESOURCE", alb) + OUTPUTS
+    assert [g for _, g in findings(text)] == sorted((*ALL_GROUPS, "RateBasedRule"))
+
+
+def test_a_web_acl_in_front_of_a_stage_is_judged_on_the_stage() -> None:
+    arn = "!Sub arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/${Api}/stages/prod"
+    text = EMPTY + ASSOCIATION.replace("RESOURCE", arn) + STAGE + OUTPUTS
     assert findings(text) == []
+    body = parse_template_text(text, "t.yaml")
+    on_stage = granular(RULES["ApiStageWafRules"].run(Template(body)))
+    assert on_stage == [("Stage", g) for g in sorted((*ALL_GROUPS, "RateBasedRule"))]
 
 
 def test_the_audit_reports_a_standalone_web_acl(

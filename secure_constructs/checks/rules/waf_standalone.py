@@ -1,9 +1,10 @@
-"""WebAclBaseline: a web ACL no resource of its template uses is judged on its own.
+"""WebAclBaseline: every web ACL that no API stage of its template uses is judged on its own.
 
 A web ACL is often made in one template and associated in another (a shared "security" stack,
-a CloudFront distribution elsewhere, an association done by Firewall Manager). ApiStageWafRules
-judges only the web ACL associated with a stage of the same template, so such a web ACL would
-never be judged at all; this rule holds it to the same baseline (the managed groups of
+an association done by Firewall Manager), or put in front of something other than a REST API
+stage (a load balancer, an AppSync API, a CloudFront distribution). ApiStageWafRules judges only
+the web ACL associated with a stage of the same template, so such a web ACL would never be
+judged at all; this rule holds it to the same baseline (the managed groups of
 `waf_facts.REQUIRED_GROUPS` and a rate-based rule), reusing ApiStageWafRules' reading of it.
 """
 
@@ -12,10 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from secure_constructs.checks.api_facts import stages
 from secure_constructs.checks.cfn import referenced_ids
 from secure_constructs.checks.model import Practice, Template, Violation
 from secure_constructs.checks.registry import rule
-from secure_constructs.checks.rules.waf import WEB_ACL, _missing_rules
+from secure_constructs.checks.rules.waf import ASSOCIATION, WEB_ACL, _missing_rules, _protects_stage
 from secure_constructs.checks.waf_facts import COUNT_ONLY_METADATA
 
 _FIX = (
@@ -26,35 +28,38 @@ _FIX = (
 )
 
 
-def used_in_template(t: Template) -> set[str]:
-    """Logical ids some other resource of the template references (an association, a CDN...)."""
-    used: set[str] = set()
-    for logical_id, resource in t.resources.items():
-        if isinstance(resource, Mapping):
-            used.update(r for r in referenced_ids(resource.get("Properties")) if r != logical_id)
-    return used
+def judged_with_a_stage(t: Template) -> set[str]:
+    """Web ACLs an association puts in front of an API stage of the template (ApiStageWafRules
+    judges those, on the stage)."""
+    found: set[str] = set()
+    all_stages = list(stages(t.resources))
+    for _, association in t.of_type(ASSOCIATION):
+        arn = association.get("ResourceArn")
+        if any(_protects_stage(arn, stage) for stage in all_stages):
+            found.update(referenced_ids(association.get("WebACLArn")))
+    return found
 
 
 @rule(
     "WebAclBaseline",
     practice=Practice.API_PROTECTION,
     applies_to=(WEB_ACL,),
-    summary="A web ACL that no resource of its template uses lacks a baseline managed rule "
+    summary="A web ACL that no API stage of its template uses lacks a baseline managed rule "
     "group or a rate-based rule",
     explanation=(
         "A web ACL made in one template is often associated from another (a shared security "
-        "stack, Firewall Manager, a CloudFront distribution elsewhere); where it is used, "
-        "nothing sees inside it. Judged here instead: it must run AWS's Core rule set, Known "
-        "bad inputs and the SQL database rule group, and a rate-based rule, blocking (a rule "
-        "in count mode is a warning). A web ACL the template itself associates or references "
-        "is judged where it is used (ApiStageWafRules for an API stage)."
+        "stack, Firewall Manager), or sits in front of a load balancer, an AppSync API or a "
+        "CloudFront distribution; no stage rule sees inside it. Judged here instead: it must "
+        "run AWS's Core rule set, Known bad inputs and the SQL database rule group, and a "
+        "rate-based rule, blocking (a rule in count mode is a warning). A web ACL associated "
+        "with an API stage of the template is judged on the stage (ApiStageWafRules)."
     ),
 )
 def web_acl_baseline(t: Template) -> Iterator[Violation]:
     """Every web ACL of the template that nothing in the template references."""
-    used = used_in_template(t)
+    with_stage = judged_with_a_stage(t)
     for acl_id, acl in t.of_type(WEB_ACL):
-        if acl_id in used:
+        if acl_id in with_stage:
             continue
         metadata = t.resources[acl_id].get("Metadata")
         rollout: Any = metadata.get(COUNT_ONLY_METADATA) if isinstance(metadata, Mapping) else None
