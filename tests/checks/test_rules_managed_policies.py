@@ -113,3 +113,14 @@ def test_the_audit_of_a_sam_template_names_the_policy_on_the_sam_function(
     full = [f for f in found if f["rule"] == "IAMManagedPolicy[Policy::AmazonDynamoDBFullAccess]"]
     assert len(full) == 1 and full[0]["severity"] == "error"
     assert full[0]["sam_resource"] == "Writer"
+
+
+def test_fails_closed_on_a_managed_policy_named_at_deploy_time() -> None:
+    arn = {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/${PolicyName}"}
+    chosen = {"Fn::If": ["Admin", "arn:aws:iam::aws:policy/AdministratorAccess", {"Ref": "Mine"}]}
+    found = RULES["IAMManagedPolicy"].run(Template(role(arn, chosen)))
+    assert [(f.finding_id, f.severity) for f in found] == [
+        ("Policy::DeployTimeName", Severity.ERROR),
+        ("Policy::AdministratorAccess", Severity.ERROR),
+    ]
+    assert "named only at deploy time" in found[0].message

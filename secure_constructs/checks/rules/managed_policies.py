@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from secure_constructs.checks.cfn import as_list, renderings
+from secure_constructs.checks.cfn import UNKNOWN, as_list, renderings
 from secure_constructs.checks.model import Practice, Severity, Template, Violation
 from secure_constructs.checks.registry import rule
 
@@ -24,6 +24,9 @@ PRINCIPAL_TYPES = ("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group")
 _AWS_MANAGED = re.compile(r"^arn:[^:]*:iam::aws:policy/(?:.*/)?(?P<name>[^/]+)$")
 # Policies granting every action of a service, or of the account: an error, not a warning.
 _FULL_ACCESS = re.compile(r"FullAccess|^AdministratorAccess|^PowerUserAccess")
+DEPLOY_TIME = "DeployTimeName"
+"""The finding id's name for an AWS managed policy named by a parameter: an error (fail closed,
+it can be AdministratorAccess)."""
 
 
 def aws_managed_policy(arn: object) -> str | None:
@@ -57,12 +60,20 @@ def iam_managed_policy(t: Template) -> Iterator[Violation]:
             name = aws_managed_policy(arn)
             if name is None:
                 continue  # a customer-managed policy: its statements are judged where defined
-            full = _FULL_ACCESS.search(name) is not None
+            chosen_later = UNKNOWN in name  # `.../policy/${Param}`: it may be any of them
+            if chosen_later:
+                name = DEPLOY_TIME
+            full = chosen_later or _FULL_ACCESS.search(name) is not None
             yield Violation(
                 logical_id,
                 f"Properties/ManagedPolicyArns/{index}",
-                f"the AWS managed policy {name} is attached"
-                + (" (every action of its service, on every resource)" if full else "")
+                (
+                    "an AWS managed policy named only at deploy time is attached (it can be "
+                    "AdministratorAccess)"
+                    if chosen_later
+                    else f"the AWS managed policy {name} is attached"
+                    + (" (every action of its service, on every resource)" if full else "")
+                )
                 + ": it grants on every resource of its kind in the account",
                 "replace it with a policy naming the actions and the resources: in CDK a "
                 "grant_* call (table.grant_read_write_data(fn)); in SAM a policy template "
