@@ -22,7 +22,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from secure_constructs.audit.sources import InputError, Inputs, PluginResult, StackSource
+from secure_constructs.audit.sources import (
+    InputError,
+    Inputs,
+    PluginResult,
+    StackSource,
+    _load_validation_report,
+)
 
 # `--packs` name -> (cdk_nag class, the pack name its report uses)
 PACKS: dict[str, tuple[str, str]] = {
@@ -112,14 +118,15 @@ def run_packs(stacks: Iterable[StackSource], packs: Sequence[str]) -> NagRun:
             template = work / "template.json"
             template.write_text(json.dumps(stack.body), encoding="utf-8")
             jobs.append({"template": str(template), "out": str(work / "cdk.out")})
+        statuses_file = Path(tmp) / "statuses.json"  # not stdout: Node may print there
         child = subprocess.run(
-            [sys.executable, "-m", "secure_constructs.audit.nag", *packs],
+            [sys.executable, "-m", "secure_constructs.audit.nag", str(statuses_file), *packs],
             input=json.dumps(jobs),
             capture_output=True,
             text=True,
             check=False,
         )
-        statuses = _statuses(child.stdout)
+        statuses = _statuses(statuses_file)
         if child.returncode != 0 or len(statuses) != len(jobs):
             tail = " ".join(child.stderr.strip().splitlines()[-3:]) or f"exit {child.returncode}"
             raise InputError(f"--nag: cdk-nag could not run (jsii on Node.js): {_one_line(tail)}")
@@ -134,18 +141,16 @@ def run_packs(stacks: Iterable[StackSource], packs: Sequence[str]) -> NagRun:
     return run
 
 
-def _statuses(stdout: str) -> list[dict[str, str]]:
+def _statuses(path: Path) -> list[dict[str, str]]:
     try:
-        data = json.loads(stdout or "[]")
-    except json.JSONDecodeError:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
         return []
     return [d for d in data if isinstance(d, dict)] if isinstance(data, list) else []
 
 
 def _results(report: Path, stack: StackSource) -> list[PluginResult]:
     """The report's findings, located on the stack's own logical ids."""
-    from secure_constructs.audit.sources import _load_validation_report
-
     found = Inputs()
     _load_validation_report(report, found)
     prefix = f"{_STACK}/{_INCLUDE}/"
@@ -200,11 +205,12 @@ def _synth(job: dict[str, str], packs: Sequence[str]) -> dict[str, str]:
 
 
 def _worker(argv: Sequence[str]) -> int:
-    """The child process: jobs as JSON on stdin, one status per job as JSON on stdout."""
-    packs = [name for name in argv if name in PACKS]
+    """The child process: jobs as JSON on stdin, one status per job written to argv[0]."""
+    statuses_file, *names = argv
+    packs = [name for name in names if name in PACKS]
     jobs = json.loads(sys.stdin.read())
     statuses = [_synth(job, packs) for job in jobs]
-    sys.stdout.write(json.dumps(statuses))
+    Path(statuses_file).write_text(json.dumps(statuses), encoding="utf-8")
     return 0
 
 
