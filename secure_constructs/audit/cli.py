@@ -99,6 +99,17 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="CodeGrantsMatch findings (code against grants) are errors, not warnings",
     )
+    audit_cmd.add_argument(
+        "--nag",
+        action="store_true",
+        help="also run cdk-nag's AwsSolutions and Serverless packs on templates that have no "
+        "validation report (loaded with CfnInclude; needs Node.js)",
+    )
+    audit_cmd.add_argument(
+        "--packs",
+        metavar="PACK,...",
+        help="the cdk-nag packs --nag runs (implies --nag): AwsSolutions,Serverless,NIST,HIPAA,PCI",
+    )
     perm_cmd = commands.add_parser("permissions", help="every allowed action per role, resolved")
     common(perm_cmd, REPORT_FORMATS)
     perm_cmd.add_argument(
@@ -191,6 +202,10 @@ def _audit(args: argparse.Namespace, inputs: Inputs) -> int:
     options = CheckOptions(
         max_timeout_seconds=args.max_timeout, code_grants_error=args.code_grants_error
     )
+    if args.nag or args.packs:  # imports aws_cdk and starts jsii: only when asked for
+        from secure_constructs.audit.nag import DEFAULT_PACKS, add_nag_findings, parse_packs
+
+        add_nag_findings(inputs, parse_packs(args.packs) if args.packs else DEFAULT_PACKS)
     report = audit(inputs, options)
     text = _render_audit(report, inputs, args.format, args.fail_on)
     _emit(args, text)

@@ -31,7 +31,10 @@ def audit_text(report: AuditReport, *, fail_on: str = "error") -> str:
     lines = _wrap(f"secure-constructs audit: {report.summary()}", 0)
     lines.append(f"packs: {', '.join(report.tools())}")
     if not report.has_validation_report:
-        lines.append("(no cloud assembly validation report: cdk-nag's packs are not included)")
+        lines.append(
+            "(no cloud assembly validation report: cdk-nag's packs are not included; "
+            "--nag runs them)"
+        )
     lines += ["", "Practices scorecard (pass / PARTIAL / FAIL / n/a, from the findings)"]
     card = report.scorecard()
     width = max([8, *(len(_mark(s)) for row in card.values() for s in row.values())])

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from secure_constructs.audit.fix_terms import fix_text, made_by_cdk
 from secure_constructs.audit.sources import Acknowledgement, Inputs, PluginResult, StackSource
 from secure_constructs.checks.engine import RULE_ERROR, inspected_practices, run_rules
 from secure_constructs.checks.model import CheckOptions, Finding, Practice, Rule, Template
@@ -291,10 +292,11 @@ def audit(inputs: Inputs, options: CheckOptions | None = None) -> AuditReport:
             for f in found
             if f.finding_id == RULE_ERROR
         )
-        findings.extend(_ours(stack, RULES[f.rule_id], f) for f in found)
+        cdk = made_by_cdk(stack)
+        findings.extend(_ours(stack, RULES[f.rule_id], f, cdk=cdk) for f in found)
     _apply_acknowledgements(findings, inputs.acknowledgements)
-    in_templates = _apply_template_acknowledgements(findings, inputs.stacks)
     findings.extend(_theirs(inputs.plugin_results, inputs.stacks, inputs.acknowledgements))
+    in_templates = _apply_template_acknowledgements(findings, inputs.stacks)
     findings.sort(key=_order)
     info = {PACK_NAME: {r.rule_id: _rule_info(r) for r in RULES.values()}}
     for pack in sorted(inputs.plugins_run - {PACK_NAME}):
@@ -332,7 +334,7 @@ def _rule_info(rule: Rule) -> RuleInfo:
     return RuleInfo(rule.summary, rule.explanation, rule.severity.value, rule.practice)
 
 
-def _ours(stack: StackSource, rule: Rule, finding: Finding) -> AuditFinding:
+def _ours(stack: StackSource, rule: Rule, finding: Finding, *, cdk: bool = True) -> AuditFinding:
     return AuditFinding(
         tool=PACK_NAME,
         rule_name=finding.granular_id,
@@ -341,7 +343,7 @@ def _ours(stack: StackSource, rule: Rule, finding: Finding) -> AuditFinding:
         logical_id=finding.logical_id,
         construct_path=stack.construct_paths.get(finding.logical_id),
         message=finding.message,
-        fix=finding.fix,
+        fix=fix_text(finding, cdk=cdk),
         practice=rule.practice,
         path=finding.path,
         sam_resource=(stack.sam_origins or {}).get(finding.logical_id),
@@ -374,6 +376,11 @@ def _theirs(
         if result.pack == PACK_NAME:
             continue  # our rules ran again above, over the same templates
         stack, logical_id = _locate(result.construct_path, stacks)
+        construct_path: str | None = result.construct_path
+        if result.stack_name is not None:  # `--nag`: located when its report was read
+            stack = next((s for s in stacks if s.name == result.stack_name), stack)
+            logical_id = result.logical_id
+            construct_path = stack.construct_paths.get(logical_id or "") if stack else None
         ack = None
         if result.acknowledged_id is not None:
             ack = by_key.get(
@@ -391,11 +398,12 @@ def _theirs(
                 severity=normalize_severity(result.severity),
                 stack=stack,
                 logical_id=logical_id,
-                construct_path=result.construct_path,
+                construct_path=construct_path,
                 message=result.description,
                 fix=result.fix,
                 practice=nag_practice(result.rule_name),
                 acknowledgement=ack,
+                sam_resource=(stack.sam_origins or {}).get(logical_id or "") if stack else None,
             )
         )
     return out
@@ -431,7 +439,7 @@ def _apply_template_acknowledgements(
         for f in findings:
             if f.stack is not stack or f.acknowledgement is not None or f.logical_id is None:
                 continue
-            rule_id = f"{PACK_NAME}::{f.rule_name}"
+            rule_id = f"{f.tool}::{f.rule_name}"
             for target in (f.logical_id, f.sam_resource):
                 if target is not None and (rule_id, target) in by_key:
                     f.acknowledgement = by_key[(rule_id, target)]

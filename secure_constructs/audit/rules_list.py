@@ -11,13 +11,14 @@ import json
 from typing import Any
 
 from secure_constructs.checks.registry import PACK_NAME, RULES
-from secure_constructs.checks.rule_fixes import FIXES
+from secure_constructs.checks.rule_fixes import FIXES, TEMPLATE_FIXES
 
 NO_FIX = "see docs/RULES.md (run scripts/gen_rule_fixes.py to copy its fix here)"
 
 
 def rules_json() -> list[dict[str, Any]]:
-    """One object per rule: id, acknowledgement id, practice, severity, flags, why, fix."""
+    """One object per rule: id, acknowledgement id, practice, severity, flags, why, fixes (CDK,
+    template)."""
     return [
         {
             "id": rule.rule_id,
@@ -27,6 +28,7 @@ def rules_json() -> list[dict[str, Any]]:
             "flags": rule.summary,
             "why": rule.explanation,
             "fix": FIXES.get(rule.rule_id, NO_FIX),
+            "fix_template": TEMPLATE_FIXES.get(rule.rule_id, NO_FIX),
         }
         for rule in RULES.values()
     ]
@@ -54,6 +56,7 @@ def rules_text() -> str:
             f"{row['id']} ({row['practice']}, {row['severity']})\n"
             f"  flags: {row['flags']}\n"
             f"  fix:   {row['fix']}\n"
+            f"  fix (template): {row['fix_template']}\n"
         )
     return "\n".join(blocks)
 

@@ -52,6 +52,9 @@ class PluginResult:
     acknowledged_id: str | None = None
     reason: str | None = None
     acknowledged_at: str | None = None
+    # set when the finding's template resource is known (`audit --nag` on a plain template)
+    logical_id: str | None = None
+    stack_name: str | None = None
 
 
 @dataclass
@@ -67,6 +70,8 @@ class StackSource:
     # a SAM template: generated logical id -> the SAM resource it came from (MyFnRole -> MyFn)
     sam_origins: dict[str, str] | None = None
     sam_resources: Mapping[str, Any] | None = None  # the SAM template's own Resources
+    # the cdk-nag packs `audit --nag` ran on this template (their report names: AwsSolutions...)
+    nag_packs: frozenset[str] = frozenset()
     _by_path: dict[str, str] | None = field(default=None, repr=False)
 
     @property

@@ -11,6 +11,8 @@ A plain or SAM template answers a finding on the resource it concerns:
 cdk-nag's own metadata, which existing CDK v2 templates carry, is honoured too when it names our
 rules as the synth prints them: `cdk_nag: {rules_to_suppress: [{id, reason}]}`. An id is the
 granular finding id, exactly; `SecureServerless::` may be left out under `secure-constructs`.
+When `audit --nag` ran a cdk-nag pack on the template, that metadata's cdk-nag ids
+(`AwsSolutions-SQS3`, with `appliesTo` for granular ones) acknowledge the pack's findings too.
 Each one is judged like a CDK acknowledgement: by the reason gate (checks.reasons) and for
 staleness (it must match a finding on its resource).
 """
@@ -47,11 +49,37 @@ def template_acknowledgements(stack: StackSource) -> Iterator[tuple[str, Acknowl
         nag = metadata.get(CDK_NAG_KEY)
         entries = nag.get("rules_to_suppress") if isinstance(nag, Mapping) else None
         for rule_id, reason in _entries(entries):
-            if rule_id.startswith(_PREFIX):  # cdk-nag's own rules run only with their packs
+            if rule_id.startswith(_PREFIX):
                 yield (
                     logical_id,
                     Acknowledgement(rule_id, reason, location(stack, logical_id), stack.name),
                 )
+        for rule_id, reason in _nag_entries(entries):
+            pack = rule_id.split("-", 1)[0]
+            if pack in stack.nag_packs:  # cdk-nag's own rules: only when `--nag` ran their pack
+                yield (
+                    logical_id,
+                    Acknowledgement(
+                        f"{pack}::{rule_id}", reason, location(stack, logical_id), stack.name
+                    ),
+                )
+
+
+def _nag_entries(entries: Any) -> Iterator[tuple[str, str]]:
+    """cdk-nag v2's `{id, reason, appliesTo}` entries, one granular id per `appliesTo` item."""
+    if not isinstance(entries, list):
+        return
+    for entry in entries:
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("id"), str):
+            continue
+        rule_id, reason = entry["id"], entry.get("reason")
+        if rule_id.startswith(_PREFIX):
+            continue
+        applies_to = entry.get("appliesTo")
+        listed = applies_to if isinstance(applies_to, list) else []
+        targets = [t for t in listed if isinstance(t, str)]
+        for granular in [f"{rule_id}[{t}]" for t in targets] or [rule_id]:
+            yield granular, reason if isinstance(reason, str) else ""
 
 
 def _entries(entries: Any) -> Iterator[tuple[str, str]]:

@@ -108,3 +108,14 @@ def test_the_cli_never_fails_internally(
     ):
         assert main([*args, str(path)]) in (0, 1)
         assert "internal error" not in capsys.readouterr().err
+
+
+def test_a_yaml_mapping_used_as_a_key_is_a_per_file_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text("Resources:\n  A:\n    Type: AWS::SNS::Topic\n    Properties: {{a: b}: c}\n")
+    code = main(["audit", str(path)])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "a mapping key must be a scalar (line 4)" in err and "internal error" not in err

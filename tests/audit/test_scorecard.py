@@ -14,7 +14,7 @@ from secure_constructs.audit.sources import load
 from secure_constructs.checks.model import Practice
 from tests.audit.helpers import ASSEMBLY, ORDERS_YAML, run
 
-NOTHING_TO_INSPECT = {Practice.DEPENDENCIES, Practice.INPUT_VALIDATION, Practice.API_PROTECTION}
+NOTHING_TO_INSPECT = {Practice.DEPENDENCIES, Practice.INPUT_VALIDATION}
 
 
 @pytest.fixture(scope="module")
@@ -24,11 +24,13 @@ def orders() -> Any:
 
 def test_a_practice_with_nothing_to_inspect_is_not_applicable_not_a_pass(orders: Any) -> None:
     # orders.yaml: no API Gateway resources, no function with a local asset, no Lambda URL or
-    # permission; a web ACL that protects nothing.
+    # permission. Its web ACL is associated with nothing in the template, so it is judged on
+    # its own (WebAclBaseline): API protection applies, and fails.
     for practice in NOTHING_TO_INSPECT:
         assert orders[practice].status == "n/a", practice
         assert orders[practice].label == "n/a"
     assert orders[Practice.SECRETS].status == "pass"  # a secret, inspected and clean
+    assert orders[Practice.API_PROTECTION].status == "fail"
     assert orders[Practice.EXECUTION_TIME].status == "fail"
 
 

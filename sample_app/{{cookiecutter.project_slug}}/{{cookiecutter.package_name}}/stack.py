@@ -265,3 +265,8 @@ class ItemsServiceStack(cdk.Stack):
             "AWSBackupServiceRolePolicyForBackup]",
             _BACKUP_POLICY_REASON,
         )
+        acknowledge(
+            selection,
+            "SecureServerless::IAMManagedPolicy[Policy::AWSBackupServiceRolePolicyForBackup]",
+            _BACKUP_POLICY_REASON,
+        )

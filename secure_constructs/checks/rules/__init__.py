@@ -17,6 +17,7 @@ from secure_constructs.checks.rules import (
     iam,
     kms_policies,
     lambda_,
+    managed_policies,
     overrides,
     plaintext_secrets,
     privilege_wildcards,
@@ -24,6 +25,7 @@ from secure_constructs.checks.rules import (
     secretsmanager,
     trust,
     waf,
+    waf_standalone,
 )
 
 PACK: tuple[Rule, ...] = (
@@ -37,10 +39,12 @@ PACK: tuple[Rule, ...] = (
     *kms_policies.RULES,
     *plaintext_secrets.RULES,
     *lambda_.RULES,
+    *managed_policies.RULES,
     *overrides.RULES,
     *privilege_wildcards.RULES,
     *resource_policies.RULES,
     *secretsmanager.RULES,
     *trust.RULES,
     *waf.RULES,
+    *waf_standalone.RULES,
 )

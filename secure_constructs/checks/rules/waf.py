@@ -103,7 +103,12 @@ def api_stage_waf_rules(t: Template) -> Iterator[Violation]:
 
 
 def _missing_rules(
-    stage_id: str, acl_id: str, acl: Mapping[str, Any], fix: str, rollout: Any = None
+    stage_id: str,
+    acl_id: str,
+    acl: Mapping[str, Any],
+    fix: str,
+    rollout: Any = None,
+    where: str = " in front of this stage",
 ) -> Iterator[Violation]:
     blocking: set[str] = set()
     counting: set[str] = set()
@@ -165,7 +170,7 @@ def _missing_rules(
             yield Violation(
                 stage_id,
                 "Properties",
-                f"web ACL {acl_id} in front of this stage lacks {what}",
+                f"web ACL {acl_id}{where} lacks {what}",
                 fix,
                 finding_id=name,
             )
