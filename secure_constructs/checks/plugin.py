@@ -123,21 +123,18 @@ class SecureServerlessChecks:
         return cdk.PolicyValidationPluginReport(success=not failed, violations=violations)
 
     def _recorded_findings(self, context: cdk.IPolicyValidationContext) -> list[gate.SeenFinding]:
-        stacks = {
-            Path(s.template_path).name: s.stack_construct_path for s in context.stack_templates
-        }
+        stacks = sorted((s.stack_construct_path for s in context.stack_templates), key=len)
         found = []
         for pack in self._recorded:
             if pack.report is None:
                 continue
             for v in pack.report.violations:
                 for r in v.violating_resources:
-                    template = Path(r.template_path).name if r.template_path else ""
                     if r.construct_path:
+                        owner = [s for s in stacks if r.construct_path.startswith(s + "/")]
+                        stack = owner[-1] if owner else ""
                         found.append(
-                            gate.SeenFinding(
-                                pack.name, v.rule_name, r.construct_path, stacks.get(template, "")
-                            )
+                            gate.SeenFinding(pack.name, v.rule_name, r.construct_path, stack)
                         )
         return found
 
