@@ -29,13 +29,17 @@ from constructs import IConstruct
 
 from secure_constructs.checks.reasons import reason_problem
 
-INTENT_METADATA = "secure-constructs:acknowledge"
-CDK_ACK_METADATA = "aws:cdk:acknowledged-rules"
-UNMATCHED = "AcknowledgementUnmatched"
-BYPASS = "AcknowledgementOutsideGate"
-FORGED = "AcknowledgementForged"
-WEAK_REASON = "AcknowledgementReason"
-GATE_RULES = (UNMATCHED, BYPASS, FORGED, WEAK_REASON)
+__all__ = ["BYPASS", "FORGED", "GATE_RULES", "INTENT_METADATA", "UNMATCHED", "record", "run_gate"]
+
+from secure_constructs.checks.gate_ids import (
+    BYPASS,
+    CDK_ACK_METADATA,
+    FORGED,
+    GATE_RULES,
+    INTENT_METADATA,
+    UNMATCHED,
+    WEAK_REASON,
+)
 
 
 @dataclass
