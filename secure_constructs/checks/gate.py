@@ -76,6 +76,16 @@ def record(construct: IConstruct, targets: Iterable[IConstruct], rule_id: str, r
     )
 
 
+# root construct id -> (path, id) of every CDK acknowledgement the gate placed: a second synth
+# of the same app finds them in the tree and must not take them for acknowledgements around it.
+_PLACED: dict[int, set[tuple[str, str]]] = {}
+
+
+def _acknowledge(app: IConstruct, target: IConstruct, rule_id: str, reason: str) -> None:
+    _PLACED.setdefault(id(app), set()).add((target.node.path, rule_id))
+    cdk.Validations.of(target).acknowledge(cdk.Acknowledgment(id=rule_id, reason=reason))
+
+
 def intents_of(app: IConstruct) -> list[Intent]:
     entry = _INTENTS.get(id(app))
     return list(entry[1]) if entry is not None and entry[0] is app else []
@@ -119,34 +129,38 @@ def run_gate(
     """Place every intent of `app` on its findings; what the gate refuses."""
     result = GateResult()
     genuine = {(i.paths[0], i.rule_id, i.reason) for i in intents_of(app)}
+    placed = _PLACED.get(id(app), set())
     for path, entry in _metadata_entries(app, stack_metadata):
-        _judge_entry(path, entry, genuine, result)
+        _judge_entry(path, entry, genuine, placed, result)
     for intent in intents_of(app):
         problem = reason_problem(intent.reason)
         if problem:
             result.problems.append(_weak(intent.paths[0], intent.rule_id, problem))
             continue
         if intent.namespace not in packs_seen:
-            _place_copies(intent)  # a pack this plugin cannot see: CDK's ancestor matching
+            for companion in [intent.construct, *intent.targets]:  # a pack it cannot see:
+                _acknowledge(app, companion, intent.rule_id, intent.reason)  # as CDK matches
             continue
         matched = [f for f in findings if f.qualified == intent.rule_id and intent.covers(f.path)]
         if not matched:
             result.problems.append(_unmatched(intent, findings))
             continue
         for finding in matched:
-            target = find_by_path(app, finding.path)
-            if target is None:
+            resource = find_by_path(app, finding.path)
+            if resource is None:
                 continue
-            cdk.Validations.of(target).acknowledge(
-                cdk.Acknowledgment(id=intent.rule_id, reason=intent.reason)
-            )
+            _acknowledge(app, resource, intent.rule_id, intent.reason)
             finding.acknowledged = True
             result.placed += 1
     return result
 
 
 def _judge_entry(
-    path: str, entry: Mapping[str, Any], genuine: set[tuple[str, str, str]], result: GateResult
+    path: str,
+    entry: Mapping[str, Any],
+    genuine: set[tuple[str, str, str]],
+    placed: set[tuple[str, str]],
+    result: GateResult,
 ) -> None:
     kind, data = entry.get("type"), entry.get("data")
     shown = path or "(the App)"
@@ -154,6 +168,8 @@ def _judge_entry(
         for rule_id, reason in data.items():
             if str(rule_id).startswith(("CloudFormation-Validate::", "Annotation::")):
                 continue  # CDK's own (e.g. W3010 for literal AZs) and annotation warnings
+            if (path, str(rule_id)) in placed:
+                continue  # placed by this gate in an earlier synth of the same app
             result.problems.append(
                 GateProblem(
                     BYPASS,
@@ -197,13 +213,6 @@ def _unmatched(intent: Intent, findings: list[SeenFinding]) -> GateProblem:
         "remove the acknowledgement, or put it on the construct that has the finding with the "
         "exact id from the report's 'Acknowledge with' line",
     )
-
-
-def _place_copies(intent: Intent) -> None:
-    for target in [intent.construct, *intent.targets]:
-        cdk.Validations.of(target).acknowledge(
-            cdk.Acknowledgment(id=intent.rule_id, reason=intent.reason)
-        )
 
 
 def find_by_path(app: IConstruct, path: str) -> IConstruct | None:

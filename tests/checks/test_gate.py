@@ -154,3 +154,15 @@ def test_fails_when_cdk_acknowledges_after_apply_checks(tmp_path: Any) -> None:
         RuntimeError, match=r"FATAL .*at Late/Fn was acknowledged with CDK's Validations"
     ):
         app.synth()
+
+
+@pytest.mark.synth
+def test_a_second_synth_of_the_same_app_does_not_take_the_gates_placements_for_bypasses(
+    tmp_path: Any,
+) -> None:
+    app = cdk.App(outdir=str(tmp_path))
+    stack = cdk.Stack(app, "Twice")
+    _fn(stack, "Fn")  # the library's own acknowledgements (X-Ray's Resource "*") are placed
+    apply_checks(app)
+    app.synth()
+    app.synth(force=True)  # e.g. Template.from_stack after a synth: no AcknowledgementOutsideGate
