@@ -37,8 +37,8 @@ from secure_constructs.checks.gate_ids import (
     FORGED,
     GATE_RULES,
     INTENT_METADATA,
+    REASON_REFUSED,
     UNMATCHED,
-    WEAK_REASON,
 )
 
 
@@ -196,7 +196,7 @@ def _judge_entry(
 
 def _weak(path: str, rule_id: str, problem: str) -> GateProblem:
     return GateProblem(
-        WEAK_REASON,
+        REASON_REFUSED,
         path,
         f"the reason of {rule_id} at {path} is refused: {problem}",
         "say why the risk is acceptable for this resource",

@@ -5,5 +5,5 @@ CDK_ACK_METADATA = "aws:cdk:acknowledged-rules"
 UNMATCHED = "AcknowledgementUnmatched"
 BYPASS = "AcknowledgementOutsideGate"
 FORGED = "AcknowledgementForged"
-WEAK_REASON = "AcknowledgementReason"
-GATE_RULES = (UNMATCHED, BYPASS, FORGED, WEAK_REASON)
+REASON_REFUSED = "AcknowledgementReason"
+GATE_RULES = (UNMATCHED, BYPASS, FORGED, REASON_REFUSED)

@@ -20,9 +20,6 @@ MESSAGE = (
     "at synth (nothing has checked this stack)"
 )
 
-# CDK's context that turns failing validation plugins into printed text (synth succeeds).
-FAIL_SYNTH_CONTEXT = "@aws-cdk/core:failSynthOnValidationErrors"
-
 # id(scope) -> scope: the Apps and Stages apply_checks registered the packs on.
 _CHECKED: dict[int, IConstruct] = {}
 
@@ -51,19 +48,9 @@ class _ChecksOn:
 
     def validate(self) -> list[str]:
         if is_checked(self._stack):
-            if _is_false(self._stack.node.try_get_context(FAIL_SYNTH_CONTEXT)):
-                return [
-                    f"context {FAIL_SYNTH_CONTEXT}=false (cdk.json or --context) would let a "
-                    "synth with open findings succeed: remove it; acknowledge findings with "
-                    "acknowledge(construct, id, reason) instead"
-                ]
             return []
         strict = self._stack.node.try_get_context(STRICT_CONTEXT)
         if strict is True or (isinstance(strict, str) and strict.lower() == "true"):
             return [f"{MESSAGE}; {STRICT_CONTEXT} is set, so this is an error"]
         cdk.Annotations.of(self._stack).add_warning_v2(WARNING_ID, MESSAGE)
         return []
-
-
-def _is_false(value: object) -> bool:
-    return value is False or (isinstance(value, str) and value.strip().lower() == "false")

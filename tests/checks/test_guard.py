@@ -10,7 +10,7 @@ from aws_cdk import aws_lambda as lambda_
 
 from secure_constructs import SecureFunction
 from secure_constructs.checks import apply_checks
-from secure_constructs.checks.guard import FAIL_SYNTH_CONTEXT, MARKER_ID, STRICT_CONTEXT
+from secure_constructs.checks.guard import MARKER_ID, STRICT_CONTEXT
 
 CODE = "def handler(event, context):\n    return None\n"
 
@@ -49,11 +49,3 @@ def test_no_warning_when_apply_checks_comes_after_the_constructs(tmp_path: Any) 
     marker = stack.node.find_child(MARKER_ID)
     assert marker.node.validate() == []
     assert not [m for m in stack.node.metadata if "checks are off" in str(m.data)]
-
-
-@pytest.mark.parametrize("value", [False, "false"])
-def test_fails_when_the_context_would_let_a_failing_synth_pass(tmp_path: Any, value: Any) -> None:
-    app, stack = _app(tmp_path, **{FAIL_SYNTH_CONTEXT: value})
-    apply_checks(app)
-    (error,) = stack.node.find_child(MARKER_ID).node.validate()
-    assert f"{FAIL_SYNTH_CONTEXT}=false" in error
