@@ -48,7 +48,36 @@ class RecordedPack:
 
     def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
         self.report = self._inner.validate(context)
-        return self.report
+        stacks = sorted((s.stack_construct_path for s in context.stack_templates), key=len)
+        return cdk.PolicyValidationPluginReport(
+            success=self.report.success,
+            metadata=self.report.metadata,
+            violations=[
+                one for v in self.report.violations for one in _with_calls(self.name, v, stacks)
+            ],
+        )
+
+
+def _with_calls(pack: str, v: cdk.PolicyViolation, stacks: list[str]) -> list[cdk.PolicyViolation]:
+    """cdk-nag's finding, one per resource, each fix ending with the acknowledge() call to paste."""
+    out = []
+    for r in v.violating_resources:
+        owner = [s for s in stacks if r.construct_path and r.construct_path.startswith(s + "/")]
+        if not owner:
+            return [v]
+        call = gate.paste_call(owner[-1], r.construct_path or "", f"{pack}::{v.rule_name}")
+        fix = f"{v.fix}. " if v.fix else ""
+        out.append(
+            cdk.PolicyViolation(
+                rule_name=v.rule_name,
+                description=v.description,
+                violating_resources=[r],
+                fix=f"{fix}Only if truly unavoidable: {call}",
+                rule_metadata=v.rule_metadata,
+                severity=v.severity,
+            )
+        )
+    return out or [v]
 
 
 _PRINTED: set[tuple[int, str]] = set()
