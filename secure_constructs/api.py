@@ -26,6 +26,7 @@ from secure_constructs.api_guards import check_schema_strength, guard_api
 from secure_constructs.auth import ApiAuth
 from secure_constructs.checks import acknowledge
 from secure_constructs.checks.api_facts import ADDITIONAL_PROPERTIES_FINDING
+from secure_constructs.checks.guard import ensure_checked
 from secure_constructs.errors import ValidationError
 from secure_constructs.monitoring import alarm, subscribe_emails, validate_emails
 from secure_constructs.shared import alarm_topic as stack_alarm_topic
@@ -277,6 +278,7 @@ class SecureApi(apigateway.RestApi):
             default_cors_preflight_options=cors,
             **options,
         )
+        ensure_checked(self)  # warns at synth when apply_checks was never called
         self.default_auth: ApiAuth = default_auth
         self.cache: ApiCache | None = cache
         self._cache_ttl = cache_ttl

@@ -22,6 +22,7 @@ from constructs import Construct, IConstruct
 
 from secure_constructs._options import FunctionOptions, FunctionUrlOptions
 from secure_constructs.checks import acknowledge
+from secure_constructs.checks.guard import ensure_checked
 from secure_constructs.checks.iam_facts import VPC_NETWORK_INTERFACE_ACTIONS
 from secure_constructs.checks.secret_patterns import secret_reason
 from secure_constructs.errors import ValidationError
@@ -246,6 +247,7 @@ class SecureFunction(lambda_.Function):
             on_failure=on_failure or _QueueArnDestination(queue_arn),
             **passed,
         )
+        ensure_checked(self)  # warns at synth when apply_checks was never called
         cfn_function = self.node.default_child
         assert isinstance(cfn_function, lambda_.CfnFunction)
         cfn_function.dead_letter_config = lambda_.CfnFunction.DeadLetterConfigProperty(

@@ -20,6 +20,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from secure_constructs.checks import acknowledge
+from secure_constructs.checks.guard import ensure_checked
 from secure_constructs.checks.iam_facts import (
     ACTION_EXPANSIONS,
     STAR_ONLY_ACTIONS,
@@ -76,6 +77,7 @@ class LambdaExecutionRole(iam.Role):
             permissions_boundary=permissions_boundary,
             description=description,
         )
+        ensure_checked(self)  # warns at synth when apply_checks was never called
         self._role_stack: cdk.Stack = stack_of(scope)
         self._scoped: iam.ManagedPolicy | None = None
         self._star_only: iam.ManagedPolicy | None = None

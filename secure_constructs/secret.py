@@ -24,6 +24,7 @@ from constructs import Construct, IConstruct
 from secure_constructs._options import SecretOptions
 from secure_constructs.checks import acknowledge
 from secure_constructs.checks.cfn import referenced_ids
+from secure_constructs.checks.guard import ensure_checked
 from secure_constructs.checks.secret_patterns import (
     dynamic_reference,
     is_secret_name,
@@ -246,6 +247,7 @@ class SecureSecret(secretsmanager.Secret):
             secret_object_value=secret_object_value,
             **options,
         )
+        ensure_checked(self)  # warns at synth when apply_checks was never called
         if removal_policy is not cdk.RemovalPolicy.RETAIN:
             cdk.Annotations.of(self).add_warning_v2(
                 "secure-constructs:secret-removal",

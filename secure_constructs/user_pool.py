@@ -16,6 +16,7 @@ from constructs import Construct
 
 from secure_constructs._options import UserPoolOptions
 from secure_constructs.auth import OAUTH_SCOPE
+from secure_constructs.checks.guard import ensure_checked
 from secure_constructs.errors import ValidationError
 
 __all__ = ["ResourceServerScopes", "SecureUserPool"]
@@ -131,6 +132,7 @@ class SecureUserPool(cognito.UserPool):
             sign_in_case_sensitive=False,
             **options,
         )
+        ensure_checked(self)  # warns at synth when apply_checks was never called
         warnings = []
         if self_sign_up_enabled:
             warnings.append(

@@ -15,6 +15,7 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from secure_constructs.audit.prices import FIXED
+from secure_constructs.checks.guard import ensure_checked
 from secure_constructs.checks.waf_facts import (
     COUNT_ONLY_METADATA,
     EXCLUSIONS_METADATA,
@@ -300,6 +301,7 @@ class SecureWebAcl(Construct):
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
     ) -> None:
         super().__init__(scope, construct_id)
+        ensure_checked(self)  # warns at synth when apply_checks was never called
         profile = WafProfile.baseline() if profile is None else profile
         if not isinstance(profile, WafProfile):
             raise ValidationError(

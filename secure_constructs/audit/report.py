@@ -256,6 +256,8 @@ class AuditReport:
             return False
         if self.rule_errors:  # a rule that could not check a template never passes it
             return True
+        if any(not a.ok for a in self.acknowledgements):  # a bad acknowledgement never passes
+            return True
         levels = ("error",) if fail_on == "error" else ("error", "warning")
         return any(f.severity in levels for f in self.open_findings())
 
@@ -351,12 +353,23 @@ def _ours(stack: StackSource, rule: Rule, finding: Finding, *, cdk: bool = True)
 
 
 def _apply_acknowledgements(findings: list[AuditFinding], acks: Iterable[Acknowledgement]) -> None:
-    """CDK's matching: exact namespaced granular id, at the closest ancestor construct."""
+    """The gate's matching for acknowledge() (the construct and its companions' subtrees), then
+    CDK's for any other: exact namespaced granular id, at the closest ancestor construct."""
     by_id: dict[str, dict[str, Acknowledgement]] = {}
+    intents: dict[str, list[Acknowledgement]] = {}
     for ack in acks:
-        by_id.setdefault(ack.rule_id, {})[ack.at] = ack
+        if ack.via_gate:
+            intents.setdefault(ack.rule_id, []).append(ack)
+        else:
+            by_id.setdefault(ack.rule_id, {})[ack.at] = ack
     for finding in findings:
-        paths = by_id.get(f"{PACK_NAME}::{finding.rule_name}")
+        rule_id = f"{PACK_NAME}::{finding.rule_name}"
+        if finding.construct_path:
+            covering = [a for a in intents.get(rule_id, []) if a.covers(finding.construct_path)]
+            if covering:
+                finding.acknowledgement = covering[0]
+                continue
+        paths = by_id.get(rule_id)
         if not paths or not finding.construct_path:
             continue
         path = finding.construct_path
@@ -370,7 +383,8 @@ def _apply_acknowledgements(findings: list[AuditFinding], acks: Iterable[Acknowl
 def _theirs(
     results: Iterable[PluginResult], stacks: list[StackSource], acks: list[Acknowledgement]
 ) -> list[AuditFinding]:
-    by_key = {(a.rule_id, a.at): a for a in acks}
+    by_key = {(a.rule_id, a.at): a for a in acks if not a.via_gate}
+    intents = [a for a in acks if a.via_gate]
     out = []
     for result in results:
         if result.pack == PACK_NAME:
@@ -383,13 +397,17 @@ def _theirs(
             construct_path = stack.construct_paths.get(logical_id or "") if stack else None
         ack = None
         if result.acknowledged_id is not None:
-            ack = by_key.get(
-                (result.acknowledged_id, result.acknowledged_at or "")
-            ) or Acknowledgement(
-                result.acknowledged_id,
-                result.reason or "",
-                result.acknowledged_at or "",
-                stack.name if stack else "",
+            at = result.acknowledged_at or ""
+            placed = [a for a in intents if a.rule_id == result.acknowledged_id and a.covers(at)]
+            ack = (
+                (placed[0] if placed else None)
+                or by_key.get((result.acknowledged_id, at))
+                or Acknowledgement(
+                    result.acknowledged_id,
+                    result.reason or "",
+                    result.acknowledged_at or "",
+                    stack.name if stack else "",
+                )
             )
         out.append(
             AuditFinding(
@@ -470,12 +488,40 @@ def _ack_statuses(
                     f"dormant: pack {ack.namespace or '(none)'} did not run; the acknowledgement "
                     "applies only when it does"
                 )
+        if not ack.via_gate and ack.namespace not in _CDK_OWN:
+            status.problems.append(
+                "not made through secure_constructs.acknowledge(): CDK's Validations.of(x)"
+                ".acknowledge skips the reason gate and the exact placement; call "
+                "acknowledge(<the construct with the finding>, id, reason) instead"
+            )
         problem = reason_problem(ack.reason, descriptions)
         if problem:
             status.problems.append(problem)
         statuses.append(status)
+    statuses.extend(_gate_statuses(inputs))
     statuses.sort(key=lambda s: (s.ok, bool(s.notes), s.ack.stack, s.ack.at, s.ack.rule_id))
     return statuses
+
+
+# Acknowledgements CDK makes itself (literal AZs) or of construct annotations: not a pack's.
+_CDK_OWN = frozenset({"CloudFormation-Validate", "Annotation"})
+
+
+def _gate_statuses(inputs: Inputs) -> list[AckStatus]:
+    """What the synth's gate refused (checks.gate): each one an acknowledgement problem."""
+    from secure_constructs.checks.gate_ids import BYPASS, FORGED
+
+    native = {a.at for a in inputs.acknowledgements if not a.via_gate}  # flagged already
+    out = []
+    for result in inputs.plugin_results:
+        if result.pack != PACK_NAME or result.rule_name not in (BYPASS, FORGED):
+            continue  # the audit judges matching and reasons itself
+        if result.rule_name == FORGED or result.construct_path not in native:
+            ack = Acknowledgement(
+                f"{PACK_NAME}::{result.rule_name}", "", result.construct_path or "(the App)", ""
+            )
+            out.append(AckStatus(ack, problems=[f"refused at synth: {result.description}"]))
+    return out
 
 
 def as_json(report: AuditReport) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from typing import Any
 
 TEMPLATE_SUFFIXES = (".json", ".yaml", ".yml", ".template")
 _ACK_METADATA = "aws:cdk:acknowledged-rules"
+_INTENT_METADATA = "secure-constructs:acknowledge"  # checks.gate.INTENT_METADATA
 _LOGICAL_ID_METADATA = "aws:cdk:logicalId"
 
 
@@ -33,6 +34,12 @@ class Acknowledgement:
     reason: str
     at: str  # construct path, e.g. "Stack/Fn/ServiceRole"
     stack: str
+    # made by secure_constructs.acknowledge(): it covers `at` and these companions' subtrees
+    targets: tuple[str, ...] = ()
+    via_gate: bool = False
+
+    def covers(self, path: str) -> bool:
+        return any(path == p or path.startswith(p + "/") for p in (self.at, *self.targets))
 
     @property
     def namespace(self) -> str:
@@ -328,6 +335,7 @@ def _load_assembly(directory: Path, inputs: Inputs) -> None:
             )
             inputs.stacks.append(source)
             inputs.acknowledgements.extend(_acknowledgements(metadata, source.name))
+            inputs.acknowledgements.extend(_intents(metadata, source.name))
         elif kind == "cdk:cloud-assembly":  # a Stage: a nested assembly
             nested = props.get("directoryName")
             if isinstance(nested, str) and (directory / nested / "manifest.json").is_file():
@@ -379,6 +387,27 @@ def _acknowledgements(metadata: Mapping[str, Any], stack: str) -> list[Acknowled
         for rule_id, reason in entry["data"].items():
             acks.append(Acknowledgement(str(rule_id), str(reason or ""), path, stack))
     return acks
+
+
+def _intents(metadata: Mapping[str, Any], stack: str) -> list[Acknowledgement]:
+    """The acknowledge() calls recorded in the stack (placed by the gate at synth)."""
+    out = []
+    for path, entry in _entries(metadata):
+        data = entry.get("data")
+        if entry.get("type") != _INTENT_METADATA or not isinstance(data, Mapping):
+            continue
+        targets = data.get("targets")
+        out.append(
+            Acknowledgement(
+                str(data.get("id", "")),
+                str(data.get("reason") or ""),
+                path,
+                stack,
+                targets=tuple(str(t) for t in targets) if isinstance(targets, list) else (),
+                via_gate=True,
+            )
+        )
+    return out
 
 
 def _paths_from_template(body: Mapping[str, Any]) -> dict[str, str]:

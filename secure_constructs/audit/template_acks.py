@@ -45,14 +45,21 @@ def template_acknowledgements(stack: StackSource) -> Iterator[tuple[str, Acknowl
         entries = ours.get("acknowledge") if isinstance(ours, Mapping) else None
         for rule_id, reason in _entries(entries):
             full = rule_id if rule_id.startswith(_PREFIX) else _PREFIX + rule_id
-            yield logical_id, Acknowledgement(full, reason, location(stack, logical_id), stack.name)
+            yield (
+                logical_id,
+                Acknowledgement(
+                    full, reason, location(stack, logical_id), stack.name, via_gate=True
+                ),
+            )
         nag = metadata.get(CDK_NAG_KEY)
         entries = nag.get("rules_to_suppress") if isinstance(nag, Mapping) else None
         for rule_id, reason in _entries(entries):
             if rule_id.startswith(_PREFIX):
                 yield (
                     logical_id,
-                    Acknowledgement(rule_id, reason, location(stack, logical_id), stack.name),
+                    Acknowledgement(
+                        rule_id, reason, location(stack, logical_id), stack.name, via_gate=True
+                    ),
                 )
         for rule_id, reason in _nag_entries(entries):
             pack = rule_id.split("-", 1)[0]

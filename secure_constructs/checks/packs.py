@@ -9,8 +9,9 @@ from collections.abc import Iterable
 import aws_cdk as cdk
 from constructs import Construct, IConstruct
 
+from secure_constructs.checks import gate, guard
 from secure_constructs.checks.nag_rules import NAG_RULE_IDS
-from secure_constructs.checks.plugin import SecureServerlessChecks
+from secure_constructs.checks.plugin import RecordedPack, SecureServerlessChecks
 from secure_constructs.checks.registry import GRANULAR_RULE_IDS, PACK_NAME, RULES
 from secure_constructs.errors import ValidationError
 from secure_constructs.validation import check_reason, is_token_string, whole_seconds
@@ -95,28 +96,36 @@ def apply_checks(
             )
     import cdk_nag
 
-    plugins: list[cdk.IPolicyValidationPlugin] = [
+    nag: list[cdk.IPolicyValidationPlugin] = [
         cdk_nag.AwsSolutionsChecks(scope, verbose=verbose),
         cdk_nag.ServerlessChecks(scope, verbose=verbose),
-        SecureServerlessChecks(max_timeout=max_timeout),
     ]
-    plugins.extend(
+    nag.extend(
         getattr(cdk_nag, _COMPLIANCE_PACKS[c])(scope, verbose=verbose)
         for c in dict.fromkeys(chosen)
     )
-    cdk.Validations.of(scope).add_plugins(*plugins)
+    # Ours runs last and reads the others' reports: the acknowledgement gate needs every finding.
+    recorded = [RecordedPack(p) for p in nag]
+    cdk.Validations.of(scope).add_plugins(
+        *recorded, SecureServerlessChecks(max_timeout=max_timeout, recorded=recorded)
+    )
+    guard.mark_checked(scope)
 
 
 _GRANULAR = re.compile(r"^(?P<rule>[^\[\]]+?)(?:\[(?P<finding>.+)\])?$")
 
 
 def acknowledge(construct: IConstruct, rule_id: str, reason: str) -> None:
-    """Accept one finding on `construct` (and everything below it), with a reason.
+    """Accept one finding on the resources under `construct` that carry it, with a reason.
 
     `rule_id` is a rule of one of the packs, optionally granular:
     `SecureServerless::IAMWildcard[Resource::*]`, `AwsSolutions-IAM5[Resource::*]` or
     `AwsSolutions::AwsSolutions-IAM5[Resource::*]` (cdk-nag's own ids get their pack prefix
     added). Acknowledge only what is truly unavoidable; fix the resource otherwise.
+
+    At synth (with `apply_checks`), CDK's acknowledgement is placed on exactly the resources
+    under `construct`, or under the resources it made beside itself (a SecureFunction's role,
+    log group and queue), that carry the finding; one that matches no finding fails the synth.
     """
     _check_placement(construct)
     qualified = qualify_rule_id(rule_id)
@@ -125,8 +134,7 @@ def acknowledge(construct: IConstruct, rule_id: str, reason: str) -> None:
     # queue are its siblings) names them, so acknowledge(fn, ...) reaches its role's policy.
     companions = getattr(construct, "acknowledgement_targets", None)
     targets = [construct, *companions()] if callable(companions) else [construct]
-    for target in targets:
-        cdk.Validations.of(target).acknowledge(cdk.Acknowledgment(id=qualified, reason=reason))
+    gate.record(construct, targets[1:], qualified, reason)
 
 
 def _check_placement(construct: object) -> None:

@@ -2,16 +2,23 @@
 
 CDK calls `validate` after synthesis with the paths of the synthesized templates; the pack's
 pure-Python rules run over them and the findings come back as a CDK policy-validation report,
-so they can be acknowledged with `Validations.of(c).acknowledge(...)` like cdk-nag's.
+so they can be acknowledged like cdk-nag's. `apply_checks` registers the cdk-nag packs wrapped in
+`RecordedPack` and this plugin last, so that `validate` sees every pack's findings: it places
+each `acknowledge()` on exactly the resources that carry the finding, refuses what the gate
+refuses (checks.gate) and prints one summary line per stack.
 """
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
+from typing import Any
 
 import aws_cdk as cdk
 import jsii
 
+from secure_constructs.checks import gate
 from secure_constructs.checks.engine import check_template_file
 from secure_constructs.checks.model import CheckOptions, Finding, Severity
 from secure_constructs.checks.registry import PACK_NAME, RULES
@@ -20,16 +27,81 @@ _VERSION = "0.1.0"
 
 
 @jsii.implements(cdk.IPolicyValidationPlugin)
+class RecordedPack:
+    """A cdk-nag pack whose report the SecureServerless plugin reads (same name, same report)."""
+
+    def __init__(self, inner: cdk.IPolicyValidationPlugin) -> None:
+        self._inner = inner
+        self.report: cdk.PolicyValidationPluginReport | None = None
+
+    @property
+    def name(self) -> str:
+        return self._inner.name
+
+    @property
+    def version(self) -> str | None:
+        return self._inner.version
+
+    @property
+    def rule_ids(self) -> list[str] | None:
+        return self._inner.rule_ids
+
+    def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
+        self.report = self._inner.validate(context)
+        stacks = sorted((s.stack_construct_path for s in context.stack_templates), key=len)
+        return cdk.PolicyValidationPluginReport(
+            success=self.report.success,
+            metadata=self.report.metadata,
+            violations=[
+                one for v in self.report.violations for one in _with_calls(self.name, v, stacks)
+            ],
+        )
+
+
+def _with_calls(pack: str, v: cdk.PolicyViolation, stacks: list[str]) -> list[cdk.PolicyViolation]:
+    """cdk-nag's finding, one per resource, each fix ending with the acknowledge() call to paste."""
+    out = []
+    for r in v.violating_resources:
+        owner = [s for s in stacks if r.construct_path and r.construct_path.startswith(s + "/")]
+        if not owner:
+            return [v]
+        call = gate.paste_call(owner[-1], r.construct_path or "", f"{pack}::{v.rule_name}")
+        fix = f"{v.fix}. " if v.fix else ""
+        out.append(
+            cdk.PolicyViolation(
+                rule_name=v.rule_name,
+                description=v.description,
+                violating_resources=[r],
+                fix=f"{fix}Only if truly unavoidable: {call}",
+                rule_metadata=v.rule_metadata,
+                severity=v.severity,
+            )
+        )
+    return out or [v]
+
+
+_PRINTED: set[tuple[int, str]] = set()
+
+
+@jsii.implements(cdk.IPolicyValidationPlugin)
 class SecureServerlessChecks:
-    """Our own pack: the checks cdk-nag's packs miss for serverless apps.
+    """Our own pack: the checks cdk-nag's packs miss for serverless apps, and the gate.
 
     :param max_timeout: the largest Lambda timeout allowed (LambdaTimeout rule).
         Default: 60 seconds.
+    :param recorded: the cdk-nag packs registered before this one (by `apply_checks`), whose
+        findings the acknowledgement gate matches. Default: none (only this pack's are seen).
     """
 
-    def __init__(self, *, max_timeout: cdk.Duration | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        max_timeout: cdk.Duration | None = None,
+        recorded: list[RecordedPack] | None = None,
+    ) -> None:
         seconds = int(max_timeout.to_seconds()) if max_timeout is not None else 60
         self._options = CheckOptions(max_timeout_seconds=seconds)
+        self._recorded = list(recorded or [])
 
     @property
     def name(self) -> str:
@@ -45,20 +117,111 @@ class SecureServerlessChecks:
 
     def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
         violations: list[cdk.PolicyViolation] = []
-        failed = False
+        ours: list[tuple[str, Path, Finding, gate.SeenFinding | None]] = []
+        seen: list[gate.SeenFinding] = []
+        metadata = []
         for stack in context.stack_templates:
             path = Path(stack.template_path)
+            metadata.append(gate.stack_metadata_for(path))
+            paths = _resource_paths(path)
             for finding in check_template_file(path, self._options):
-                violations.append(_violation(path, finding))
+                where = paths.get(finding.logical_id)
+                s = (
+                    gate.SeenFinding(
+                        PACK_NAME, finding.granular_id, where, stack.stack_construct_path
+                    )
+                    if where
+                    else None
+                )
+                ours.append((stack.stack_construct_path, path, finding, s))
+                if s is not None:
+                    seen.append(s)
+        seen.extend(self._recorded_findings(context))
+        packs = {PACK_NAME} | {r.name for r in self._recorded if r.report is not None}
+        result = gate.run_gate(context.app_construct, seen, packs, metadata)
+        failed = False
+        for stack_path, path, finding, s in ours:
+            violations.append(_violation(stack_path, path, finding, s))
+            if s is None or not s.acknowledged:  # CDK suppresses the others: the gate placed it
                 failed = failed or finding.severity is Severity.ERROR
+        for problem in result.problems:
+            violations.append(_gate_violation(problem))
+            failed = True
+        self._print_summary(context, seen)
         return cdk.PolicyValidationPluginReport(success=not failed, violations=violations)
 
+    def _recorded_findings(self, context: cdk.IPolicyValidationContext) -> list[gate.SeenFinding]:
+        stacks = sorted((s.stack_construct_path for s in context.stack_templates), key=len)
+        found = []
+        for pack in self._recorded:
+            if pack.report is None:
+                continue
+            for v in pack.report.violations:
+                for r in v.violating_resources:
+                    if r.construct_path:
+                        owner = [s for s in stacks if r.construct_path.startswith(s + "/")]
+                        stack = owner[-1] if owner else ""
+                        found.append(
+                            gate.SeenFinding(pack.name, v.rule_name, r.construct_path, stack)
+                        )
+        return found
 
-def _violation(path: Path, finding: Finding) -> cdk.PolicyViolation:
+    def _print_summary(
+        self, context: cdk.IPolicyValidationContext, seen: list[gate.SeenFinding]
+    ) -> None:
+        app = context.app_construct
+        for stack in context.stack_templates:
+            key = (id(app), stack.stack_construct_path)
+            if key in _PRINTED:
+                continue
+            _PRINTED.add(key)
+            print(
+                summary_line(
+                    stack.stack_construct_path, seen, [PACK_NAME, *(r.name for r in self._recorded)]
+                ),
+                file=sys.stderr,
+            )
+
+
+def summary_line(stack_path: str, seen: list[gate.SeenFinding], packs: list[str]) -> str:
+    """`checks <stack>: AwsSolutions 0 open / 2 acknowledged, ...`: one line per stack."""
+    parts = []
+    for pack in dict.fromkeys(packs):
+        mine = [f for f in seen if f.pack == pack and f.stack_path == stack_path]
+        acked = sum(1 for f in mine if f.acknowledged)
+        parts.append(f"{pack} {len(mine) - acked} open / {acked} acknowledged")
+    return f"secure-constructs checks {stack_path}: {', '.join(parts)}"
+
+
+def _resource_paths(template_path: Path) -> dict[str, str]:
+    """Logical id -> construct path, from the template's aws:cdk:path or the stack metadata."""
+    paths: dict[str, str] = {}
+    try:
+        body: Any = json.loads(template_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        body = {}
+    for logical_id, resource in (body.get("Resources") or {}).items():
+        meta = resource.get("Metadata") if isinstance(resource, dict) else None
+        if isinstance(meta, dict) and isinstance(meta.get("aws:cdk:path"), str):
+            paths[logical_id] = meta["aws:cdk:path"]
+    for path, entries in gate.stack_metadata_for(template_path).items():
+        for entry in entries if isinstance(entries, list) else []:
+            if isinstance(entry, dict) and entry.get("type") == "aws:cdk:logicalId":
+                paths.setdefault(str(entry.get("data")), str(path).lstrip("/"))
+    return paths
+
+
+def _violation(
+    stack_path: str, path: Path, finding: Finding, seen: gate.SeenFinding | None
+) -> cdk.PolicyViolation:
+    fix = finding.fix
+    if seen is not None:
+        call = gate.paste_call(stack_path, seen.path, f"{PACK_NAME}::{finding.granular_id}")
+        fix = f"{fix}. Only if truly unavoidable: {call}"
     return cdk.PolicyViolation(
         rule_name=finding.granular_id,
         description=f"{RULES[finding.rule_id].summary}: {finding.message}",
-        fix=finding.fix,
+        fix=fix,
         severity=finding.severity.value,
         violating_resources=[
             cdk.PolicyViolatingResource(
@@ -66,5 +229,17 @@ def _violation(path: Path, finding: Finding) -> cdk.PolicyViolation:
                 template_path=str(path),
                 locations=[finding.path],
             )
+        ],
+    )
+
+
+def _gate_violation(problem: gate.GateProblem) -> cdk.PolicyViolation:
+    return cdk.PolicyViolation(
+        rule_name=problem.rule,
+        description=problem.message,
+        fix=problem.fix,
+        severity="fatal",  # CDK lets no acknowledgement silence a fatal finding
+        violating_resources=[
+            cdk.PolicyViolatingResource(construct_path=problem.path or "", locations=[])
         ],
     )

@@ -15,6 +15,7 @@ import pytest
 from secure_constructs.audit.report import audit, reason_problem
 from secure_constructs.audit.sources import load
 from secure_constructs.checks.engine import run_rules
+from secure_constructs.checks.gate_ids import BYPASS, GATE_RULES
 from secure_constructs.checks.model import Practice, Template
 from secure_constructs.checks.registry import RULES
 from tests.audit.helpers import ASSEMBLY, ORDERS_JSON, ORDERS_YAML, SARIF_SCHEMA, run
@@ -42,7 +43,7 @@ def test_acknowledgements_match_our_findings_as_cdk_does(assembly_report: Any) -
     """Our re-run of the pack agrees with the SecureServerless section CDK wrote at synth."""
     synth = json.loads((ASSEMBLY / "validation-report.json").read_text())
     (ours,) = [p for p in synth["pluginReports"] if p["pluginName"] == "SecureServerless"]
-    at_synth_open = {v["ruleName"] for v in ours["violations"]}
+    at_synth_open = {v["ruleName"] for v in ours["violations"]} - set(GATE_RULES)  # the gate's
     at_synth_acked = {v["ruleName"] for v in ours["suppressedViolations"]}
     mine = [f for f in assembly_report.findings if f.tool == "SecureServerless"]
     assert {f.rule_name for f in mine if f.open} == at_synth_open
@@ -108,11 +109,11 @@ def test_an_acknowledgement_for_a_pack_that_did_not_run_is_dormant_not_a_problem
     metadata = json.loads((ASSEMBLY / "AuditFixture.metadata.json").read_text())
     metadata[f"/{LOOP}"].append(
         {
-            "type": "aws:cdk:acknowledged-rules",
+            "type": "secure-constructs:acknowledge",  # what acknowledge() records
             "data": {
-                "HIPAA.Security::HIPAA.Security-LambdaDLQ": (
-                    "The dead-letter queue is configured in the shared messaging stack."
-                )
+                "id": "HIPAA.Security::HIPAA.Security-LambdaDLQ",
+                "reason": "The dead-letter queue is configured in the shared messaging stack.",
+                "targets": [],
             },
         }
     )
@@ -166,9 +167,51 @@ def test_fail_on_error_passes_with_only_warnings_open_and_warning_fails(
     for finding in assembly_report.findings:
         if finding.severity == "error":
             finding.severity = "info"
+    problems = [a for a in assembly_report.acknowledgements if not a.ok]
+    assert problems  # the fixture's acknowledgement made around the gate fails on its own
+    assert assembly_report.failed("error")
+    saved = [list(status.problems) for status in problems]
+    for status in problems:
+        status.problems.clear()
     assert not assembly_report.failed("error")
     assert assembly_report.failed("warning")
     assert not assembly_report.failed("never")
+    for status, kept in zip(problems, saved, strict=True):  # the fixture is shared
+        status.problems.extend(kept)
+
+
+def test_an_acknowledgement_made_around_the_gate_is_a_problem(assembly_report: Any) -> None:
+    statuses = {(s.ack.rule_id, s.ack.at): s for s in assembly_report.acknowledgements}
+    native = statuses[("AwsSolutions::AwsSolutions-IAM4", LOOP)]
+    assert any(
+        p.startswith("not made through secure_constructs.acknowledge()") for p in native.problems
+    )
+    # the one made through acknowledge() is not
+    timeout = statuses[("SecureServerless::LambdaTimeout", LOOP)]
+    assert timeout.ok and timeout.matched == 1
+    # the synth's refusal of the same acknowledgement (in the validation report) is not repeated
+    refused = [s for s in assembly_report.acknowledgements if s.ack.at == LOOP and not s.ok]
+    assert len(refused) == 1
+
+
+def test_an_acknowledgement_on_the_app_refused_at_synth_is_a_problem(tmp_path: Path) -> None:
+    for name in ("manifest.json", "AuditFixture.template.json", "AuditFixture.metadata.json"):
+        (tmp_path / name).write_bytes((ASSEMBLY / name).read_bytes())
+    report = json.loads((ASSEMBLY / "validation-report.json").read_text())
+    (ours,) = [p for p in report["pluginReports"] if p["pluginName"] == "SecureServerless"]
+    ours["violations"].append(
+        {
+            "ruleName": BYPASS,
+            "description": "AwsSolutions::AwsSolutions-IAM5[Resource::*] at (the App) was ...",
+            "severity": "fatal",
+            "violatingConstructs": [{"constructPath": ""}],
+        }
+    )
+    (tmp_path / "validation-report.json").write_text(json.dumps(report))
+    result = audit(load([tmp_path]))
+    (app,) = [s for s in result.acknowledgements if s.ack.at == "(the App)"]
+    assert app.problems[0].startswith("refused at synth: AwsSolutions::AwsSolutions-IAM5")
+    assert result.failed("error")
 
 
 def test_unknown_resource_types_and_functions_are_still_audited(

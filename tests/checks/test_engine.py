@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import aws_cdk as cdk
 import pytest
 
 from secure_constructs.checks.engine import RULE_ERROR, run_rules
@@ -30,7 +31,7 @@ def test_fails_when_a_rule_raises_with_one_error_finding_of_that_rule(
     # the other rules still ran over the same template
     assert any(f.rule_id == "LambdaAlarms" and f.logical_id == "Fn" for f in findings)
     # the plugin still describes the finding with its rule's summary
-    violation = _violation(Path("Test.template.json"), error)
+    violation = _violation("Test", Path("Test.template.json"), error, None)
     assert RULES["LambdaTimeout"].summary in violation.description
 
 
@@ -49,7 +50,10 @@ def test_fails_when_a_rule_raises_the_synth_plugin_report_fails(
 
     path = tmp_path / "Clean.template.json"
     path.write_text(json.dumps({"Resources": {}}))
-    context = SimpleNamespace(stack_templates=[SimpleNamespace(template_path=str(path))])
+    context = SimpleNamespace(
+        stack_templates=[SimpleNamespace(template_path=str(path), stack_construct_path="Clean")],
+        app_construct=cdk.App(),
+    )
     plugin = SecureServerlessChecks()
     assert plugin.validate(context).success  # type: ignore[arg-type]
     make_rule_crash(monkeypatch, "LambdaTimeout")
