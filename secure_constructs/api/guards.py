@@ -1,8 +1,7 @@
 """SecureApi's guards against ordinary CDK calls that would bypass its promise: request schemas
 that validate nothing, extra stages made beside its own, and HTTP integrations added by hand.
 
-Kept apart from `api.py` (issue 19 splits that into a package); the judgements come from
-`checks.api_facts`, which the SecureServerless rules use too.
+The judgements come from `checks.api_facts`, which the SecureServerless rules use too.
 """
 
 from __future__ import annotations

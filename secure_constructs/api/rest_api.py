@@ -22,7 +22,7 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct, IConstruct
 
 from secure_constructs._options import ApiOptions
-from secure_constructs.api_guards import check_schema_strength, guard_api
+from secure_constructs.api.guards import check_schema_strength, guard_api
 from secure_constructs.auth import ApiAuth
 from secure_constructs.checks import acknowledge
 from secure_constructs.checks.api_facts import ADDITIONAL_PROPERTIES_FINDING
@@ -37,8 +37,6 @@ from secure_constructs.validation import (
     is_token_string,
 )
 from secure_constructs.waf import SecureWebAcl, WafProfile, resolve_waf
-
-__all__ = ["ApiCache", "SecureApi", "SecureApiRoute"]
 
 DEFAULT_STAGE_NAME = "prod"
 DEFAULT_RATE_LIMIT = 100.0
