@@ -83,6 +83,7 @@ SPECS = (
         "api.rest_api",
         "SecureApi",
         refusal_tables=("_FIXED_OPTIONS",),
+        tables_module="api.props",
     ),
 )
 _SKIP = {"self", "scope", "id"}

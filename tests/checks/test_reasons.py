@@ -143,7 +143,7 @@ def test_the_project_reasons_were_found() -> None:
     where = {w for w, _ in PROJECT_REASONS}
     assert {
         "secure_constructs/role.py",
-        "secure_constructs/api/rest_api.py",
+        "secure_constructs/api/stage.py",
         "docs/secure-api.md",
     } <= where
     assert any("Liveness probe" in r for _, r in PROJECT_REASONS)
