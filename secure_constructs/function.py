@@ -34,8 +34,8 @@ from secure_constructs.monitoring import (
 )
 from secure_constructs.role import LambdaExecutionRole
 from secure_constructs.secrets_cache import SecretsCache, apply_secrets_cache
+from secure_constructs.shared import StackIds, per_stack, security_key, stack_of
 from secure_constructs.shared import alarm_topic as stack_alarm_topic
-from secure_constructs.shared import security_key, stack_of
 from secure_constructs.trigger_facts import QUEUE_TRIGGER_BATCH_SIZE, QUEUE_TRIGGER_MAX_CONCURRENCY
 from secure_constructs.triggers import accept_event_source, add_queue_trigger, harden_stack
 from secure_constructs.validation import check_retention, whole_seconds
@@ -53,19 +53,20 @@ EVENT_AGE_RANGE_SECONDS = (60, 21600)
 DURATION_ALARM_RATIO = 0.8
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-DEAD_LETTER_QUEUE_ID = "SecureConstructsDeadLetterQueue"
+DEAD_LETTER_QUEUE_ID = StackIds.DEAD_LETTER_QUEUE
 MAX_ALARM_ACTIONS = 5  # CloudWatch's limit of actions per alarm state
 _TERMINAL_DLQ_REASON = (
     "This queue is the terminal dead-letter queue and on-failure destination of the stack's "
     "functions; its depth alarm pages a person, and a dead-letter queue of a dead-letter queue "
     "only moves the problem."
 )
-# stack -> queue -> (its depth alarm, the topics it notifies): one alarm per queue and stack,
-# however many functions send to it, notifying each function's alarm topic once.
+# stack -> queue path -> (its depth alarm, the paths of the topics it notifies): one alarm per
+# queue and stack, however many functions send to it, notifying each function's alarm topic
+# once. Keyed by construct path, not by Python object: jsii hands out a new Python object for
+# a queue or topic read from a CDK property, and the same queue must find the same alarm.
 _QUEUE_ALARMS: weakref.WeakKeyDictionary[
-    cdk.Stack, dict[sqs.IQueue, tuple[cloudwatch.Alarm, list[sns.ITopic]]]
+    cdk.Stack, dict[str, tuple[cloudwatch.Alarm, list[str]]]
 ] = weakref.WeakKeyDictionary()
-_SHARED_QUEUES: weakref.WeakKeyDictionary[cdk.Stack, sqs.Queue] = weakref.WeakKeyDictionary()
 
 
 @functools.cache
@@ -585,15 +586,11 @@ def shared_dead_letter_queue(scope: IConstruct) -> sqs.Queue:
     depth alarm per stack instead of three resources per function. Its construct id
     (`SecureConstructsDeadLetterQueue`) is part of the public contract.
     """
-    stack = stack_of(scope)
-    cached = _SHARED_QUEUES.get(stack)
-    if cached is None:
-        existing = stack.node.try_find_child(DEAD_LETTER_QUEUE_ID)
-        cached = existing if isinstance(existing, sqs.Queue) else None
-        if cached is None:
-            cached = terminal_queue(stack, DEAD_LETTER_QUEUE_ID, reason=_TERMINAL_DLQ_REASON)
-        _SHARED_QUEUES[stack] = cached
-    return cached
+    return per_stack(scope, StackIds.DEAD_LETTER_QUEUE, _new_dead_letter_queue, sqs.Queue)
+
+
+def _new_dead_letter_queue(stack: cdk.Stack, construct_id: str) -> sqs.Queue:
+    return terminal_queue(stack, construct_id, reason=_TERMINAL_DLQ_REASON)
 
 
 def _dead_letter_alarm(
@@ -607,14 +604,14 @@ def _dead_letter_alarm(
     queue may be imported or live in another stack: an alarm in one stack notifying the
     topics of another would make the stacks depend on each other both ways).
 
-    A queue object read from a CDK property (not one created in Python) is a new Python
-    object on every read, so it is not found here again: each function then gets an alarm of
-    its own, as before this sharing.
+    Queues and topics are told apart by construct path, so a queue read from a CDK property
+    (a new Python object on every read) still finds its alarm.
     """
     alarms = _QUEUE_ALARMS.setdefault(stack, {})
-    entry = alarms.get(queue)
+    queue_path = queue.node.path
+    entry = alarms.get(queue_path)
     if entry is None:
-        shared = queue is _SHARED_QUEUES.get(stack)
+        shared = queue_path == f"{stack.node.path}/{StackIds.DEAD_LETTER_QUEUE}"
         created = alarm(
             queue if shared else fn,  # type: ignore[arg-type]
             "NotEmptyAlarm" if shared else "DeadLetterQueueAlarm",
@@ -628,10 +625,11 @@ def _dead_letter_alarm(
             ),
             topic=topic,
         )
-        alarms[queue] = (created, [topic])
+        alarms[queue_path] = (created, [topic.node.path])
         return created
     created, topics = entry
-    if not any(t is topic for t in topics):
+    topic_path = topic.node.path
+    if topic_path not in topics:
         if len(topics) >= MAX_ALARM_ACTIONS:
             raise ValidationError(
                 "alarm_topic",
@@ -642,7 +640,7 @@ def _dead_letter_alarm(
                 "send these functions' alarms to fewer topics, or pass dead_letter_queue= with "
                 "a queue of their own",
             )
-        topics.append(topic)
+        topics.append(topic_path)
         notify(created, topic)
     return created
 
