@@ -7,6 +7,7 @@ import math
 import re
 import weakref
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Unpack
 
 import aws_cdk as cdk
@@ -158,35 +159,8 @@ class SecureFunction(lambda_.Function):
         **options: Unpack[FunctionOptions],
     ) -> None:
         _refuse_passthrough(options)
-        if signing_profiles:
-            if options.get("code_signing_config") is not None:
-                raise ValidationError(
-                    "signing_profiles",
-                    [p.signing_profile_name for p in signing_profiles],
-                    "either signing_profiles or code_signing_config, not both",
-                    "drop one of them",
-                )
-            options["code_signing_config"] = lambda_.CodeSigningConfig(
-                scope,
-                f"{construct_id}CodeSigning",
-                signing_profiles=list(signing_profiles),
-                untrusted_artifact_on_deployment=lambda_.UntrustedArtifactOnDeployment.ENFORCE,
-            )
-        # Our own defaults are known in Python: no round trips to check or read them back.
-        timeout_seconds: float | None = DEFAULT_TIMEOUT_SECONDS
-        if timeout is None:
-            timeout = cdk.Duration.seconds(DEFAULT_TIMEOUT_SECONDS)
-        else:
-            timeout_seconds = _check_timeout(timeout)
-        memory_size = DEFAULT_MEMORY_MB if memory_size is None else memory_size
-        retry_attempts = RETRY_RANGE[1] if retry_attempts is None else retry_attempts
-        if max_event_age is None:
-            max_event_age = cdk.Duration.hours(1)
-        else:
-            _check_event_age(max_event_age)
-        _check_int("memory_size", memory_size, MEMORY_RANGE_MB, "MiB")
-        _check_int("retry_attempts", retry_attempts, RETRY_RANGE, "retries")
-        _check_reserved(options.get("reserved_concurrent_executions"))
+        _add_code_signing(scope, construct_id, signing_profiles, options)
+        limits = _checked_limits(timeout, memory_size, retry_attempts, max_event_age, options)
         check_retention("log_retention", log_retention)
         env = _environment(environment or {}, secrets or {})
         # secrets_cache= (all logic in secure_constructs/secrets_cache.py): the cache layer and
@@ -230,8 +204,8 @@ class SecureFunction(lambda_.Function):
             handler=handler,
             runtime=runtime or latest_python_runtime(),
             architecture=architecture or lambda_.Architecture.ARM_64,
-            memory_size=memory_size,
-            timeout=timeout,
+            memory_size=limits.memory_size,
+            timeout=limits.timeout,
             environment=env,
             environment_encryption=environment_encryption or key,
             role=role,
@@ -240,13 +214,42 @@ class SecureFunction(lambda_.Function):
             application_log_level_v2=log_level,
             system_log_level_v2=lambda_.SystemLogLevel.WARN,
             tracing=tracing,
-            retry_attempts=retry_attempts,
-            max_event_age=max_event_age,
+            retry_attempts=limits.retry_attempts,
+            max_event_age=limits.max_event_age,
             # The queue is wired below instead of through CDK's grants, which would give the
             # role encrypt/decrypt on the whole stack key (which also encrypts secrets).
             on_failure=on_failure or _QueueArnDestination(queue_arn),
             **passed,
         )
+        self._wire_queue_and_logs(role, log_group, queue_arn, queue_key_arn, stack)
+        self._dead_letter_queue: sqs.IQueue = dead_letter_queue
+        self.execution_role: LambdaExecutionRole = role
+        self.function_log_group: logs.ILogGroup = log_group
+        # The shared queue is not a companion: acknowledging a finding on one function must not
+        # reach the queue every function of the stack sends to.
+        self._companions: list[object] = [role, log_group]
+        if own_queue:
+            self._companions.append(dead_letter_queue)
+        if options.get("code_signing_config") is not None and signing_profiles:
+            self._companions.append(options["code_signing_config"])
+        self._grant_and_warn(secrets or {}, options.get("vpc") is not None, tracing)
+
+        self.timeout_seconds: float | None = limits.timeout_seconds
+        """The timeout in seconds (None when it is a token); SecureApi reads it."""
+        self.alarm_topic: sns.ITopic = alarm_topic or stack_alarm_topic(stack)
+        subscribe_emails(self.alarm_topic, emails)
+        self._add_alarms(limits.timeout_seconds, dead_letter_queue, stack)
+        harden_stack(stack)  # what CDK's trigger calls create (secure_constructs/triggers.py)
+
+    def _wire_queue_and_logs(
+        self,
+        role: LambdaExecutionRole,
+        log_group: logs.ILogGroup,
+        queue_arn: str,
+        queue_key_arn: str | None,
+        stack: cdk.Stack,
+    ) -> None:
+        """The dead-letter target, and the role's grants to send to the queue and write logs."""
         cfn_function = self.node.default_child
         assert isinstance(cfn_function, lambda_.CfnFunction)
         cfn_function.dead_letter_config = lambda_.CfnFunction.DeadLetterConfigProperty(
@@ -261,33 +264,23 @@ class SecureFunction(lambda_.Function):
                 resources=[log_group.log_group_arn],
             ),
         )
-        self._dead_letter_queue: sqs.IQueue = dead_letter_queue
-        self.execution_role: LambdaExecutionRole = role
-        self.function_log_group: logs.ILogGroup = log_group
-        # The shared queue is not a companion: acknowledging a finding on one function must not
-        # reach the queue every function of the stack sends to.
-        self._companions: list[object] = [role, log_group]
-        if own_queue:
-            self._companions.append(dead_letter_queue)
-        if options.get("code_signing_config") is not None and signing_profiles:
-            self._companions.append(options["code_signing_config"])
 
-        for secret in (secrets or {}).values():
+    def _grant_and_warn(
+        self,
+        secrets: Mapping[str, secretsmanager.ISecret],
+        in_vpc: bool,
+        tracing: lambda_.Tracing,
+    ) -> None:
+        """Read on each secret, the ENI actions of a VPC function, and the tracing warning."""
+        for secret in secrets.values():
             secret.grant_read(self)
-        if options.get("vpc") is not None:
-            role.add_to_principal_policy(_vpc_statement())
+        if in_vpc:
+            self.execution_role.add_to_principal_policy(_vpc_statement())
         if tracing is not lambda_.Tracing.ACTIVE:
             cdk.Annotations.of(self).add_warning_v2(
                 "secure-constructs:tracing",
                 f"tracing={tracing} turns off X-Ray active tracing for this function",
             )
-
-        self.timeout_seconds: float | None = timeout_seconds
-        """The timeout in seconds (None when it is a token); SecureApi reads it."""
-        self.alarm_topic: sns.ITopic = alarm_topic or stack_alarm_topic(stack)
-        subscribe_emails(self.alarm_topic, emails)
-        self._add_alarms(timeout_seconds, dead_letter_queue, stack)
-        harden_stack(stack)  # what CDK's trigger calls create (secure_constructs/triggers.py)
 
     @property
     def dead_letter_queue(self) -> sqs.IQueue:
@@ -558,6 +551,68 @@ def _environment(
             )
         env[variable] = secret.secret_arn
     return env
+
+
+@dataclass(frozen=True)
+class _Limits:
+    """The checked timeout, memory and asynchronous-retry props, defaults filled in."""
+
+    timeout: cdk.Duration
+    timeout_seconds: float | None
+    """None when the timeout is a token."""
+    memory_size: int
+    retry_attempts: int
+    max_event_age: cdk.Duration
+
+
+def _checked_limits(
+    timeout: cdk.Duration | None,
+    memory_size: int | None,
+    retry_attempts: int | None,
+    max_event_age: cdk.Duration | None,
+    options: Mapping[str, Any],
+) -> _Limits:
+    # Our own defaults are known in Python: no round trips to check or read them back.
+    timeout_seconds: float | None = DEFAULT_TIMEOUT_SECONDS
+    if timeout is None:
+        timeout = cdk.Duration.seconds(DEFAULT_TIMEOUT_SECONDS)
+    else:
+        timeout_seconds = _check_timeout(timeout)
+    memory_size = DEFAULT_MEMORY_MB if memory_size is None else memory_size
+    retry_attempts = RETRY_RANGE[1] if retry_attempts is None else retry_attempts
+    if max_event_age is None:
+        max_event_age = cdk.Duration.hours(1)
+    else:
+        _check_event_age(max_event_age)
+    _check_int("memory_size", memory_size, MEMORY_RANGE_MB, "MiB")
+    _check_int("retry_attempts", retry_attempts, RETRY_RANGE, "retries")
+    _check_reserved(options.get("reserved_concurrent_executions"))
+    return _Limits(timeout, timeout_seconds, memory_size, retry_attempts, max_event_age)
+
+
+def _add_code_signing(
+    scope: Construct,
+    construct_id: str,
+    signing_profiles: Sequence[signer.ISigningProfile],
+    options: FunctionOptions,
+) -> None:
+    """With `signing_profiles`, a code-signing configuration that enforces them, set in
+    `options` (refused beside the user's own `code_signing_config`)."""
+    if not signing_profiles:
+        return
+    if options.get("code_signing_config") is not None:
+        raise ValidationError(
+            "signing_profiles",
+            [p.signing_profile_name for p in signing_profiles],
+            "either signing_profiles or code_signing_config, not both",
+            "drop one of them",
+        )
+    options["code_signing_config"] = lambda_.CodeSigningConfig(
+        scope,
+        f"{construct_id}CodeSigning",
+        signing_profiles=list(signing_profiles),
+        untrusted_artifact_on_deployment=lambda_.UntrustedArtifactOnDeployment.ENFORCE,
+    )
 
 
 def _vpc_statement() -> iam.PolicyStatement:
