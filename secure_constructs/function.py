@@ -186,12 +186,7 @@ class SecureFunction(lambda_.Function):
             description="Execution role of one SecureFunction (customer-managed policies only)",
         )
         if log_group is None:
-            log_group = logs.LogGroup(
-                scope,
-                f"{construct_id}LogGroup",
-                retention=log_retention,
-                encryption_key=key,
-            )
+            log_group = _new_log_group(scope, construct_id, log_retention, key)
         own_queue = dead_letter_queue is not None
         if dead_letter_queue is None:
             dead_letter_queue = shared_dead_letter_queue(stack)
@@ -227,11 +222,12 @@ class SecureFunction(lambda_.Function):
         self.function_log_group: logs.ILogGroup = log_group
         # The shared queue is not a companion: acknowledging a finding on one function must not
         # reach the queue every function of the stack sends to.
-        self._companions: list[object] = [role, log_group]
-        if own_queue:
-            self._companions.append(dead_letter_queue)
-        if options.get("code_signing_config") is not None and signing_profiles:
-            self._companions.append(options["code_signing_config"])
+        made_signing = options.get("code_signing_config") if signing_profiles else None
+        self._companions: list[object] = [
+            c
+            for c in (role, log_group, dead_letter_queue if own_queue else None, made_signing)
+            if c is not None
+        ]
         self._grant_and_warn(secrets or {}, options.get("vpc") is not None, tracing)
 
         self.timeout_seconds: float | None = limits.timeout_seconds
@@ -613,6 +609,12 @@ def _add_code_signing(
         signing_profiles=list(signing_profiles),
         untrusted_artifact_on_deployment=lambda_.UntrustedArtifactOnDeployment.ENFORCE,
     )
+
+
+def _new_log_group(
+    scope: Construct, construct_id: str, retention: logs.RetentionDays, key: kms.IKey
+) -> logs.LogGroup:
+    return logs.LogGroup(scope, f"{construct_id}LogGroup", retention=retention, encryption_key=key)
 
 
 def _vpc_statement() -> iam.PolicyStatement:

@@ -12,6 +12,7 @@ from typing import Any, Unpack
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -188,15 +189,7 @@ class SecureApi(apigateway.RestApi):
         self.alarm_topic: sns.ITopic = alarm_topic or stack_alarm_topic(self)
         subscribe_emails(self.alarm_topic, emails)
         self._add_web_acl(waf)
-        added = alarms.add_alarms(
-            self,
-            self.alarm_topic,
-            client_error_rate=client_error_rate_threshold,
-            latency_ms=self._latency_threshold_ms(),
-        )
-        self.server_error_alarm = added.server_error
-        self.client_error_rate_alarm = added.client_error_rate
-        self.latency_alarm = added.latency
+        self._add_alarms(client_error_rate_threshold)
 
     def _harden_stage(self, log_retention: logs.RetentionDays, account_logging: bool) -> None:
         """Access logs, method settings, the stage's acknowledgements and guards, and the
@@ -445,6 +438,17 @@ class SecureApi(apigateway.RestApi):
         if longest != self._longest_integration_seconds:  # re-render only when it changes
             self._longest_integration_seconds = longest
             alarms.set_threshold(self.latency_alarm, self._latency_threshold_ms())
+
+    def _add_alarms(self, client_error_rate: float) -> None:
+        added = alarms.add_alarms(
+            self,
+            self.alarm_topic,
+            client_error_rate=client_error_rate,
+            latency_ms=self._latency_threshold_ms(),
+        )
+        self.server_error_alarm: cloudwatch.Alarm = added.server_error
+        self.client_error_rate_alarm: cloudwatch.Alarm = added.client_error_rate
+        self.latency_alarm: cloudwatch.Alarm = added.latency
 
     def _latency_threshold_ms(self) -> float:
         return alarms.latency_threshold_ms(
