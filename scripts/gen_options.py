@@ -36,10 +36,11 @@ class Spec:
 
     name: str
     l2: str  # "module:Class.method"
-    module: str  # the construct's source module, e.g. "function"
+    module: str  # the construct's source module, dotted, e.g. "function" or "api.rest_api"
     cls: str
     method: str = "__init__"
     refusal_tables: tuple[str, ...] = ()  # module-level tuples/dicts of refused names
+    tables_module: str | None = None  # where the refusal tables live. Default: `module`
     refused: tuple[str, ...] = ()  # names refused in code rather than in a table
     extra: tuple[str, ...] = field(default=())
 
@@ -79,9 +80,10 @@ SPECS = (
     Spec(
         "ApiOptions",
         "aws_cdk.aws_apigateway:RestApi.__init__",
-        "api",
+        "api.rest_api",
         "SecureApi",
         refusal_tables=("_FIXED_OPTIONS",),
+        tables_module="api.props",
     ),
 )
 _SKIP = {"self", "scope", "id"}
@@ -106,7 +108,7 @@ def _method(tree: ast.Module, spec: Spec) -> ast.FunctionDef:
             for item in node.body:
                 if isinstance(item, ast.FunctionDef) and item.name == spec.method:
                     return item
-    raise SystemExit(f"{spec.cls}.{spec.method} not found in secure_constructs/{spec.module}.py")
+    raise SystemExit(f"{spec.cls}.{spec.method} not found in {_source(spec.module)}")
 
 
 def _table_names(tree: ast.Module, table: str) -> set[str]:
@@ -136,14 +138,21 @@ def _super_keywords(method: ast.FunctionDef, name: str) -> set[str]:
     raise SystemExit(f"no super().{name}(...) call in {method.name}")
 
 
+def _source(module: str) -> Path:
+    return ROOT / "secure_constructs" / f"{module.replace('.', '/')}.py"
+
+
 def not_passed_through(spec: Spec) -> set[str]:
     """Names the construct declares, sets itself or refuses: not part of its options."""
-    tree = ast.parse((ROOT / "secure_constructs" / f"{spec.module}.py").read_text())
+    tree = ast.parse(_source(spec.module).read_text())
     method = _method(tree, spec)
     names = {a.arg for a in method.args.kwonlyargs}
     names |= _super_keywords(method, spec.method)
+    tables = (
+        tree if spec.tables_module is None else ast.parse(_source(spec.tables_module).read_text())
+    )
     for table in spec.refusal_tables:
-        names |= _table_names(tree, table)
+        names |= _table_names(tables, table)
     return names | set(spec.refused) | set(spec.extra)
 
 

@@ -346,7 +346,8 @@ class ApiAuth:
             self.kind,
             self.function.node.path,
             self.identity_sources,
-            id(ttl) if ttl.is_unresolved() else ttl.to_seconds(),
+            # A token TTL by its token string: id() of a collected Duration can be reused.
+            ttl.to_string() if ttl.is_unresolved() else ttl.to_seconds(),
         )
 
     def __repr__(self) -> str:

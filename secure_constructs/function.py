@@ -5,12 +5,11 @@ from __future__ import annotations
 import functools
 import math
 import re
-import weakref
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Unpack
 
 import aws_cdk as cdk
-import jsii
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -18,19 +17,31 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
-from constructs import Construct, IConstruct
+from constructs import Construct
 
 from secure_constructs._options import FunctionOptions, FunctionUrlOptions
 from secure_constructs.checks import acknowledge
 from secure_constructs.checks.guard import ensure_checked
 from secure_constructs.checks.iam_facts import VPC_NETWORK_INTERFACE_ACTIONS
 from secure_constructs.checks.secret_patterns import secret_reason
+from secure_constructs.dead_letters import (
+    DEAD_LETTER_QUEUE_ID as DEAD_LETTER_QUEUE_ID,
+)
+from secure_constructs.dead_letters import (
+    QueueArnDestination,
+    dead_letter_alarm,
+    queue_facts,
+    region_of,
+    send_statements,
+    shared_dead_letter_queue,
+)
+from secure_constructs.dead_letters import (
+    grant_send_to_queue as grant_send_to_queue,
+)
 from secure_constructs.errors import ValidationError
 from secure_constructs.monitoring import (
     alarm,
-    notify,
     subscribe_emails,
-    terminal_queue,
     validate_emails,
 )
 from secure_constructs.role import LambdaExecutionRole
@@ -54,19 +65,6 @@ EVENT_AGE_RANGE_SECONDS = (60, 21600)
 DURATION_ALARM_RATIO = 0.8
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-DEAD_LETTER_QUEUE_ID = "SecureConstructsDeadLetterQueue"
-MAX_ALARM_ACTIONS = 5  # CloudWatch's limit of actions per alarm state
-_TERMINAL_DLQ_REASON = (
-    "This queue is the terminal dead-letter queue and on-failure destination of the stack's "
-    "functions; its depth alarm pages a person, and a dead-letter queue of a dead-letter queue "
-    "only moves the problem."
-)
-# stack -> queue -> (its depth alarm, the topics it notifies): one alarm per queue and stack,
-# however many functions send to it, notifying each function's alarm topic once.
-_QUEUE_ALARMS: weakref.WeakKeyDictionary[
-    cdk.Stack, dict[sqs.IQueue, tuple[cloudwatch.Alarm, list[sns.ITopic]]]
-] = weakref.WeakKeyDictionary()
-_SHARED_QUEUES: weakref.WeakKeyDictionary[cdk.Stack, sqs.Queue] = weakref.WeakKeyDictionary()
 
 
 @functools.cache
@@ -158,35 +156,8 @@ class SecureFunction(lambda_.Function):
         **options: Unpack[FunctionOptions],
     ) -> None:
         _refuse_passthrough(options)
-        if signing_profiles:
-            if options.get("code_signing_config") is not None:
-                raise ValidationError(
-                    "signing_profiles",
-                    [p.signing_profile_name for p in signing_profiles],
-                    "either signing_profiles or code_signing_config, not both",
-                    "drop one of them",
-                )
-            options["code_signing_config"] = lambda_.CodeSigningConfig(
-                scope,
-                f"{construct_id}CodeSigning",
-                signing_profiles=list(signing_profiles),
-                untrusted_artifact_on_deployment=lambda_.UntrustedArtifactOnDeployment.ENFORCE,
-            )
-        # Our own defaults are known in Python: no round trips to check or read them back.
-        timeout_seconds: float | None = DEFAULT_TIMEOUT_SECONDS
-        if timeout is None:
-            timeout = cdk.Duration.seconds(DEFAULT_TIMEOUT_SECONDS)
-        else:
-            timeout_seconds = _check_timeout(timeout)
-        memory_size = DEFAULT_MEMORY_MB if memory_size is None else memory_size
-        retry_attempts = RETRY_RANGE[1] if retry_attempts is None else retry_attempts
-        if max_event_age is None:
-            max_event_age = cdk.Duration.hours(1)
-        else:
-            _check_event_age(max_event_age)
-        _check_int("memory_size", memory_size, MEMORY_RANGE_MB, "MiB")
-        _check_int("retry_attempts", retry_attempts, RETRY_RANGE, "retries")
-        _check_reserved(options.get("reserved_concurrent_executions"))
+        _add_code_signing(scope, construct_id, signing_profiles, options)
+        limits = _checked_limits(timeout, memory_size, retry_attempts, max_event_age, options)
         check_retention("log_retention", log_retention)
         env = _environment(environment or {}, secrets or {})
         # secrets_cache= (all logic in secure_constructs/secrets_cache.py): the cache layer and
@@ -212,17 +183,12 @@ class SecureFunction(lambda_.Function):
             description="Execution role of one SecureFunction (customer-managed policies only)",
         )
         if log_group is None:
-            log_group = logs.LogGroup(
-                scope,
-                f"{construct_id}LogGroup",
-                retention=log_retention,
-                encryption_key=key,
-            )
+            log_group = _new_log_group(scope, construct_id, log_retention, key)
         own_queue = dead_letter_queue is not None
         if dead_letter_queue is None:
             dead_letter_queue = shared_dead_letter_queue(stack)
 
-        queue_arn, queue_key_arn = _queue_facts(dead_letter_queue)
+        queue_arn, queue_key_arn = queue_facts(dead_letter_queue)
         super().__init__(
             scope,
             construct_id,
@@ -230,8 +196,8 @@ class SecureFunction(lambda_.Function):
             handler=handler,
             runtime=runtime or latest_python_runtime(),
             architecture=architecture or lambda_.Architecture.ARM_64,
-            memory_size=memory_size,
-            timeout=timeout,
+            memory_size=limits.memory_size,
+            timeout=limits.timeout,
             environment=env,
             environment_encryption=environment_encryption or key,
             role=role,
@@ -240,14 +206,44 @@ class SecureFunction(lambda_.Function):
             application_log_level_v2=log_level,
             system_log_level_v2=lambda_.SystemLogLevel.WARN,
             tracing=tracing,
-            retry_attempts=retry_attempts,
-            max_event_age=max_event_age,
+            retry_attempts=limits.retry_attempts,
+            max_event_age=limits.max_event_age,
             # The queue is wired below instead of through CDK's grants, which would give the
             # role encrypt/decrypt on the whole stack key (which also encrypts secrets).
-            on_failure=on_failure or _QueueArnDestination(queue_arn),
+            on_failure=on_failure or QueueArnDestination(queue_arn),
             **passed,
         )
         ensure_checked(self)  # warns at synth when apply_checks was never called
+        self._wire_queue_and_logs(role, log_group, queue_arn, queue_key_arn, stack)
+        self._dead_letter_queue: sqs.IQueue = dead_letter_queue
+        self.execution_role: LambdaExecutionRole = role
+        self.function_log_group: logs.ILogGroup = log_group
+        # The shared queue is not a companion: acknowledging a finding on one function must not
+        # reach the queue every function of the stack sends to.
+        made_signing = options.get("code_signing_config") if signing_profiles else None
+        self._companions: list[object] = [
+            c
+            for c in (role, log_group, dead_letter_queue if own_queue else None, made_signing)
+            if c is not None
+        ]
+        self._grant_and_warn(secrets or {}, options.get("vpc") is not None, tracing)
+
+        self.timeout_seconds: float | None = limits.timeout_seconds
+        """The timeout in seconds (None when it is a token); SecureApi reads it."""
+        self.alarm_topic: sns.ITopic = alarm_topic or stack_alarm_topic(stack)
+        subscribe_emails(self.alarm_topic, emails)
+        self._add_alarms(limits.timeout_seconds, dead_letter_queue, stack)
+        harden_stack(stack)  # what CDK's trigger calls create (secure_constructs/triggers.py)
+
+    def _wire_queue_and_logs(
+        self,
+        role: LambdaExecutionRole,
+        log_group: logs.ILogGroup,
+        queue_arn: str,
+        queue_key_arn: str | None,
+        stack: cdk.Stack,
+    ) -> None:
+        """The dead-letter target, and the role's grants to send to the queue and write logs."""
         cfn_function = self.node.default_child
         assert isinstance(cfn_function, lambda_.CfnFunction)
         cfn_function.dead_letter_config = lambda_.CfnFunction.DeadLetterConfigProperty(
@@ -256,39 +252,29 @@ class SecureFunction(lambda_.Function):
         # Sending to the queue, and what log_group.grant_write(role) grants, written out: one
         # round trip for the three statements instead of CDK's grant callbacks (issue 7).
         role.add_scoped_statements(
-            *_send_statements(queue_arn, queue_key_arn, _region(stack)),
+            *send_statements(queue_arn, queue_key_arn, region_of(stack)),
             iam.PolicyStatement(
                 actions=["logs:CreateLogStream", "logs:PutLogEvents"],
                 resources=[log_group.log_group_arn],
             ),
         )
-        self._dead_letter_queue: sqs.IQueue = dead_letter_queue
-        self.execution_role: LambdaExecutionRole = role
-        self.function_log_group: logs.ILogGroup = log_group
-        # The shared queue is not a companion: acknowledging a finding on one function must not
-        # reach the queue every function of the stack sends to.
-        self._companions: list[object] = [role, log_group]
-        if own_queue:
-            self._companions.append(dead_letter_queue)
-        if options.get("code_signing_config") is not None and signing_profiles:
-            self._companions.append(options["code_signing_config"])
 
-        for secret in (secrets or {}).values():
+    def _grant_and_warn(
+        self,
+        secrets: Mapping[str, secretsmanager.ISecret],
+        in_vpc: bool,
+        tracing: lambda_.Tracing,
+    ) -> None:
+        """Read on each secret, the ENI actions of a VPC function, and the tracing warning."""
+        for secret in secrets.values():
             secret.grant_read(self)
-        if options.get("vpc") is not None:
-            role.add_to_principal_policy(_vpc_statement())
+        if in_vpc:
+            self.execution_role.add_to_principal_policy(_vpc_statement())
         if tracing is not lambda_.Tracing.ACTIVE:
             cdk.Annotations.of(self).add_warning_v2(
                 "secure-constructs:tracing",
                 f"tracing={tracing} turns off X-Ray active tracing for this function",
             )
-
-        self.timeout_seconds: float | None = timeout_seconds
-        """The timeout in seconds (None when it is a token); SecureApi reads it."""
-        self.alarm_topic: sns.ITopic = alarm_topic or stack_alarm_topic(stack)
-        subscribe_emails(self.alarm_topic, emails)
-        self._add_alarms(timeout_seconds, dead_letter_queue, stack)
-        harden_stack(stack)  # what CDK's trigger calls create (secure_constructs/triggers.py)
 
     @property
     def dead_letter_queue(self) -> sqs.IQueue:
@@ -369,7 +355,7 @@ class SecureFunction(lambda_.Function):
             topic=self.alarm_topic,
         )
         """Errors, throttles and (unless the timeout is a token) p99 duration, in one alarm."""
-        self.dead_letter_alarm: cloudwatch.Alarm = _dead_letter_alarm(
+        self.dead_letter_alarm: cloudwatch.Alarm = dead_letter_alarm(
             self, queue, self.alarm_topic, stack
         )
         """The depth alarm of the dead-letter queue (shared by the functions that share it)."""
@@ -561,140 +547,73 @@ def _environment(
     return env
 
 
+@dataclass(frozen=True)
+class _Limits:
+    """The checked timeout, memory and asynchronous-retry props, defaults filled in."""
+
+    timeout: cdk.Duration
+    timeout_seconds: float | None
+    """None when the timeout is a token."""
+    memory_size: int
+    retry_attempts: int
+    max_event_age: cdk.Duration
+
+
+def _checked_limits(
+    timeout: cdk.Duration | None,
+    memory_size: int | None,
+    retry_attempts: int | None,
+    max_event_age: cdk.Duration | None,
+    options: Mapping[str, Any],
+) -> _Limits:
+    # Our own defaults are known in Python: no round trips to check or read them back.
+    timeout_seconds: float | None = DEFAULT_TIMEOUT_SECONDS
+    if timeout is None:
+        timeout = cdk.Duration.seconds(DEFAULT_TIMEOUT_SECONDS)
+    else:
+        timeout_seconds = _check_timeout(timeout)
+    memory_size = DEFAULT_MEMORY_MB if memory_size is None else memory_size
+    retry_attempts = RETRY_RANGE[1] if retry_attempts is None else retry_attempts
+    if max_event_age is None:
+        max_event_age = cdk.Duration.hours(1)
+    else:
+        _check_event_age(max_event_age)
+    _check_int("memory_size", memory_size, MEMORY_RANGE_MB, "MiB")
+    _check_int("retry_attempts", retry_attempts, RETRY_RANGE, "retries")
+    _check_reserved(options.get("reserved_concurrent_executions"))
+    return _Limits(timeout, timeout_seconds, memory_size, retry_attempts, max_event_age)
+
+
+def _add_code_signing(
+    scope: Construct,
+    construct_id: str,
+    signing_profiles: Sequence[signer.ISigningProfile],
+    options: FunctionOptions,
+) -> None:
+    """With `signing_profiles`, a code-signing configuration that enforces them, set in
+    `options` (refused beside the user's own `code_signing_config`)."""
+    if not signing_profiles:
+        return
+    if options.get("code_signing_config") is not None:
+        raise ValidationError(
+            "signing_profiles",
+            [p.signing_profile_name for p in signing_profiles],
+            "either signing_profiles or code_signing_config, not both",
+            "drop one of them",
+        )
+    options["code_signing_config"] = lambda_.CodeSigningConfig(
+        scope,
+        f"{construct_id}CodeSigning",
+        signing_profiles=list(signing_profiles),
+        untrusted_artifact_on_deployment=lambda_.UntrustedArtifactOnDeployment.ENFORCE,
+    )
+
+
+def _new_log_group(
+    scope: Construct, construct_id: str, retention: logs.RetentionDays, key: kms.IKey
+) -> logs.LogGroup:
+    return logs.LogGroup(scope, f"{construct_id}LogGroup", retention=retention, encryption_key=key)
+
+
 def _vpc_statement() -> iam.PolicyStatement:
     return iam.PolicyStatement(actions=list(VPC_NETWORK_INTERFACE_ACTIONS), resources=["*"])
-
-
-@jsii.implements(lambda_.IDestination)
-class _QueueArnDestination:
-    """An on-failure destination that only points at the queue; the grant is ours."""
-
-    def __init__(self, queue_arn: str) -> None:
-        self._queue_arn = queue_arn
-
-    def bind(
-        self, scope: Construct, fn: lambda_.IFunction, *, type: lambda_.DestinationType
-    ) -> lambda_.DestinationConfig:
-        return lambda_.DestinationConfig(destination=self._queue_arn)
-
-
-def shared_dead_letter_queue(scope: IConstruct) -> sqs.Queue:
-    """The stack's dead-letter queue for SecureFunctions, created on first use.
-
-    A terminal queue (`monitoring.terminal_queue`): encrypted with the stack key, TLS-only,
-    messages kept 14 days. It is the `DeadLetterConfig` target and the on-failure destination
-    of every SecureFunction of the stack that brings no queue of its own: one queue and one
-    depth alarm per stack instead of three resources per function. Its construct id
-    (`SecureConstructsDeadLetterQueue`) is part of the public contract.
-    """
-    stack = stack_of(scope)
-    cached = _SHARED_QUEUES.get(stack)
-    if cached is None:
-        existing = stack.node.try_find_child(DEAD_LETTER_QUEUE_ID)
-        cached = existing if isinstance(existing, sqs.Queue) else None
-        if cached is None:
-            cached = terminal_queue(stack, DEAD_LETTER_QUEUE_ID, reason=_TERMINAL_DLQ_REASON)
-        _SHARED_QUEUES[stack] = cached
-    return cached
-
-
-def _dead_letter_alarm(
-    fn: SecureFunction, queue: sqs.IQueue, topic: sns.ITopic, stack: cdk.Stack
-) -> cloudwatch.Alarm:
-    """The queue's depth alarm, created once per queue and stack, notifying each function's
-    topic once.
-
-    The shared queue's alarm is its `NotEmptyAlarm` child; a queue the user brings gets a
-    `<id>/DeadLetterQueueAlarm` under the first function of each stack that uses it (the
-    queue may be imported or live in another stack: an alarm in one stack notifying the
-    topics of another would make the stacks depend on each other both ways).
-
-    A queue object read from a CDK property (not one created in Python) is a new Python
-    object on every read, so it is not found here again: each function then gets an alarm of
-    its own, as before this sharing.
-    """
-    alarms = _QUEUE_ALARMS.setdefault(stack, {})
-    entry = alarms.get(queue)
-    if entry is None:
-        shared = queue is _SHARED_QUEUES.get(stack)
-        created = alarm(
-            queue if shared else fn,  # type: ignore[arg-type]
-            "NotEmptyAlarm" if shared else "DeadLetterQueueAlarm",
-            metric=queue.metric_approximate_number_of_messages_visible(
-                period=cdk.Duration.minutes(1), statistic="Maximum"
-            ),
-            threshold=0,
-            description=(
-                "Failed asynchronous events are waiting in the dead-letter queue (the "
-                "on-failure records name the function in requestContext.functionArn)"
-            ),
-            topic=topic,
-        )
-        alarms[queue] = (created, [topic])
-        return created
-    created, topics = entry
-    if not any(t is topic for t in topics):
-        if len(topics) >= MAX_ALARM_ACTIONS:
-            raise ValidationError(
-                "alarm_topic",
-                topic.node.path if isinstance(topic, Construct) else topic,
-                f"at most {MAX_ALARM_ACTIONS} different alarm topics among the functions that "
-                "share a dead-letter queue (its one depth alarm notifies each of them, and an "
-                f"alarm takes {MAX_ALARM_ACTIONS} actions)",
-                "send these functions' alarms to fewer topics, or pass dead_letter_queue= with "
-                "a queue of their own",
-            )
-        topics.append(topic)
-        notify(created, topic)
-    return created
-
-
-# queue -> (its ARN, its KMS key's ARN or None); stack -> its region: read once, not per function.
-_QUEUE_FACTS: weakref.WeakKeyDictionary[sqs.IQueue, tuple[str, str | None]] = (
-    weakref.WeakKeyDictionary()
-)
-_REGIONS: weakref.WeakKeyDictionary[cdk.Stack, str] = weakref.WeakKeyDictionary()
-
-
-def _queue_facts(queue: sqs.IQueue) -> tuple[str, str | None]:
-    facts = _QUEUE_FACTS.get(queue)
-    if facts is None:
-        key = queue.encryption_master_key
-        facts = _QUEUE_FACTS[queue] = (queue.queue_arn, None if key is None else key.key_arn)
-    return facts
-
-
-def _region(stack: cdk.Stack) -> str:
-    region = _REGIONS.get(stack)
-    if region is None:
-        region = _REGIONS[stack] = stack.region
-    return region
-
-
-def _send_statements(queue_arn: str, key_arn: str | None, region: str) -> list[iam.PolicyStatement]:
-    statements = [iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[queue_arn])]
-    if key_arn is not None:
-        statements.append(
-            iam.PolicyStatement(
-                actions=["kms:GenerateDataKey", "kms:Decrypt"],
-                resources=[key_arn],
-                conditions={
-                    "StringEquals": {
-                        "kms:ViaService": f"sqs.{region}.amazonaws.com",
-                        "kms:EncryptionContext:aws:sqs:arn": queue_arn,
-                    }
-                },
-            )
-        )
-    return statements
-
-
-def grant_send_to_queue(role: iam.IRole, queue: sqs.IQueue) -> None:
-    """sqs:SendMessage on the queue and, for a KMS queue, only what SQS needs of the key.
-
-    CDK's `grant_send_messages` grants encrypt/decrypt on the queue's key for any use; here the
-    key grant is limited to GenerateDataKey/Decrypt through SQS for this queue's messages.
-    """
-    queue_arn, key_arn = _queue_facts(queue)
-    for statement in _send_statements(queue_arn, key_arn, _region(cdk.Stack.of(role))):
-        role.add_to_principal_policy(statement)

@@ -15,10 +15,10 @@ from constructs import Construct
 
 from secure_constructs.errors import ValidationError
 from secure_constructs.guarded import GuardedQueue
-from secure_constructs.shared import security_key
+from secure_constructs.shared import StackIds, per_stack, security_key
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
-SUBSCRIPTION_DLQ_ID = "SecureConstructsAlarmSubscriptionDlq"
+SUBSCRIPTION_DLQ_ID = StackIds.ALARM_SUBSCRIPTION_DLQ
 # topic -> its alarm action: one SnsAction per topic instead of one jsii object per alarm.
 _ACTIONS: weakref.WeakKeyDictionary[sns.ITopic, cloudwatch_actions.SnsAction] = (
     weakref.WeakKeyDictionary()
@@ -95,23 +95,24 @@ def subscribe_emails(topic: sns.ITopic, emails: Iterable[str]) -> None:
         return
     from aws_cdk import aws_sns_subscriptions as subscriptions
 
+    def create(stack: cdk.Stack, construct_id: str) -> sqs.Queue:
+        # AwsSolutions-SQS3 does not recognise an SNS subscription's DLQ as a DLQ.
+        # Undelivered alarm e-mails: the alarm shows in the console and on any other
+        # subscription of the topic (a chat or pager endpoint), not just in the queue.
+        return terminal_queue(
+            stack,
+            construct_id,
+            reason=_TERMINAL_DLQ_REASON,
+            also_acknowledge=("AwsSolutions-SQS3",),
+            alarm_topic=topic,
+            alarm_description="Alarm notifications could not be delivered to an e-mail address",
+        )
+
     stack = cdk.Stack.of(topic)
-    dlq = stack.node.try_find_child(SUBSCRIPTION_DLQ_ID)
     for email in emails:
         if isinstance(topic, Construct) and topic.node.try_find_child(email) is not None:
             continue
-        if dlq is None:
-            # AwsSolutions-SQS3 does not recognise an SNS subscription's DLQ as a DLQ.
-            # Undelivered alarm e-mails: the alarm shows in the console and on any other
-            # subscription of the topic (a chat or pager endpoint), not just in the queue.
-            dlq = terminal_queue(
-                stack,
-                SUBSCRIPTION_DLQ_ID,
-                reason=_TERMINAL_DLQ_REASON,
-                also_acknowledge=("AwsSolutions-SQS3",),
-                alarm_topic=topic,
-                alarm_description="Alarm notifications could not be delivered to an e-mail address",
-            )
+        dlq = per_stack(stack, StackIds.ALARM_SUBSCRIPTION_DLQ, create)
         topic.add_subscription(
             subscriptions.EmailSubscription(email, dead_letter_queue=dlq)  # type: ignore[arg-type]
         )

@@ -12,7 +12,6 @@ needs them, which saves a resource per function.
 
 from __future__ import annotations
 
-import weakref
 from typing import Any
 
 import aws_cdk as cdk
@@ -27,24 +26,19 @@ from secure_constructs.checks.iam_facts import (
     VPC_NETWORK_INTERFACE_ACTIONS,
     XRAY_WRITE_ACTIONS,
 )
-from secure_constructs.shared import stack_of
+from secure_constructs.shared import StackIds, per_stack, stack_of
 
 # Per-stack policies for the star-only action sets every traced / VPC function needs.
 _SHARED_STAR_ONLY: dict[frozenset[str], tuple[str, str]] = {
     frozenset(XRAY_WRITE_ACTIONS): (
-        "SecureConstructsXRayWritePolicy",
+        StackIds.XRAY_WRITE_POLICY,
         "X-Ray trace upload for the stack's functions (no resource-level permissions exist)",
     ),
     frozenset(VPC_NETWORK_INTERFACE_ACTIONS): (
-        "SecureConstructsVpcNetworkInterfacePolicy",
+        StackIds.VPC_NETWORK_INTERFACE_POLICY,
         "The network-interface actions Lambda needs for the stack's VPC functions",
     ),
 }
-
-# stack -> construct id -> the shared star-only policy (saves a tree look-up per function).
-_SHARED_POLICIES: weakref.WeakKeyDictionary[cdk.Stack, dict[str, iam.ManagedPolicy]] = (
-    weakref.WeakKeyDictionary()
-)
 
 _STAR_ONLY_REASON = (
     "Holds only actions that AWS supports solely on Resource '*' (the allow-list "
@@ -185,18 +179,15 @@ def shared_star_only_policy(
     stack: cdk.Stack, construct_id: str, description: str, statement: iam.PolicyStatement
 ) -> iam.ManagedPolicy:
     """The stack's policy for one star-only action set, found or created on first use."""
-    shared = _SHARED_POLICIES.setdefault(stack, {})
-    policy = shared.get(construct_id)
-    if policy is None:
-        found = stack.node.try_find_child(construct_id)
-        if found is None:
-            found = iam.ManagedPolicy(
-                stack, construct_id, description=description, statements=[statement]
-            )
-            acknowledge(found, "AwsSolutions-IAM5[Resource::*]", _STAR_ONLY_REASON)
-        assert isinstance(found, iam.ManagedPolicy)
-        policy = shared[construct_id] = found
-    return policy
+
+    def create(scope: cdk.Stack, policy_id: str) -> iam.ManagedPolicy:
+        policy = iam.ManagedPolicy(
+            scope, policy_id, description=description, statements=[statement]
+        )
+        acknowledge(policy, "AwsSolutions-IAM5[Resource::*]", _STAR_ONLY_REASON)
+        return policy
+
+    return per_stack(stack, construct_id, create, iam.ManagedPolicy)
 
 
 def attach_xray_write(role: iam.IRole) -> None:

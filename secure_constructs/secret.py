@@ -33,8 +33,8 @@ from secure_constructs.checks.secret_patterns import (
 from secure_constructs.errors import ValidationError
 from secure_constructs.monitoring import terminal_queue
 from secure_constructs.open_grants import refuse_open_grantee, refuse_open_statement
+from secure_constructs.shared import StackIds, per_stack, security_key
 from secure_constructs.shared import alarm_topic as stack_alarm_topic
-from secure_constructs.shared import security_key
 from secure_constructs.validation import check_reason
 
 if TYPE_CHECKING:
@@ -64,7 +64,7 @@ ROTATION_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
 READ_SECRET_ACTIONS = ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret")
 
 # Per-stack singletons of the rotation-failure path (construct ids are part of the contract).
-EVENTS_DLQ_ID = "SecureConstructsRotationEventsDlq"
+EVENTS_DLQ_ID = StackIds.ROTATION_EVENTS_DLQ
 EVENTS_KEY_SID = "AllowEventBridgeToPublishEncrypted"
 
 # The cdk-nag rules that ask for automatic rotation (one per pack that has one).
@@ -498,18 +498,19 @@ def _events_dead_letter_queue(stack: cdk.Stack, topic: sns.ITopic) -> sqs.IQueue
 
     Created with it, once per stack: the stack key's permission for EventBridge.
     """
-    existing = stack.node.try_find_child(EVENTS_DLQ_ID)
-    if existing is not None:
-        return existing  # type: ignore[return-value]
-    _allow_events_to_use_key(stack)
-    return terminal_queue(
-        stack,
-        EVENTS_DLQ_ID,
-        reason=_TERMINAL_DLQ_REASON,
-        also_acknowledge=("AwsSolutions-SQS3",),
-        alarm_topic=topic,
-        alarm_description="A rotation-failure event could not be delivered to the alarm topic",
-    )
+
+    def create(scope: cdk.Stack, construct_id: str) -> sqs.Queue:
+        _allow_events_to_use_key(scope)
+        return terminal_queue(
+            scope,
+            construct_id,
+            reason=_TERMINAL_DLQ_REASON,
+            also_acknowledge=("AwsSolutions-SQS3",),
+            alarm_topic=topic,
+            alarm_description="A rotation-failure event could not be delivered to the alarm topic",
+        )
+
+    return per_stack(stack, StackIds.ROTATION_EVENTS_DLQ, create)
 
 
 def _allow_events_to_use_key(stack: cdk.Stack) -> None:

@@ -16,8 +16,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 
 from secure_constructs import ApiAuth, PythonCode, SecureFunction, SecureUserPool, ValidationError
-from secure_constructs.api import _FIXED_OPTIONS as API_FIXED_OPTIONS
 from secure_constructs.api import ApiCache, SecureApi
+from secure_constructs.api.props import _FIXED_OPTIONS as API_FIXED_OPTIONS
 from secure_constructs.function import _FIXED_OPTIONS as FUNCTION_FIXED_OPTIONS
 from secure_constructs.secret import SecretRotation
 from secure_constructs.secrets_cache import SecretsCache

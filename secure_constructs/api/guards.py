@@ -1,7 +1,7 @@
-"""SecureApi's guards against ordinary CDK calls that would bypass its promise: request schemas
-that validate nothing, extra stages made beside its own, and HTTP integrations added by hand.
+"""SecureApi's guards against ordinary CDK calls that would bypass its promise: extra stages
+made beside its own, and HTTP integrations added by hand (node validations, run at synth).
 
-Kept apart from `api.py` (issue 19 splits that into a package); the judgements come from
+The request-schema strength check (`route_props.check_schema_strength`) judges with
 `checks.api_facts`, which the SecureServerless rules use too.
 """
 
@@ -15,9 +15,7 @@ import jsii
 from aws_cdk import aws_apigateway as apigateway
 from constructs import IConstruct
 
-from secure_constructs.checks.api_facts import allows_additional_properties, schema_weakness
 from secure_constructs.errors import ValidationError
-from secure_constructs.validation import check_reason
 
 if TYPE_CHECKING:
     import aws_cdk as cdk
@@ -27,55 +25,6 @@ STAGE_FIX = (
     "none of SecureApi's protections (web ACL, throttling, access logs, X-Ray). For another "
     "environment, create another SecureApi(stage_name='beta', ...) (ideally in its own stack)"
 )
-
-
-def check_schema_strength(schema: Mapping[str, Any] | None, reason: str | None) -> None:
-    """Refuse a request schema that accepts any object, and undeclared properties unless
-    `additional_properties_reason` says why."""
-    if reason is not None:
-        check_reason(
-            "additional_properties_reason",
-            reason,
-            about="clients may send body properties the schema does not declare",
-        )
-    if schema is None:
-        if reason is not None:
-            raise ValidationError(
-                "additional_properties_reason",
-                reason,
-                "only on a route with request_schema",
-                "remove additional_properties_reason",
-            )
-        return
-    weakness = schema_weakness(schema)
-    if weakness is not None:
-        raise ValidationError(
-            "request_schema",
-            dict(schema),
-            'a schema that describes the body: "type": "object" with the properties it '
-            f"takes (this one validates nothing: {weakness})",
-            "pass e.g. {'type': 'object', 'properties': {'name': {'type': 'string'}}, "
-            "'required': ['name'], 'additionalProperties': False}; for a body no schema can "
-            "describe, unvalidated_body_reason='...' instead",
-        )
-    allows = allows_additional_properties(schema)
-    if allows and reason is None:
-        raise ValidationError(
-            "request_schema",
-            "additionalProperties not false",
-            'a schema with "additionalProperties": False (JSON Schema lets undeclared '
-            "properties through by default, so a client can smuggle fields the function may "
-            "trust)",
-            "add 'additionalProperties': False, or pass additional_properties_reason='why "
-            "undeclared properties must be accepted'",
-        )
-    if not allows and reason is not None:
-        raise ValidationError(
-            "additional_properties_reason",
-            reason,
-            "only with a schema that allows additional properties",
-            "remove additional_properties_reason (the schema already refuses them)",
-        )
 
 
 def guard_api(
