@@ -26,7 +26,20 @@ from secure_constructs.api_guards import check_schema_strength, guard_api
 from secure_constructs.auth import ApiAuth
 from secure_constructs.checks import acknowledge
 from secure_constructs.checks.api_facts import ADDITIONAL_PROPERTIES_FINDING
+from secure_constructs.defaults import (
+    API_BURST_LIMIT,
+    API_CLIENT_ERROR_RATE,
+    API_LATENCY_ALARM_RATIO,
+    API_RATE_LIMIT,
+    API_STAGE_NAME,
+    LOG_RETENTION,
+)
 from secure_constructs.errors import ValidationError
+from secure_constructs.facts.apigateway_facts import (
+    BODY_METHODS,
+    MAX_CACHE_TTL_SECONDS,
+    MAX_INTEGRATION_TIMEOUT_SECONDS,
+)
 from secure_constructs.monitoring import alarm, subscribe_emails, validate_emails
 from secure_constructs.shared import alarm_topic as stack_alarm_topic
 from secure_constructs.shared import security_key, stack_of
@@ -36,21 +49,17 @@ from secure_constructs.validation import (
     check_retention,
     is_token_string,
 )
-from secure_constructs.waf import SecureWebAcl, WafProfile, resolve_waf
+from secure_constructs.waf import SecureWebAcl, WafProfile, web_acl_for
 
 __all__ = ["ApiCache", "SecureApi", "SecureApiRoute"]
 
-DEFAULT_STAGE_NAME = "prod"
-DEFAULT_RATE_LIMIT = 100.0
-DEFAULT_BURST_LIMIT = 200
-MAX_INTEGRATION_TIMEOUT_SECONDS = 29
-"""API Gateway's default integration timeout: a longer-running function is cut off at 29 s."""
-LATENCY_ALARM_RATIO = 0.8
-DEFAULT_CLIENT_ERROR_RATE = 0.05
-MAX_CACHE_TTL_SECONDS = 3600
+DEFAULT_STAGE_NAME = API_STAGE_NAME
+DEFAULT_RATE_LIMIT = API_RATE_LIMIT
+DEFAULT_BURST_LIMIT = API_BURST_LIMIT
+LATENCY_ALARM_RATIO = API_LATENCY_ALARM_RATIO
+DEFAULT_CLIENT_ERROR_RATE = API_CLIENT_ERROR_RATE
 CACHE_CLUSTER_SIZES = ("0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237")
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "ANY")
-BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "ANY"})
 JSON_SCHEMA_DRAFT4 = "http://json-schema.org/draft-04/schema#"
 
 EXECUTION_LOG_PREFIX = "API-Gateway-Execution-Logs_"
@@ -241,7 +250,7 @@ class SecureApi(apigateway.RestApi):
         cors_allow_credentials: bool = False,
         cors_allow_headers: Sequence[str] | None = None,
         cache: ApiCache | None = None,
-        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+        log_retention: logs.RetentionDays = logs.RetentionDays[LOG_RETENTION],
         manage_account_logging: bool = True,
         alarm_topic: sns.ITopic | None = None,
         alarm_emails: Sequence[str] = (),
@@ -337,15 +346,8 @@ class SecureApi(apigateway.RestApi):
 
         self.alarm_topic: sns.ITopic = alarm_topic or stack_alarm_topic(self)
         subscribe_emails(self.alarm_topic, emails)
-        self.web_acl: SecureWebAcl | None = None
-        waf = WafProfile.baseline() if waf is None else waf
-        if isinstance(waf, WafProfile):
-            self.web_acl = SecureWebAcl(self, "WebAcl", profile=waf, alarm_topic=self.alarm_topic)
-            web_acl_arn = self.web_acl.web_acl_arn
-        else:
-            resolved = resolve_waf(self, waf)
-            assert resolved is not None
-            web_acl_arn = resolved
+        self.web_acl: SecureWebAcl | None
+        self.web_acl, web_acl_arn = web_acl_for(self, waf, alarm_topic=self.alarm_topic)
         self.web_acl_arn: str = web_acl_arn
         self.web_acl_association = wafv2.CfnWebACLAssociation(
             self, "WebAclAssociation", resource_arn=stage.stage_arn, web_acl_arn=web_acl_arn
@@ -603,16 +605,11 @@ class SecureApi(apigateway.RestApi):
             operation["responses"] = {
                 "default": {"description": "The Lambda function's proxy response"}
             }
-            requirement: dict[str, list[str]] = {}
             scheme = route.auth.openapi_security_scheme()
             if scheme is not None:
-                scheme_name, scheme_object = scheme
-                schemes[scheme_name] = scheme_object
-                # OpenAPI 3.0 allows scopes only for oauth2/openIdConnect schemes; the schemes
-                # here are apiKey (API Gateway's own extension says how they are checked).
-                requirement[scheme_name] = []
-                if route.auth.scopes:
-                    operation["x-oauth-scopes"] = list(route.auth.scopes)
+                schemes[scheme[0]] = scheme[1]
+            requirement = dict(route.auth.openapi_security_requirement() or {})
+            operation.update(route.auth.openapi_operation_extensions())
             if route.api_key_required:
                 schemes["api_key"] = {"type": "apiKey", "name": "x-api-key", "in": "header"}
                 requirement["api_key"] = []
@@ -798,24 +795,7 @@ class SecureApi(apigateway.RestApi):
     def _acknowledge_route(
         self, method: apigateway.Method, auth: ApiAuth, unvalidated_body_reason: str | None
     ) -> None:
-        if auth.is_public:
-            reason = f"Deliberately public route: {auth.reason}"
-            acknowledge(method, "AwsSolutions-APIG4", reason)
-            acknowledge(method, "AwsSolutions-COG4", reason)
-            acknowledge(method, "SecureServerless::ApiMethodAuthorization", reason)
-        elif auth.kind != "cognito":
-            how = {
-                "iam": "IAM (SigV4-signed requests, execute-api:Invoke granted per caller)",
-                "lambda_token": "a Lambda TOKEN authorizer",
-                "lambda_request": "a Lambda REQUEST authorizer",
-            }.get(auth.kind, auth.kind)
-            acknowledge(
-                method,
-                "AwsSolutions-COG4",
-                f"Every caller of this method is authorized by {how}; AwsSolutions-COG4 asks "
-                "for a Cognito user pool authorizer specifically, which this route's callers "
-                "do not use.",
-            )
+        auth.acknowledge_on(method)
         if unvalidated_body_reason is not None:
             acknowledge(
                 method,

@@ -17,6 +17,7 @@ from constructs import Construct
 from secure_constructs._options import UserPoolOptions
 from secure_constructs.auth import OAUTH_SCOPE
 from secure_constructs.errors import ValidationError
+from secure_constructs.validation import check_number
 
 __all__ = ["ResourceServerScopes", "SecureUserPool"]
 
@@ -232,19 +233,15 @@ def _refuse_fixed(options: Mapping[str, Any]) -> None:
 
 
 def _check_password_length(length: int) -> None:
-    if cdk.Token.is_unresolved(length):
-        return
-    if (
-        not isinstance(length, int)
-        or isinstance(length, bool)
-        or not MIN_PASSWORD_LENGTH <= length <= MAX_PASSWORD_LENGTH
-    ):
-        raise ValidationError(
-            "password_min_length",
-            length,
-            f"{MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters",
-            f"pass password_min_length={MIN_PASSWORD_LENGTH} or more",
-        )
+    check_number(
+        "password_min_length",
+        length,
+        MIN_PASSWORD_LENGTH,
+        MAX_PASSWORD_LENGTH,
+        whole=True,
+        allowed=f"{MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters",
+        fix=f"pass password_min_length={MIN_PASSWORD_LENGTH} or more",
+    )
 
 
 def _check_temp_validity(validity: cdk.Duration) -> None:

@@ -13,7 +13,6 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 
 from secure_constructs import SecureUserPool, SecureWebAcl, ValidationError, WafProfile
-from secure_constructs.audit.prices import FIXED, PRICES_AS_OF, Price
 from secure_constructs.checks.waf_facts import (
     COUNT_ONLY_METADATA,
     EXCLUSIONS_METADATA,
@@ -22,6 +21,7 @@ from secure_constructs.checks.waf_facts import (
     MAX_RATE_LIMIT,
     REQUIRED_GROUPS,
 )
+from secure_constructs.facts.prices import FIXED, PRICES_AS_OF, Price
 from secure_constructs.waf import resolve_waf
 from tests.synth import ALL_COMPLIANCE, Synthesized, cfn_lint, synth
 
