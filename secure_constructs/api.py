@@ -44,10 +44,12 @@ from secure_constructs.monitoring import alarm, subscribe_emails, validate_email
 from secure_constructs.shared import alarm_topic as stack_alarm_topic
 from secure_constructs.shared import security_key, stack_of
 from secure_constructs.validation import (
+    FixedOptions,
     check_number,
     check_reason,
     check_retention,
     is_token_string,
+    refuse_fixed_options,
 )
 from secure_constructs.waf import SecureWebAcl, WafProfile, web_acl_for
 
@@ -258,7 +260,7 @@ class SecureApi(apigateway.RestApi):
         latency_alarm_threshold: cdk.Duration | None = None,
         **options: Unpack[ApiOptions],
     ) -> None:
-        _refuse_options(options)
+        refuse_fixed_options(options, _FIXED_OPTIONS)
         default_auth = _check_default_auth(auth)
         _check_stage_name(stage_name)
         _check_throttle("throttle_rate_limit", throttle_rate_limit, throttle_burst_limit)
@@ -936,23 +938,19 @@ class ApiGatewayAccountLogging(Construct):
 
 # -- validation ------------------------------------------------------------------------------
 
-_FIXED_OPTIONS = {
-    "deploy": "SecureApi always deploys one stage (stage_name=)",
-    "deploy_options": "use stage_name=, throttle_rate_limit=, throttle_burst_limit=, cache=",
-    "cloud_watch_role": "use manage_account_logging= (a customer-managed policy, not AWS's)",
-    "cloud_watch_role_removal_policy": "the account logging role is always retained",
-    "default_method_options": "use auth= (and add_route(..., auth=) per route)",
-    "default_integration": "use add_route(method, path, handler)",
-    "default_cors_preflight_options": "use cors_allow_origins= and cors_allow_credentials=",
+_FIXED_ALLOWED = "nothing: SecureApi sets it for its security promise"
+_FIXED_OPTIONS: FixedOptions = {
+    name: (_FIXED_ALLOWED, fix)
+    for name, fix in {
+        "deploy": "SecureApi always deploys one stage (stage_name=)",
+        "deploy_options": "use stage_name=, throttle_rate_limit=, throttle_burst_limit=, cache=",
+        "cloud_watch_role": "use manage_account_logging= (a customer-managed policy, not AWS's)",
+        "cloud_watch_role_removal_policy": "the account logging role is always retained",
+        "default_method_options": "use auth= (and add_route(..., auth=) per route)",
+        "default_integration": "use add_route(method, path, handler)",
+        "default_cors_preflight_options": "use cors_allow_origins= and cors_allow_credentials=",
+    }.items()
 }
-
-
-def _refuse_options(options: Mapping[str, Any]) -> None:
-    for name, fix in _FIXED_OPTIONS.items():
-        if name in options:
-            raise ValidationError(
-                name, options[name], "nothing: SecureApi sets it for its security promise", fix
-            )
 
 
 def _check_default_auth(auth: Any) -> ApiAuth:

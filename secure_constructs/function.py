@@ -52,7 +52,13 @@ from secure_constructs.shared import alarm_topic as stack_alarm_topic
 from secure_constructs.shared import security_key, stack_of
 from secure_constructs.trigger_facts import QUEUE_TRIGGER_BATCH_SIZE, QUEUE_TRIGGER_MAX_CONCURRENCY
 from secure_constructs.triggers import accept_event_source, add_queue_trigger, harden_stack
-from secure_constructs.validation import check_number, check_retention, whole_seconds
+from secure_constructs.validation import (
+    FixedOptions,
+    check_number,
+    check_retention,
+    refuse_fixed_options,
+    whole_seconds,
+)
 
 if TYPE_CHECKING:  # only in annotations: importing them costs the jsii kernel time
     from aws_cdk import aws_secretsmanager as secretsmanager
@@ -422,7 +428,7 @@ class SecureFunction(lambda_.Function):
 
 
 # Function props that would undo a default the promise depends on: (allowed, fix).
-_FIXED_OPTIONS: dict[str, tuple[str, str]] = {
+_FIXED_OPTIONS: FixedOptions = {
     "logging_format": ("nothing: logs are always JSON", "remove logging_format"),
     "application_log_level_v2": ("nothing: use log_level=", "pass log_level= instead"),
     "application_log_level": ("nothing: use log_level=", "pass log_level= instead"),
@@ -439,9 +445,7 @@ _FIXED_OPTIONS: dict[str, tuple[str, str]] = {
 
 
 def _refuse_passthrough(options: Mapping[str, Any]) -> None:
-    for prop, (allowed, fix) in _FIXED_OPTIONS.items():
-        if prop in options:
-            raise ValidationError(prop, options[prop], allowed, fix)
+    refuse_fixed_options(options, _FIXED_OPTIONS)
     if options.get("role") is not None:
         raise ValidationError(
             "role",

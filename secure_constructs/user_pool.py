@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Unpack
+from typing import Unpack
 
 import aws_cdk as cdk
 from aws_cdk import aws_cognito as cognito
@@ -17,7 +17,7 @@ from constructs import Construct
 from secure_constructs._options import UserPoolOptions
 from secure_constructs.auth import OAUTH_SCOPE
 from secure_constructs.errors import ValidationError
-from secure_constructs.validation import check_number
+from secure_constructs.validation import FixedOptions, check_number, refuse_fixed_options
 
 __all__ = ["ResourceServerScopes", "SecureUserPool"]
 
@@ -76,7 +76,7 @@ class SecureUserPool(cognito.UserPool):
         sign_in_aliases: cognito.SignInAliases | None = None,
         **options: Unpack[UserPoolOptions],
     ) -> None:
-        _refuse_fixed(options)
+        refuse_fixed_options(options, _FIXED)
         _check_password_length(password_min_length)
         temp_password_validity = temp_password_validity or cdk.Duration.days(3)
         _check_temp_validity(temp_password_validity)
@@ -206,30 +206,27 @@ class SecureUserPool(cognito.UserPool):
         )
 
 
-_FIXED = (
-    "mfa",
-    "mfa_second_factor",
-    "password_policy",
-    "feature_plan",
-    "standard_threat_protection_mode",
-    "advanced_security_mode",
-    "account_recovery",
-    "sign_in_case_sensitive",
-    "enable_sms_role",
+_FIXED_ALLOWED = (
+    "nothing: SecureUserPool fixes it (MFA required with TOTP, strong password policy, Plus "
+    "plan with threat protection enforced, e-mail recovery, case-insensitive sign-in, no SMS)"
 )
-
-
-def _refuse_fixed(options: Mapping[str, Any]) -> None:
-    for name in _FIXED:
-        if name in options:
-            raise ValidationError(
-                name,
-                options[name],
-                "nothing: SecureUserPool fixes it (MFA required with TOTP, strong password "
-                "policy, Plus plan with threat protection enforced, e-mail recovery, "
-                "case-insensitive sign-in, no SMS)",
-                f"remove {name}=; to change the password length use password_min_length=",
-            )
+_FIXED: FixedOptions = {
+    name: (
+        _FIXED_ALLOWED,
+        f"remove {name}=; to change the password length use password_min_length=",
+    )
+    for name in (
+        "mfa",
+        "mfa_second_factor",
+        "password_policy",
+        "feature_plan",
+        "standard_threat_protection_mode",
+        "advanced_security_mode",
+        "account_recovery",
+        "sign_in_case_sensitive",
+        "enable_sms_role",
+    )
+}
 
 
 def _check_password_length(length: int) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import aws_cdk as cdk
@@ -49,6 +50,18 @@ def check_retention(prop: str, retention: logs.RetentionDays) -> None:
             "a finite retention (logs must expire; long-term archives belong in S3)",
             f"pass e.g. {prop}=RetentionDays.ONE_YEAR",
         )
+
+
+FixedOptions = Mapping[str, tuple[str, str]]
+"""A construct's fixed options, the one shape of these tables: option name -> (what is
+allowed, how to fix), for the props of the L2 that the construct sets for its promise."""
+
+
+def refuse_fixed_options(options: Mapping[str, Any], fixed: FixedOptions) -> None:
+    """A ValidationError for the first option of `options` that `fixed` lists."""
+    for name, (allowed, fix) in fixed.items():
+        if name in options:
+            raise ValidationError(name, options[name], allowed, fix)
 
 
 def check_number(
