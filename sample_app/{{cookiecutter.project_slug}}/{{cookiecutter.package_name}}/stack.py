@@ -96,7 +96,9 @@ class ItemsServiceStack(cdk.Stack):
             self._backup_plan()
 
         code = PythonCode.bundle(FUNCTIONS_DIR, requirements=FUNCTION_REQUIREMENTS)
-        powertools = self._powertools_layer()
+        # Powertools for AWS Lambda (Python) for SecureFunction's runtime and architecture; its
+        # ARN is read at deploy time from AWS's public SSM parameter.
+        powertools = powertools_layer(self, "PowertoolsLayer")
 
         table_env = {"TABLE_NAME": self.table.table_name}
         self.get_item = self._function(
@@ -208,12 +210,6 @@ class ItemsServiceStack(cdk.Stack):
                 },
             )
         )
-
-    def _powertools_layer(self) -> lambda_.ILayerVersion:
-        """Powertools for AWS Lambda (Python), the layer AWS publishes for SecureFunction's
-        runtime and architecture; its ARN is resolved at deploy time from AWS's public SSM
-        parameter."""
-        return powertools_layer(self, "PowertoolsLayer")
 
     def _auth(self) -> ApiAuth:
         if self.settings.auth == "iam":
