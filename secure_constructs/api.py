@@ -940,17 +940,30 @@ class ApiGatewayAccountLogging(Construct):
 
 _FIXED_ALLOWED = "nothing: SecureApi sets it for its security promise"
 _FIXED_OPTIONS: FixedOptions = {
-    name: (_FIXED_ALLOWED, fix)
-    for name, fix in {
-        "deploy": "SecureApi always deploys one stage (stage_name=)",
-        "deploy_options": "use stage_name=, throttle_rate_limit=, throttle_burst_limit=, cache=",
-        "cloud_watch_role": "use manage_account_logging= (a customer-managed policy, not AWS's)",
-        "cloud_watch_role_removal_policy": "the account logging role is always retained",
-        "default_method_options": "use auth= (and add_route(..., auth=) per route)",
-        "default_integration": "use add_route(method, path, handler)",
-        "default_cors_preflight_options": "use cors_allow_origins= and cors_allow_credentials=",
-    }.items()
+    "deploy": (_FIXED_ALLOWED, "SecureApi always deploys one stage (stage_name=)"),
+    "deploy_options": (
+        _FIXED_ALLOWED,
+        "use stage_name=, throttle_rate_limit=, throttle_burst_limit=, cache=",
+    ),
+    "cloud_watch_role": (
+        _FIXED_ALLOWED,
+        "use manage_account_logging= (a customer-managed policy, not AWS's)",
+    ),
+    "cloud_watch_role_removal_policy": (
+        _FIXED_ALLOWED,
+        "the account logging role is always retained",
+    ),
+    "default_method_options": (
+        _FIXED_ALLOWED,
+        "use auth= (and add_route(..., auth=) per route)",
+    ),
+    "default_integration": (_FIXED_ALLOWED, "use add_route(method, path, handler)"),
+    "default_cors_preflight_options": (
+        _FIXED_ALLOWED,
+        "use cors_allow_origins= and cors_allow_credentials=",
+    ),
 }
+"""Keys written out: scripts/gen_options.py reads them to leave these props out of ApiOptions."""
 
 
 def _check_default_auth(auth: Any) -> ApiAuth:

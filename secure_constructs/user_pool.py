@@ -210,23 +210,23 @@ _FIXED_ALLOWED = (
     "nothing: SecureUserPool fixes it (MFA required with TOTP, strong password policy, Plus "
     "plan with threat protection enforced, e-mail recovery, case-insensitive sign-in, no SMS)"
 )
+_FIXED_FIX = "remove {}=; to change the password length use password_min_length="
 _FIXED: FixedOptions = {
-    name: (
+    "mfa": (_FIXED_ALLOWED, _FIXED_FIX.format("mfa")),
+    "mfa_second_factor": (_FIXED_ALLOWED, _FIXED_FIX.format("mfa_second_factor")),
+    "password_policy": (_FIXED_ALLOWED, _FIXED_FIX.format("password_policy")),
+    "feature_plan": (_FIXED_ALLOWED, _FIXED_FIX.format("feature_plan")),
+    "standard_threat_protection_mode": (
         _FIXED_ALLOWED,
-        f"remove {name}=; to change the password length use password_min_length=",
-    )
-    for name in (
-        "mfa",
-        "mfa_second_factor",
-        "password_policy",
-        "feature_plan",
-        "standard_threat_protection_mode",
-        "advanced_security_mode",
-        "account_recovery",
-        "sign_in_case_sensitive",
-        "enable_sms_role",
-    )
+        _FIXED_FIX.format("standard_threat_protection_mode"),
+    ),
+    "advanced_security_mode": (_FIXED_ALLOWED, _FIXED_FIX.format("advanced_security_mode")),
+    "account_recovery": (_FIXED_ALLOWED, _FIXED_FIX.format("account_recovery")),
+    "sign_in_case_sensitive": (_FIXED_ALLOWED, _FIXED_FIX.format("sign_in_case_sensitive")),
+    "enable_sms_role": (_FIXED_ALLOWED, _FIXED_FIX.format("enable_sms_role")),
 }
+"""Keys written out: scripts/gen_options.py reads them to leave these props out of
+UserPoolOptions."""
 
 
 def _check_password_length(length: int) -> None:
