@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from secure_constructs.function import SecureFunction
     from secure_constructs.role import LambdaExecutionRole
     from secure_constructs.secret import SecretRotation, SecureSecret
-    from secure_constructs.secrets_cache import SecretsCache
+    from secure_constructs.secrets_cache import SecretsCache, powertools_layer
+    from secure_constructs.shared import security_key
     from secure_constructs.user_pool import ResourceServerScopes, SecureUserPool
     from secure_constructs.waf import SecureWebAcl, WafProfile
 
@@ -40,6 +41,8 @@ __all__ = [
     "__version__",
     "acknowledge",
     "apply_checks",
+    "powertools_layer",
+    "security_key",
 ]
 
 # Re-exports are imported on first use: importing any submodule runs this file, and the
@@ -63,6 +66,8 @@ _EXPORTS = {
     "WafProfile": "secure_constructs.waf",
     "acknowledge": "secure_constructs.checks",
     "apply_checks": "secure_constructs.checks",
+    "powertools_layer": "secure_constructs.secrets_cache",
+    "security_key": "secure_constructs.shared",
 }
 
 

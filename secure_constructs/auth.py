@@ -4,25 +4,35 @@ module needs aws_cognito only for type hints, so IAM- and Lambda-authorized APIs
 
 from __future__ import annotations
 
+import abc
 import re
 import weakref
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigateway
 from constructs import Construct, IConstruct
 
+from secure_constructs.checks import acknowledge
+from secure_constructs.defaults import AUTHORIZER_CACHE_TTL_SECONDS
 from secure_constructs.errors import ValidationError
+from secure_constructs.facts.apigateway_facts import MAX_CACHE_TTL_SECONDS
 from secure_constructs.validation import check_reason
 
 if TYPE_CHECKING:
     from aws_cdk import aws_cognito as cognito
     from aws_cdk import aws_lambda as lambda_
 
-__all__ = ["OAUTH_SCOPE", "ApiAuth"]
-
-MAX_CACHE_TTL_SECONDS = 3600
+__all__ = [
+    "OAUTH_SCOPE",
+    "ApiAuth",
+    "CognitoAuth",
+    "IamAuth",
+    "LambdaRequestAuth",
+    "LambdaTokenAuth",
+    "PublicRoute",
+]
 
 _TOKEN_SOURCE = re.compile(r"^method\.request\.header\.[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
 _REQUEST_SOURCE = re.compile(
@@ -32,6 +42,12 @@ _REQUEST_SOURCE = re.compile(
 # An OAuth scope (RFC 6749 scope-token): printable ASCII without space, '"' or '\\'.
 OAUTH_SCOPE = re.compile(r"^[\x21\x23-\x5B\x5D-\x7E]+$")
 _SCHEME_NAME = re.compile(r"[^A-Za-z0-9_.-]")
+# A deliberately public route is flagged by these rules; each records the route's own reason.
+_PUBLIC_ROUTE_RULES = (
+    "AwsSolutions-APIG4",
+    "AwsSolutions-COG4",
+    "SecureServerless::ApiMethodAuthorization",
+)
 
 # api -> {authorizer configuration -> authorizer}: one authorizer per API and identity provider.
 _AUTHORIZERS: weakref.WeakKeyDictionary[
@@ -39,38 +55,27 @@ _AUTHORIZERS: weakref.WeakKeyDictionary[
 ] = weakref.WeakKeyDictionary()
 
 
-class ApiAuth:
+class ApiAuth(abc.ABC):
     """How an API method authorizes its callers. Build one with a static factory:
     `ApiAuth.cognito(pool)`, `ApiAuth.iam()`, `ApiAuth.lambda_token(fn)`,
     `ApiAuth.lambda_request(fn, identity_sources=[...])` or `ApiAuth.none(reason=...)`.
 
     An `ApiAuth` is a description, not a construct: the API Gateway authorizer is created when a
-    method uses it (`method_options(api)`), once per API and identity provider.
+    method uses it (`method_options(api)`), once per API and identity provider. Each factory
+    returns one of the variants below, which implements its own options, OpenAPI scheme and
+    acknowledgements.
     """
 
-    kind: str
-    """"cognito", "iam", "lambda_token", "lambda_request" or "none"."""
-    reason: str | None
+    kind: ClassVar[str]
+    """A label for messages and reprs: "cognito", "iam", "lambda_token", "lambda_request" or
+    "none" (behaviour lives in the variant's methods, never in a test of this label)."""
+    reason: str | None = None
     """Why the route is public (only for `none`)."""
-
-    def __init__(
-        self,
-        *,
-        kind: str,
-        user_pool: cognito.IUserPool | None = None,
-        scopes: Sequence[str] = (),
-        function: lambda_.IFunction | None = None,
-        identity_sources: Sequence[str] = (),
-        results_cache_ttl: cdk.Duration | None = None,
-        reason: str | None = None,
-    ) -> None:
-        self.kind = kind
-        self.user_pool = user_pool
-        self.scopes: tuple[str, ...] = tuple(scopes)
-        self.function = function
-        self.identity_sources: tuple[str, ...] = tuple(identity_sources)
-        self.results_cache_ttl = results_cache_ttl
-        self.reason = reason
+    user_pool: cognito.IUserPool | None = None
+    scopes: tuple[str, ...] = ()
+    function: lambda_.IFunction | None = None
+    identity_sources: tuple[str, ...] = ()
+    results_cache_ttl: cdk.Duration | None = None
 
     # -- factories -------------------------------------------------------------------------
 
@@ -90,14 +95,13 @@ class ApiAuth:
                 "a Cognito user pool",
                 "pass e.g. SecureUserPool(self, 'Users')",
             )
-        scopes = _check_scopes(scopes)
-        return ApiAuth(kind="cognito", user_pool=user_pool, scopes=scopes)
+        return CognitoAuth(user_pool, _check_scopes(scopes))
 
     @staticmethod
     def iam() -> ApiAuth:
         """Callers sign requests with AWS Signature Version 4; grant `execute-api:Invoke` on the
         method to the roles that may call it."""
-        return ApiAuth(kind="iam")
+        return IamAuth()
 
     @staticmethod
     def lambda_token(
@@ -126,12 +130,7 @@ class ApiAuth:
                 "pass e.g. identity_source=IdentitySource.header('Authorization')",
             )
         ttl = _check_ttl(results_cache_ttl)
-        return ApiAuth(
-            kind="lambda_token",
-            function=function,
-            identity_sources=(identity_source,),
-            results_cache_ttl=ttl,
-        )
+        return LambdaTokenAuth(function, (identity_source,), ttl)
 
     @staticmethod
     def lambda_request(
@@ -169,12 +168,7 @@ class ApiAuth:
                     "build them with apigateway.IdentitySource.header(...) etc.",
                 )
         ttl = _check_ttl(results_cache_ttl)
-        return ApiAuth(
-            kind="lambda_request",
-            function=function,
-            identity_sources=tuple(dict.fromkeys(identity_sources)),
-            results_cache_ttl=ttl,
-        )
+        return LambdaRequestAuth(function, tuple(dict.fromkeys(identity_sources)), ttl)
 
     @staticmethod
     def none(*, reason: str) -> ApiAuth:
@@ -185,15 +179,16 @@ class ApiAuth:
             "no authorizer" findings.
         """
         check_reason("reason", reason, about="the route must be public")
-        return ApiAuth(kind="none", reason=reason.strip())
+        return PublicRoute(reason.strip())
 
     # -- use -------------------------------------------------------------------------------
 
     @property
     def is_public(self) -> bool:
         """True only for `ApiAuth.none(...)`."""
-        return self.kind == "none"
+        return False
 
+    @abc.abstractmethod
     def method_options(self, api: apigateway.RestApi) -> dict[str, Any]:
         """Keyword arguments for `Resource.add_method` on `api`.
 
@@ -201,18 +196,6 @@ class ApiAuth:
         under `api` on first use and shared by every method with the same identity provider);
         `authorization_scopes` for Cognito with scopes.
         """
-        if self.kind == "none":
-            return {"authorization_type": apigateway.AuthorizationType.NONE}
-        if self.kind == "iam":
-            return {"authorization_type": apigateway.AuthorizationType.IAM}
-        options: dict[str, Any] = {"authorizer": self._authorizer(api)}
-        if self.kind == "cognito":
-            options["authorization_type"] = apigateway.AuthorizationType.COGNITO
-            if self.scopes:
-                options["authorization_scopes"] = list(self.scopes)
-        else:
-            options["authorization_type"] = apigateway.AuthorizationType.CUSTOM
-        return options
 
     def openapi_security_scheme(self) -> tuple[str, dict[str, Any]] | None:
         """(name, OpenAPI 3 securityScheme object) for this auth, or None for a public route.
@@ -220,127 +203,218 @@ class ApiAuth:
         The objects carry API Gateway's `x-amazon-apigateway-authtype` extension and no
         deploy-time tokens, so the document can be written at synth and fed to a DAST scanner.
         """
-        if self.kind == "none":
-            return None
-        if self.kind == "iam":
-            return "sigv4", {
-                "type": "apiKey",
-                "name": "Authorization",
-                "in": "header",
-                "description": "AWS Signature Version 4 (IAM authorization)",
-                "x-amazon-apigateway-authtype": "awsSigv4",
-            }
-        if self.kind == "cognito":
-            assert self.user_pool is not None
-            return _scheme_name("cognito", self.user_pool), {
-                "type": "apiKey",
-                "name": "Authorization",
-                "in": "header",
-                "description": (
-                    "Amazon Cognito user pool token"
-                    + (" (access token with one of the route's scopes)" if self.scopes else "")
-                ),
-                "x-amazon-apigateway-authtype": "cognito_user_pools",
-            }
-        assert self.function is not None
+        return None
+
+    def openapi_security_requirement(self) -> dict[str, list[str]] | None:
+        """The operation's OpenAPI `security` entry, e.g. `{"cognito_Users": []}`; None for a
+        public route (no `security`).
+
+        OpenAPI 3.0 allows scopes only for oauth2/openIdConnect schemes, and these schemes are
+        apiKey (API Gateway's own extension says how they are checked): the list is empty and
+        Cognito scopes are in `openapi_operation_extensions()`.
+        """
+        scheme = self.openapi_security_scheme()
+        return None if scheme is None else {scheme[0]: []}
+
+    def openapi_operation_extensions(self) -> dict[str, Any]:
+        """Vendor extensions of the operation: `x-oauth-scopes` for Cognito with scopes."""
+        return {}
+
+    def nag_acknowledgements(self) -> tuple[tuple[str, str], ...]:
+        """(rule id, reason) pairs a method using this auth needs acknowledged.
+
+        A Cognito method needs none. IAM and Lambda-authorized methods are flagged by
+        AwsSolutions-COG4 (no Cognito authorizer), which is a design choice, not a gap; a public
+        route is flagged by AwsSolutions-APIG4, COG4 and SecureServerless::ApiMethodAuthorization
+        and carries the route's own reason.
+        """
+        return ()
+
+    def acknowledge_on(self, method: apigateway.Method) -> None:
+        """Record `nag_acknowledgements()` on `method` (SecureApi.add_route does)."""
+        for rule_id, reason in self.nag_acknowledgements():
+            acknowledge(method, rule_id, reason)
+
+
+class _NotCognito(ApiAuth):
+    """An authorized variant whose identity provider is not a Cognito user pool."""
+
+    how: ClassVar[str]
+    """Completes "Every caller of this method is authorized by ..."."""
+
+    def nag_acknowledgements(self) -> tuple[tuple[str, str], ...]:
+        return (
+            (
+                "AwsSolutions-COG4",
+                f"Every caller of this method is authorized by {self.how}; AwsSolutions-COG4 "
+                "asks for a Cognito user pool authorizer specifically, which this route's "
+                "callers do not use.",
+            ),
+        )
+
+
+class PublicRoute(ApiAuth):
+    """`ApiAuth.none(reason=...)`: no authorizer, on purpose, for the reason given."""
+
+    kind = "none"
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    @property
+    def is_public(self) -> bool:
+        return True
+
+    def method_options(self, api: apigateway.RestApi) -> dict[str, Any]:
+        return {"authorization_type": apigateway.AuthorizationType.NONE}
+
+    def nag_acknowledgements(self) -> tuple[tuple[str, str], ...]:
+        reason = f"Deliberately public route: {self.reason}"
+        return tuple((rule, reason) for rule in _PUBLIC_ROUTE_RULES)
+
+    def __repr__(self) -> str:
+        return f"ApiAuth.none(reason={self.reason!r})"
+
+
+class IamAuth(_NotCognito):
+    """`ApiAuth.iam()`: SigV4-signed requests, `execute-api:Invoke` granted per caller."""
+
+    kind = "iam"
+    how = "IAM (SigV4-signed requests, execute-api:Invoke granted per caller)"
+
+    def method_options(self, api: apigateway.RestApi) -> dict[str, Any]:
+        return {"authorization_type": apigateway.AuthorizationType.IAM}
+
+    def openapi_security_scheme(self) -> tuple[str, dict[str, Any]] | None:
+        return "sigv4", {
+            "type": "apiKey",
+            "name": "Authorization",
+            "in": "header",
+            "description": "AWS Signature Version 4 (IAM authorization)",
+            "x-amazon-apigateway-authtype": "awsSigv4",
+        }
+
+    def __repr__(self) -> str:
+        return "ApiAuth.iam()"
+
+
+class _WithAuthorizer(ApiAuth):
+    """A variant backed by an API Gateway authorizer, created once per API and provider."""
+
+    authorizer_id: ClassVar[str]
+    """The construct id of the first such authorizer under an API (then 2, 3, ...)."""
+
+    def authorizer(self, api: apigateway.RestApi) -> apigateway.IAuthorizer:
+        """The authorizer of this identity provider under `api`, created on first use."""
+        registry = _AUTHORIZERS.setdefault(api, {})
+        key = self._cache_key()
+        existing = registry.get(key)
+        if existing is not None:
+            return existing
+        construct_id = self.authorizer_id
+        counter = 1
+        while api.node.try_find_child(construct_id) is not None:
+            counter += 1
+            construct_id = f"{self.authorizer_id}{counter}"
+        created = self._create_authorizer(api, construct_id)
+        registry[key] = created
+        return created
+
+    @abc.abstractmethod
+    def _create_authorizer(
+        self, api: apigateway.RestApi, construct_id: str
+    ) -> apigateway.IAuthorizer:
+        """A new authorizer under `api`."""
+
+    @abc.abstractmethod
+    def _cache_key(self) -> tuple[Any, ...]:
+        """What makes two uses share one authorizer."""
+
+
+class CognitoAuth(_WithAuthorizer):
+    """`ApiAuth.cognito(pool, scopes=...)`: a token of the user pool in `Authorization`."""
+
+    kind = "cognito"
+    authorizer_id = "CognitoAuthorizer"
+    user_pool: cognito.IUserPool
+
+    def __init__(self, user_pool: cognito.IUserPool, scopes: tuple[str, ...]) -> None:
+        self.user_pool = user_pool
+        self.scopes = scopes
+
+    def method_options(self, api: apigateway.RestApi) -> dict[str, Any]:
+        options: dict[str, Any] = {"authorizer": self.authorizer(api)}
+        options["authorization_type"] = apigateway.AuthorizationType.COGNITO
+        if self.scopes:
+            options["authorization_scopes"] = list(self.scopes)
+        return options
+
+    def openapi_security_scheme(self) -> tuple[str, dict[str, Any]] | None:
+        return _scheme_name("cognito", self.user_pool), {
+            "type": "apiKey",
+            "name": "Authorization",
+            "in": "header",
+            "description": (
+                "Amazon Cognito user pool token"
+                + (" (access token with one of the route's scopes)" if self.scopes else "")
+            ),
+            "x-amazon-apigateway-authtype": "cognito_user_pools",
+        }
+
+    def openapi_operation_extensions(self) -> dict[str, Any]:
+        return {"x-oauth-scopes": list(self.scopes)} if self.scopes else {}
+
+    def _create_authorizer(
+        self, api: apigateway.RestApi, construct_id: str
+    ) -> apigateway.IAuthorizer:
+        return apigateway.CognitoUserPoolsAuthorizer(
+            api, construct_id, cognito_user_pools=[self.user_pool]
+        )
+
+    def _cache_key(self) -> tuple[Any, ...]:
+        return ("cognito", self.user_pool.node.path)
+
+    def __repr__(self) -> str:
+        return f"ApiAuth.cognito({self.user_pool.node.path!r}, scopes={list(self.scopes)!r})"
+
+
+class _LambdaAuth(_WithAuthorizer, _NotCognito):
+    """A Lambda authorizer (TOKEN or REQUEST)."""
+
+    label: ClassVar[str]
+    function: lambda_.IFunction
+    results_cache_ttl: cdk.Duration
+
+    def __init__(
+        self,
+        function: lambda_.IFunction,
+        identity_sources: tuple[str, ...],
+        results_cache_ttl: cdk.Duration,
+    ) -> None:
+        self.function = function
+        self.identity_sources = identity_sources
+        self.results_cache_ttl = results_cache_ttl
+
+    def method_options(self, api: apigateway.RestApi) -> dict[str, Any]:
+        return {
+            "authorizer": self.authorizer(api),
+            "authorization_type": apigateway.AuthorizationType.CUSTOM,
+        }
+
+    def openapi_security_scheme(self) -> tuple[str, dict[str, Any]] | None:
         location, name = _openapi_location(self.identity_sources)
         return _scheme_name(self.kind, self.function), {
             "type": "apiKey",
             "name": name,
             "in": location,
             "description": (
-                f"Lambda {'TOKEN' if self.kind == 'lambda_token' else 'REQUEST'} authorizer; "
+                f"Lambda {self.label} authorizer; "
                 f"identity sources: {', '.join(self.identity_sources)}"
             ),
             "x-amazon-apigateway-authtype": "custom",
         }
 
-    def openapi_security_requirement(self) -> dict[str, list[str]] | None:
-        """The operation's OpenAPI `security` entry, e.g. `{"cognito_Users": ["api/read"]}`.
-
-        Cognito scopes are listed as API Gateway's OpenAPI import expects (and OpenAPI 3.1
-        allows); other kinds have an empty list. None for a public route (no `security`).
-        """
-        scheme = self.openapi_security_scheme()
-        if scheme is None:
-            return None
-        return {scheme[0]: list(self.scopes)}
-
-    def nag_acknowledgements(self) -> tuple[tuple[str, str], ...]:
-        """(cdk-nag rule id, reason) pairs a method using this auth needs acknowledged.
-
-        A Cognito method needs none. IAM and Lambda-authorized methods are flagged by
-        AwsSolutions-COG4 (no Cognito authorizer), which is a design choice, not a gap; a public
-        route is flagged by AwsSolutions-APIG4 and COG4 and carries the route's own reason.
-        """
-        if self.kind == "cognito":
-            return ()
-        if self.kind == "none":
-            assert self.reason is not None
-            reason = f"Deliberately public route: {self.reason}"
-            return (("AwsSolutions-APIG4", reason), ("AwsSolutions-COG4", reason))
-        if self.kind == "iam":
-            reason = (
-                "The method is authorized with IAM (SigV4-signed requests, execute-api:Invoke "
-                "granted per caller role); IAM, not a Cognito user pool, is its identity provider."
-            )
-        else:
-            assert self.function is not None
-            reason = (
-                f"The method is authorized by the Lambda authorizer {self.function.node.path}, "
-                "which validates the caller's credentials; it, not a Cognito user pool, is the "
-                "identity provider of this route."
-            )
-        return (("AwsSolutions-COG4", reason),)
-
-    def _authorizer(self, api: apigateway.RestApi) -> apigateway.IAuthorizer:
-        registry = _AUTHORIZERS.setdefault(api, {})
-        key = self._cache_key()
-        existing = registry.get(key)
-        if existing is not None:
-            return existing
-        base = {
-            "cognito": "CognitoAuthorizer",
-            "lambda_token": "TokenAuthorizer",
-            "lambda_request": "RequestAuthorizer",
-        }[self.kind]
-        construct_id = base
-        counter = 1
-        while api.node.try_find_child(construct_id) is not None:
-            counter += 1
-            construct_id = f"{base}{counter}"
-        created: apigateway.IAuthorizer
-        if self.kind == "cognito":
-            assert self.user_pool is not None
-            created = apigateway.CognitoUserPoolsAuthorizer(
-                api, construct_id, cognito_user_pools=[self.user_pool]
-            )
-        elif self.kind == "lambda_token":
-            assert self.function is not None
-            created = apigateway.TokenAuthorizer(
-                api,
-                construct_id,
-                handler=self.function,
-                identity_source=self.identity_sources[0],
-                results_cache_ttl=self.results_cache_ttl,
-            )
-        else:
-            assert self.function is not None
-            created = apigateway.RequestAuthorizer(
-                api,
-                construct_id,
-                handler=self.function,
-                identity_sources=list(self.identity_sources),
-                results_cache_ttl=self.results_cache_ttl,
-            )
-        registry[key] = created
-        return created
-
     def _cache_key(self) -> tuple[Any, ...]:
-        if self.kind == "cognito":
-            assert self.user_pool is not None
-            return ("cognito", self.user_pool.node.path)
-        assert self.function is not None and self.results_cache_ttl is not None
         ttl = self.results_cache_ttl
         return (
             self.kind,
@@ -351,16 +425,48 @@ class ApiAuth:
         )
 
     def __repr__(self) -> str:
-        if self.kind == "none":
-            return f"ApiAuth.none(reason={self.reason!r})"
-        if self.kind == "cognito":
-            assert self.user_pool is not None
-            return f"ApiAuth.cognito({self.user_pool.node.path!r}, scopes={list(self.scopes)!r})"
-        if self.kind == "iam":
-            return "ApiAuth.iam()"
-        assert self.function is not None
         sources = list(self.identity_sources)
         return f"ApiAuth.{self.kind}({self.function.node.path!r}, identity_sources={sources!r})"
+
+
+class LambdaTokenAuth(_LambdaAuth):
+    """`ApiAuth.lambda_token(fn, ...)`: the function judges one header's value."""
+
+    kind = "lambda_token"
+    label = "TOKEN"
+    how = "a Lambda TOKEN authorizer"
+    authorizer_id = "TokenAuthorizer"
+
+    def _create_authorizer(
+        self, api: apigateway.RestApi, construct_id: str
+    ) -> apigateway.IAuthorizer:
+        return apigateway.TokenAuthorizer(
+            api,
+            construct_id,
+            handler=self.function,
+            identity_source=self.identity_sources[0],
+            results_cache_ttl=self.results_cache_ttl,
+        )
+
+
+class LambdaRequestAuth(_LambdaAuth):
+    """`ApiAuth.lambda_request(fn, identity_sources=...)`: the function judges the request."""
+
+    kind = "lambda_request"
+    label = "REQUEST"
+    how = "a Lambda REQUEST authorizer"
+    authorizer_id = "RequestAuthorizer"
+
+    def _create_authorizer(
+        self, api: apigateway.RestApi, construct_id: str
+    ) -> apigateway.IAuthorizer:
+        return apigateway.RequestAuthorizer(
+            api,
+            construct_id,
+            handler=self.function,
+            identity_sources=list(self.identity_sources),
+            results_cache_ttl=self.results_cache_ttl,
+        )
 
 
 def _check_scopes(scopes: Sequence[str]) -> tuple[str, ...]:
@@ -391,7 +497,7 @@ def _check_function(function: Any) -> None:
 
 
 def _check_ttl(ttl: cdk.Duration | None) -> cdk.Duration:
-    ttl = ttl if ttl is not None else cdk.Duration.minutes(5)
+    ttl = ttl if ttl is not None else cdk.Duration.seconds(AUTHORIZER_CACHE_TTL_SECONDS)
     if not isinstance(ttl, cdk.Duration):
         raise ValidationError(
             "results_cache_ttl",

@@ -26,6 +26,7 @@ from aws_cdk import aws_lambda as lambda_
 
 from secure_constructs.checks.requirements import pinned_names, requirement_problems
 from secure_constructs.errors import ValidationError
+from secure_constructs.runtimes import latest_python_runtime
 
 __all__ = ["PythonCode"]
 
@@ -61,14 +62,14 @@ class PythonCode:
         :param architecture: the function's architecture, which picks the wheels.
             Default: `ARM_64`.
         :param runtime: the function's Python runtime, which picks the wheels.
-            Default: `PYTHON_3_14`.
+            Default: the latest Python runtime, as SecureFunction's (`PYTHON_3_14`).
         :param exclude: glob patterns of source files and directories left out.
             Default: caches, dot-files, `tests` and `*.egg-info`.
         """
         source = _existing_dir(path)
         requirements_file = _checked_requirements(requirements)
         architecture = architecture or lambda_.Architecture.ARM_64
-        runtime = runtime or lambda_.Runtime.PYTHON_3_14
+        runtime = runtime or latest_python_runtime()
         python_version = _python_version(runtime)
         platforms = _platforms(architecture)
         bundler = _PipBundler(

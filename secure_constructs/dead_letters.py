@@ -153,14 +153,3 @@ def send_statements(queue_arn: str, key_arn: str | None, region: str) -> list[ia
             )
         )
     return statements
-
-
-def grant_send_to_queue(role: iam.IRole, queue: sqs.IQueue) -> None:
-    """sqs:SendMessage on the queue and, for a KMS queue, only what SQS needs of the key.
-
-    CDK's `grant_send_messages` grants encrypt/decrypt on the queue's key for any use; here the
-    key grant is limited to GenerateDataKey/Decrypt through SQS for this queue's messages.
-    """
-    queue_arn, key_arn = queue_facts(queue)
-    for statement in send_statements(queue_arn, key_arn, region_of(cdk.Stack.of(role))):
-        role.add_to_principal_policy(statement)

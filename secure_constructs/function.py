@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -35,48 +34,48 @@ from secure_constructs.dead_letters import (
     send_statements,
     shared_dead_letter_queue,
 )
-from secure_constructs.dead_letters import (
-    grant_send_to_queue as grant_send_to_queue,
+from secure_constructs.defaults import (
+    DURATION_ALARM_RATIO,
+    FUNCTION_MAX_EVENT_AGE_SECONDS,
+    FUNCTION_MEMORY_MB,
+    FUNCTION_RETRY_ATTEMPTS,
+    FUNCTION_TIMEOUT_SECONDS,
+    LOG_RETENTION,
 )
 from secure_constructs.errors import ValidationError
+from secure_constructs.facts.lambda_facts import (
+    ASYNC_RETRY_RANGE,
+    EVENT_AGE_RANGE_SECONDS,
+    MAX_TIMEOUT_SECONDS,
+    MEMORY_RANGE_MB,
+)
 from secure_constructs.monitoring import (
     alarm,
     subscribe_emails,
     validate_emails,
 )
 from secure_constructs.role import LambdaExecutionRole
+from secure_constructs.runtimes import latest_python_runtime
 from secure_constructs.secrets_cache import SecretsCache, apply_secrets_cache
 from secure_constructs.shared import alarm_topic as stack_alarm_topic
 from secure_constructs.shared import security_key, stack_of
 from secure_constructs.trigger_facts import QUEUE_TRIGGER_BATCH_SIZE, QUEUE_TRIGGER_MAX_CONCURRENCY
 from secure_constructs.triggers import accept_event_source, add_queue_trigger, harden_stack
-from secure_constructs.validation import check_retention, whole_seconds
+from secure_constructs.validation import (
+    FixedOptions,
+    check_number,
+    check_retention,
+    refuse_fixed_options,
+    whole_seconds,
+)
 
 if TYPE_CHECKING:  # only in annotations: importing them costs the jsii kernel time
     from aws_cdk import aws_secretsmanager as secretsmanager
     from aws_cdk import aws_signer as signer
 
-DEFAULT_TIMEOUT_SECONDS = 10
-DEFAULT_MEMORY_MB = 256
-MAX_TIMEOUT_SECONDS = 900
-MEMORY_RANGE_MB = (128, 10240)
-RETRY_RANGE = (0, 2)
-EVENT_AGE_RANGE_SECONDS = (60, 21600)
-DURATION_ALARM_RATIO = 0.8
+__all__ = ["SecureFunction", "latest_python_runtime", "shared_dead_letter_queue"]
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-@functools.cache
-def latest_python_runtime() -> lambda_.Runtime:
-    """The newest Python runtime this aws-cdk-lib knows (PYTHON_3_14 with aws-cdk-lib 2.275)."""
-    versions = [
-        (int(match.group(1)), name)
-        for name in dir(lambda_.Runtime)
-        if (match := re.fullmatch(r"PYTHON_3_(\d+)", name))
-    ]
-    runtime: lambda_.Runtime = getattr(lambda_.Runtime, max(versions)[1])
-    return runtime
 
 
 class SecureFunction(lambda_.Function):
@@ -140,7 +139,7 @@ class SecureFunction(lambda_.Function):
         environment: Mapping[str, str] | None = None,
         secrets: Mapping[str, secretsmanager.ISecret] | None = None,
         secrets_cache: SecretsCache | None = None,
-        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+        log_retention: logs.RetentionDays = logs.RetentionDays[LOG_RETENTION],
         log_level: lambda_.ApplicationLogLevel = lambda_.ApplicationLogLevel.INFO,
         log_group: logs.ILogGroup | None = None,
         retry_attempts: int | None = None,
@@ -412,7 +411,7 @@ class SecureFunction(lambda_.Function):
 
 
 # Function props that would undo a default the promise depends on: (allowed, fix).
-_FIXED_OPTIONS: dict[str, tuple[str, str]] = {
+_FIXED_OPTIONS: FixedOptions = {
     "logging_format": ("nothing: logs are always JSON", "remove logging_format"),
     "application_log_level_v2": ("nothing: use log_level=", "pass log_level= instead"),
     "application_log_level": ("nothing: use log_level=", "pass log_level= instead"),
@@ -429,9 +428,7 @@ _FIXED_OPTIONS: dict[str, tuple[str, str]] = {
 
 
 def _refuse_passthrough(options: Mapping[str, Any]) -> None:
-    for prop, (allowed, fix) in _FIXED_OPTIONS.items():
-        if prop in options:
-            raise ValidationError(prop, options[prop], allowed, fix)
+    refuse_fixed_options(options, _FIXED_OPTIONS)
     if options.get("role") is not None:
         raise ValidationError(
             "role",
@@ -463,20 +460,6 @@ def _check_timeout(timeout: cdk.Duration) -> float | None:
     return seconds
 
 
-def _check_int(prop: str, value: int, bounds: tuple[int, int], unit: str) -> None:
-    low, high = bounds
-    # Type and finiteness first: a NaN sent through jsii kills the kernel.
-    if isinstance(value, float) and math.isfinite(value) and cdk.Token.is_unresolved(value):
-        return
-    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise ValidationError(
-            prop,
-            value,
-            f"a whole number of {unit} from {low} to {high}",
-            f"pass {prop}={low}..{high}",
-        )
-
-
 def _check_event_age(age: cdk.Duration) -> None:
     seconds = whole_seconds("max_event_age", age)
     if seconds is None:
@@ -494,15 +477,15 @@ def _check_event_age(age: cdk.Duration) -> None:
 def _check_reserved(value: Any) -> None:
     if value is None:
         return
-    if isinstance(value, float) and math.isfinite(value) and cdk.Token.is_unresolved(value):
-        return
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ValidationError(
-            "reserved_concurrent_executions",
-            value,
-            "a whole number >= 0",
-            "pass e.g. reserved_concurrent_executions=10, or leave it out",
-        )
+    check_number(
+        "reserved_concurrent_executions",
+        value,
+        0,
+        math.inf,
+        whole=True,
+        allowed="a whole number >= 0",
+        fix="pass e.g. reserved_concurrent_executions=10, or leave it out",
+    )
 
 
 def refuse_secret_value(name: str, value: object, prop: str = "environment") -> None:
@@ -567,19 +550,19 @@ def _checked_limits(
     options: Mapping[str, Any],
 ) -> _Limits:
     # Our own defaults are known in Python: no round trips to check or read them back.
-    timeout_seconds: float | None = DEFAULT_TIMEOUT_SECONDS
+    timeout_seconds: float | None = FUNCTION_TIMEOUT_SECONDS
     if timeout is None:
-        timeout = cdk.Duration.seconds(DEFAULT_TIMEOUT_SECONDS)
+        timeout = cdk.Duration.seconds(FUNCTION_TIMEOUT_SECONDS)
     else:
         timeout_seconds = _check_timeout(timeout)
-    memory_size = DEFAULT_MEMORY_MB if memory_size is None else memory_size
-    retry_attempts = RETRY_RANGE[1] if retry_attempts is None else retry_attempts
+    memory_size = FUNCTION_MEMORY_MB if memory_size is None else memory_size
+    retry_attempts = FUNCTION_RETRY_ATTEMPTS if retry_attempts is None else retry_attempts
     if max_event_age is None:
-        max_event_age = cdk.Duration.hours(1)
+        max_event_age = cdk.Duration.seconds(FUNCTION_MAX_EVENT_AGE_SECONDS)
     else:
         _check_event_age(max_event_age)
-    _check_int("memory_size", memory_size, MEMORY_RANGE_MB, "MiB")
-    _check_int("retry_attempts", retry_attempts, RETRY_RANGE, "retries")
+    check_number("memory_size", memory_size, *MEMORY_RANGE_MB, unit="MiB", whole=True)
+    check_number("retry_attempts", retry_attempts, *ASYNC_RETRY_RANGE, unit="retries", whole=True)
     _check_reserved(options.get("reserved_concurrent_executions"))
     return _Limits(timeout, timeout_seconds, memory_size, retry_attempts, max_event_age)
 

@@ -6,9 +6,10 @@ reason, not at all); a rotation failure reaches the stack's alarm topic through 
 
 from __future__ import annotations
 
+import abc
 import json
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Unpack
+from typing import Any, ClassVar, Unpack
 
 import aws_cdk as cdk
 from aws_cdk import aws_events as events
@@ -30,19 +31,17 @@ from secure_constructs.checks.secret_patterns import (
     is_secret_name,
     secret_reason,
 )
+from secure_constructs.defaults import ROTATION_DAYS
 from secure_constructs.errors import ValidationError
+from secure_constructs.function import SecureFunction
 from secure_constructs.monitoring import terminal_queue
 from secure_constructs.open_grants import refuse_open_grantee, refuse_open_statement
 from secure_constructs.shared import StackIds, per_stack, security_key
 from secure_constructs.shared import alarm_topic as stack_alarm_topic
 from secure_constructs.validation import check_reason
 
-if TYPE_CHECKING:
-    from secure_constructs.function import SecureFunction
-
 MIN_ROTATION_HOURS = 4
 MAX_ROTATION_DAYS = 365
-DEFAULT_ROTATION_DAYS = 30
 
 # What Secrets Manager emits when a rotation fails: a CloudTrail service event whose
 # additionalEventData.SecretId is the secret's ARN (AWS docs: "AWS CloudTrail entries for Secrets
@@ -80,25 +79,17 @@ _TERMINAL_DLQ_REASON = (
 )
 
 
-class SecretRotation:
-    """How a SecureSecret rotates. Build one with `function`, `hosted` or `none`."""
+class SecretRotation(abc.ABC):
+    """How a SecureSecret rotates. Build one with `function`, `hosted` or `none`; each returns
+    one of the variants below, which sets up its own rotation (`bind(secret)`)."""
 
-    def __init__(
-        self,
-        *,
-        kind: str,
-        every: cdk.Duration | None = None,
-        rotation_function: SecureFunction | None = None,
-        hosted_rotation: secretsmanager.HostedRotation | None = None,
-        reason: str | None = None,
-        random_password: bool = True,
-    ) -> None:
-        self.kind = kind
-        self.every = every
-        self.rotation_function = rotation_function
-        self.hosted_rotation = hosted_rotation
-        self.reason = reason
-        self.random_password = random_password
+    kind: ClassVar[str]
+    """A label: "function", "hosted" or "none"."""
+    every: cdk.Duration | None = None
+    rotation_function: SecureFunction | None = None
+    hosted_rotation: secretsmanager.HostedRotation | None = None
+    reason: str | None = None
+    random_password: bool = True
 
     @staticmethod
     def function(
@@ -121,8 +112,6 @@ class SecretRotation:
             only on Resource "*"), which AWS's rotation templates call to make the new value.
             Default: True; pass False when the function makes its own.
         """
-        from secure_constructs.function import SecureFunction
-
         if not isinstance(rotation_function, SecureFunction):
             raise ValidationError(
                 "rotation_function",
@@ -130,12 +119,7 @@ class SecretRotation:
                 "a SecureFunction (it gets its own least-privilege role, alarms and a DLQ)",
                 "build the rotation function with SecureFunction(...) and pass it here",
             )
-        return SecretRotation(
-            kind="function",
-            every=_check_every(every),
-            rotation_function=rotation_function,
-            random_password=random_password,
-        )
+        return FunctionRotation(rotation_function, _check_every(every), random_password)
 
     @staticmethod
     def hosted(
@@ -153,9 +137,7 @@ class SecretRotation:
                 "an aws_secretsmanager.HostedRotation",
                 "pass e.g. HostedRotation.mysql_single_user(vpc=vpc)",
             )
-        return SecretRotation(
-            kind="hosted", every=_check_every(every), hosted_rotation=hosted_rotation
-        )
+        return HostedServiceRotation(hosted_rotation, _check_every(every))
 
     @staticmethod
     def none(*, reason: str) -> SecretRotation:
@@ -172,12 +154,119 @@ class SecretRotation:
             reason,
             about="the secret cannot be rotated by AWS, and how it is renewed instead",
         )
-        return SecretRotation(kind="none", reason=reason)
+        return NoRotation(reason)
 
     @property
     def interval(self) -> cdk.Duration | None:
         """The rotation interval, or None when the secret does not rotate."""
         return self.every
+
+    @property
+    def rotates(self) -> bool:
+        """False only for `SecretRotation.none(...)`."""
+        return True
+
+    @abc.abstractmethod
+    def bind(self, secret: SecureSecret) -> IConstruct | None:
+        """Set up this rotation on `secret`; returns the rotation schedule (None: no rotation)."""
+
+
+class FunctionRotation(SecretRotation):
+    """`SecretRotation.function(fn, every=...)`: your SecureFunction rotates the secret."""
+
+    kind = "function"
+    every: cdk.Duration
+    rotation_function: SecureFunction
+
+    def __init__(
+        self, rotation_function: SecureFunction, every: cdk.Duration, random_password: bool
+    ) -> None:
+        self.rotation_function = rotation_function
+        self.every = every
+        self.random_password = random_password
+
+    def bind(self, secret: SecureSecret) -> IConstruct | None:
+        fn = self.rotation_function
+        stack = cdk.Stack.of(secret)
+        secret_arn = secret.secret_full_arn or secret.secret_arn
+        fn.add_to_role_policy(
+            iam.PolicyStatement(actions=list(ROTATION_SECRET_ACTIONS), resources=[secret_arn])
+        )
+        if self.random_password:
+            fn.add_to_role_policy(
+                iam.PolicyStatement(actions=[RANDOM_PASSWORD_ACTION], resources=["*"])
+            )
+        key = secret.encryption_key
+        if key is not None:
+            fn.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=list(ROTATION_KEY_ACTIONS),
+                    resources=[key.key_arn],
+                    conditions={
+                        "StringEquals": {"kms:ViaService": _secretsmanager_service(secret)}
+                    },
+                )
+            )
+        permission = lambda_.CfnPermission(
+            secret,
+            "RotationPermission",
+            action="lambda:InvokeFunction",
+            function_name=fn.function_arn,
+            principal="secretsmanager.amazonaws.com",
+            source_arn=secret.secret_arn,
+            source_account=stack.account,
+        )
+        schedule = secretsmanager.CfnRotationSchedule(
+            secret,
+            "RotationSchedule",
+            secret_id=secret.secret_arn,
+            rotation_lambda_arn=fn.function_arn,
+            rotation_rules=secretsmanager.CfnRotationSchedule.RotationRulesProperty(
+                schedule_expression=_rate(self.every)
+            ),
+        )
+        # Secrets Manager checks the invoke permission when the schedule is created and may
+        # rotate at once: the permission and the function's policies must exist first.
+        schedule.node.add_dependency(permission)
+        schedule.node.add_dependency(fn.execution_role)
+        return schedule
+
+
+class HostedServiceRotation(SecretRotation):
+    """`SecretRotation.hosted(HostedRotation..., every=...)`: a Secrets Manager hosted
+    rotation function."""
+
+    kind = "hosted"
+    every: cdk.Duration
+    hosted_rotation: secretsmanager.HostedRotation
+
+    def __init__(self, hosted_rotation: secretsmanager.HostedRotation, every: cdk.Duration) -> None:
+        self.hosted_rotation = hosted_rotation
+        self.every = every
+
+    def bind(self, secret: SecureSecret) -> IConstruct | None:
+        return secret.add_rotation_schedule(
+            "RotationSchedule", hosted_rotation=self.hosted_rotation, automatically_after=self.every
+        )
+
+
+class NoRotation(SecretRotation):
+    """`SecretRotation.none(reason=...)`: no rotation; the rotation rules are acknowledged on
+    the secret with the reason."""
+
+    kind = "none"
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    @property
+    def rotates(self) -> bool:
+        return False
+
+    def bind(self, secret: SecureSecret) -> IConstruct | None:
+        for rule_id in _ROTATION_RULES:
+            acknowledge(secret, rule_id, self.reason or "")
+        return None
 
 
 class SecureSecret(secretsmanager.Secret):
@@ -258,19 +347,12 @@ class SecureSecret(secretsmanager.Secret):
         self.rotation_schedule: IConstruct | None = None
         self.rotation_failed_rule: events.Rule | None = None
         self.alarm_topic: sns.ITopic | None = alarm_topic
-        if rotation.kind == "none":
-            for rule_id in _ROTATION_RULES:
-                acknowledge(self, rule_id, rotation.reason or "")
+        if not rotation.rotates:
+            rotation.bind(self)
             return
+        # The topic before the schedule: construct order is template order.
         self.alarm_topic = alarm_topic or stack_alarm_topic(self)
-        if rotation.kind == "function" and rotation.rotation_function is not None:
-            self.rotation_schedule = self._rotate_with(rotation)
-        elif rotation.hosted_rotation is not None:
-            self.rotation_schedule = self.add_rotation_schedule(
-                "RotationSchedule",
-                hosted_rotation=rotation.hosted_rotation,
-                automatically_after=rotation.every,
-            )
+        self.rotation_schedule = rotation.bind(self)
         self.rotation_failed_rule = self._report_rotation_failures()
 
     @property
@@ -339,53 +421,6 @@ class SecureSecret(secretsmanager.Secret):
             child.block_public_policy = True
         return result
 
-    def _rotate_with(self, rotation: SecretRotation) -> secretsmanager.CfnRotationSchedule:
-        fn = rotation.rotation_function
-        assert fn is not None and rotation.every is not None
-        stack = cdk.Stack.of(self)
-        fn.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=list(ROTATION_SECRET_ACTIONS),
-                resources=[self.secret_full_arn or self.secret_arn],
-            )
-        )
-        if rotation.random_password:
-            fn.add_to_role_policy(
-                iam.PolicyStatement(actions=[RANDOM_PASSWORD_ACTION], resources=["*"])
-            )
-        key = self.encryption_key
-        if key is not None:
-            fn.add_to_role_policy(
-                iam.PolicyStatement(
-                    actions=list(ROTATION_KEY_ACTIONS),
-                    resources=[key.key_arn],
-                    conditions={"StringEquals": {"kms:ViaService": _secretsmanager_service(self)}},
-                )
-            )
-        permission = lambda_.CfnPermission(
-            self,
-            "RotationPermission",
-            action="lambda:InvokeFunction",
-            function_name=fn.function_arn,
-            principal="secretsmanager.amazonaws.com",
-            source_arn=self.secret_arn,
-            source_account=stack.account,
-        )
-        schedule = secretsmanager.CfnRotationSchedule(
-            self,
-            "RotationSchedule",
-            secret_id=self.secret_arn,
-            rotation_lambda_arn=fn.function_arn,
-            rotation_rules=secretsmanager.CfnRotationSchedule.RotationRulesProperty(
-                schedule_expression=_rate(rotation.every)
-            ),
-        )
-        # Secrets Manager checks the invoke permission when the schedule is created and may
-        # rotate at once: the permission and the function's policies must exist first.
-        schedule.node.add_dependency(permission)
-        schedule.node.add_dependency(fn.execution_role)
-        return schedule
-
     def _report_rotation_failures(self) -> events.Rule:
         stack = cdk.Stack.of(self)
         topic = self.alarm_topic or stack_alarm_topic(self)
@@ -409,7 +444,7 @@ class SecureSecret(secretsmanager.Secret):
 
 
 def _check_every(every: cdk.Duration | None) -> cdk.Duration:
-    every = every or cdk.Duration.days(DEFAULT_ROTATION_DAYS)
+    every = every or cdk.Duration.days(ROTATION_DAYS)
     if every.is_unresolved():
         raise ValidationError(
             "every", "a token", "a concrete Duration", "pass e.g. every=Duration.days(30)"
@@ -527,4 +562,10 @@ def _allow_events_to_use_key(stack: cdk.Stack) -> None:
     )
 
 
-__all__ = ["SecretRotation", "SecureSecret"]
+__all__ = [
+    "FunctionRotation",
+    "HostedServiceRotation",
+    "NoRotation",
+    "SecretRotation",
+    "SecureSecret",
+]

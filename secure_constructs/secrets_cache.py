@@ -9,19 +9,21 @@ serve a value older than a secret's rotation interval is refused.
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Mapping, MutableMapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 import aws_cdk as cdk
 from aws_cdk import aws_lambda as lambda_
 
+from secure_constructs.defaults import SECRETS_CACHE_TTL_SECONDS
 from secure_constructs.errors import ValidationError
+from secure_constructs.runtimes import latest_python_runtime
 
 if TYPE_CHECKING:
     from aws_cdk import aws_secretsmanager as secretsmanager
     from constructs import Construct
 
-DEFAULT_TTL_SECONDS = 300
 # The extension caches a Secrets Manager value for at most 300 seconds (SECRETS_MANAGER_TTL).
 EXTENSION_MAX_TTL_SECONDS = 300
 EXTENSION_VERSION = lambda_.ParamsAndSecretsVersions.V1_0_103
@@ -32,14 +34,18 @@ POWERTOOLS_MAX_AGE_VARIABLE = "POWERTOOLS_PARAMETERS_MAX_AGE"
 EXTENSION_TTL_VARIABLE = "SECRETS_MANAGER_TTL"
 
 
-class SecretsCache:
+class SecretsCache(abc.ABC):
     """How a SecureFunction caches the secrets it reads. Build one with `extension` or
-    `powertools`; pass it as `SecureFunction(secrets_cache=...)`."""
+    `powertools`; pass it as `SecureFunction(secrets_cache=...)`. Each factory returns one of
+    the variants below, which adds its own layer and settings (`apply`)."""
 
-    def __init__(self, *, kind: str, ttl: cdk.Duration, version: str | None = None) -> None:
-        self.kind = kind
+    kind: ClassVar[str]
+    """A label: "extension" or "powertools"."""
+    version: str | None = None
+    """The Powertools release (only for `powertools`)."""
+
+    def __init__(self, ttl: cdk.Duration) -> None:
         self.ttl = ttl
-        self.version = version
 
     @staticmethod
     def extension(*, ttl: cdk.Duration | None = None) -> SecretsCache:
@@ -50,8 +56,7 @@ class SecretsCache:
             and at most the rotation interval of every SecureSecret the function reads.
             Default: 5 minutes.
         """
-        ttl = _check_ttl("ttl", ttl, EXTENSION_MAX_TTL_SECONDS)
-        return SecretsCache(kind="extension", ttl=ttl)
+        return ExtensionCache(_check_ttl("ttl", ttl, EXTENSION_MAX_TTL_SECONDS))
 
     @staticmethod
     def powertools(*, max_age: cdk.Duration | None = None, version: str = "latest") -> SecretsCache:
@@ -75,12 +80,130 @@ class SecretsCache:
                 "'latest' or a Powertools release such as '3.22.1'",
                 "pass version='latest' or pin a release",
             )
-        return SecretsCache(kind="powertools", ttl=max_age, version=version)
+        return PowertoolsCache(max_age, version)
 
     @property
     def ttl_seconds(self) -> int:
         """The cache lifetime in whole seconds."""
         return int(self.ttl.to_seconds())
+
+    @abc.abstractmethod
+    def apply(
+        self,
+        scope: Construct,
+        construct_id: str,
+        environment: MutableMapping[str, str],
+        options: dict[str, Any],
+        *,
+        runtime: lambda_.Runtime | None,
+        architecture: lambda_.Architecture | None,
+    ) -> None:
+        """Add this cache's layer to the function's `options` and its settings to
+        `environment` (both in place)."""
+
+
+class ExtensionCache(SecretsCache):
+    """`SecretsCache.extension(ttl=...)`: the AWS Parameters and Secrets Lambda Extension."""
+
+    kind = "extension"
+
+    def apply(
+        self,
+        scope: Construct,
+        construct_id: str,
+        environment: MutableMapping[str, str],
+        options: dict[str, Any],
+        *,
+        runtime: lambda_.Runtime | None,
+        architecture: lambda_.Architecture | None,
+    ) -> None:
+        if options.get("params_and_secrets") is not None:
+            raise ValidationError(
+                "params_and_secrets",
+                "a ParamsAndSecretsLayerVersion",
+                "either params_and_secrets= or secrets_cache=, not both",
+                "remove params_and_secrets= and keep secrets_cache=SecretsCache.extension(...)",
+            )
+        options["params_and_secrets"] = lambda_.ParamsAndSecretsLayerVersion.from_version(
+            EXTENSION_VERSION,
+            cache_enabled=True,
+            secrets_manager_ttl=self.ttl,
+        )
+
+
+class PowertoolsCache(SecretsCache):
+    """`SecretsCache.powertools(max_age=..., version=...)`: the Powertools (Python) layer."""
+
+    kind = "powertools"
+    version: str
+
+    def __init__(self, ttl: cdk.Duration, version: str) -> None:
+        super().__init__(ttl)
+        self.version = version
+
+    def apply(
+        self,
+        scope: Construct,
+        construct_id: str,
+        environment: MutableMapping[str, str],
+        options: dict[str, Any],
+        *,
+        runtime: lambda_.Runtime | None,
+        architecture: lambda_.Architecture | None,
+    ) -> None:
+        runtime = runtime or latest_python_runtime()
+        architecture = architecture or lambda_.Architecture.ARM_64
+        if runtime.family is not lambda_.RuntimeFamily.PYTHON:
+            raise ValidationError(
+                "secrets_cache",
+                f"SecretsCache.powertools with runtime {runtime.name}",
+                "a Python runtime (this is the Powertools for AWS Lambda (Python) layer)",
+                "use a Python runtime or SecretsCache.extension(...)",
+            )
+        if POWERTOOLS_MAX_AGE_VARIABLE in environment:
+            raise ValidationError(
+                f"environment[{POWERTOOLS_MAX_AGE_VARIABLE!r}]",
+                environment[POWERTOOLS_MAX_AGE_VARIABLE],
+                "not set when secrets_cache=SecretsCache.powertools(...) sets it",
+                "remove it from environment and pass max_age= to SecretsCache.powertools",
+            )
+        layer = powertools_layer(
+            scope,
+            f"{construct_id}PowertoolsLayer",
+            runtime=runtime,
+            architecture=architecture,
+            version=self.version,
+        )
+        options["layers"] = [*(options.get("layers") or ()), layer]
+        environment[POWERTOOLS_MAX_AGE_VARIABLE] = str(self.ttl_seconds)
+
+
+def powertools_layer(
+    scope: Construct,
+    construct_id: str,
+    *,
+    runtime: lambda_.Runtime | None = None,
+    architecture: lambda_.Architecture | None = None,
+    version: str = "latest",
+) -> lambda_.ILayerVersion:
+    """The Powertools for AWS Lambda (Python) layer for `runtime` and `architecture`, its ARN
+    read at deploy time from AWS's public SSM parameter (no account/region table here).
+
+    :param runtime: a Python runtime. Default: the latest Python runtime (SecureFunction's).
+    :param architecture: Default: `ARM_64` (SecureFunction's).
+    :param version: the Powertools release, e.g. "3.22.1". Default: "latest".
+    """
+    runtime = runtime or latest_python_runtime()
+    architecture = architecture or lambda_.Architecture.ARM_64
+    parameter = POWERTOOLS_PARAMETER.format(
+        architecture=architecture.name, python=runtime.name, version=version
+    )
+    # Imported here: only the Powertools layer needs aws_ssm, and SecureFunction imports this
+    # module on every import of secure_constructs.function.
+    from aws_cdk import aws_ssm as ssm
+
+    layer_arn = ssm.StringParameter.value_for_string_parameter(scope, parameter)
+    return lambda_.LayerVersion.from_layer_version_arn(scope, construct_id, layer_arn)
 
 
 def apply_secrets_cache(
@@ -111,55 +234,14 @@ def apply_secrets_cache(
             "pass e.g. secrets_cache=SecretsCache.extension(ttl=Duration.minutes(5))",
         )
     _check_rotation(cache, secrets)
-    if cache.kind == "extension":
-        if result.get("params_and_secrets") is not None:
-            raise ValidationError(
-                "params_and_secrets",
-                "a ParamsAndSecretsLayerVersion",
-                "either params_and_secrets= or secrets_cache=, not both",
-                "remove params_and_secrets= and keep secrets_cache=SecretsCache.extension(...)",
-            )
-        result["params_and_secrets"] = lambda_.ParamsAndSecretsLayerVersion.from_version(
-            EXTENSION_VERSION,
-            cache_enabled=True,
-            secrets_manager_ttl=cache.ttl,
-        )
-        return result
-
-    runtime = runtime or _latest_python_runtime()
-    architecture = architecture or lambda_.Architecture.ARM_64
-    if runtime.family is not lambda_.RuntimeFamily.PYTHON:
-        raise ValidationError(
-            "secrets_cache",
-            f"SecretsCache.powertools with runtime {runtime.name}",
-            "a Python runtime (this is the Powertools for AWS Lambda (Python) layer)",
-            "use a Python runtime or SecretsCache.extension(...)",
-        )
-    if POWERTOOLS_MAX_AGE_VARIABLE in environment:
-        raise ValidationError(
-            f"environment[{POWERTOOLS_MAX_AGE_VARIABLE!r}]",
-            environment[POWERTOOLS_MAX_AGE_VARIABLE],
-            "not set when secrets_cache=SecretsCache.powertools(...) sets it",
-            "remove it from environment and pass max_age= to SecretsCache.powertools",
-        )
-    parameter = POWERTOOLS_PARAMETER.format(
-        architecture=architecture.name, python=runtime.name, version=cache.version
+    cache.apply(
+        scope, construct_id, environment, result, runtime=runtime, architecture=architecture
     )
-    # Imported here: only the Powertools cache needs aws_ssm, and SecureFunction imports this
-    # module on every import of secure_constructs.function.
-    from aws_cdk import aws_ssm as ssm
-
-    layer_arn = ssm.StringParameter.value_for_string_parameter(scope, parameter)
-    layer = lambda_.LayerVersion.from_layer_version_arn(
-        scope, f"{construct_id}PowertoolsLayer", layer_arn
-    )
-    result["layers"] = [*(result.get("layers") or ()), layer]
-    environment[POWERTOOLS_MAX_AGE_VARIABLE] = str(cache.ttl_seconds)
     return result
 
 
 def _check_ttl(prop: str, ttl: cdk.Duration | None, maximum: int | None) -> cdk.Duration:
-    ttl = ttl if ttl is not None else cdk.Duration.seconds(DEFAULT_TTL_SECONDS)
+    ttl = ttl if ttl is not None else cdk.Duration.seconds(SECRETS_CACHE_TTL_SECONDS)
     if ttl.is_unresolved():
         raise ValidationError(
             prop, "a token", "a concrete Duration", f"pass e.g. {prop}=Duration.minutes(5)"
@@ -179,12 +261,20 @@ def _check_ttl(prop: str, ttl: cdk.Duration | None, maximum: int | None) -> cdk.
     return ttl
 
 
-def _check_rotation(cache: SecretsCache, secrets: Mapping[str, secretsmanager.ISecret]) -> None:
-    from secure_constructs.secret import SecureSecret
+@runtime_checkable
+class RotatingSecret(Protocol):
+    """A secret that knows how often it rotates (a SecureSecret): a cache must not outlive it.
+    A protocol, not SecureSecret itself, so that this module needs nothing of secret.py."""
 
+    @property
+    def rotation_interval(self) -> cdk.Duration | None:
+        """How often the secret rotates, or None when it does not."""
+
+
+def _check_rotation(cache: SecretsCache, secrets: Mapping[str, secretsmanager.ISecret]) -> None:
     for key, secret in secrets.items():
-        interval = secret.rotation_interval if isinstance(secret, SecureSecret) else None
-        if interval is None:
+        interval = secret.rotation_interval if isinstance(secret, RotatingSecret) else None
+        if not isinstance(interval, cdk.Duration):
             continue
         rotation_seconds = interval.to_milliseconds() // 1000
         if cache.ttl_seconds > rotation_seconds:
@@ -197,10 +287,11 @@ def _check_rotation(cache: SecretsCache, secrets: Mapping[str, secretsmanager.IS
             )
 
 
-def _latest_python_runtime() -> lambda_.Runtime:
-    from secure_constructs.function import latest_python_runtime
-
-    return latest_python_runtime()
-
-
-__all__ = ["SecretsCache", "apply_secrets_cache"]
+__all__ = [
+    "POWERTOOLS_PARAMETER",
+    "ExtensionCache",
+    "PowertoolsCache",
+    "SecretsCache",
+    "apply_secrets_cache",
+    "powertools_layer",
+]

@@ -81,10 +81,10 @@ def per_stack(
     scope: IConstruct,
     construct_id: str,
     factory: Callable[[cdk.Stack, str], _C],
-    kind: type[_C] | None = None,
+    expected_type: type[_C] | None = None,
 ) -> _C:
     """The stack's child `construct_id`, created with `factory(stack, construct_id)` on first
-    use. With `kind`, a child of another type under that id is refused (it is one of our
+    use. With `expected_type`, a child of another type under that id is refused (it is one of our
     reserved ids, see `StackIds`)."""
     stack = stack_of(scope)
     found = _FOUND.setdefault(stack, {})
@@ -93,11 +93,11 @@ def per_stack(
         existing = stack.node.try_find_child(construct_id)
     if existing is None:
         existing = factory(stack, construct_id)
-    elif kind is not None and not isinstance(existing, kind):
+    elif expected_type is not None and not isinstance(existing, expected_type):
         raise ValidationError(
             "construct_id",
             f"{construct_id} ({type(existing).__name__}) under {stack.node.path}",
-            f"a {kind.__name__}: secure-constructs reserves this id for a per-stack "
+            f"a {expected_type.__name__}: secure-constructs reserves this id for a per-stack "
             "shared resource",
             "give your construct another id",
         )

@@ -5,6 +5,8 @@ Pure Python: the rules import it, and `secure-constructs audit` never starts jsi
 
 from __future__ import annotations
 
+from secure_constructs.facts.lambda_facts import DEFAULT_TIMEOUT_SECONDS
+
 # CDK's construct id of its per-stack S3 notifications handler (aws-s3/lib/notifications-resource).
 BUCKET_NOTIFICATIONS_HANDLER_ID = "BucketNotificationsHandler050a0587b7544547bf325f094a3db834"
 
@@ -19,7 +21,7 @@ SQS_VISIBILITY_TIMEOUT_RATIO = 6
 
 # Lambda's and SQS's defaults when a template leaves the property out.
 SQS_DEFAULT_VISIBILITY_SECONDS = 30
-LAMBDA_DEFAULT_TIMEOUT_SECONDS = 3
+LAMBDA_DEFAULT_TIMEOUT_SECONDS = DEFAULT_TIMEOUT_SECONDS
 
 # fn.add_queue_trigger: defaults, and Lambda's limits for SQS event sources
 # (AWS::Lambda::EventSourceMapping ScalingConfig.MaximumConcurrency 2-1000; BatchSize 1-10

@@ -46,6 +46,7 @@ from secure_constructs.trigger_facts import (
     SQS_DEFAULT_VISIBILITY_SECONDS,
     SQS_VISIBILITY_TIMEOUT_RATIO,
 )
+from secure_constructs.validation import check_number
 
 _SQS_MAPPING_REASON = (
     "An SQS event source mapping cannot have an on-failure destination (Lambda supports "
@@ -285,8 +286,4 @@ def add_queue_trigger(
 
 
 def _check_range(prop: str, value: object, bounds: tuple[int, int]) -> None:
-    low, high = bounds
-    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise ValidationError(
-            prop, value, f"a whole number from {low} to {high}", f"pass {prop}={low}..{high}"
-        )
+    check_number(prop, value, *bounds, whole=True, tokens=False)

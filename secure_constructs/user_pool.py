@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Unpack
+from typing import Unpack
 
 import aws_cdk as cdk
 from aws_cdk import aws_cognito as cognito
@@ -18,6 +18,7 @@ from secure_constructs._options import UserPoolOptions
 from secure_constructs.auth import OAUTH_SCOPE
 from secure_constructs.checks.guard import ensure_checked
 from secure_constructs.errors import ValidationError
+from secure_constructs.validation import FixedOptions, check_number, refuse_fixed_options
 
 __all__ = ["ResourceServerScopes", "SecureUserPool"]
 
@@ -76,7 +77,7 @@ class SecureUserPool(cognito.UserPool):
         sign_in_aliases: cognito.SignInAliases | None = None,
         **options: Unpack[UserPoolOptions],
     ) -> None:
-        _refuse_fixed(options)
+        refuse_fixed_options(options, _FIXED)
         _check_password_length(password_min_length)
         temp_password_validity = temp_password_validity or cdk.Duration.days(3)
         _check_temp_validity(temp_password_validity)
@@ -207,46 +208,39 @@ class SecureUserPool(cognito.UserPool):
         )
 
 
-_FIXED = (
-    "mfa",
-    "mfa_second_factor",
-    "password_policy",
-    "feature_plan",
-    "standard_threat_protection_mode",
-    "advanced_security_mode",
-    "account_recovery",
-    "sign_in_case_sensitive",
-    "enable_sms_role",
+_FIXED_ALLOWED = (
+    "nothing: SecureUserPool fixes it (MFA required with TOTP, strong password policy, Plus "
+    "plan with threat protection enforced, e-mail recovery, case-insensitive sign-in, no SMS)"
 )
-
-
-def _refuse_fixed(options: Mapping[str, Any]) -> None:
-    for name in _FIXED:
-        if name in options:
-            raise ValidationError(
-                name,
-                options[name],
-                "nothing: SecureUserPool fixes it (MFA required with TOTP, strong password "
-                "policy, Plus plan with threat protection enforced, e-mail recovery, "
-                "case-insensitive sign-in, no SMS)",
-                f"remove {name}=; to change the password length use password_min_length=",
-            )
+_FIXED_FIX = "remove {}=; to change the password length use password_min_length="
+_FIXED: FixedOptions = {
+    "mfa": (_FIXED_ALLOWED, _FIXED_FIX.format("mfa")),
+    "mfa_second_factor": (_FIXED_ALLOWED, _FIXED_FIX.format("mfa_second_factor")),
+    "password_policy": (_FIXED_ALLOWED, _FIXED_FIX.format("password_policy")),
+    "feature_plan": (_FIXED_ALLOWED, _FIXED_FIX.format("feature_plan")),
+    "standard_threat_protection_mode": (
+        _FIXED_ALLOWED,
+        _FIXED_FIX.format("standard_threat_protection_mode"),
+    ),
+    "advanced_security_mode": (_FIXED_ALLOWED, _FIXED_FIX.format("advanced_security_mode")),
+    "account_recovery": (_FIXED_ALLOWED, _FIXED_FIX.format("account_recovery")),
+    "sign_in_case_sensitive": (_FIXED_ALLOWED, _FIXED_FIX.format("sign_in_case_sensitive")),
+    "enable_sms_role": (_FIXED_ALLOWED, _FIXED_FIX.format("enable_sms_role")),
+}
+"""Keys written out: scripts/gen_options.py reads them to leave these props out of
+UserPoolOptions."""
 
 
 def _check_password_length(length: int) -> None:
-    if cdk.Token.is_unresolved(length):
-        return
-    if (
-        not isinstance(length, int)
-        or isinstance(length, bool)
-        or not MIN_PASSWORD_LENGTH <= length <= MAX_PASSWORD_LENGTH
-    ):
-        raise ValidationError(
-            "password_min_length",
-            length,
-            f"{MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters",
-            f"pass password_min_length={MIN_PASSWORD_LENGTH} or more",
-        )
+    check_number(
+        "password_min_length",
+        length,
+        MIN_PASSWORD_LENGTH,
+        MAX_PASSWORD_LENGTH,
+        whole=True,
+        allowed=f"{MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters",
+        fix=f"pass password_min_length={MIN_PASSWORD_LENGTH} or more",
+    )
 
 
 def _check_temp_validity(validity: cdk.Duration) -> None:

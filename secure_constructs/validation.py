@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import aws_cdk as cdk
@@ -51,25 +52,57 @@ def check_retention(prop: str, retention: logs.RetentionDays) -> None:
         )
 
 
-def check_number(prop: str, value: Any, low: float, high: float, *, unit: str = "") -> None:
-    """A finite number in [low, high]; tokens are not compared. Checked before any jsii call."""
+FixedOptions = Mapping[str, tuple[str, str]]
+"""A construct's fixed options, the one shape of these tables: option name -> (what is
+allowed, how to fix), for the props of the L2 that the construct sets for its promise."""
+
+
+def refuse_fixed_options(options: Mapping[str, Any], fixed: FixedOptions) -> None:
+    """A ValidationError for the first option of `options` that `fixed` lists."""
+    for name, (allowed, fix) in fixed.items():
+        if name in options:
+            raise ValidationError(name, options[name], allowed, fix)
+
+
+def check_number(
+    prop: str,
+    value: Any,
+    low: float,
+    high: float,
+    *,
+    unit: str = "",
+    whole: bool = False,
+    tokens: bool = True,
+    allowed: str | None = None,
+    fix: str | None = None,
+) -> None:
+    """A finite number in [low, high] (with `whole`, an int); a number token is accepted
+    uncompared, or refused with `tokens=False` (where the value must be known at synth).
+
+    Checked before any jsii call: a NaN sent through jsii kills the kernel, and only a float
+    can be a number token, so an int costs no round trip. `allowed` and `fix` replace the
+    generated wording of every refusal.
+    """
+    if whole:
+        of_unit = f" of {unit}" if unit else ""
+        type_allowed = range_allowed = f"a whole number{of_unit} from {low:g} to {high:g}"
+        type_fix = range_fix = f"pass {prop}={low:g}..{high:g}"
+    else:
+        type_allowed = f"a number from {low:g} to {high:g} {unit}".strip()
+        range_allowed = f"{low:g} to {high:g} {unit}".strip()
+        type_fix, range_fix = "pass a number", f"pass {prop} between {low:g} and {high:g}"
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValidationError(
-            prop, value, f"a number from {low:g} to {high:g} {unit}".strip(), "pass a number"
-        )
+        raise ValidationError(prop, value, allowed or type_allowed, fix or type_fix)
     if isinstance(value, float) and not math.isfinite(value):
         raise ValidationError(
-            prop, value, f"a finite number from {low:g} to {high:g} {unit}".strip(), "pass a number"
+            prop, value, allowed or f"a finite {type_allowed[2:]}", fix or type_fix
         )
-    if cdk.Token.is_unresolved(value):
+    if tokens and isinstance(value, float) and cdk.Token.is_unresolved(value):
         return
+    if whole and not isinstance(value, int):
+        raise ValidationError(prop, value, allowed or type_allowed, fix or type_fix)
     if not low <= value <= high:
-        raise ValidationError(
-            prop,
-            value,
-            f"{low:g} to {high:g} {unit}".strip(),
-            f"pass {prop} between {low:g} and {high:g}",
-        )
+        raise ValidationError(prop, value, allowed or range_allowed, fix or range_fix)
 
 
 def whole_seconds(prop: str, duration: cdk.Duration) -> float | None:

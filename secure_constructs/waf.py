@@ -4,6 +4,7 @@ redacted logging and a blocked-requests alarm, ready to associate with an API st
 from __future__ import annotations
 
 import datetime
+import math
 import re
 from collections.abc import Mapping, Sequence
 
@@ -14,7 +15,6 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from secure_constructs.audit.prices import FIXED
 from secure_constructs.checks.guard import ensure_checked
 from secure_constructs.checks.waf_facts import (
     COUNT_ONLY_METADATA,
@@ -23,14 +23,21 @@ from secure_constructs.checks.waf_facts import (
     MAX_RATE_LIMIT,
     REQUIRED_GROUPS,
 )
+from secure_constructs.defaults import (
+    LOG_RETENTION,
+    WAF_BASELINE_RATE_LIMIT,
+    WAF_BLOCKED_REQUESTS_THRESHOLD,
+    WAF_STRICT_RATE_LIMIT,
+)
 from secure_constructs.errors import ValidationError
+from secure_constructs.facts.prices import FIXED
 from secure_constructs.monitoring import alarm
 from secure_constructs.shared import alarm_topic as stack_alarm_topic
 from secure_constructs.shared import security_key
-from secure_constructs.validation import check_retention
+from secure_constructs.validation import check_number, check_retention
 from secure_constructs.waf_rollout import check_count_only, check_exclusion_reasons
 
-__all__ = ["SecureWebAcl", "WafProfile", "resolve_waf"]
+__all__ = ["SecureWebAcl", "WafProfile", "resolve_waf", "web_acl_for"]
 
 RATE_LIMIT_RANGE = (10, MAX_RATE_LIMIT)
 """Allowed rate limits, requests per source IP per 5 minutes. 10 is AWS WAF's minimum; the upper
@@ -122,7 +129,7 @@ class WafProfile:
     @staticmethod
     def baseline(
         *,
-        rate_limit: int = 1000,
+        rate_limit: int = WAF_BASELINE_RATE_LIMIT,
         excluded_rules: Mapping[str, str] | None = None,
         count_only: bool = False,
         count_only_reason: str | None = None,
@@ -157,7 +164,7 @@ class WafProfile:
     @staticmethod
     def strict(
         *,
-        rate_limit: int = 300,
+        rate_limit: int = WAF_STRICT_RATE_LIMIT,
         excluded_rules: Mapping[str, str] | None = None,
         count_only: bool = False,
         count_only_reason: str | None = None,
@@ -197,7 +204,7 @@ class WafProfile:
         """Fixed monthly list price (web ACL, rules, Bot Control subscription), before requests.
 
         Prices are read from the one dated table of `secure-constructs cost`
-        (`secure_constructs.audit.prices.FIXED`, as of `PRICES_AS_OF`); WAF's are the same in
+        (`secure_constructs.facts.prices.FIXED`, as of `PRICES_AS_OF`); WAF's are the same in
         every commercial region.
         """
         cost = FIXED["waf_web_acl"].usd + FIXED["waf_rule"].usd * self.rule_count
@@ -297,8 +304,8 @@ class SecureWebAcl(Construct):
         *,
         profile: WafProfile | None = None,
         alarm_topic: sns.ITopic | None = None,
-        blocked_requests_threshold: int = 100,
-        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+        blocked_requests_threshold: int = WAF_BLOCKED_REQUESTS_THRESHOLD,
+        log_retention: logs.RetentionDays = logs.RetentionDays[LOG_RETENTION],
     ) -> None:
         super().__init__(scope, construct_id)
         ensure_checked(self)  # warns at synth when apply_checks was never called
@@ -412,18 +419,23 @@ class SecureWebAcl(Construct):
         )
 
 
-def resolve_waf(scope: Construct, waf: WafProfile | str | None) -> str | None:
-    """The ARN of the web ACL to associate, for a `waf=` prop.
+def web_acl_for(
+    scope: Construct, waf: WafProfile | str | None, *, alarm_topic: sns.ITopic | None = None
+) -> tuple[SecureWebAcl | None, str]:
+    """The web ACL to associate for a `waf=` prop: (the SecureWebAcl created, or None for an
+    existing one; its ARN).
 
     A `WafProfile` (or None, meaning `WafProfile.baseline()`) creates a `SecureWebAcl` with id
-    "WebAcl" under `scope`; a string must be the ARN of an existing REGIONAL web ACL.
+    "WebAcl" under `scope`, its blocked-requests alarm going to `alarm_topic` (default: the
+    stack's alarm topic); a string must be the ARN of an existing REGIONAL web ACL.
     """
     if waf is None:
         waf = WafProfile.baseline()
     if isinstance(waf, WafProfile):
-        return SecureWebAcl(scope, DEFAULT_WEB_ACL_ID, profile=waf).web_acl_arn
+        created = SecureWebAcl(scope, DEFAULT_WEB_ACL_ID, profile=waf, alarm_topic=alarm_topic)
+        return created, created.web_acl_arn
     if isinstance(waf, str) and (cdk.Token.is_unresolved(waf) or _WEB_ACL_ARN.match(waf)):
-        return waf
+        return None, waf
     raise ValidationError(
         "waf",
         waf,
@@ -431,6 +443,13 @@ def resolve_waf(scope: Construct, waf: WafProfile | str | None) -> str | None:
         "(arn:aws:wafv2:<region>:<account>:regional/webacl/<name>/<id>)",
         "pass waf=WafProfile.baseline(), WafProfile.strict(), or the web ACL's ARN",
     )
+
+
+def resolve_waf(
+    scope: Construct, waf: WafProfile | str | None, *, alarm_topic: sns.ITopic | None = None
+) -> str:
+    """The ARN of the web ACL to associate, for a `waf=` prop (see `web_acl_for`)."""
+    return web_acl_for(scope, waf, alarm_topic=alarm_topic)[1]
 
 
 def _visibility(metric_name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
@@ -442,34 +461,32 @@ def _visibility(metric_name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
 
 
 def _check_rate_limit(rate_limit: int) -> None:
-    if cdk.Token.is_unresolved(rate_limit):
-        return
     low, high = RATE_LIMIT_RANGE
-    if (
-        not isinstance(rate_limit, int)
-        or isinstance(rate_limit, bool)
-        or not low <= rate_limit <= high
-    ):
-        raise ValidationError(
-            "rate_limit",
-            rate_limit,
+    check_number(
+        "rate_limit",
+        rate_limit,
+        low,
+        high,
+        whole=True,
+        allowed=(
             f"a whole number of requests per source IP per 5 minutes from {low:,} (AWS WAF's "
             f"minimum) to {high:,} (about 333 requests per second from one address; above "
-            "that a per-IP limit stops no flood)",
-            "pass e.g. rate_limit=1000",
-        )
+            "that a per-IP limit stops no flood)"
+        ),
+        fix="pass e.g. rate_limit=1000",
+    )
 
 
 def _check_threshold(threshold: int) -> None:
-    if cdk.Token.is_unresolved(threshold):
-        return
-    if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < 0:
-        raise ValidationError(
-            "blocked_requests_threshold",
-            threshold,
-            "a whole number of blocked requests per 5 minutes >= 0",
-            "pass e.g. blocked_requests_threshold=100",
-        )
+    check_number(
+        "blocked_requests_threshold",
+        threshold,
+        0,
+        math.inf,
+        whole=True,
+        allowed="a whole number of blocked requests per 5 minutes >= 0",
+        fix="pass e.g. blocked_requests_threshold=100",
+    )
 
 
 def _resolve_exclusions(

@@ -11,9 +11,10 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_sns as sns
 
 from secure_constructs.api.props import MAX_INTEGRATION_TIMEOUT_SECONDS
+from secure_constructs.defaults import API_LATENCY_ALARM_RATIO
 from secure_constructs.monitoring import alarm
 
-LATENCY_ALARM_RATIO = 0.8
+LATENCY_ALARM_RATIO = API_LATENCY_ALARM_RATIO
 
 
 @dataclass(frozen=True)

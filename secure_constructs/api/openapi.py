@@ -70,16 +70,11 @@ def _operation(route: SecureApiRoute, schemes: dict[str, Any]) -> dict[str, Any]
             },
         }
     operation["responses"] = {"default": {"description": "The Lambda function's proxy response"}}
-    requirement: dict[str, list[str]] = {}
     scheme = route.auth.openapi_security_scheme()
     if scheme is not None:
-        scheme_name, scheme_object = scheme
-        schemes[scheme_name] = scheme_object
-        # OpenAPI 3.0 allows scopes only for oauth2/openIdConnect schemes; the schemes
-        # here are apiKey (API Gateway's own extension says how they are checked).
-        requirement[scheme_name] = []
-        if route.auth.scopes:
-            operation["x-oauth-scopes"] = list(route.auth.scopes)
+        schemes[scheme[0]] = scheme[1]
+    requirement = dict(route.auth.openapi_security_requirement() or {})
+    operation.update(route.auth.openapi_operation_extensions())
     if route.api_key_required:
         schemes["api_key"] = dict(API_KEY_SCHEME)
         requirement["api_key"] = []

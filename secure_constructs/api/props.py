@@ -13,16 +13,25 @@ import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigateway
 
 from secure_constructs.auth import ApiAuth
+from secure_constructs.defaults import (
+    API_BURST_LIMIT,
+    API_CLIENT_ERROR_RATE,
+    API_RATE_LIMIT,
+    API_STAGE_NAME,
+)
 from secure_constructs.errors import ValidationError
-from secure_constructs.validation import check_number
+from secure_constructs.facts.apigateway_facts import (
+    MAX_CACHE_TTL_SECONDS as MAX_CACHE_TTL_SECONDS,
+)
+from secure_constructs.facts.apigateway_facts import (
+    MAX_INTEGRATION_TIMEOUT_SECONDS as MAX_INTEGRATION_TIMEOUT_SECONDS,
+)
+from secure_constructs.validation import FixedOptions, check_number, refuse_fixed_options
 
-DEFAULT_STAGE_NAME = "prod"
-DEFAULT_RATE_LIMIT = 100.0
-DEFAULT_BURST_LIMIT = 200
-MAX_INTEGRATION_TIMEOUT_SECONDS = 29
-"""API Gateway's default integration timeout: a longer-running function is cut off at 29 s."""
-DEFAULT_CLIENT_ERROR_RATE = 0.05
-MAX_CACHE_TTL_SECONDS = 3600
+DEFAULT_STAGE_NAME = API_STAGE_NAME
+DEFAULT_RATE_LIMIT = API_RATE_LIMIT
+DEFAULT_BURST_LIMIT = API_BURST_LIMIT
+DEFAULT_CLIENT_ERROR_RATE = API_CLIENT_ERROR_RATE
 CACHE_CLUSTER_SIZES = ("0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237")
 
 _STAGE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
@@ -46,23 +55,36 @@ class ApiCache:
     cluster_size: str = "0.5"
 
 
-_FIXED_OPTIONS = {
-    "deploy": "SecureApi always deploys one stage (stage_name=)",
-    "deploy_options": "use stage_name=, throttle_rate_limit=, throttle_burst_limit=, cache=",
-    "cloud_watch_role": "use manage_account_logging= (a customer-managed policy, not AWS's)",
-    "cloud_watch_role_removal_policy": "the account logging role is always retained",
-    "default_method_options": "use auth= (and add_route(..., auth=) per route)",
-    "default_integration": "use add_route(method, path, handler)",
-    "default_cors_preflight_options": "use cors_allow_origins= and cors_allow_credentials=",
+_FIXED_ALLOWED = "nothing: SecureApi sets it for its security promise"
+_FIXED_OPTIONS: FixedOptions = {
+    "deploy": (_FIXED_ALLOWED, "SecureApi always deploys one stage (stage_name=)"),
+    "deploy_options": (
+        _FIXED_ALLOWED,
+        "use stage_name=, throttle_rate_limit=, throttle_burst_limit=, cache=",
+    ),
+    "cloud_watch_role": (
+        _FIXED_ALLOWED,
+        "use manage_account_logging= (a customer-managed policy, not AWS's)",
+    ),
+    "cloud_watch_role_removal_policy": (
+        _FIXED_ALLOWED,
+        "the account logging role is always retained",
+    ),
+    "default_method_options": (
+        _FIXED_ALLOWED,
+        "use auth= (and add_route(..., auth=) per route)",
+    ),
+    "default_integration": (_FIXED_ALLOWED, "use add_route(method, path, handler)"),
+    "default_cors_preflight_options": (
+        _FIXED_ALLOWED,
+        "use cors_allow_origins= and cors_allow_credentials=",
+    ),
 }
+"""Keys written out: scripts/gen_options.py reads them to leave these props out of ApiOptions."""
 
 
 def refuse_options(options: Mapping[str, Any]) -> None:
-    for name, fix in _FIXED_OPTIONS.items():
-        if name in options:
-            raise ValidationError(
-                name, options[name], "nothing: SecureApi sets it for its security promise", fix
-            )
+    refuse_fixed_options(options, _FIXED_OPTIONS)
 
 
 def check_default_auth(auth: Any) -> ApiAuth:

@@ -53,12 +53,13 @@ from secure_constructs.api.routes import (
 )
 from secure_constructs.auth import ApiAuth
 from secure_constructs.checks.guard import ensure_checked
+from secure_constructs.defaults import LOG_RETENTION
 from secure_constructs.errors import ValidationError
 from secure_constructs.monitoring import subscribe_emails, validate_emails
 from secure_constructs.shared import ApiGatewayAccountLogging, stack_of
 from secure_constructs.shared import alarm_topic as stack_alarm_topic
 from secure_constructs.validation import check_retention
-from secure_constructs.waf import SecureWebAcl, WafProfile, resolve_waf
+from secure_constructs.waf import SecureWebAcl, WafProfile, web_acl_for
 
 __all__ = ["ApiCache", "SecureApi", "SecureApiRoute"]
 
@@ -129,7 +130,7 @@ class SecureApi(apigateway.RestApi):
         cors_allow_credentials: bool = False,
         cors_allow_headers: Sequence[str] | None = None,
         cache: ApiCache | None = None,
-        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+        log_retention: logs.RetentionDays = logs.RetentionDays[LOG_RETENTION],
         manage_account_logging: bool = True,
         alarm_topic: sns.ITopic | None = None,
         alarm_emails: Sequence[str] = (),
@@ -211,15 +212,8 @@ class SecureApi(apigateway.RestApi):
     def _add_web_acl(self, waf: WafProfile | str | None) -> None:
         """A new SecureWebAcl for a profile (default: the baseline), or the given ARN; either
         associated with the stage."""
-        self.web_acl: SecureWebAcl | None = None
-        waf = WafProfile.baseline() if waf is None else waf
-        if isinstance(waf, WafProfile):
-            self.web_acl = SecureWebAcl(self, "WebAcl", profile=waf, alarm_topic=self.alarm_topic)
-            web_acl_arn = self.web_acl.web_acl_arn
-        else:
-            resolved = resolve_waf(self, waf)
-            assert resolved is not None
-            web_acl_arn = resolved
+        self.web_acl: SecureWebAcl | None
+        self.web_acl, web_acl_arn = web_acl_for(self, waf, alarm_topic=self.alarm_topic)
         self.web_acl_arn: str = web_acl_arn
         self.web_acl_association = wafv2.CfnWebACLAssociation(
             self,

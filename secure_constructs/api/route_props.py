@@ -15,10 +15,10 @@ from constructs import Construct
 from secure_constructs.api.props import MAX_INTEGRATION_TIMEOUT_SECONDS
 from secure_constructs.checks.api_facts import allows_additional_properties, schema_weakness
 from secure_constructs.errors import ValidationError
+from secure_constructs.facts.apigateway_facts import BODY_METHODS as BODY_METHODS
 from secure_constructs.validation import check_reason
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "ANY")
-BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "ANY"})
 JSON_SCHEMA_DRAFT4 = "http://json-schema.org/draft-04/schema#"
 
 _PATH_SEGMENT = re.compile(r"^(?:[A-Za-z0-9._-]+|\{[A-Za-z_][A-Za-z0-9_]*\+?\})$")

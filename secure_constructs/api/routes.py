@@ -12,7 +12,6 @@ import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from constructs import Construct
 
 from secure_constructs.api.props import route_throttle
 from secure_constructs.api.route_props import (
@@ -253,28 +252,10 @@ def lambda_integration(
     )
 
 
-def acknowledge_route(method: Construct, spec: RouteSpec) -> None:
+def acknowledge_route(method: apigateway.Method, spec: RouteSpec) -> None:
     """The method's acknowledgements: a public route's, a non-Cognito authorizer's COG4, and
     the reasons given for an unvalidated body or undeclared properties."""
-    auth = spec.auth
-    if auth.is_public:
-        reason = f"Deliberately public route: {auth.reason}"
-        acknowledge(method, "AwsSolutions-APIG4", reason)
-        acknowledge(method, "AwsSolutions-COG4", reason)
-        acknowledge(method, "SecureServerless::ApiMethodAuthorization", reason)
-    elif auth.kind != "cognito":
-        how = {
-            "iam": "IAM (SigV4-signed requests, execute-api:Invoke granted per caller)",
-            "lambda_token": "a Lambda TOKEN authorizer",
-            "lambda_request": "a Lambda REQUEST authorizer",
-        }.get(auth.kind, auth.kind)
-        acknowledge(
-            method,
-            "AwsSolutions-COG4",
-            f"Every caller of this method is authorized by {how}; AwsSolutions-COG4 asks "
-            "for a Cognito user pool authorizer specifically, which this route's callers "
-            "do not use.",
-        )
+    spec.auth.acknowledge_on(method)
     if spec.unvalidated_body_reason is not None:
         acknowledge(
             method,

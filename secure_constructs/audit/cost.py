@@ -11,8 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from secure_constructs.audit.prices import FIXED, PRICES_AS_OF, REGION, USAGE, Price
 from secure_constructs.audit.sources import StackSource
+from secure_constructs.facts.prices import FIXED, PRICES_AS_OF, REGION, USAGE, Price
 
 _BOT_CONTROL = "AWSManagedRulesBotControlRuleSet"
 _FRAUD_CONTROL = ("AWSManagedRulesATPRuleSet", "AWSManagedRulesACFPRuleSet")

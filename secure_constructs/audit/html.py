@@ -10,10 +10,10 @@ from html import escape
 
 from secure_constructs.audit.cost import CostReport
 from secure_constructs.audit.permissions import PermissionReport
-from secure_constructs.audit.prices import PRICES_AS_OF, REGION
 from secure_constructs.audit.render import principal_title, rate
 from secure_constructs.audit.report import AuditReport
 from secure_constructs.audit.sources import Acknowledgement
+from secure_constructs.facts.prices import PRICES_AS_OF, REGION
 
 _CSS = """
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1b1f24;

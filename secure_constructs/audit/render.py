@@ -6,8 +6,8 @@ import textwrap
 
 from secure_constructs.audit.cost import CostReport
 from secure_constructs.audit.permissions import BaselineDiff, Grant, PermissionReport, Principal
-from secure_constructs.audit.prices import PRICES_AS_OF, REGION
 from secure_constructs.audit.report import AuditFinding, AuditReport, Score
+from secure_constructs.facts.prices import PRICES_AS_OF, REGION
 
 WIDTH = 100
 _MARK = {"pass": "pass", "partial": "PARTIAL", "fail": "FAIL", "n/a": "n/a", "not checked": "--"}

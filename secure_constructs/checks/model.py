@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from secure_constructs.defaults import CHECKS_MAX_TIMEOUT_SECONDS
+
 PACK_NAME = "SecureServerless"
 
 
@@ -62,7 +64,7 @@ class Finding:
 class CheckOptions:
     """Options of the SecureServerless pack (set through `apply_checks`)."""
 
-    max_timeout_seconds: int = 60
+    max_timeout_seconds: int = CHECKS_MAX_TIMEOUT_SECONDS
     code_grants_error: bool = False  # CodeGrantsMatch findings are errors, not warnings
 
 

@@ -14,6 +14,7 @@ from secure_constructs.checks.nag_rules import NAG_RULE_IDS
 from secure_constructs.checks.plugin import RecordedPack, SecureServerlessChecks
 from secure_constructs.checks.registry import GRANULAR_RULE_IDS, PACK_NAME, RULES
 from secure_constructs.errors import ValidationError
+from secure_constructs.facts.lambda_facts import MAX_TIMEOUT_SECONDS
 from secure_constructs.validation import check_reason, is_token_string, whole_seconds
 
 __all__ = ["Compliance", "SecureServerlessChecks", "acknowledge", "apply_checks", "qualify_rule_id"]
@@ -43,15 +44,15 @@ def _check_max_timeout(max_timeout: cdk.Duration | None) -> None:
         raise ValidationError(
             "max_timeout",
             max_timeout,
-            "a Duration from 1 to 900 seconds",
+            f"a Duration from 1 to {MAX_TIMEOUT_SECONDS} seconds",
             "pass e.g. max_timeout=Duration.seconds(60)",
         )
     seconds = whole_seconds("max_timeout", max_timeout)
-    if seconds is not None and not 1 <= seconds <= 900:
+    if seconds is not None and not 1 <= seconds <= MAX_TIMEOUT_SECONDS:
         raise ValidationError(
             "max_timeout",
             f"{seconds:g} seconds",
-            "1 to 900 seconds (Lambda's range)",
+            f"1 to {MAX_TIMEOUT_SECONDS} seconds (Lambda's range)",
             "pass e.g. max_timeout=Duration.seconds(60)",
         )
 

@@ -22,6 +22,7 @@ from secure_constructs.checks import gate
 from secure_constructs.checks.engine import check_template_file
 from secure_constructs.checks.model import CheckOptions, Finding, Severity
 from secure_constructs.checks.registry import PACK_NAME, RULES
+from secure_constructs.defaults import CHECKS_MAX_TIMEOUT_SECONDS
 
 _VERSION = "0.1.0"
 
@@ -99,7 +100,9 @@ class SecureServerlessChecks:
         max_timeout: cdk.Duration | None = None,
         recorded: list[RecordedPack] | None = None,
     ) -> None:
-        seconds = int(max_timeout.to_seconds()) if max_timeout is not None else 60
+        seconds = (
+            int(max_timeout.to_seconds()) if max_timeout is not None else CHECKS_MAX_TIMEOUT_SECONDS
+        )
         self._options = CheckOptions(max_timeout_seconds=seconds)
         self._recorded = list(recorded or [])
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from secure_constructs.audit.cost import cost
-from secure_constructs.audit.prices import FIXED, PRICES_AS_OF, USAGE
 from secure_constructs.audit.sources import load
+from secure_constructs.facts.prices import FIXED, PRICES_AS_OF, USAGE
 from tests.audit.helpers import ORDERS_YAML, SHARED_YAML, run
 
 

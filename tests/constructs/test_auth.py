@@ -4,6 +4,8 @@ SecureUserPool's own promise is tested in test_user_pool.py."""
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -12,6 +14,7 @@ from aws_cdk import assertions
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_lambda as lambda_
 
+import secure_constructs
 from secure_constructs import ApiAuth, SecureFunction, SecureUserPool, ValidationError
 from secure_constructs.checks.packs import qualify_rule_id
 
@@ -233,18 +236,75 @@ def test_fails_when_scopes_are_malformed(scopes: Any) -> None:
 def test_security_requirements_and_acknowledgements_per_kind(api: dict[str, Any]) -> None:
     auths = api["auths"]
     cognito_name = auths["cognito"].openapi_security_scheme()[0]
-    assert auths["cognito"].openapi_security_requirement() == {
-        cognito_name: ["items-api/items.read"]
+    # OpenAPI 3.0 allows scopes only for oauth2/openIdConnect schemes: the apiKey scheme's list
+    # is empty and the scopes are the operation's x-oauth-scopes (what SecureApi writes).
+    assert auths["cognito"].openapi_security_requirement() == {cognito_name: []}
+    assert auths["cognito"].openapi_operation_extensions() == {
+        "x-oauth-scopes": ["items-api/items.read"]
     }
+    assert auths["cognito2"].openapi_operation_extensions() == {}
     assert auths["iam"].openapi_security_requirement() == {"sigv4": []}
+    assert auths["iam"].openapi_operation_extensions() == {}
     assert auths["public"].openapi_security_requirement() is None
     assert auths["cognito"].nag_acknowledgements() == ()
     assert [rule for rule, _ in auths["iam"].nag_acknowledgements()] == ["AwsSolutions-COG4"]
     assert [rule for rule, _ in auths["token"].nag_acknowledgements()] == ["AwsSolutions-COG4"]
+    assert "a Lambda TOKEN authorizer" in auths["token"].nag_acknowledgements()[0][1]
+    assert "a Lambda REQUEST authorizer" in auths["request"].nag_acknowledgements()[0][1]
+    assert "IAM (SigV4-signed" in auths["iam"].nag_acknowledgements()[0][1]
     public = dict(auths["public"].nag_acknowledgements())
-    assert set(public) == {"AwsSolutions-APIG4", "AwsSolutions-COG4"}
-    assert all("Health check for uptime monitoring" in reason for reason in public.values())
+    assert set(public) == {
+        "AwsSolutions-APIG4",
+        "AwsSolutions-COG4",
+        "SecureServerless::ApiMethodAuthorization",
+    }
+    assert all(
+        reason == "Deliberately public route: Health check for uptime monitoring; returns no data"
+        for reason in public.values()
+    )
     for auth in auths.values():
         for rule, reason in auth.nag_acknowledgements():
-            assert qualify_rule_id(rule).startswith("AwsSolutions::")
+            assert qualify_rule_id(rule).startswith(("AwsSolutions::", "SecureServerless::"))
             assert len(reason) > 40
+
+
+def test_no_caller_switches_on_a_kind_string() -> None:
+    """Variants are classes that do their own work: no construct module compares a `kind`
+    (the rules and the audit read kinds of template and source data, which is not this)."""
+    root = Path(secure_constructs.__file__).parent
+    offenders = []
+    for path in sorted(root.rglob("*.py")):
+        if path.relative_to(root).parts[0] in ("checks", "audit"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Compare) and any(
+                _names_kind(side) for side in (node.left, *node.comparators)
+            ):
+                offenders.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert offenders == []
+
+
+def _names_kind(node: ast.expr) -> bool:
+    return (isinstance(node, ast.Attribute) and node.attr == "kind") or (
+        isinstance(node, ast.Name) and node.id == "kind"
+    )
+
+
+def test_the_kind_switch_probe_finds_one() -> None:
+    tree = ast.parse("if auth.kind == 'none':\n    pass\nif kind != 'iam':\n    pass\n")
+    found = [n for n in ast.walk(tree) if isinstance(n, ast.Compare)]
+    assert [any(_names_kind(s) for s in (n.left, *n.comparators)) for n in found] == [True, True]
+
+
+def test_each_factory_returns_a_variant_that_does_its_own_work(api: dict[str, Any]) -> None:
+    auths = api["auths"]
+    assert {name: type(auth).__name__ for name, auth in auths.items()} == {
+        "cognito": "CognitoAuth",
+        "cognito2": "CognitoAuth",
+        "token": "LambdaTokenAuth",
+        "token2": "LambdaTokenAuth",
+        "request": "LambdaRequestAuth",
+        "iam": "IamAuth",
+        "public": "PublicRoute",
+    }
+    assert all(isinstance(auth, ApiAuth) for auth in auths.values())

@@ -13,7 +13,6 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 
 from secure_constructs import SecureUserPool, SecureWebAcl, ValidationError, WafProfile
-from secure_constructs.audit.prices import FIXED, PRICES_AS_OF, Price
 from secure_constructs.checks.waf_facts import (
     COUNT_ONLY_METADATA,
     EXCLUSIONS_METADATA,
@@ -22,7 +21,8 @@ from secure_constructs.checks.waf_facts import (
     MAX_RATE_LIMIT,
     REQUIRED_GROUPS,
 )
-from secure_constructs.waf import resolve_waf
+from secure_constructs.facts.prices import FIXED, PRICES_AS_OF, Price
+from secure_constructs.waf import resolve_waf, web_acl_for
 from tests.synth import ALL_COMPLIANCE, Synthesized, cfn_lint, synth
 
 ROLLOUT_REASON = "First rollout: watching false positives in the WAF logs for two weeks"
@@ -327,6 +327,17 @@ def test_resolve_waf_passes_an_existing_web_acl_arn_through() -> None:
     token = cdk.Fn.import_value("SharedWebAclArn")
     assert resolve_waf(stack, token) == token
     assert stack.node.try_find_child("WebAcl") is None
+
+
+def test_web_acl_for_sends_the_blocked_requests_alarm_to_the_given_topic() -> None:
+    """One resolver for every waf= prop: the alarm topic it is given is the one the alarm uses
+    (SecureApi passes its own alarm topic)."""
+    stack = cdk.Stack()
+    topic = sns.Topic(stack, "Ops")
+    created, arn = web_acl_for(stack, WafProfile.baseline(), alarm_topic=topic)
+    assert isinstance(created, SecureWebAcl) and arn == created.web_acl_arn
+    assert created.alarm_topic is topic
+    assert web_acl_for(stack, ACL_ARN, alarm_topic=topic) == (None, ACL_ARN)
 
 
 @pytest.mark.parametrize(

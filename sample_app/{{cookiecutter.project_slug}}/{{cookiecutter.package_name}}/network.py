@@ -12,8 +12,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
-from secure_constructs import acknowledge
-from secure_constructs.shared import security_key
+from secure_constructs import acknowledge, security_key
 
 _DEFAULT_SG_REASON = (
     "Nothing in this stack uses the VPC's default security group: every function and endpoint "

@@ -22,7 +22,6 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
-from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 from secure_constructs import (
     ApiAuth,
@@ -35,9 +34,9 @@ from secure_constructs import (
     SecureUserPool,
     WafProfile,
     acknowledge,
+    powertools_layer,
+    security_key,
 )
-from secure_constructs.secrets_cache import POWERTOOLS_PARAMETER
-from secure_constructs.shared import security_key
 
 from {{ cookiecutter.package_name }}.network import PrivateNetwork
 from {{ cookiecutter.package_name }}.settings import (
@@ -97,7 +96,9 @@ class ItemsServiceStack(cdk.Stack):
             self._backup_plan()
 
         code = PythonCode.bundle(FUNCTIONS_DIR, requirements=FUNCTION_REQUIREMENTS)
-        powertools = self._powertools_layer()
+        # Powertools for AWS Lambda (Python) for SecureFunction's runtime and architecture; its
+        # ARN is read at deploy time from AWS's public SSM parameter.
+        powertools = powertools_layer(self, "PowertoolsLayer")
 
         table_env = {"TABLE_NAME": self.table.table_name}
         self.get_item = self._function(
@@ -208,18 +209,6 @@ class ItemsServiceStack(cdk.Stack):
                     "StringEquals": {"kms:ViaService": f"dynamodb.{self.region}.amazonaws.com"}
                 },
             )
-        )
-
-    def _powertools_layer(self) -> lambda_.ILayerVersion:
-        """Powertools for AWS Lambda (Python), the layer AWS publishes for this runtime and
-        architecture; its ARN is resolved at deploy time from AWS's public SSM parameter."""
-        parameter = POWERTOOLS_PARAMETER.format(
-            architecture=lambda_.Architecture.ARM_64.name,
-            python=lambda_.Runtime.PYTHON_3_14.name,
-            version="latest",
-        )
-        return lambda_.LayerVersion.from_layer_version_arn(
-            self, "PowertoolsLayer", ssm.StringParameter.value_for_string_parameter(self, parameter)
         )
 
     def _auth(self) -> ApiAuth:

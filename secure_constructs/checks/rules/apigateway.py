@@ -32,13 +32,15 @@ from secure_constructs.checks.cfn import (
     renderings,
 )
 from secure_constructs.checks.model import Practice, Severity, Template, Violation, rule
+from secure_constructs.facts.apigateway_facts import BODY_METHODS, MAX_INTEGRATION_TIMEOUT_SECONDS
+from secure_constructs.facts.lambda_facts import (
+    DEFAULT_TIMEOUT_SECONDS as LAMBDA_DEFAULT_TIMEOUT_SECONDS,
+)
 
 METHOD = "AWS::ApiGateway::Method"
 REST_API = "AWS::ApiGateway::RestApi"
 STAGE = "AWS::ApiGateway::Stage"
-BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "ANY"})
-MAX_INTEGRATION_SECONDS = 29
-LAMBDA_DEFAULT_TIMEOUT_SECONDS = 3
+MAX_INTEGRATION_SECONDS = MAX_INTEGRATION_TIMEOUT_SECONDS
 _FALSE = (False, "false", "False")
 
 

@@ -1,0 +1,53 @@
+"""What a user gets when they pass nothing: every default of the constructs and the checks,
+in one place (AWS's own limits are in `secure_constructs.facts`).
+
+Plain numbers and names only (no aws_cdk import), so the rules and the CLI read the same
+defaults as the constructs; each construct turns them into `Duration`s and enums.
+"""
+
+from __future__ import annotations
+
+from secure_constructs.facts.lambda_facts import ASYNC_RETRY_RANGE
+
+# -- SecureFunction ----------------------------------------------------------------------------
+FUNCTION_TIMEOUT_SECONDS = 10
+FUNCTION_MEMORY_MB = 256
+FUNCTION_RETRY_ATTEMPTS = ASYNC_RETRY_RANGE[1]
+"""Asynchronous retries: as many as Lambda allows (2), each failure then reaching the DLQ."""
+FUNCTION_MAX_EVENT_AGE_SECONDS = 3600
+DURATION_ALARM_RATIO = 0.8
+"""The duration alarm fires at this share of the function's timeout."""
+
+# -- logs (functions, APIs, web ACLs) ----------------------------------------------------------
+LOG_RETENTION = "ONE_YEAR"
+"""The member of `aws_logs.RetentionDays` every log group gets."""
+
+# -- SecureApi and ApiAuth ---------------------------------------------------------------------
+API_STAGE_NAME = "prod"
+API_RATE_LIMIT = 100.0
+"""Stage throttling: steady requests per second."""
+API_BURST_LIMIT = 200
+"""Stage throttling: the burst bucket, in requests."""
+API_CLIENT_ERROR_RATE = 0.05
+"""The 4XX alarm fires above this share of requests."""
+API_LATENCY_ALARM_RATIO = 0.8
+"""The latency alarm fires at this share of the longest integration timeout."""
+AUTHORIZER_CACHE_TTL_SECONDS = 300
+"""How long API Gateway caches a Lambda authorizer's decision."""
+
+# -- SecureWebAcl and WafProfile ---------------------------------------------------------------
+WAF_BASELINE_RATE_LIMIT = 1000
+"""Requests per source IP per 5 minutes, `WafProfile.baseline()`."""
+WAF_STRICT_RATE_LIMIT = 300
+"""Requests per source IP per 5 minutes, `WafProfile.strict()`."""
+WAF_BLOCKED_REQUESTS_THRESHOLD = 100
+"""The blocked-requests alarm fires above this many per 5 minutes."""
+
+# -- secrets -----------------------------------------------------------------------------------
+ROTATION_DAYS = 30
+SECRETS_CACHE_TTL_SECONDS = 300
+"""How long `SecretsCache.extension()` / `.powertools()` keep a value."""
+
+# -- the SecureServerless pack -----------------------------------------------------------------
+CHECKS_MAX_TIMEOUT_SECONDS = 60
+"""The LambdaTimeout rule's cap (`apply_checks(max_timeout=...)`)."""
