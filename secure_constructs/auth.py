@@ -14,6 +14,7 @@ from aws_cdk import aws_apigateway as apigateway
 from constructs import Construct, IConstruct
 
 from secure_constructs.errors import ValidationError
+from secure_constructs.prop_types import check_args
 from secure_constructs.validation import check_reason
 
 if TYPE_CHECKING:
@@ -83,6 +84,7 @@ class ApiAuth:
             `["items-api/items.read"]`; with scopes, only access tokens are accepted.
             Default: any valid ID token of the pool.
         """
+        check_args(ApiAuth.cognito, locals())
         if not (isinstance(user_pool, Construct) and hasattr(user_pool, "user_pool_arn")):
             raise ValidationError(
                 "user_pool",
@@ -115,6 +117,7 @@ class ApiAuth:
         :param results_cache_ttl: how long API Gateway caches a decision per token, 0 s (off)
             to 1 hour. Default: 5 minutes.
         """
+        check_args(ApiAuth.lambda_token, locals())
         _check_function(function)
         if not isinstance(identity_source, str) or not (
             cdk.Token.is_unresolved(identity_source) or _TOKEN_SOURCE.match(identity_source)
@@ -148,6 +151,7 @@ class ApiAuth:
             `[IdentitySource.header("Authorization")]`; they also form the cache key.
         :param results_cache_ttl: 0 s (off) to 1 hour. Default: 5 minutes.
         """
+        check_args(ApiAuth.lambda_request, locals())
         _check_function(function)
         if isinstance(identity_sources, str) or not identity_sources:
             raise ValidationError(
@@ -184,6 +188,7 @@ class ApiAuth:
             characters, not boilerplate; it is recorded as the acknowledgement of the
             "no authorizer" findings.
         """
+        check_args(ApiAuth.none, locals())
         check_reason("reason", reason, about="the route must be public")
         return ApiAuth(kind="none", reason=reason.strip())
 

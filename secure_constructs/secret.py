@@ -32,6 +32,7 @@ from secure_constructs.checks.secret_patterns import (
 from secure_constructs.errors import ValidationError
 from secure_constructs.monitoring import terminal_queue
 from secure_constructs.open_grants import refuse_open_grantee, refuse_open_statement
+from secure_constructs.prop_types import check_args
 from secure_constructs.shared import alarm_topic as stack_alarm_topic
 from secure_constructs.shared import security_key
 from secure_constructs.validation import check_reason
@@ -120,6 +121,7 @@ class SecretRotation:
             only on Resource "*"), which AWS's rotation templates call to make the new value.
             Default: True; pass False when the function makes its own.
         """
+        check_args(SecretRotation.function, locals())
         from secure_constructs.function import SecureFunction
 
         if not isinstance(rotation_function, SecureFunction):
@@ -145,6 +147,7 @@ class SecretRotation:
         :param hosted_rotation: e.g. `HostedRotation.postgre_sql_single_user(vpc=...)`.
         :param every: the rotation interval, 4 hours to 365 days. Default: 30 days.
         """
+        check_args(SecretRotation.hosted, locals())
         if not isinstance(hosted_rotation, secretsmanager.HostedRotation):
             raise ValidationError(
                 "hosted_rotation",
@@ -166,6 +169,7 @@ class SecretRotation:
         :param reason: why the secret cannot rotate and how it is renewed, at least 4 words
             and 10 characters, not boilerplate; it appears in the synth report.
         """
+        check_args(SecretRotation.none, locals())
         check_reason(
             "reason",
             reason,
@@ -211,6 +215,7 @@ class SecureSecret(secretsmanager.Secret):
         alarm_topic: sns.ITopic | None = None,
         **options: Unpack[SecretOptions],
     ) -> None:
+        check_args(SecureSecret.__init__, locals())
         if not isinstance(rotation, SecretRotation):
             raise ValidationError(
                 "rotation",
@@ -286,6 +291,7 @@ class SecureSecret(secretsmanager.Secret):
         :raises ValidationError: for `iam.AnyPrincipal()` or another account without a
             restricting condition (the secret would be readable by the world or that account).
         """
+        check_args(SecureSecret.grant_read, locals())
         refuse_open_grantee(self, "SecureSecret.grant_read(grantee)", grantee)
         conditions: dict[str, Any] | None = None
         if version_stages:
@@ -316,6 +322,7 @@ class SecureSecret(secretsmanager.Secret):
         :raises ValidationError: for `iam.AnyPrincipal()` or another account without a
             restricting condition.
         """
+        check_args(SecureSecret.grant_write, locals())
         refuse_open_grantee(self, "SecureSecret.grant_write(grantee)", grantee)
         return super().grant_write(grantee)
 
@@ -327,6 +334,7 @@ class SecureSecret(secretsmanager.Secret):
         :raises ValidationError: for an Allow to `*` or another account without a condition
             that restricts the caller (aws:SourceArn, aws:PrincipalOrgID, ...).
         """
+        check_args(SecureSecret.add_to_resource_policy, locals())
         refuse_open_statement(self, "SecureSecret.add_to_resource_policy(statement)", statement)
         result = super().add_to_resource_policy(statement)
         policy = self.node.try_find_child("Policy")

@@ -16,6 +16,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_lambda as lambda_
 
 from secure_constructs.errors import ValidationError
+from secure_constructs.prop_types import check_args
 
 if TYPE_CHECKING:
     from aws_cdk import aws_secretsmanager as secretsmanager
@@ -50,6 +51,7 @@ class SecretsCache:
             and at most the rotation interval of every SecureSecret the function reads.
             Default: 5 minutes.
         """
+        check_args(SecretsCache.extension, locals())
         ttl = _check_ttl("ttl", ttl, EXTENSION_MAX_TTL_SECONDS)
         return SecretsCache(kind="extension", ttl=ttl)
 
@@ -67,6 +69,7 @@ class SecretsCache:
         :param version: the Powertools release, e.g. "3.22.1". Default: "latest" (each deploy
             picks up the newest release).
         """
+        check_args(SecretsCache.powertools, locals())
         max_age = _check_ttl("max_age", max_age, None)
         if not isinstance(version, str) or not version or "/" in version:
             raise ValidationError(

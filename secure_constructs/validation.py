@@ -64,11 +64,12 @@ def check_number(prop: str, value: Any, low: float, high: float, *, unit: str = 
     if cdk.Token.is_unresolved(value):
         return
     if not low <= value <= high:
+        bounded = math.isfinite(high)
         raise ValidationError(
             prop,
             value,
-            f"{low:g} to {high:g} {unit}".strip(),
-            f"pass {prop} between {low:g} and {high:g}",
+            (f"{low:g} to {high:g} {unit}" if bounded else f"at least {low:g} {unit}").strip(),
+            f"pass {prop} between {low:g} and {high:g}" if bounded else f"pass {prop} >= {low:g}",
         )
 
 

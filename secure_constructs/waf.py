@@ -24,6 +24,7 @@ from secure_constructs.checks.waf_facts import (
 )
 from secure_constructs.errors import ValidationError
 from secure_constructs.monitoring import alarm
+from secure_constructs.prop_types import check_args
 from secure_constructs.shared import alarm_topic as stack_alarm_topic
 from secure_constructs.shared import security_key
 from secure_constructs.validation import check_retention
@@ -143,6 +144,7 @@ class WafProfile:
         :param count_only_until: the last day of count mode, at most 90 days ahead.
             Default: none.
         """
+        check_args(WafProfile.baseline, locals())
         return WafProfile(
             name="baseline",
             managed_rule_groups=_BASELINE,
@@ -172,6 +174,7 @@ class WafProfile:
         :param count_only_reason: as for `baseline()`. Default: none.
         :param count_only_until: as for `baseline()`. Default: none.
         """
+        check_args(WafProfile.strict, locals())
         return WafProfile(
             name="strict",
             managed_rule_groups=_STRICT,
@@ -299,6 +302,7 @@ class SecureWebAcl(Construct):
         blocked_requests_threshold: int = 100,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
     ) -> None:
+        check_args(SecureWebAcl.__init__, locals())
         super().__init__(scope, construct_id)
         profile = WafProfile.baseline() if profile is None else profile
         if not isinstance(profile, WafProfile):
@@ -384,6 +388,7 @@ class SecureWebAcl(Construct):
 
     def metric(self, metric_name: str, *, rule: str = "ALL") -> cloudwatch.Metric:
         """A 5-minute Sum of an AWS/WAFV2 metric of this web ACL (e.g. BlockedRequests)."""
+        check_args(SecureWebAcl.metric, locals())
         return cloudwatch.Metric(
             namespace="AWS/WAFV2",
             metric_name=metric_name,
@@ -398,6 +403,7 @@ class SecureWebAcl(Construct):
 
     def associate(self, construct_id: str, resource_arn: str) -> wafv2.CfnWebACLAssociation:
         """Protect a regional resource (e.g. an API Gateway stage ARN) with this web ACL."""
+        check_args(SecureWebAcl.associate, locals())
         if not isinstance(resource_arn, str) or not resource_arn:
             raise ValidationError(
                 "resource_arn",

@@ -13,6 +13,7 @@ from secure_constructs.checks.nag_rules import NAG_RULE_IDS
 from secure_constructs.checks.plugin import SecureServerlessChecks
 from secure_constructs.checks.registry import PACK_NAME, RULES, all_rules
 from secure_constructs.errors import ValidationError
+from secure_constructs.prop_types import check_args
 from secure_constructs.validation import check_reason, is_token_string, whole_seconds
 
 __all__ = ["Compliance", "SecureServerlessChecks", "acknowledge", "apply_checks", "qualify_rule_id"]
@@ -69,6 +70,7 @@ def apply_checks(
     :param max_timeout: the SecureServerless Lambda timeout cap. Default: 60 seconds.
     :param verbose: include cdk-nag's explanations in findings. Default: False.
     """
+    check_args(apply_checks, locals())
     if not isinstance(scope, cdk.Stage):  # an App is a Stage
         raise ValidationError(
             "scope",
@@ -118,6 +120,7 @@ def acknowledge(construct: IConstruct, rule_id: str, reason: str) -> None:
     `AwsSolutions::AwsSolutions-IAM5[Resource::*]` (cdk-nag's own ids get their pack prefix
     added). Acknowledge only what is truly unavoidable; fix the resource otherwise.
     """
+    check_args(acknowledge, locals())
     _check_placement(construct)
     qualified = qualify_rule_id(rule_id)
     check_reason("reason", reason)

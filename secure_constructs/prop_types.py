@@ -1,0 +1,573 @@
+"""Every public prop checked against its own type annotation before CDK sees it.
+
+Each public constructor, method and factory starts with one line,
+`check_args(SecureFunction.__init__, locals())`: every argument the caller passed (a value
+that is not the parameter's own default) is matched against the parameter's annotation
+(`Optional`/unions, `Sequence[...]`, `Mapping[...]`, `Duration`, jsii enums, jsii interfaces
+such as `IFunction` or `IKey`, the `Unpack[...]` TypedDicts of the pass-through `**options`),
+then against the AWS limits in `_VALUES`. A mismatch is a `ValidationError` naming the prop,
+the value, the type it must have and how to fix it, instead of typeguard's `TypeError`, an
+`AttributeError` deep in the construct, a jsii stack trace or a template AWS rejects later.
+
+What cannot be caught here: a keyword the signature has no `**options` for (Python raises its
+own `TypeError` before the body runs), and a value CDK refuses while it is being built, before
+the call (`Duration.seconds(-5)` raises inside CDK's `Duration`).
+"""
+
+from __future__ import annotations
+
+import ast
+import collections.abc
+import difflib
+import enum
+import functools
+import importlib
+import inspect
+import math
+import re
+import sys
+import types
+import typing
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from secure_constructs.errors import ValidationError
+
+__all__ = ["check_args", "check_env_name", "describe", "problem"]
+
+# -- AWS limits checked at the call (the construct's own checks cover the rest) -------------
+
+# Lambda environment variable names: AWS's key pattern, which secrets= keys follow too.
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# The variables the Lambda runtime sets; a function cannot set them (AWS Lambda docs,
+# "Defined runtime environment variables": reserved keys).
+RESERVED_ENV_NAMES = frozenset(
+    {
+        "_HANDLER",
+        "_X_AMZN_TRACE_ID",
+        "AWS_ACCESS_KEY",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_DEFAULT_REGION",
+        "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_INITIALIZATION_TYPE",
+        "AWS_LAMBDA_LOG_GROUP_NAME",
+        "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_LAMBDA_RUNTIME_API",
+        "AWS_REGION",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "LAMBDA_RUNTIME_DIR",
+        "LAMBDA_TASK_ROOT",
+    }
+)
+# "The total size of all environment variables doesn't exceed 4 KB" (Lambda quotas).
+ENV_MAX_BYTES = 4096
+# Lambda's Handler: "Pattern: ^[^\s]+$", at most 128 characters (Lambda API reference).
+HANDLER = re.compile(r"^\S{1,128}$")
+# Reserved concurrency is bounded by the account's concurrency quota, 1,000 by default and
+# raised on request "up to tens of thousands" (Lambda quotas); beyond that a value is a typo.
+MAX_RESERVED_CONCURRENCY = 100_000
+# Powertools' public SSM parameters are per release ("3.22.1") or "latest".
+POWERTOOLS_VERSION = re.compile(r"^(latest|\d+\.\d+\.\d+)$")
+OPERATION_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,256}$")
+
+
+def check_env_name(prop: str, name: object) -> None:
+    """A name Lambda accepts as an environment variable key (and does not reserve)."""
+    if not isinstance(name, str) or not ENV_NAME.match(name):
+        raise ValidationError(
+            prop,
+            name,
+            "keys that are valid environment variable names (letters, digits, _; not "
+            "starting with a digit)",
+            f"rename the key, e.g. {prop.split('[')[0]}={{'DB_HOST': ...}}",
+        )
+    if name in RESERVED_ENV_NAMES:
+        raise ValidationError(
+            prop,
+            name,
+            "a name the Lambda runtime does not reserve (it sets "
+            f"{', '.join(sorted(RESERVED_ENV_NAMES)[:4])}, ... itself)",
+            "rename the key; read the runtime's own value instead",
+        )
+
+
+def _is_token(value: object) -> bool:
+    import aws_cdk as cdk  # the pure-Python audit never reaches here; constructs load it anyway
+
+    return bool(cdk.Token.is_unresolved(value))
+
+
+def _environment(prop: str, environment: Mapping[str, str]) -> None:
+    size = 0
+    for name, value in environment.items():
+        check_env_name(prop, name)
+        size += len(name.encode()) + len(value.encode())
+    if size > ENV_MAX_BYTES and not any(_is_token(v) for v in environment.values()):
+        raise ValidationError(
+            prop,
+            f"{size} bytes of names and values",
+            f"at most {ENV_MAX_BYTES} bytes in all (Lambda's limit)",
+            "move large configuration to SSM Parameter Store, S3 or the code package",
+        )
+
+
+def _secret_names(prop: str, secrets: Mapping[str, object]) -> None:
+    for name in secrets:
+        check_env_name(prop, name)
+
+
+def _pattern(regex: re.Pattern[str], allowed: str, example: str) -> Callable[[str, Any], None]:
+    def check(prop: str, value: Any) -> None:
+        if isinstance(value, str) and not _is_token(value) and not regex.match(value):
+            raise ValidationError(prop, value, allowed, f"pass e.g. {prop}={example!r}")
+
+    return check
+
+
+def _reserved(prop: str, value: Any) -> None:
+    if isinstance(value, int) and not isinstance(value, bool) and value > MAX_RESERVED_CONCURRENCY:
+        raise ValidationError(
+            prop,
+            value,
+            f"0 to {MAX_RESERVED_CONCURRENCY:,} (it cannot exceed the account's concurrency "
+            "quota, 1,000 unless raised)",
+            f"pass {prop}= the concurrency this function needs, e.g. 10, or leave it out",
+        )
+
+
+def _positive(unit: str, example: int) -> Callable[[str, Any], None]:
+    def check(prop: str, value: Any) -> None:
+        if isinstance(value, int | float) and not _is_token(value) and value <= 0:
+            raise ValidationError(
+                prop, value, f"a number of {unit} above 0", f"pass e.g. {prop}={example}"
+            )
+
+    return check
+
+
+def _non_blank(prop: str, value: Any) -> None:
+    if isinstance(value, str) and not value.strip():
+        raise ValidationError(prop, value, "a non-empty string", f"pass {prop}= a name")
+
+
+# (qualified name of the callable, parameter) -> a check of the value, after its type.
+_VALUES: dict[tuple[str, str], Callable[[str, Any], None]] = {
+    ("SecureFunction.__init__", "handler"): _pattern(
+        HANDLER, "the handler, 1-128 characters without spaces", "app.handler"
+    ),
+    ("SecureFunction.__init__", "environment"): _environment,
+    ("SecureFunction.__init__", "secrets"): _secret_names,
+    ("SecureFunction.__init__", "reserved_concurrent_executions"): _reserved,
+    ("SecureFunction.add_environment", "key"): check_env_name,
+    ("SecretsCache.powertools", "version"): _pattern(
+        POWERTOOLS_VERSION, "'latest' or a Powertools release such as '3.22.1'", "3.22.1"
+    ),
+    ("SecureApi.__init__", "throttle_rate_limit"): _positive("requests per second", 100),
+    ("SecureApi.__init__", "throttle_burst_limit"): _positive("requests", 200),
+    ("SecureApi.add_route", "throttle_rate_limit"): _positive("requests per second", 100),
+    ("SecureApi.add_route", "throttle_burst_limit"): _positive("requests", 200),
+    ("SecureApi.add_route", "operation_id"): _pattern(
+        OPERATION_ID,
+        "1-256 letters, digits, '_', '.' or '-' (an OpenAPI operationId code generators can use)",
+        "getItem",
+    ),
+}
+# Parameters whose string must not be empty, wherever they appear.
+_NON_BLANK = frozenset({"construct_id", "id", "handler", "rule_id", "method", "path", "key"})
+
+
+# -- the check -----------------------------------------------------------------------------
+
+
+def check_args(function: Callable[..., Any], args: Mapping[str, Any]) -> None:
+    """Check the arguments of one call of `function` (its `locals()` on entry).
+
+    An argument that is the parameter's own default is not checked (the default is ours).
+    """
+    for name, default, kind in _parameters(function):
+        if name not in args:
+            continue
+        value = args[name]
+        if value is default:
+            continue
+        if kind is inspect.Parameter.VAR_KEYWORD:
+            _check_options(function, value)
+            continue
+        if kind is inspect.Parameter.VAR_POSITIONAL:
+            for index, item in enumerate(value):
+                _check_one(function, f"{name}[{index}]", item, _hint(function, name))
+            continue
+        _check_one(function, name, value, _hint(function, name), default)
+
+
+def _check_one(
+    function: Callable[..., Any], name: str, value: Any, hint: Any, default: Any = None
+) -> None:
+    found = problem(name, value, hint)
+    if found is not None:
+        prop, bad, expected = found
+        example = _example(hint, default) if prop == name else None
+        fix = f"pass e.g. {prop}={example}" if example else f"pass {expected}"
+        raise ValidationError(
+            prop,
+            bad,
+            f"{expected} (got {_type_name(bad)})",
+            fix + ("" if _required(hint) or prop != name else ", or leave it out"),
+        )
+    if name in _NON_BLANK:
+        _non_blank(name, value)
+    extra = _VALUES.get((function.__qualname__, name))
+    if extra is not None:
+        extra(name, value)
+
+
+def _check_options(function: Callable[..., Any], options: Mapping[str, Any]) -> None:
+    """`**options` against the TypedDict of its `Unpack[...]` annotation; keys the TypedDict
+    leaves out are the construct's to refuse (or CDK's to accept) and are left alone, except
+    names the parent CDK call does not take at all (a typo)."""
+    typed = _typed_dict(function)
+    if typed is None:
+        return
+    accepted = _parent_parameters(function)
+    for key, value in options.items():
+        if key in typed.__annotations__:
+            _check_one(function, key, value, _option_hint(typed, key))
+        elif accepted is not None and key not in accepted:
+            known = sorted({*accepted, *(n for n, _, _ in _parameters(function))})
+            close = difflib.get_close_matches(key, known, n=1)
+            raise ValidationError(
+                key,
+                value,
+                f"a prop of {function.__qualname__.split('.')[0]} or of the CDK construct it "
+                "extends",
+                f"did you mean {close[0]}=?" if close else "check the name (props are snake_case)",
+            )
+
+
+def problem(prop: str, value: Any, hint: Any) -> tuple[str, Any, str] | None:
+    """None if `value` fits `hint`, else (where, the offending value, what was expected)."""
+    if hint is Any or hint is object:
+        return None
+    if hint is None or hint is type(None):
+        return None if value is None else (prop, value, "None")
+    origin = typing.get_origin(hint)
+    if origin is typing.Union or origin is types.UnionType:
+        return _union_problem(prop, value, hint)
+    if origin is typing.Literal:
+        choices = typing.get_args(hint)
+        return None if value in choices else (prop, value, describe(hint))
+    if origin is not None:
+        return _generic_problem(prop, value, hint, origin)
+    if isinstance(hint, type):
+        return None if _is_instance(value, hint) else (prop, value, describe(hint))
+    return None  # a TypeVar, a string left unresolved, ...: nothing to hold the value to
+
+
+def _union_problem(prop: str, value: Any, hint: Any) -> tuple[str, Any, str] | None:
+    members = [m for m in typing.get_args(hint) if m is not type(None)]
+    if value is None and len(members) < len(typing.get_args(hint)):
+        return None
+    found = [problem(prop, value, member) for member in members]
+    if any(f is None for f in found):
+        return None
+    # The one member whose outer type fits (a dict for Mapping[str, str]) says what is wrong
+    # inside it, e.g. environment['A']=5.
+    outer = [f for m, f in zip(members, found, strict=True) if _outer_fits(value, m)]
+    if len(outer) == 1 and outer[0] is not None and outer[0][0] != prop:
+        return outer[0]
+    return (prop, value, describe(hint))
+
+
+def _generic_problem(prop: str, value: Any, hint: Any, origin: Any) -> tuple[str, Any, str] | None:
+    args = typing.get_args(hint)
+    if origin is typing.Unpack:
+        return None
+    if not _outer_fits(value, hint):
+        return (prop, value, describe(hint))
+    if origin in (dict, collections.abc.Mapping, collections.abc.MutableMapping) and args:
+        for key, item in value.items():
+            where = f"{prop}[{key!r}]"
+            if (found := problem(prop, key, args[0])) is not None:
+                return (prop, key, f"keys that are {found[2]}")
+            if (found := problem(where, item, args[1])) is not None:
+                return found
+        return None
+    if origin is tuple and args and args[-1] is not Ellipsis:
+        if len(value) != len(args):
+            return (prop, value, describe(hint))
+        pairs = list(zip(args, value, strict=True))
+    elif args and isinstance(value, collections.abc.Collection):
+        pairs = [(args[0], item) for item in value]
+    else:
+        return None  # an iterator: reading it here would use it up
+    for index, (item_hint, item) in enumerate(pairs):
+        if (found := problem(f"{prop}[{index}]", item, item_hint)) is not None:
+            return found
+    return None
+
+
+def _outer_fits(value: Any, hint: Any) -> bool:
+    origin = typing.get_origin(hint) or hint
+    if origin in (dict, collections.abc.Mapping, collections.abc.MutableMapping):
+        return isinstance(value, collections.abc.Mapping)
+    if origin in (list, tuple, collections.abc.Sequence, collections.abc.Iterable, set):
+        if isinstance(value, str | bytes | collections.abc.Mapping):
+            return False
+        if origin is collections.abc.Iterable:
+            return isinstance(value, collections.abc.Iterable)
+        if origin is set:
+            return isinstance(value, collections.abc.Set)
+        return isinstance(value, list | tuple) or (
+            origin is collections.abc.Sequence and isinstance(value, collections.abc.Sequence)
+        )
+    if origin is collections.abc.Callable:
+        return callable(value)
+    if isinstance(origin, type) and typing.get_origin(hint) is None:
+        return _is_instance(value, origin)
+    return isinstance(origin, type) and isinstance(value, origin)
+
+
+def _is_instance(value: Any, cls: type) -> bool:
+    if cls is bool:
+        return isinstance(value, bool)
+    if cls is int:
+        if isinstance(value, bool):
+            return False
+        if isinstance(value, float):  # a number token is a float
+            return math.isfinite(value) and _is_token(value)
+        return isinstance(value, int)
+    if cls is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return False
+        return not isinstance(value, float) or math.isfinite(value)  # NaN kills jsii's kernel
+    if cls is str:
+        return isinstance(value, str)
+    if getattr(cls, "_is_protocol", False):
+        return _provides(value, cls)
+    return isinstance(value, cls)
+
+
+def _provides(value: Any, interface: type) -> bool:
+    """A jsii interface (a typing Protocol, not runtime-checkable): declared by the value's
+    class (`@jsii.implements`), or the class is the interface's proxy, or for a combined
+    proxy of several interfaces, one of its parts."""
+    delegates = getattr(type(value), "__name__", "") == "InterfaceDynamicProxy" and getattr(
+        value, "_delegates", None
+    )
+    if delegates:
+        return any(_class_provides(type(part), interface) for part in delegates)
+    return _class_provides(type(value), interface)
+
+
+@functools.cache
+def _class_provides(cls: type, interface: type) -> bool:
+    proxy_of = getattr(interface, "__jsii_proxy_class__", None)
+    proxy = proxy_of() if callable(proxy_of) else None
+    for klass in cls.__mro__:
+        if klass is interface or (proxy is not None and klass is proxy):
+            return True
+        for declared in klass.__dict__.get("__jsii_ifaces__", ()):
+            if interface in getattr(declared, "__mro__", ()):
+                return True
+    return False
+
+
+# -- words ---------------------------------------------------------------------------------
+
+_EXAMPLES = {
+    "Duration": "Duration.seconds(10)",
+    "Code": "Code.from_asset('src')",
+    "Runtime": "Runtime.PYTHON_3_14",
+    "Architecture": "Architecture.ARM_64",
+    "RemovalPolicy": "RemovalPolicy.RETAIN",
+    "SecretValue": "SecretValue.resource_attribute(...)",
+}
+
+
+def describe(hint: Any) -> str:
+    """The type in the user's words: 'a Duration (e.g. Duration.seconds(10))'."""
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if hint is None or hint is type(None):
+        return "None"
+    if origin is typing.Union or origin is types.UnionType:
+        return " or ".join(describe(a) for a in args if a is not type(None))
+    if origin is typing.Literal:
+        return "one of " + ", ".join(repr(a) for a in args)
+    if origin in (dict, collections.abc.Mapping, collections.abc.MutableMapping):
+        return f"a dict of {_bare(args[0])} to {_bare(args[1])}" if args else "a dict"
+    if origin is tuple and args and args[-1] is not Ellipsis:
+        return "a tuple of " + ", ".join(_bare(a) for a in args)
+    if origin in (list, tuple, set, collections.abc.Sequence, collections.abc.Iterable):
+        return f"a list of {_bare(args[0])}" if args else "a list"
+    if origin is collections.abc.Callable:
+        return "a function"
+    if isinstance(hint, type):
+        words = {str: "a string", bool: "True or False", int: "a whole number", float: "a number"}
+        if hint in words:
+            return words[hint]
+        name = _class_name(hint)
+        return f"{'an' if name[0] in 'aeiouAEIOU' else 'a'} {name}"
+    return str(hint)
+
+
+def _example(hint: Any, default: Any) -> str | None:
+    """A value of the type to paste, from the parameter's own default where it has one."""
+    members = [m for m in typing.get_args(hint) if m is not type(None)] or [hint]
+    for member in members:
+        if not isinstance(member, type):
+            continue
+        if issubclass(member, enum.Enum):
+            chosen = default if isinstance(default, member) else next(iter(member), None)
+            return None if chosen is None else f"{member.__name__}.{chosen.name}"
+        if member.__name__ in _EXAMPLES:
+            return _EXAMPLES[member.__name__]
+    return None
+
+
+def _bare(hint: Any) -> str:
+    text = describe(hint)
+    return text.split(" ", 1)[1] + "s" if text.startswith(("a ", "an ")) else text
+
+
+def _class_name(cls: type) -> str:
+    module = cls.__module__
+    if module.startswith("aws_cdk."):
+        return f"{module.removeprefix('aws_cdk.').removeprefix('interfaces.')}.{cls.__name__}"
+    return cls.__name__
+
+
+def _type_name(value: Any) -> str:
+    return "None" if value is None else _class_name(type(value))
+
+
+def _required(hint: Any) -> bool:
+    return type(None) not in typing.get_args(hint)
+
+
+# -- annotations, resolved once per parameter -------------------------------------------------
+
+
+@functools.cache
+def _parameters(function: Callable[..., Any]) -> tuple[tuple[str, Any, Any], ...]:
+    return tuple(
+        (p.name, p.default, p.kind)
+        for p in inspect.signature(function).parameters.values()
+        if p.name not in ("self", "cls")
+    )
+
+
+@functools.cache
+def _hint(function: Callable[..., Any], name: str) -> Any:
+    annotation = inspect.signature(function).parameters[name].annotation
+    if annotation is inspect.Parameter.empty:
+        return Any
+    return _resolve(annotation, sys.modules[function.__module__])
+
+
+@functools.cache
+def _typed_dict(function: Callable[..., Any]) -> type | None:
+    for name, _, kind in _parameters(function):
+        if kind is inspect.Parameter.VAR_KEYWORD:
+            hint = _hint(function, name)
+            if typing.get_origin(hint) is typing.Unpack:
+                typed: type = typing.get_args(hint)[0]
+                return typed
+    return None
+
+
+@functools.cache
+def _option_hint(typed: type, key: str) -> Any:
+    """One key's annotation, resolved when the key is first passed (its module may not be
+    loaded before)."""
+    return _resolve(typed.__annotations__[key], sys.modules[typed.__module__])
+
+
+@functools.cache
+def _parent_parameters(function: Callable[..., Any]) -> frozenset[str] | None:
+    """The keyword names the CDK method `function` overrides accepts (None: unknown)."""
+    owner_name, _, method = function.__qualname__.rpartition(".")
+    owner = getattr(sys.modules[function.__module__], owner_name, None)
+    if not isinstance(owner, type):
+        return None
+    for base in owner.__mro__[1:]:
+        parent = base.__dict__.get(method)
+        if parent is not None:
+            keywords = inspect.signature(parent).parameters.values()
+            return frozenset(p.name for p in keywords if p.kind is inspect.Parameter.KEYWORD_ONLY)
+    return None
+
+
+def _resolve(annotation: Any, module: types.ModuleType) -> Any:
+    if isinstance(annotation, typing.ForwardRef):  # a TypedDict's keys under __future__
+        annotation = annotation.__forward_arg__
+    if not isinstance(annotation, str):
+        return annotation
+    return eval(annotation, vars(module), _Names(module))
+
+
+class _Names(dict[str, Any]):
+    """Names an annotation uses that its module imports only for type checkers."""
+
+    def __init__(self, module: types.ModuleType) -> None:
+        super().__init__()
+        self.imports = _type_checking_imports(module)
+
+    def __missing__(self, name: str) -> Any:
+        target = self.imports.get(name)
+        if target is None:
+            raise KeyError(name)
+        module, attribute = target
+        if attribute is None:
+            return _LazyModule(module)
+        loaded = importlib.import_module(module)
+        try:
+            return getattr(loaded, attribute)
+        except AttributeError:
+            return importlib.import_module(f"{module}.{attribute}")
+
+
+class _LazyModule:
+    """`aws_cdk` of `import aws_cdk.aws_lambda`: submodules imported when first named."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attribute: str) -> Any:
+        module = importlib.import_module(self._name)
+        try:
+            found = getattr(module, attribute)
+        except AttributeError:
+            importlib.import_module(f"{self._name}.{attribute}")
+            return _LazyModule(f"{self._name}.{attribute}")
+        return _LazyModule(found.__name__) if isinstance(found, types.ModuleType) else found
+
+
+@functools.cache
+def _type_checking_imports(module: types.ModuleType) -> dict[str, tuple[str, str | None]]:
+    """alias -> (module, attribute or None) of the module's `if TYPE_CHECKING:` imports."""
+    path = getattr(module, "__file__", None)
+    if path is None:
+        return {}
+    with open(path, encoding="utf-8") as handle:
+        tree = ast.parse(handle.read())
+    found: dict[str, tuple[str, str | None]] = {}
+    for node in tree.body:
+        if not (isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)):
+            continue
+        for statement in ast.walk(node):
+            if isinstance(statement, ast.Import):
+                for alias in statement.names:
+                    if alias.asname:
+                        found[alias.asname] = (alias.name, None)
+                    else:
+                        top = alias.name.split(".")[0]
+                        found[top] = (top, None)
+            elif isinstance(statement, ast.ImportFrom) and statement.module:
+                for alias in statement.names:
+                    found[alias.asname or alias.name] = (statement.module, alias.name)
+    return found
