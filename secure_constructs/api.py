@@ -157,6 +157,9 @@ class ApiCache:
     ttl: cdk.Duration | None = None
     cluster_size: str = "0.5"
 
+    def __post_init__(self) -> None:
+        check_args(ApiCache.__init__, vars(self))
+
 
 @dataclass
 class SecureApiRoute:

@@ -65,6 +65,7 @@ class ApiAuth:
         results_cache_ttl: cdk.Duration | None = None,
         reason: str | None = None,
     ) -> None:
+        check_args(ApiAuth.__init__, locals())
         self.kind = kind
         self.user_pool = user_pool
         self.scopes: tuple[str, ...] = tuple(scopes)
@@ -206,6 +207,7 @@ class ApiAuth:
         under `api` on first use and shared by every method with the same identity provider);
         `authorization_scopes` for Cognito with scopes.
         """
+        check_args(ApiAuth.method_options, locals())
         if self.kind == "none":
             return {"authorization_type": apigateway.AuthorizationType.NONE}
         if self.kind == "iam":

@@ -214,7 +214,7 @@ def _check_one(
         fix = f"pass e.g. {prop}={example}" if example else f"pass {expected}"
         raise ValidationError(
             prop,
-            bad,
+            _shown(bad),
             f"{expected} (got {_type_name(bad)})",
             fix + ("" if _required(hint) or prop != name else ", or leave it out"),
         )
@@ -277,7 +277,7 @@ def _union_problem(prop: str, value: Any, hint: Any) -> tuple[str, Any, str] | N
     # The one member whose outer type fits (a dict for Mapping[str, str]) says what is wrong
     # inside it, e.g. environment['A']=5.
     outer = [f for m, f in zip(members, found, strict=True) if _outer_fits(value, m)]
-    if len(outer) == 1 and outer[0] is not None and outer[0][0] != prop:
+    if len(outer) == 1 and outer[0] is not None:
         return outer[0]
     return (prop, value, describe(hint))
 
@@ -292,7 +292,7 @@ def _generic_problem(prop: str, value: Any, hint: Any, origin: Any) -> tuple[str
         for key, item in value.items():
             where = f"{prop}[{key!r}]"
             if (found := problem(prop, key, args[0])) is not None:
-                return (prop, key, f"keys that are {found[2]}")
+                return (prop, key, f"keys that are {_bare(args[0])}")
             if (found := problem(where, item, args[1])) is not None:
                 return found
         return None
@@ -363,8 +363,17 @@ def _provides(value: Any, interface: type) -> bool:
     return _class_provides(type(value), interface)
 
 
-@functools.cache
+_PROVIDES: dict[tuple[type, type], bool] = {}
+
+
 def _class_provides(cls: type, interface: type) -> bool:
+    known = _PROVIDES.get((cls, interface))
+    if known is None:
+        known = _PROVIDES[(cls, interface)] = _declares(cls, interface)
+    return known
+
+
+def _declares(cls: type, interface: type) -> bool:
     proxy_of = getattr(interface, "__jsii_proxy_class__", None)
     proxy = proxy_of() if callable(proxy_of) else None
     for klass in cls.__mro__:
@@ -443,6 +452,11 @@ def _class_name(cls: type) -> str:
 
 def _type_name(value: Any) -> str:
     return "None" if value is None else _class_name(type(value))
+
+
+def _shown(value: Any) -> Any:
+    """The value, or its class name when its repr would only be `<... object at 0x...>`."""
+    return type(value).__name__ if " object at 0x" in repr(value) else value
 
 
 def _required(hint: Any) -> bool:

@@ -93,6 +93,7 @@ class SecretRotation:
         reason: str | None = None,
         random_password: bool = True,
     ) -> None:
+        check_args(SecretRotation.__init__, locals())
         self.kind = kind
         self.every = every
         self.rotation_function = rotation_function

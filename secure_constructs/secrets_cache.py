@@ -38,6 +38,7 @@ class SecretsCache:
     `powertools`; pass it as `SecureFunction(secrets_cache=...)`."""
 
     def __init__(self, *, kind: str, ttl: cdk.Duration, version: str | None = None) -> None:
+        check_args(SecretsCache.__init__, locals())
         self.kind = kind
         self.ttl = ttl
         self.version = version

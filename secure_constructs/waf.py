@@ -91,6 +91,7 @@ class WafProfile:
         count_only_reason: str | None = None,
         count_only_until: datetime.date | None = None,
     ) -> None:
+        check_args(WafProfile.__init__, locals())
         _check_rate_limit(rate_limit)
         self.rollout = check_count_only(count_only, count_only_reason, count_only_until)
         reasons = check_exclusion_reasons(excluded_rules)
