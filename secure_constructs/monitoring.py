@@ -14,6 +14,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from secure_constructs.errors import ValidationError
+from secure_constructs.prop_types import check_args
 from secure_constructs.shared import security_key
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
@@ -38,6 +39,7 @@ def alarm(
 
     `comparison` defaults to GREATER_THAN_THRESHOLD.
     """
+    check_args(alarm, locals())
     created = cloudwatch.Alarm(
         scope,
         construct_id,

@@ -116,8 +116,10 @@ def _environment(prop: str, environment: Mapping[str, str]) -> None:
 
 
 def _secret_names(prop: str, secrets: Mapping[str, object]) -> None:
+    """`{"DB": secret}` sets DB_SECRET_ARN: the key must start a valid variable name."""
     for name in secrets:
-        check_env_name(prop, name)
+        if not ENV_NAME.match(name):
+            check_env_name(prop, name)
 
 
 def _pattern(regex: re.Pattern[str], allowed: str, example: str) -> Callable[[str, Any], None]:

@@ -14,6 +14,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import IConstruct
 
+from secure_constructs.prop_types import check_args
+
 KEY_ID = "SecureConstructsKey"
 TOPIC_ID = "SecureConstructsAlarmTopic"
 
@@ -34,6 +36,7 @@ def security_key(scope: IConstruct) -> kms.Key:
     Its key policy lets CloudWatch Logs encrypt this account's log groups in this region and
     lets CloudWatch alarms publish to topics encrypted with it.
     """
+    check_args(security_key, locals())
     stack = stack_of(scope)
     cached = _KEYS.get(stack)
     if cached is not None:
@@ -90,6 +93,7 @@ def security_key(scope: IConstruct) -> kms.Key:
 
 def alarm_topic(scope: IConstruct) -> sns.Topic:
     """The stack's alarm topic (KMS-encrypted, TLS-only publish policy), created on first use."""
+    check_args(alarm_topic, locals())
     stack = stack_of(scope)
     cached = _TOPICS.get(stack)
     if cached is not None:

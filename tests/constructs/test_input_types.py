@@ -41,7 +41,9 @@ from secure_constructs import (
     WafProfile,
     acknowledge,
     apply_checks,
+    monitoring,
     prop_types,
+    shared,
 )
 
 CODE = "def handler(event, context):\n    return None\n"
@@ -86,6 +88,9 @@ def _entry_points() -> list[EntryPoint]:
                 continue
             if any(n not in ("self", "cls") for n in inspect.signature(function).parameters):
                 found.append(EntryPoint(f"{export}.{attribute}", function, obj, attribute))
+    # Helpers the docs tell users to call, outside __all__.
+    for helper in (monitoring.alarm, shared.security_key, shared.alarm_topic):
+        found.append(EntryPoint(f"{helper.__module__}.{helper.__name__}", helper, None, ""))
     return found
 
 
@@ -132,6 +137,8 @@ class World:
             secretsmanager.HostedRotation.mysql_single_user(),
             event_sources.SqsEventSource(self.queue),
             ApiAuth.iam(),
+            self.function.metric_errors(),
+            shared.alarm_topic(stack),
         ]
 
     def instance(self, owner: type) -> Any:
@@ -243,6 +250,8 @@ def test_the_sweep_reaches_every_construct_and_factory() -> None:
         "PythonCode.bundle",
         "apply_checks",
         "acknowledge",
+        "secure_constructs.monitoring.alarm",
+        "secure_constructs.shared.security_key",
     }
 
 
