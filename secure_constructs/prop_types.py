@@ -37,8 +37,11 @@ __all__ = ["check_args", "check_env_name", "describe", "problem"]
 
 # -- AWS limits checked at the call (the construct's own checks cover the rest) -------------
 
-# Lambda environment variable names: AWS's key pattern, which secrets= keys follow too.
-ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Lambda environment variable names: "Key Pattern: [a-zA-Z]([a-zA-Z0-9_])+" (Lambda API
+# reference, Environment). A secrets= key names the variable <key>_SECRET_ARN, so it only has
+# to start one: a letter, then letters, digits and _.
+ENV_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]+$")
+SECRET_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 # The variables the Lambda runtime sets; a function cannot set them (AWS Lambda docs,
 # "Defined runtime environment variables": reserved keys).
 RESERVED_ENV_NAMES = frozenset(
@@ -81,8 +84,8 @@ def check_env_name(prop: str, name: object) -> None:
         raise ValidationError(
             prop,
             name,
-            "keys that are valid environment variable names (letters, digits, _; not "
-            "starting with a digit)",
+            "keys that are valid environment variable names (a letter, then at least one more "
+            "letter, digit or _)",
             f"rename the key, e.g. {prop.split('[')[0]}={{'DB_HOST': ...}}",
         )
     if name in RESERVED_ENV_NAMES:
@@ -118,8 +121,14 @@ def _environment(prop: str, environment: Mapping[str, str]) -> None:
 def _secret_names(prop: str, secrets: Mapping[str, object]) -> None:
     """`{"DB": secret}` sets DB_SECRET_ARN: the key must start a valid variable name."""
     for name in secrets:
-        if not ENV_NAME.match(name):
-            check_env_name(prop, name)
+        if not SECRET_KEY.match(name):
+            raise ValidationError(
+                prop,
+                name,
+                "keys that start a valid environment variable name (a letter, then letters, "
+                "digits or _): the function gets <key>_SECRET_ARN",
+                f"rename the key, e.g. {prop}={{'DB': secret}}",
+            )
 
 
 def _pattern(regex: re.Pattern[str], allowed: str, example: str) -> Callable[[str, Any], None]:

@@ -323,7 +323,13 @@ KNOWN: list[tuple[str, Callable[[], Any], str, str]] = [
     ("code=None", lambda: _fn(code=None), "code", r"aws_lambda\.Code"),
     ("code='index.py'", lambda: _fn(code="index.py"), "code", r"aws_lambda\.Code"),
     ("runtime=str", lambda: _fn(runtime="python3.12"), "runtime", r"Runtime\.PYTHON_3_"),
-    ("environment A=5", lambda: _fn(environment={"A": 5}), "environment['A']", "a string"),
+    (
+        "environment value 5",
+        lambda: _fn(environment={"STAGE": 5}),
+        "environment['STAGE']",
+        "a string",
+    ),
+    ("environment one letter", lambda: _fn(environment={"A": "x"}), "environment", "at least"),
     ("environment str", lambda: _fn(environment="A=B"), "environment", "a dict"),
     (
         "environment bad name",
@@ -427,6 +433,20 @@ def test_fails_with_a_validation_error_for_a_known_bad_input(
     with pytest.raises(ValidationError, match=rf"is not allowed: .*{allowed}") as refused:
         call()
     assert refused.value.prop == prop
+
+
+@pytest.mark.parametrize("key", ["_DB", "1DB", "DB-MAIN", ""])
+def test_fails_when_a_secrets_key_cannot_start_a_variable_name(key: str) -> None:
+    stack = cdk.Stack()
+    secret = secretsmanager.Secret.from_secret_name_v2(stack, "Db", "db")
+    with pytest.raises(ValidationError, match=r"^secrets=.*the function gets <key>_SECRET_ARN"):
+        SecureFunction(
+            stack,
+            "Fn",
+            code=lambda_.Code.from_inline(CODE),
+            handler="index.handler",
+            secrets={key: secret},
+        )
 
 
 def test_a_number_token_is_a_whole_number() -> None:
