@@ -32,7 +32,8 @@ from secure_constructs.monitoring import (
     terminal_queue,
     validate_emails,
 )
-from secure_constructs.prop_types import SECRET_KEY, check_args
+from secure_constructs.prop_types import check_args
+from secure_constructs.prop_values import SECRET_KEY
 from secure_constructs.role import LambdaExecutionRole
 from secure_constructs.secrets_cache import SecretsCache, apply_secrets_cache
 from secure_constructs.shared import alarm_topic as stack_alarm_topic
@@ -53,7 +54,7 @@ RETRY_RANGE = (0, 2)
 EVENT_AGE_RANGE_SECONDS = (60, 21600)
 DURATION_ALARM_RATIO = 0.8
 
-_ENV_NAME = SECRET_KEY  # one pattern for secrets= keys (secure_constructs/prop_types.py)
+_ENV_NAME = SECRET_KEY  # one pattern for secrets= keys (secure_constructs/prop_values.py)
 DEAD_LETTER_QUEUE_ID = "SecureConstructsDeadLetterQueue"
 MAX_ALARM_ACTIONS = 5  # CloudWatch's limit of actions per alarm state
 _TERMINAL_DLQ_REASON = (
