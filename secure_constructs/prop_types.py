@@ -34,7 +34,7 @@ from typing import Any
 from secure_constructs.errors import ValidationError
 from secure_constructs.prop_values import NON_BLANK, VALUES, is_token, non_blank
 
-__all__ = ["check_args", "describe", "problem"]
+__all__ = ["Problem", "check_args", "describe", "problem"]
 
 # -- the check -----------------------------------------------------------------------------
 
@@ -65,7 +65,9 @@ def _check_one(
 ) -> None:
     found = problem(name, value, hint)
     if found is not None:
-        prop, bad, expected = found
+        prop, bad, expected, fix = found
+        if fix is not None:
+            raise ValidationError(prop, _shown(bad), expected, fix)
         example = _example(hint, default) if prop == name else None
         fix = f"pass e.g. {prop}={example}" if example else f"pass {expected}"
         raise ValidationError(
@@ -104,57 +106,89 @@ def _check_options(function: Callable[..., Any], options: Mapping[str, Any]) -> 
             )
 
 
-def problem(prop: str, value: Any, hint: Any) -> tuple[str, Any, str] | None:
+class Problem(typing.NamedTuple):
+    """What does not fit: where (`environment['A']`), the value there, what it must be."""
+
+    where: str
+    value: Any
+    expected: str
+    fix: str | None = None  # None: "pass <expected>", with an example where one is known
+
+
+def problem(prop: str, value: Any, hint: Any) -> Problem | None:
     """None if `value` fits `hint`, else (where, the offending value, what was expected)."""
     if hint is Any or hint is object:
         return None
     if hint is None or hint is type(None):
-        return None if value is None else (prop, value, "None")
+        return None if value is None else Problem(prop, value, "None")
     origin = typing.get_origin(hint)
     if origin is typing.Union or origin is types.UnionType:
         return _union_problem(prop, value, hint)
     if origin is typing.Literal:
         choices = typing.get_args(hint)
-        return None if value in choices else (prop, value, describe(hint))
+        return None if value in choices else Problem(prop, value, describe(hint))
     if origin is not None:
         return _generic_problem(prop, value, hint, origin)
     if isinstance(hint, type):
-        return None if _is_instance(value, hint) else (prop, value, describe(hint))
+        return None if _is_instance(value, hint) else Problem(prop, value, describe(hint))
     return None  # a TypeVar, a string left unresolved, ...: nothing to hold the value to
 
 
-def _union_problem(prop: str, value: Any, hint: Any) -> tuple[str, Any, str] | None:
+def _union_problem(prop: str, value: Any, hint: Any) -> Problem | None:
     members = [m for m in typing.get_args(hint) if m is not type(None)]
     if value is None and len(members) < len(typing.get_args(hint)):
         return None
     found = [problem(prop, value, member) for member in members]
     if any(f is None for f in found):
-        return None
+        return _struct_dict_problem(prop, value, members)
     # The one member whose outer type fits (a dict for Mapping[str, str]) says what is wrong
     # inside it, e.g. environment['A']=5.
     outer = [f for m, f in zip(members, found, strict=True) if _outer_fits(value, m)]
     if len(outer) == 1 and outer[0] is not None:
         return outer[0]
-    return (prop, value, describe(hint))
+    return Problem(prop, value, describe(hint))
 
 
-def _generic_problem(prop: str, value: Any, hint: Any, origin: Any) -> tuple[str, Any, str] | None:
+def _struct_dict_problem(prop: str, value: Any, members: list[Any]) -> Problem | None:
+    """A dict given for a jsii struct (`SubnetSelection | dict[str, Any]`) may use only the
+    struct's fields: jsii would refuse a misspelt one with a deserialization error."""
+    if not isinstance(value, collections.abc.Mapping):
+        return None
+    for member in members:
+        fields = (
+            getattr(member, "__jsii_name_mapping__", None) if isinstance(member, type) else None
+        )
+        if fields is None:
+            continue
+        for key in value:
+            if key not in fields:
+                close = difflib.get_close_matches(str(key), list(fields), n=1)
+                return Problem(
+                    prop,
+                    key,
+                    f"the fields of {_class_name(member)} ({', '.join(fields)})",
+                    f"did you mean {close[0]!r}?" if close else "check the field's name",
+                )
+    return None
+
+
+def _generic_problem(prop: str, value: Any, hint: Any, origin: Any) -> Problem | None:
     args = typing.get_args(hint)
     if origin is typing.Unpack:
         return None
     if not _outer_fits(value, hint):
-        return (prop, value, describe(hint))
+        return Problem(prop, value, describe(hint))
     if origin in (dict, collections.abc.Mapping, collections.abc.MutableMapping) and args:
         for key, item in value.items():
             where = f"{prop}[{key!r}]"
             if (found := problem(prop, key, args[0])) is not None:
-                return (prop, key, f"keys that are {_bare(args[0])}")
+                return Problem(prop, key, f"keys that are {_bare(args[0])}")
             if (found := problem(where, item, args[1])) is not None:
                 return found
         return None
     if origin is tuple and args and args[-1] is not Ellipsis:
         if len(value) != len(args):
-            return (prop, value, describe(hint))
+            return Problem(prop, value, describe(hint))
         pairs = list(zip(args, value, strict=True))
     elif args and isinstance(value, collections.abc.Collection):
         pairs = [(args[0], item) for item in value]

@@ -449,6 +449,14 @@ def test_fails_when_a_secrets_key_cannot_start_a_variable_name(key: str) -> None
         )
 
 
+def test_fails_when_a_struct_given_as_a_dict_has_a_misspelt_field() -> None:
+    """`vpc_subnets={...}` is a SubnetSelection: a field it does not have would be a jsii
+    deserialization error; a dict of its own fields is accepted."""
+    with pytest.raises(ValidationError, match=r"^vpc_subnets='subnet_typ' .*'subnet_type'\?$"):
+        _fn(vpc_subnets={"subnet_typ": "PRIVATE_ISOLATED"})
+    _fn(current_version_options={"description": "the current version"})
+
+
 def test_a_number_token_is_a_whole_number() -> None:
     """CDK's number tokens are floats: an `int` prop takes one (it resolves at deploy time)."""
     token = cdk.Token.as_number({"Ref": "Concurrency"})
