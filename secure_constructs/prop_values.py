@@ -72,7 +72,7 @@ def check_env_name(prop: str, name: object) -> None:
             name,
             "keys that are valid environment variable names (a letter, then at least one more "
             "letter, digit or _)",
-            f"rename the key, e.g. {prop.split('[')[0]}={{'DB_HOST': ...}}",
+            "rename it: a letter first, then letters, digits or _ (e.g. DB_HOST)",
         )
     if name in RESERVED_ENV_NAMES:
         raise ValidationError(

@@ -421,6 +421,19 @@ KNOWN: list[tuple[str, Callable[[], Any], str, str]] = [
     ("vpc str", lambda: _fn(vpc="vpc-0123"), "vpc", r"aws_ec2\.IVpc"),
     ("layers str", lambda: _fn(layers="arn:aws:lambda:..."), "layers", "a list"),
     ("id as a keyword", lambda: _fn(id="Other"), "id", "a prop of SecureFunction"),
+    (
+        "add_environment bad name",
+        lambda: _fn().add_environment("1BAD", "x"),
+        "key",
+        "valid environment variable names",
+    ),
+    (
+        "add_environment reserved name",
+        lambda: _fn().add_environment("AWS_REGION", "x"),
+        "key",
+        "does not reserve",
+    ),
+    ("add_environment value 5", lambda: _fn().add_environment("STAGE", 5), "value", "a string"),
 ]
 
 
