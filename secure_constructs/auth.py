@@ -18,6 +18,7 @@ from secure_constructs.checks import acknowledge
 from secure_constructs.defaults import AUTHORIZER_CACHE_TTL_SECONDS
 from secure_constructs.errors import ValidationError
 from secure_constructs.facts.apigateway_facts import MAX_CACHE_TTL_SECONDS
+from secure_constructs.prop_types import check_args
 from secure_constructs.validation import check_reason
 
 if TYPE_CHECKING:
@@ -88,6 +89,7 @@ class ApiAuth(abc.ABC):
             `["items-api/items.read"]`; with scopes, only access tokens are accepted.
             Default: any valid ID token of the pool.
         """
+        check_args(ApiAuth.cognito, locals())
         if not (isinstance(user_pool, Construct) and hasattr(user_pool, "user_pool_arn")):
             raise ValidationError(
                 "user_pool",
@@ -119,6 +121,7 @@ class ApiAuth(abc.ABC):
         :param results_cache_ttl: how long API Gateway caches a decision per token, 0 s (off)
             to 1 hour. Default: 5 minutes.
         """
+        check_args(ApiAuth.lambda_token, locals())
         _check_function(function)
         if not isinstance(identity_source, str) or not (
             cdk.Token.is_unresolved(identity_source) or _TOKEN_SOURCE.match(identity_source)
@@ -147,6 +150,7 @@ class ApiAuth(abc.ABC):
             `[IdentitySource.header("Authorization")]`; they also form the cache key.
         :param results_cache_ttl: 0 s (off) to 1 hour. Default: 5 minutes.
         """
+        check_args(ApiAuth.lambda_request, locals())
         _check_function(function)
         if isinstance(identity_sources, str) or not identity_sources:
             raise ValidationError(
@@ -178,6 +182,7 @@ class ApiAuth(abc.ABC):
             characters, not boilerplate; it is recorded as the acknowledgement of the
             "no authorizer" findings.
         """
+        check_args(ApiAuth.none, locals())
         check_reason("reason", reason, about="the route must be public")
         return PublicRoute(reason.strip())
 
@@ -188,7 +193,6 @@ class ApiAuth(abc.ABC):
         """True only for `ApiAuth.none(...)`."""
         return False
 
-    @abc.abstractmethod
     def method_options(self, api: apigateway.RestApi) -> dict[str, Any]:
         """Keyword arguments for `Resource.add_method` on `api`.
 
@@ -196,6 +200,12 @@ class ApiAuth(abc.ABC):
         under `api` on first use and shared by every method with the same identity provider);
         `authorization_scopes` for Cognito with scopes.
         """
+        check_args(ApiAuth.method_options, locals())
+        return self._method_options(api)
+
+    @abc.abstractmethod
+    def _method_options(self, api: apigateway.RestApi) -> dict[str, Any]:
+        """The variant's own `method_options`."""
 
     def openapi_security_scheme(self) -> tuple[str, dict[str, Any]] | None:
         """(name, OpenAPI 3 securityScheme object) for this auth, or None for a public route.
@@ -232,6 +242,7 @@ class ApiAuth(abc.ABC):
 
     def acknowledge_on(self, method: apigateway.Method) -> None:
         """Record `nag_acknowledgements()` on `method` (SecureApi.add_route does)."""
+        check_args(ApiAuth.acknowledge_on, locals())
         for rule_id, reason in self.nag_acknowledgements():
             acknowledge(method, rule_id, reason)
 
@@ -265,7 +276,7 @@ class PublicRoute(ApiAuth):
     def is_public(self) -> bool:
         return True
 
-    def method_options(self, api: apigateway.RestApi) -> dict[str, Any]:
+    def _method_options(self, api: apigateway.RestApi) -> dict[str, Any]:
         return {"authorization_type": apigateway.AuthorizationType.NONE}
 
     def nag_acknowledgements(self) -> tuple[tuple[str, str], ...]:
@@ -282,7 +293,7 @@ class IamAuth(_NotCognito):
     kind = "iam"
     how = "IAM (SigV4-signed requests, execute-api:Invoke granted per caller)"
 
-    def method_options(self, api: apigateway.RestApi) -> dict[str, Any]:
+    def _method_options(self, api: apigateway.RestApi) -> dict[str, Any]:
         return {"authorization_type": apigateway.AuthorizationType.IAM}
 
     def openapi_security_scheme(self) -> tuple[str, dict[str, Any]] | None:
@@ -342,7 +353,7 @@ class CognitoAuth(_WithAuthorizer):
         self.user_pool = user_pool
         self.scopes = scopes
 
-    def method_options(self, api: apigateway.RestApi) -> dict[str, Any]:
+    def _method_options(self, api: apigateway.RestApi) -> dict[str, Any]:
         options: dict[str, Any] = {"authorizer": self.authorizer(api)}
         options["authorization_type"] = apigateway.AuthorizationType.COGNITO
         if self.scopes:
@@ -395,7 +406,7 @@ class _LambdaAuth(_WithAuthorizer, _NotCognito):
         self.identity_sources = identity_sources
         self.results_cache_ttl = results_cache_ttl
 
-    def method_options(self, api: apigateway.RestApi) -> dict[str, Any]:
+    def _method_options(self, api: apigateway.RestApi) -> dict[str, Any]:
         return {
             "authorizer": self.authorizer(api),
             "authorization_type": apigateway.AuthorizationType.CUSTOM,

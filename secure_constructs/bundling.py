@@ -26,6 +26,7 @@ from aws_cdk import aws_lambda as lambda_
 
 from secure_constructs.checks.requirements import pinned_names, requirement_problems
 from secure_constructs.errors import ValidationError
+from secure_constructs.prop_types import check_args
 from secure_constructs.runtimes import latest_python_runtime
 
 __all__ = ["PythonCode"]
@@ -66,6 +67,7 @@ class PythonCode:
         :param exclude: glob patterns of source files and directories left out.
             Default: caches, dot-files, `tests` and `*.egg-info`.
         """
+        check_args(PythonCode.bundle, locals())
         source = _existing_dir(path)
         requirements_file = _checked_requirements(requirements)
         architecture = architecture or lambda_.Architecture.ARM_64

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Unpack
@@ -54,6 +53,8 @@ from secure_constructs.monitoring import (
     subscribe_emails,
     validate_emails,
 )
+from secure_constructs.prop_types import check_args
+from secure_constructs.prop_values import SECRET_KEY
 from secure_constructs.role import LambdaExecutionRole
 from secure_constructs.runtimes import latest_python_runtime
 from secure_constructs.secrets_cache import SecretsCache, apply_secrets_cache
@@ -75,7 +76,7 @@ if TYPE_CHECKING:  # only in annotations: importing them costs the jsii kernel t
 
 __all__ = ["SecureFunction", "latest_python_runtime", "shared_dead_letter_queue"]
 
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ENV_NAME = SECRET_KEY  # one pattern for secrets= keys (secure_constructs/prop_values.py)
 
 
 class SecureFunction(lambda_.Function):
@@ -147,13 +148,14 @@ class SecureFunction(lambda_.Function):
         dead_letter_queue: sqs.IQueue | None = None,
         on_failure: lambda_.IDestination | None = None,
         alarm_topic: sns.ITopic | None = None,
-        alarm_emails: Sequence[str] = (),
+        alarm_emails: str | Sequence[str] = (),
         permissions_boundary: iam.IManagedPolicy | None = None,
         tracing: lambda_.Tracing = lambda_.Tracing.ACTIVE,
         environment_encryption: kms.IKey | None = None,
         signing_profiles: Sequence[signer.ISigningProfile] = (),
         **options: Unpack[FunctionOptions],
     ) -> None:
+        check_args(SecureFunction.__init__, locals())
         _refuse_passthrough(options)
         _add_code_signing(scope, construct_id, signing_profiles, options)
         limits = _checked_limits(timeout, memory_size, retry_attempts, max_event_age, options)
@@ -286,6 +288,7 @@ class SecureFunction(lambda_.Function):
         self, key: str, value: str, *, remove_in_edge: bool | None = None
     ) -> lambda_.Function:
         """CDK's `add_environment`, refusing a secret value as `environment=` does."""
+        check_args(SecureFunction.add_environment, locals())
         refuse_secret_value(key, value, prop="add_environment")
         return super().add_environment(key, value, remove_in_edge=remove_in_edge)
 
@@ -296,6 +299,7 @@ class SecureFunction(lambda_.Function):
         function (they must exist before its constructor runs), so an acknowledgement on the
         function alone would not reach them. Same rules as `secure_constructs.acknowledge`.
         """
+        check_args(SecureFunction.acknowledge, locals())
         acknowledge(self, rule_id, reason)  # reaches acknowledgement_targets() too
 
     def acknowledgement_targets(self) -> list[Construct]:
@@ -362,6 +366,7 @@ class SecureFunction(lambda_.Function):
     def add_event_source(self, source: lambda_.IEventSource) -> None:
         """As `aws_lambda.Function.add_event_source`; an SQS mapping whose queue has a redrive
         policy is accepted by cdk-nag's mapping-destination rule (secure_constructs/triggers.py)."""
+        check_args(SecureFunction.add_event_source, locals())
         before = {child.node.id for child in self.node.children}
         super().add_event_source(source)
         added = [c for c in self.node.children if c.node.id not in before]
@@ -383,6 +388,7 @@ class SecureFunction(lambda_.Function):
         :param batch_size: 1-10 messages per invocation. Default: 10.
         :param max_concurrency: 2-1000 concurrent invocations for this queue. Default: 2.
         """
+        check_args(SecureFunction.add_queue_trigger, locals())
         return add_queue_trigger(
             self,
             queue,
@@ -398,6 +404,7 @@ class SecureFunction(lambda_.Function):
         **options: Unpack[FunctionUrlOptions],
     ) -> lambda_.FunctionUrl:
         """A function URL; `auth_type=NONE` is refused (the URL would be public)."""
+        check_args(SecureFunction.add_function_url, locals())
         if auth_type is lambda_.FunctionUrlAuthType.NONE:
             raise ValidationError(
                 "auth_type",
@@ -416,6 +423,8 @@ _FIXED_OPTIONS: FixedOptions = {
     "application_log_level_v2": ("nothing: use log_level=", "pass log_level= instead"),
     "application_log_level": ("nothing: use log_level=", "pass log_level= instead"),
     "log_format": ("nothing: logs are always JSON", "remove log_format"),
+    "system_log_level": ("nothing: Lambda's own log level is WARN", "remove system_log_level"),
+    "system_log_level_v2": ("nothing: Lambda's own log level is WARN", "remove it"),
     "dead_letter_topic": (
         "nothing: failed events go to an SQS dead-letter queue",
         "pass dead_letter_queue= to bring your own queue",

@@ -15,6 +15,7 @@ from constructs import Construct
 
 from secure_constructs.errors import ValidationError
 from secure_constructs.guarded import GuardedQueue
+from secure_constructs.prop_types import check_args
 from secure_constructs.shared import StackIds, per_stack, security_key
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
@@ -39,6 +40,7 @@ def alarm(
 
     `comparison` defaults to GREATER_THAN_THRESHOLD.
     """
+    check_args(alarm, locals())
     created = cloudwatch.Alarm(
         scope,
         construct_id,

@@ -26,6 +26,7 @@ from secure_constructs.checks.iam_facts import (
     VPC_NETWORK_INTERFACE_ACTIONS,
     XRAY_WRITE_ACTIONS,
 )
+from secure_constructs.prop_types import check_args
 from secure_constructs.shared import StackIds, per_stack, stack_of
 
 # Per-stack policies for the star-only action sets every traced / VPC function needs.
@@ -64,6 +65,7 @@ class LambdaExecutionRole(iam.Role):
         permissions_boundary: iam.IManagedPolicy | None = None,
         description: str | None = None,
     ) -> None:
+        check_args(LambdaExecutionRole.__init__, locals())
         super().__init__(
             scope,
             construct_id,
@@ -80,6 +82,7 @@ class LambdaExecutionRole(iam.Role):
     def add_to_principal_policy(
         self, statement: iam.PolicyStatement
     ) -> iam.AddToPrincipalPolicyResult:
+        check_args(LambdaExecutionRole.add_to_principal_policy, locals())
         # One to_statement_json round trip per statement; a new statement object only when a
         # wildcard was expanded.
         body: dict[str, Any] = dict(statement.to_statement_json())
@@ -99,6 +102,7 @@ class LambdaExecutionRole(iam.Role):
         """Add statements known to be resource-scoped, with no action wildcard and no star-only
         action, straight to the scoped policy: one round trip, no inspection. For statements of
         our own constructs only; everything else goes through `add_to_principal_policy`."""
+        check_args(LambdaExecutionRole.add_scoped_statements, locals())
         self._scoped_policy().add_statements(*statements)
 
     def _attach_shared(

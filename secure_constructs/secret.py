@@ -36,6 +36,7 @@ from secure_constructs.errors import ValidationError
 from secure_constructs.function import SecureFunction
 from secure_constructs.monitoring import terminal_queue
 from secure_constructs.open_grants import refuse_open_grantee, refuse_open_statement
+from secure_constructs.prop_types import check_args
 from secure_constructs.shared import StackIds, per_stack, security_key
 from secure_constructs.shared import alarm_topic as stack_alarm_topic
 from secure_constructs.validation import check_reason
@@ -112,6 +113,7 @@ class SecretRotation(abc.ABC):
             only on Resource "*"), which AWS's rotation templates call to make the new value.
             Default: True; pass False when the function makes its own.
         """
+        check_args(SecretRotation.function, locals())
         if not isinstance(rotation_function, SecureFunction):
             raise ValidationError(
                 "rotation_function",
@@ -130,6 +132,7 @@ class SecretRotation(abc.ABC):
         :param hosted_rotation: e.g. `HostedRotation.postgre_sql_single_user(vpc=...)`.
         :param every: the rotation interval, 4 hours to 365 days. Default: 30 days.
         """
+        check_args(SecretRotation.hosted, locals())
         if not isinstance(hosted_rotation, secretsmanager.HostedRotation):
             raise ValidationError(
                 "hosted_rotation",
@@ -149,6 +152,7 @@ class SecretRotation(abc.ABC):
         :param reason: why the secret cannot rotate and how it is renewed, at least 4 words
             and 10 characters, not boilerplate; it appears in the synth report.
         """
+        check_args(SecretRotation.none, locals())
         check_reason(
             "reason",
             reason,
@@ -166,9 +170,14 @@ class SecretRotation(abc.ABC):
         """False only for `SecretRotation.none(...)`."""
         return True
 
-    @abc.abstractmethod
     def bind(self, secret: SecureSecret) -> IConstruct | None:
         """Set up this rotation on `secret`; returns the rotation schedule (None: no rotation)."""
+        check_args(SecretRotation.bind, locals())
+        return self._bind(secret)
+
+    @abc.abstractmethod
+    def _bind(self, secret: SecureSecret) -> IConstruct | None:
+        """The variant's own `bind`."""
 
 
 class FunctionRotation(SecretRotation):
@@ -185,7 +194,7 @@ class FunctionRotation(SecretRotation):
         self.every = every
         self.random_password = random_password
 
-    def bind(self, secret: SecureSecret) -> IConstruct | None:
+    def _bind(self, secret: SecureSecret) -> IConstruct | None:
         fn = self.rotation_function
         stack = cdk.Stack.of(secret)
         secret_arn = secret.secret_full_arn or secret.secret_arn
@@ -244,7 +253,7 @@ class HostedServiceRotation(SecretRotation):
         self.hosted_rotation = hosted_rotation
         self.every = every
 
-    def bind(self, secret: SecureSecret) -> IConstruct | None:
+    def _bind(self, secret: SecureSecret) -> IConstruct | None:
         return secret.add_rotation_schedule(
             "RotationSchedule", hosted_rotation=self.hosted_rotation, automatically_after=self.every
         )
@@ -263,7 +272,7 @@ class NoRotation(SecretRotation):
     def rotates(self) -> bool:
         return False
 
-    def bind(self, secret: SecureSecret) -> IConstruct | None:
+    def _bind(self, secret: SecureSecret) -> IConstruct | None:
         for rule_id in _ROTATION_RULES:
             acknowledge(secret, rule_id, self.reason or "")
         return None
@@ -301,6 +310,7 @@ class SecureSecret(secretsmanager.Secret):
         alarm_topic: sns.ITopic | None = None,
         **options: Unpack[SecretOptions],
     ) -> None:
+        check_args(SecureSecret.__init__, locals())
         if not isinstance(rotation, SecretRotation):
             raise ValidationError(
                 "rotation",
@@ -370,6 +380,7 @@ class SecureSecret(secretsmanager.Secret):
         :raises ValidationError: for `iam.AnyPrincipal()` or another account without a
             restricting condition (the secret would be readable by the world or that account).
         """
+        check_args(SecureSecret.grant_read, locals())
         refuse_open_grantee(self, "SecureSecret.grant_read(grantee)", grantee)
         conditions: dict[str, Any] | None = None
         if version_stages:
@@ -400,6 +411,7 @@ class SecureSecret(secretsmanager.Secret):
         :raises ValidationError: for `iam.AnyPrincipal()` or another account without a
             restricting condition.
         """
+        check_args(SecureSecret.grant_write, locals())
         refuse_open_grantee(self, "SecureSecret.grant_write(grantee)", grantee)
         return super().grant_write(grantee)
 
@@ -411,6 +423,7 @@ class SecureSecret(secretsmanager.Secret):
         :raises ValidationError: for an Allow to `*` or another account without a condition
             that restricts the caller (aws:SourceArn, aws:PrincipalOrgID, ...).
         """
+        check_args(SecureSecret.add_to_resource_policy, locals())
         refuse_open_statement(self, "SecureSecret.add_to_resource_policy(statement)", statement)
         result = super().add_to_resource_policy(statement)
         policy = self.node.try_find_child("Policy")

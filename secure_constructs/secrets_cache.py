@@ -18,6 +18,7 @@ from aws_cdk import aws_lambda as lambda_
 
 from secure_constructs.defaults import SECRETS_CACHE_TTL_SECONDS
 from secure_constructs.errors import ValidationError
+from secure_constructs.prop_types import check_args
 from secure_constructs.runtimes import latest_python_runtime
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ class SecretsCache(abc.ABC):
     """The Powertools release (only for `powertools`)."""
 
     def __init__(self, ttl: cdk.Duration) -> None:
+        check_args(SecretsCache.__init__, locals())
         self.ttl = ttl
 
     @staticmethod
@@ -56,6 +58,7 @@ class SecretsCache(abc.ABC):
             and at most the rotation interval of every SecureSecret the function reads.
             Default: 5 minutes.
         """
+        check_args(SecretsCache.extension, locals())
         return ExtensionCache(_check_ttl("ttl", ttl, EXTENSION_MAX_TTL_SECONDS))
 
     @staticmethod
@@ -72,6 +75,7 @@ class SecretsCache(abc.ABC):
         :param version: the Powertools release, e.g. "3.22.1". Default: "latest" (each deploy
             picks up the newest release).
         """
+        check_args(SecretsCache.powertools, locals())
         max_age = _check_ttl("max_age", max_age, None)
         if not isinstance(version, str) or not version or "/" in version:
             raise ValidationError(
@@ -87,7 +91,6 @@ class SecretsCache(abc.ABC):
         """The cache lifetime in whole seconds."""
         return int(self.ttl.to_seconds())
 
-    @abc.abstractmethod
     def apply(
         self,
         scope: Construct,
@@ -100,6 +103,23 @@ class SecretsCache(abc.ABC):
     ) -> None:
         """Add this cache's layer to the function's `options` and its settings to
         `environment` (both in place)."""
+        check_args(SecretsCache.apply, locals())
+        self._apply(
+            scope, construct_id, environment, options, runtime=runtime, architecture=architecture
+        )
+
+    @abc.abstractmethod
+    def _apply(
+        self,
+        scope: Construct,
+        construct_id: str,
+        environment: MutableMapping[str, str],
+        options: dict[str, Any],
+        *,
+        runtime: lambda_.Runtime | None,
+        architecture: lambda_.Architecture | None,
+    ) -> None:
+        """The variant's own `apply`."""
 
 
 class ExtensionCache(SecretsCache):
@@ -107,7 +127,7 @@ class ExtensionCache(SecretsCache):
 
     kind = "extension"
 
-    def apply(
+    def _apply(
         self,
         scope: Construct,
         construct_id: str,
@@ -141,7 +161,7 @@ class PowertoolsCache(SecretsCache):
         super().__init__(ttl)
         self.version = version
 
-    def apply(
+    def _apply(
         self,
         scope: Construct,
         construct_id: str,
@@ -193,6 +213,7 @@ def powertools_layer(
     :param architecture: Default: `ARM_64` (SecureFunction's).
     :param version: the Powertools release, e.g. "3.22.1". Default: "latest".
     """
+    check_args(powertools_layer, locals())
     runtime = runtime or latest_python_runtime()
     architecture = architecture or lambda_.Architecture.ARM_64
     parameter = POWERTOOLS_PARAMETER.format(

@@ -20,6 +20,7 @@ from constructs import Construct, IConstruct
 
 from secure_constructs.errors import ValidationError
 from secure_constructs.guarded import GuardedKey, GuardedTopic
+from secure_constructs.prop_types import check_args
 
 if TYPE_CHECKING:
     from aws_cdk import aws_apigateway as apigateway
@@ -111,6 +112,7 @@ def security_key(scope: IConstruct) -> kms.Key:
     Its key policy lets CloudWatch Logs encrypt this account's log groups in this region and
     lets CloudWatch alarms publish to topics encrypted with it.
     """
+    check_args(security_key, locals())
     return per_stack(scope, StackIds.KEY, _new_security_key)
 
 
@@ -162,6 +164,7 @@ def _new_security_key(stack: cdk.Stack, construct_id: str) -> kms.Key:
 
 def alarm_topic(scope: IConstruct) -> sns.Topic:
     """The stack's alarm topic (KMS-encrypted, TLS-only publish policy), created on first use."""
+    check_args(alarm_topic, locals())
     return per_stack(scope, StackIds.ALARM_TOPIC, _new_alarm_topic)
 
 

@@ -18,6 +18,7 @@ from secure_constructs._options import UserPoolOptions
 from secure_constructs.auth import OAUTH_SCOPE
 from secure_constructs.checks.guard import ensure_checked
 from secure_constructs.errors import ValidationError
+from secure_constructs.prop_types import check_args
 from secure_constructs.validation import FixedOptions, check_number, refuse_fixed_options
 
 __all__ = ["ResourceServerScopes", "SecureUserPool"]
@@ -77,6 +78,7 @@ class SecureUserPool(cognito.UserPool):
         sign_in_aliases: cognito.SignInAliases | None = None,
         **options: Unpack[UserPoolOptions],
     ) -> None:
+        check_args(SecureUserPool.__init__, locals())
         refuse_fixed_options(options, _FIXED)
         _check_password_length(password_min_length)
         temp_password_validity = temp_password_validity or cdk.Duration.days(3)
@@ -176,6 +178,7 @@ class SecureUserPool(cognito.UserPool):
         :returns: the resource server, the `OAuthScope`s for an app client, and the
             "identifier/scope" names for `ApiAuth.cognito(pool, scopes=...)`.
         """
+        check_args(SecureUserPool.add_resource_server_scopes, locals())
         if not scopes:
             raise ValidationError(
                 "scopes",

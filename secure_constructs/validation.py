@@ -102,6 +102,10 @@ def check_number(
     if whole and not isinstance(value, int):
         raise ValidationError(prop, value, allowed or type_allowed, fix or type_fix)
     if not low <= value <= high:
+        bounded = math.isfinite(high)
+        if not bounded and allowed is None:
+            range_allowed = f"at least {low:g} {unit}".strip()
+            range_fix = f"pass {prop} >= {low:g}"
         raise ValidationError(prop, value, allowed or range_allowed, fix or range_fix)
 
 

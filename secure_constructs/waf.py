@@ -32,6 +32,7 @@ from secure_constructs.defaults import (
 from secure_constructs.errors import ValidationError
 from secure_constructs.facts.prices import FIXED
 from secure_constructs.monitoring import alarm
+from secure_constructs.prop_types import check_args
 from secure_constructs.shared import alarm_topic as stack_alarm_topic
 from secure_constructs.shared import security_key
 from secure_constructs.validation import check_number, check_retention
@@ -98,6 +99,7 @@ class WafProfile:
         count_only_reason: str | None = None,
         count_only_until: datetime.date | None = None,
     ) -> None:
+        check_args(WafProfile.__init__, locals())
         _check_rate_limit(rate_limit)
         self.rollout = check_count_only(count_only, count_only_reason, count_only_until)
         reasons = check_exclusion_reasons(excluded_rules)
@@ -151,6 +153,7 @@ class WafProfile:
         :param count_only_until: the last day of count mode, at most 90 days ahead.
             Default: none.
         """
+        check_args(WafProfile.baseline, locals())
         return WafProfile(
             name="baseline",
             managed_rule_groups=_BASELINE,
@@ -180,6 +183,7 @@ class WafProfile:
         :param count_only_reason: as for `baseline()`. Default: none.
         :param count_only_until: as for `baseline()`. Default: none.
         """
+        check_args(WafProfile.strict, locals())
         return WafProfile(
             name="strict",
             managed_rule_groups=_STRICT,
@@ -307,6 +311,7 @@ class SecureWebAcl(Construct):
         blocked_requests_threshold: int = WAF_BLOCKED_REQUESTS_THRESHOLD,
         log_retention: logs.RetentionDays = logs.RetentionDays[LOG_RETENTION],
     ) -> None:
+        check_args(SecureWebAcl.__init__, locals())
         super().__init__(scope, construct_id)
         ensure_checked(self)  # warns at synth when apply_checks was never called
         profile = WafProfile.baseline() if profile is None else profile
@@ -393,6 +398,7 @@ class SecureWebAcl(Construct):
 
     def metric(self, metric_name: str, *, rule: str = "ALL") -> cloudwatch.Metric:
         """A 5-minute Sum of an AWS/WAFV2 metric of this web ACL (e.g. BlockedRequests)."""
+        check_args(SecureWebAcl.metric, locals())
         return cloudwatch.Metric(
             namespace="AWS/WAFV2",
             metric_name=metric_name,
@@ -407,6 +413,7 @@ class SecureWebAcl(Construct):
 
     def associate(self, construct_id: str, resource_arn: str) -> wafv2.CfnWebACLAssociation:
         """Protect a regional resource (e.g. an API Gateway stage ARN) with this web ACL."""
+        check_args(SecureWebAcl.associate, locals())
         if not isinstance(resource_arn, str) or not resource_arn:
             raise ValidationError(
                 "resource_arn",

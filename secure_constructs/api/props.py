@@ -26,6 +26,7 @@ from secure_constructs.facts.apigateway_facts import (
 from secure_constructs.facts.apigateway_facts import (
     MAX_INTEGRATION_TIMEOUT_SECONDS as MAX_INTEGRATION_TIMEOUT_SECONDS,
 )
+from secure_constructs.prop_types import check_args
 from secure_constructs.validation import FixedOptions, check_number, refuse_fixed_options
 
 DEFAULT_STAGE_NAME = API_STAGE_NAME
@@ -53,6 +54,9 @@ class ApiCache:
 
     ttl: cdk.Duration | None = None
     cluster_size: str = "0.5"
+
+    def __post_init__(self) -> None:
+        check_args(ApiCache.__init__, vars(self))
 
 
 _FIXED_ALLOWED = "nothing: SecureApi sets it for its security promise"

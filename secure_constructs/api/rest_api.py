@@ -56,6 +56,7 @@ from secure_constructs.checks.guard import ensure_checked
 from secure_constructs.defaults import LOG_RETENTION
 from secure_constructs.errors import ValidationError
 from secure_constructs.monitoring import subscribe_emails, validate_emails
+from secure_constructs.prop_types import check_args
 from secure_constructs.shared import ApiGatewayAccountLogging, stack_of
 from secure_constructs.shared import alarm_topic as stack_alarm_topic
 from secure_constructs.validation import check_retention
@@ -133,11 +134,12 @@ class SecureApi(apigateway.RestApi):
         log_retention: logs.RetentionDays = logs.RetentionDays[LOG_RETENTION],
         manage_account_logging: bool = True,
         alarm_topic: sns.ITopic | None = None,
-        alarm_emails: Sequence[str] = (),
+        alarm_emails: str | Sequence[str] = (),
         client_error_rate_threshold: float = DEFAULT_CLIENT_ERROR_RATE,
         latency_alarm_threshold: cdk.Duration | None = None,
         **options: Unpack[ApiOptions],
     ) -> None:
+        check_args(SecureApi.__init__, locals())
         # Every prop is checked first: a refused API leaves nothing behind.
         refuse_options(options)
         default_auth = check_default_auth(auth)
@@ -280,6 +282,7 @@ class SecureApi(apigateway.RestApi):
         :param operation_id: the OpenAPI operationId. Default: derived from method and path.
         :param summary: the OpenAPI summary. Default: none.
         """
+        check_args(SecureApi.add_route, locals())
         spec = check_route(
             RouteContext(
                 routes=self._routes,
@@ -373,6 +376,7 @@ class SecureApi(apigateway.RestApi):
         :param throttle: per-key limits. Default: the stage's rate and burst.
         :param api_stages: Default: this API's stage.
         """
+        check_args(SecureApi.add_usage_plan, locals())
         if quota is None:
             raise ValidationError(
                 "quota",
@@ -415,6 +419,7 @@ class SecureApi(apigateway.RestApi):
     def write_openapi(self, path: str | Path) -> Path:
         """Write `openapi_document()` as JSON to `path` (e.g. next to the synthesized templates:
         `api.write_openapi(Path(app.synth().directory) / "MyStack.openapi.json")`)."""
+        check_args(SecureApi.write_openapi, locals())
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(self.openapi_document(), indent=2) + "\n", encoding="utf-8")

@@ -15,6 +15,7 @@ from secure_constructs.checks.plugin import RecordedPack, SecureServerlessChecks
 from secure_constructs.checks.registry import GRANULAR_RULE_IDS, PACK_NAME, RULES
 from secure_constructs.errors import ValidationError
 from secure_constructs.facts.lambda_facts import MAX_TIMEOUT_SECONDS
+from secure_constructs.prop_types import check_args
 from secure_constructs.validation import check_reason, is_token_string, whole_seconds
 
 __all__ = ["Compliance", "SecureServerlessChecks", "acknowledge", "apply_checks", "qualify_rule_id"]
@@ -71,6 +72,7 @@ def apply_checks(
     :param max_timeout: the SecureServerless Lambda timeout cap. Default: 60 seconds.
     :param verbose: include cdk-nag's explanations in findings. Default: False.
     """
+    check_args(apply_checks, locals())
     if not isinstance(scope, cdk.Stage):  # an App is a Stage
         raise ValidationError(
             "scope",
@@ -128,6 +130,7 @@ def acknowledge(construct: IConstruct, rule_id: str, reason: str) -> None:
     under `construct`, or under the resources it made beside itself (a SecureFunction's role,
     log group and queue), that carry the finding; one that matches no finding fails the synth.
     """
+    check_args(acknowledge, locals())
     _check_placement(construct)
     qualified = qualify_rule_id(rule_id)
     check_reason("reason", reason)

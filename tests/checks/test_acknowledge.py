@@ -213,7 +213,7 @@ def test_fails_when_the_construct_is_not_a_construct(construct: Any) -> None:
 def test_fails_when_apply_checks_gets_a_bad_argument(kwargs: dict[str, Any], prop: str) -> None:
     args: dict[str, Any] = {"scope": cdk.App(), **kwargs}
     scope = args.pop("scope")
-    with pytest.raises(ValidationError, match=rf"^{prop}="):
+    with pytest.raises(ValidationError, match=rf"^{prop}(\[0\])?="):
         apply_checks(scope, **args)
 
 

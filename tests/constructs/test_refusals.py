@@ -129,7 +129,7 @@ def test_fails_when_the_api_keeps_logs_forever() -> None:
 
 @pytest.mark.parametrize("auth", ["iam", 42, object()])
 def test_fails_when_the_api_level_auth_is_not_an_api_auth(auth: Any) -> None:
-    with pytest.raises(ValidationError, match=r"^auth=.* is not allowed: an ApiAuth\. Fix"):
+    with pytest.raises(ValidationError, match=r"^auth=.* is not allowed: an ApiAuth\b"):
         _api(auth=auth)
 
 
@@ -150,7 +150,7 @@ def test_fails_when_cache_ttl_is_a_token() -> None:
 
 @pytest.mark.parametrize("email", ["ops", "ops@", "@example.com", "ops example.com", 42])
 def test_fails_when_an_api_alarm_email_is_malformed(email: Any) -> None:
-    with pytest.raises(ValidationError, match=r"^alarm_emails="):
+    with pytest.raises(ValidationError, match=r"^alarm_emails(\[1\])?="):
         _api(alarm_emails=["ok@example.com", email])
 
 
@@ -164,12 +164,12 @@ def test_fails_when_a_route_auth_is_not_an_api_auth() -> None:
 @pytest.mark.parametrize(
     ("parameters", "allowed"),
     [
-        (["limit"], "a dict of name -> required"),
+        (["limit"], "a dict of strings to True or False"),
         ({"li mit": False}, "names of letters"),
         ({"": False}, "names of letters"),
-        ({1: False}, "names of letters"),
-        ({"limit": "no"}, "True \\(required\\) or False"),
-        ({"limit": 0}, "True \\(required\\) or False"),
+        ({1: False}, "keys that are strings"),
+        ({"limit": "no"}, "True or False"),
+        ({"limit": 0}, "True or False"),
     ],
 )
 def test_fails_when_route_parameters_are_malformed(
@@ -177,7 +177,7 @@ def test_fails_when_route_parameters_are_malformed(
 ) -> None:
     stack, api = _api()
     handler = _function(stack)
-    with pytest.raises(ValidationError, match=rf"^{prop}=.* is not allowed: {allowed}"):
+    with pytest.raises(ValidationError, match=rf"^{prop}(\[.*\])?=.* is not allowed: {allowed}"):
         api.add_route("GET", "/items", handler, **{prop: parameters})
     # The refused route left nothing behind.
     assert api.root.get_resource("items") is None
