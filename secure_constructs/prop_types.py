@@ -44,16 +44,16 @@ def check_args(function: Callable[..., Any], args: Mapping[str, Any]) -> None:
 
     An argument that is the parameter's own default is not checked (the default is ours).
     """
-    for name, default, kind in _parameters(function):
+    for name, default, param_kind in _parameters(function):
         if name not in args:
             continue
         value = args[name]
         if value is default:
             continue
-        if kind is inspect.Parameter.VAR_KEYWORD:
+        if param_kind is inspect.Parameter.VAR_KEYWORD:
             _check_options(function, value)
             continue
-        if kind is inspect.Parameter.VAR_POSITIONAL:
+        if param_kind is inspect.Parameter.VAR_POSITIONAL:
             for index, item in enumerate(value):
                 _check_one(function, f"{name}[{index}]", item, _hint(function, name))
             continue
@@ -375,8 +375,8 @@ def _hint(function: Callable[..., Any], name: str) -> Any:
 
 @functools.cache
 def _typed_dict(function: Callable[..., Any]) -> type | None:
-    for name, _, kind in _parameters(function):
-        if kind is inspect.Parameter.VAR_KEYWORD:
+    for name, _, param_kind in _parameters(function):
+        if param_kind is inspect.Parameter.VAR_KEYWORD:
             hint = _hint(function, name)
             if typing.get_origin(hint) is typing.Unpack:
                 typed: type = typing.get_args(hint)[0]

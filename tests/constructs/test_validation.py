@@ -36,8 +36,8 @@ def test_own_wording_replaces_the_generated_one() -> None:
         check_number("n", -1, 0, math.inf, whole=True, allowed="at least none", fix="do x")
 
 
-def test_non_whole_wording_is_unchanged() -> None:
-    with pytest.raises(ValidationError, match=r"^rate=-1 is not allowed: 0 to inf requests"):
+def test_unbounded_wording_says_at_least() -> None:
+    with pytest.raises(ValidationError, match=r"^rate=-1 is not allowed: at least 0 requests"):
         check_number("rate", -1, 0, math.inf, unit="requests")
 
 
