@@ -69,13 +69,14 @@ def test_what_the_template_does_not_determine_is_shown_unresolved() -> None:
     allowed = role.allowed()
     assert allowed["sns:Publish"] == ["<unresolved Fn::ImportValue shared-alarm-topic-arn>"]
     assert allowed["ssm:GetParameter"] == [
-        "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/"
+        # the template writes the partition literally: shown as written
+        "arn:aws:ssm:${AWS::Region}:${AWS::AccountId}:parameter/"
         "<unresolved Fn::FindInMap StageConfig>"
     ]
     (sqs,) = [g for g in role.grants if g.action == "sqs:SendMessage"]
     assert sqs.resources == (
         "<unresolved Fn::If IsProd: "
-        "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:orders-dlq | *>",
+        "arn:aws:sqs:${AWS::Region}:${AWS::AccountId}:orders-dlq | *>",
     )
     assert "unresolved resource" in sqs.flags
 
