@@ -75,8 +75,7 @@ def test_what_the_template_does_not_determine_is_shown_unresolved() -> None:
     ]
     (sqs,) = [g for g in role.grants if g.action == "sqs:SendMessage"]
     assert sqs.resources == (
-        "<unresolved Fn::If IsProd: "
-        "arn:aws:sqs:${AWS::Region}:${AWS::AccountId}:orders-dlq | *>",
+        "<unresolved Fn::If IsProd: arn:aws:sqs:${AWS::Region}:${AWS::AccountId}:orders-dlq | *>",
     )
     assert "unresolved resource" in sqs.flags
 
