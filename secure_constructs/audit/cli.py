@@ -99,7 +99,9 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="CodeGrantsMatch findings (code against grants) are errors, not warnings",
     )
-    perm_cmd = commands.add_parser("permissions", help="every allowed action per role, resolved")
+    perm_cmd = commands.add_parser(
+        "permissions", help="grants per role, who can reach each resource and become each role"
+    )
     common(perm_cmd, REPORT_FORMATS)
     perm_cmd.add_argument(
         "--baseline",

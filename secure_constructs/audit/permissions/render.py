@@ -76,8 +76,8 @@ def _access_lines(a: Access) -> list[str]:
 
 def permissions_text(report: PermissionReport, diff: BaselineDiff | None = None) -> str:
     lines = [
-        "secure-constructs permissions: every allowed action per role, who can reach each "
-        "resource and who can become each role, resolved",
+        "secure-constructs permissions: each role's grants, who can reach each resource and "
+        "become each role",
         *_wrap(LEGEND.strip(), 2),
     ]
     stacks: dict[str, tuple[list[Principal], list[Reachable]]] = {}
