@@ -412,3 +412,19 @@ def test_the_widened_access_is_named_in_the_text_report(
     assert result.code == 1
     assert "baseline: access WIDENED (1), failing the gate:" in result.out
     assert "+ app/Queue  <- *  sqs:SendMessage on *" in result.out
+
+
+def test_baseline_gate_fails_when_a_trust_policy_opens_to_everyone(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    baseline = tmp_path / "baseline.json"
+    lambda_only = _statement({"Service": "lambda.amazonaws.com"}, "sts:AssumeRole")
+    del lambda_only["Resource"]  # trust statements name no resource
+    path = _write(tmp_path, _trust(lambda_only))
+    run(capsys, "permissions", path, "--write-baseline", baseline)
+    anyone = {**lambda_only, "Principal": {"AWS": "*"}}
+    _write(tmp_path, _trust(anyone))
+    result = run(capsys, "permissions", path, "--baseline", baseline, "--format", "json")
+    assert result.code == 1
+    (widened,) = json.loads(result.out)["baseline"]["widened"]
+    assert widened["resource"] == "app/Role" and widened["principal"] == "AWS *"

@@ -51,11 +51,13 @@ class BaselineDiff:
 
 def reach_entries(item: Reachable) -> list[dict[str, Any]]:
     """The baseline entries of one reachable resource, one per principal, action and resource."""
+    # A statement without a Resource (a trust policy, most key policies' own key) or without a
+    # readable Action still grants: it must still be an entry, or its growth would pass.
     entries = {
         (a.principal, a.effect, action, resource, a.conditions)
         for a in item.accesses
-        for action in a.actions
-        for resource in a.resources
+        for action in a.actions or ("(no action)",)
+        for resource in a.resources or ("(this resource)",)
     }
     return [
         {
