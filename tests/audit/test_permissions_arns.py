@@ -182,7 +182,9 @@ def _assembly(tmp_path: Path, consumer_resource: Any, *, stack_name: str = "Prod
     return out
 
 
-QUEUE_OF_PRODUCER = f"{P}sqs{RA}<Producer/Q63C6E3AB>"
+# Shown in Consumer, Producer's ${AWS::Region} and ${AWS::AccountId} would read as Consumer's: the
+# manifest's environment of Producer says them.
+QUEUE_OF_PRODUCER = f"{P}sqs:eu-west-1:111111111111:<Producer/Q63C6E3AB>"
 
 
 def test_import_value_of_another_stack_of_the_assembly_is_followed(tmp_path: Path) -> None:
@@ -213,6 +215,24 @@ def test_a_reference_to_a_stack_not_given_stays_unresolved(tmp_path: Path) -> No
     (grant,) = _principals(_assembly(tmp_path, weak))["R"].grants
     assert grant.resources == ("<unresolved Fn::GetStackOutput Elsewhere.Out>",)
     assert "unresolved resource" in grant.flags
+
+
+def test_cdk_cross_region_reference_is_followed_to_the_export_writer(tmp_path: Path) -> None:
+    path_name = "/cdk/exports/Consumer/Produceruseast1FnGetAttQ63C6E3ABArnE2104D7A"
+    out = _assembly(tmp_path, {"Fn::GetAtt": ["ExportsReader8B249524", path_name]})
+    producer = json.loads((out / "Producer.template.json").read_text())
+    producer["Resources"]["ExportsWriter"] = {
+        "Type": "Custom::CrossRegionExportWriter",
+        "Properties": {
+            "WriterProps": {"exports": {path_name: {"Fn::GetAtt": ["Q63C6E3AB", "Arn"]}}}
+        },
+    }
+    (out / "Producer.template.json").write_text(json.dumps(producer))
+    consumer = json.loads((out / "Consumer.template.json").read_text())
+    consumer["Resources"]["ExportsReader8B249524"] = {"Type": "Custom::CrossRegionExportReader"}
+    (out / "Consumer.template.json").write_text(json.dumps(consumer))
+    (grant,) = _principals(out)["R"].grants
+    assert grant.resources == (QUEUE_OF_PRODUCER,)
 
 
 def test_import_value_across_two_template_files_is_followed() -> None:

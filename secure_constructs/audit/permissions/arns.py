@@ -127,11 +127,15 @@ class Assembly:
 
     def deploy_name(self, stack: StackSource) -> str:
         """The stack's deployed name (the manifest's stackName), else its report name."""
-        return self._manifest.get(id(stack), (stack.name, None))[0]
+        return self._manifest.get(id(stack), (stack.name, None, None))[0]
 
     def account(self, stack: StackSource) -> str | None:
         """The stack's account when its manifest environment names one (`aws://123.../...`)."""
-        return self._manifest.get(id(stack), (stack.name, None))[1]
+        return self._manifest.get(id(stack), (stack.name, None, None))[1]
+
+    def region(self, stack: StackSource) -> str | None:
+        """The stack's region when its manifest environment names one."""
+        return self._manifest.get(id(stack), (stack.name, None, None))[2]
 
     def exported(self, name: str, importer: StackSource) -> str:
         """What `Fn::ImportValue name` renders to inside `importer`."""
@@ -187,10 +191,30 @@ class Assembly:
             return unresolved(what)
         return self.resolver(matches[0], foreign=True).text(output["Value"])
 
+    def cross_region(self, path: str, importer: StackSource) -> str:
+        """What CDK's cross-region reference (`crossRegionReferences`) renders to: the reader's
+        attribute is an SSM parameter path that another stack's export writer fills."""
+        values = set()
+        for stack in self.stacks:
+            if stack is importer:
+                continue
+            for resource in stack.resources.values():
+                if resource.get("Type") != "Custom::CrossRegionExportWriter":
+                    continue
+                props = resource.get("Properties")
+                writer = props.get("WriterProps") if isinstance(props, Mapping) else None
+                exports = writer.get("exports") if isinstance(writer, Mapping) else None
+                if isinstance(exports, Mapping) and path in exports:
+                    values.add(self.resolver(stack, foreign=True).text(exports[path]))
+        if len(values) == 1:
+            return values.pop()
+        return unresolved(f"cross-region reference {path}")
 
-def _manifest_facts(stacks: list[StackSource]) -> dict[int, tuple[str, str | None]]:
-    """id(stack) -> (the stackName its assembly's manifest gives it, its literal account)."""
-    names: dict[int, tuple[str, str | None]] = {}
+
+def _manifest_facts(stacks: list[StackSource]) -> dict[int, tuple[str, str | None, str | None]]:
+    """id(stack) -> (the stackName its assembly's manifest gives it, its account, its region),
+    the account and region when the manifest's environment names them literally."""
+    names: dict[int, tuple[str, str | None, str | None]] = {}
     manifests: dict[Path, Mapping[str, Any]] = {}
     for stack in stacks:
         if stack.assembly is None:
@@ -209,10 +233,11 @@ def _manifest_facts(stacks: list[StackSource]) -> dict[int, tuple[str, str | Non
             template = props.get("templateFile")
             if isinstance(template, str) and (stack.assembly / template) == stack.path:
                 env = str(artifact.get("environment") or "")
-                account = env.removeprefix("aws://").split("/", 1)[0]
+                account, _, region = env.removeprefix("aws://").partition("/")
                 names[id(stack)] = (
                     str(props.get("stackName") or artifact_id),
                     account if re.fullmatch(r"\d{12}", account) else None,
+                    region if re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", region) else None,
                 )
     return names
 
@@ -225,6 +250,16 @@ class ArnResolver(Resolver):
         self.stack = stack
         self.assembly = assembly
         self.prefix = f"{stack.name}/" if foreign else ""
+        # Shown inside another stack, this stack's ${AWS::Region} would read as that stack's:
+        # where the manifest knows this stack's account or region, it is shown literally.
+        self.known: dict[str, str] = {}
+        if foreign:
+            for pseudo, value in (
+                ("AWS::AccountId", assembly.account(stack)),
+                ("AWS::Region", assembly.region(stack)),
+            ):
+                if value:
+                    self.known[pseudo] = value
 
     def text(self, value: Any, _depth: int = 0) -> str:
         call = intrinsic(value)
@@ -269,6 +304,8 @@ class ArnResolver(Resolver):
         return [restore.sub(lambda m: kept[int(m.group(1))], p) for p in masked.split(delimiter)]
 
     def ref(self, name: str, depth: int = 0) -> str:
+        if name in self.known:
+            return self.known[name]
         if name in PSEUDO_PARAMETERS:
             return "" if name == "AWS::NoValue" else f"${{{name}}}"
         if name in self.parameters:
@@ -286,7 +323,7 @@ class ArnResolver(Resolver):
         if fmt.ref == "arn":
             return self._arn(fmt, resource_name)
         if fmt.ref == "url":
-            return _SQS_URL.replace("{name}", resource_name)
+            return self._known(_SQS_URL).replace("{name}", resource_name)
         return resource_name
 
     def get_att(self, name: str, attribute: str, depth: int = 0) -> str:
@@ -296,6 +333,8 @@ class ArnResolver(Resolver):
         resource_type = str(resource.get("Type"))
         if resource_type in _QUALIFIED_FUNCTION_TYPES and attribute in ("Arn", "AliasArn"):
             return self._qualified(resource, name, depth)
+        if resource_type == "Custom::CrossRegionExportReader":
+            return self.assembly.cross_region(attribute, self.stack)
         fmt = ARN_FORMATS.get(resource_type)
         if fmt is not None and attribute in _ARN_ATTRIBUTES:
             return self._arn(fmt, self.resource_name(name, depth))
@@ -322,9 +361,15 @@ class ArnResolver(Resolver):
         return GENERATED.format(self.prefix + logical_id)
 
     def _arn(self, fmt: ArnFormat, name: str) -> str:
-        if fmt.arn.endswith("parameter/{name}") and name.startswith("/"):
-            return fmt.arn.replace("/{name}", name)  # SSM: a path name keeps one slash
-        return fmt.arn.replace("{name}", name)
+        arn = self._known(fmt.arn)
+        if arn.endswith("parameter/{name}") and name.startswith("/"):
+            return arn.replace("/{name}", name)  # SSM: a path name keeps one slash
+        return arn.replace("{name}", name)
+
+    def _known(self, text: str) -> str:
+        for pseudo, value in self.known.items():
+            text = text.replace(f"${{{pseudo}}}", value)
+        return text
 
     def _qualified(self, resource: Mapping[str, Any], name: str, depth: int) -> str:
         """An alias's or version's ARN: its function's ARN, a colon, the alias or version."""
