@@ -110,10 +110,15 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PACK,...",
         help="the cdk-nag packs --nag runs (implies --nag): AwsSolutions,Serverless,NIST,HIPAA,PCI",
     )
-    perm_cmd = commands.add_parser("permissions", help="every allowed action per role, resolved")
+    perm_cmd = commands.add_parser(
+        "permissions", help="grants per role, who can reach each resource and become each role"
+    )
     common(perm_cmd, REPORT_FORMATS)
     perm_cmd.add_argument(
-        "--baseline", metavar="FILE", help="exit 1 when any role gained an action or resource"
+        "--baseline",
+        metavar="FILE",
+        help="exit 1 when any role gained an action or resource, or a resource policy or trust "
+        "policy lets more principals in",
     )
     perm_cmd.add_argument("--write-baseline", metavar="FILE", help="record the current permissions")
     perm_cmd.add_argument(
@@ -249,6 +254,12 @@ def _permissions(args: argparse.Namespace, inputs: Inputs) -> int:
                 "shrinkage": [
                     {"principal": p, "action": a, "entry": e} for p, a, e in diff.shrinkage
                 ],
+                "widened": [
+                    {"resource": r, "principal": p, "entry": e} for r, p, e in diff.widened
+                ],
+                "narrowed": [
+                    {"resource": r, "principal": p, "entry": e} for r, p, e in diff.narrowed
+                ],
             }
         if args.fail_on_unused:
             data["new_unused"] = [{"function": f, "entry": e} for f, e in unused_gate]
@@ -262,7 +273,7 @@ def _permissions(args: argparse.Namespace, inputs: Inputs) -> int:
     if args.write_baseline:
         write_baseline(report, Path(args.write_baseline))
         print(f"{PROG} permissions: baseline written to {args.write_baseline}", file=sys.stderr)
-    grew = diff is not None and bool(diff.growth)
+    grew = diff is not None and diff.failed
     return EXIT_GATE if grew or unused_gate else EXIT_OK
 
 

@@ -5,9 +5,26 @@ from __future__ import annotations
 import textwrap
 
 from secure_constructs.audit.cost import CostReport
-from secure_constructs.audit.permissions import BaselineDiff, Grant, PermissionReport, Principal
+from secure_constructs.audit.permissions.render import (  # re-exported: one renderer per report
+    baseline_text,
+    permissions_markdown,
+    permissions_text,
+    principal_title,
+)
 from secure_constructs.audit.report import AuditFinding, AuditReport, Score
 from secure_constructs.facts.prices import PRICES_AS_OF, REGION
+
+__all__ = [
+    "audit_markdown",
+    "audit_text",
+    "baseline_text",
+    "cost_markdown",
+    "cost_text",
+    "permissions_markdown",
+    "permissions_text",
+    "principal_title",
+    "rate",
+]
 
 WIDTH = 100
 _MARK = {"pass": "pass", "partial": "PARTIAL", "fail": "FAIL", "n/a": "n/a", "not checked": "--"}
@@ -159,92 +176,6 @@ def audit_markdown(report: AuditReport, *, fail_on: str = "error") -> str:
         out.append(f"\n> rule error: {error}")
     for error in report.file_errors:
         out.append(f"\n> file error (not evaluated): {_cell(error)}")
-    return "\n".join(out) + "\n"
-
-
-# -- permissions ------------------------------------------------------------------------------
-
-
-def _grant_lines(actions: list[str], grant: Grant) -> list[str]:
-    effect = "DENY " if grant.effect != "Allow" else ""
-    lines = _wrap(effect + ", ".join(actions), 4)
-    for resource in grant.resources:
-        lines.extend(_wrap(f"on {resource}", 8))
-    if grant.condition:
-        lines.extend(_wrap(f"when {grant.condition}", 8))
-    for flag in grant.flags:
-        lines.extend(_wrap(f"! {flag}", 8))
-    return lines
-
-
-def principal_title(p: Principal) -> str:
-    used = f", used by function {', '.join(p.functions)}" if p.functions else ""
-    return f"{p.kind} {p.logical_id}{used}"
-
-
-def permissions_text(report: PermissionReport, diff: BaselineDiff | None = None) -> str:
-    lines = ["secure-constructs permissions: every allowed action per role, resolved"]
-    lines.append(
-        "  (<region>/<account>: known at deploy time; <unresolved ...>: not determined by the "
-        "template)"
-    )
-    stacks: dict[str, list[Principal]] = {}
-    for p in report.principals:
-        stacks.setdefault(p.stack, []).append(p)
-    for stack, principals in stacks.items():
-        lines += ["", f"== {stack} =="]
-        for p in principals:
-            flagged = len(p.flagged())
-            note = f"  [{flagged} flagged]" if flagged else ""
-            lines.append(f"  {principal_title(p)}{note}")
-            if not p.grants:
-                lines.append("    (no permissions)")
-            for actions, grant in p.blocks():
-                lines.extend(_grant_lines(actions, grant))
-            for n in p.notes:
-                lines.extend(_wrap(f"note: {n}", 4))
-    external = [f for f in report.functions if f.external]
-    if external:
-        lines += ["", "functions whose role is not in the given templates:"]
-        lines.extend(f"  {f.stack}/{f.function}: {f.role}" for f in external)
-    if not report.principals:
-        lines += ["", "no IAM roles, users or groups in the given templates"]
-    if diff is not None:
-        lines += ["", *baseline_text(diff)]
-    return "\n".join(lines) + "\n"
-
-
-def baseline_text(diff: BaselineDiff) -> list[str]:
-    lines = []
-    if diff.growth:
-        lines.append(f"baseline: permissions GREW ({len(diff.growth)}), failing the gate:")
-        lines.extend(f"  + {p}  {a}  {e}" for p, a, e in diff.growth)
-    if diff.shrinkage:
-        lines.append(f"baseline: permissions shrank ({len(diff.shrinkage)}), reported, not failed:")
-        lines.extend(f"  - {p}  {a}  {e}" for p, a, e in diff.shrinkage)
-    if not diff.growth and not diff.shrinkage:
-        lines.append("baseline: no change")
-    elif not diff.growth:
-        lines.append("baseline: no growth (update the baseline with --write-baseline to record it)")
-    return lines
-
-
-def permissions_markdown(report: PermissionReport, diff: BaselineDiff | None = None) -> str:
-    out = ["# secure-constructs permissions", ""]
-    for p in report.principals:
-        out += [f"## {_cell(p.stack)}: {_cell(principal_title(p))}", ""]
-        out.append("| effect | action | resources | condition | flags |")
-        out.append("|---|---|---|---|---|")
-        for actions, g in p.blocks():
-            out.append(
-                f"| {g.effect} | {'<br>'.join(f'`{_cell(a)}`' for a in actions)} | "
-                f"{'<br>'.join(_cell(r) for r in g.resources)} | "
-                f"{_cell(g.condition or '')} | {_cell('; '.join(g.flags))} |"
-            )
-        out.extend(f"\n_{_cell(n)}_" for n in p.notes)
-        out.append("")
-    if diff is not None:
-        out += ["```", *baseline_text(diff), "```"]
     return "\n".join(out) + "\n"
 
 

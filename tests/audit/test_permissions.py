@@ -46,18 +46,21 @@ def test_grants_of_the_hand_written_template_are_resolved_readably() -> None:
     role = _principals(ORDERS_YAML, SHARED_YAML)["OrdersRole"]
     allowed = role.allowed()
     assert allowed["dynamodb:GetItem"] == [
-        "arn:aws:dynamodb:<region>:<account>:table/orders-<Stage>"
+        "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/orders-${Stage}"
     ]
     assert allowed["secretsmanager:GetSecretValue"] == [
-        "arn:aws:secretsmanager:<region>:<account>:secret:orders/db"
+        "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:orders/db"
     ]
-    assert allowed["s3:GetObject"] == ["arn:aws:s3:::ArtifactsBucket/*"]
+    # no BucketName: the name CloudFormation generates, marked, never the logical id as a name
+    assert allowed["s3:GetObject"] == ["arn:${AWS::Partition}:s3:::<ArtifactsBucket>/*"]
     assert allowed["kms:Decrypt"] == [
-        "arn:aws:kms:<region>:<account>:key/AppKey"
-        " if StringEquals kms:ViaService=secretsmanager.<region>.amazonaws.com"
+        "arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/<AppKey>"
+        " if StringEquals kms:ViaService=secretsmanager.${AWS::Region}.amazonaws.com"
     ]
     # imported from shared.yaml's export
-    assert allowed["sns:Publish"] == ["arn:aws:sns:<region>:<account>:shared-alarms"]
+    assert allowed["sns:Publish"] == [
+        "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:shared-alarms"
+    ]
     assert role.functions == ["OrdersFunction"]
 
 
@@ -66,11 +69,13 @@ def test_what_the_template_does_not_determine_is_shown_unresolved() -> None:
     allowed = role.allowed()
     assert allowed["sns:Publish"] == ["<unresolved Fn::ImportValue shared-alarm-topic-arn>"]
     assert allowed["ssm:GetParameter"] == [
-        "arn:aws:ssm:<region>:<account>:parameter/<unresolved Fn::FindInMap StageConfig>"
+        # the template writes the partition literally: shown as written
+        "arn:aws:ssm:${AWS::Region}:${AWS::AccountId}:parameter/"
+        "<unresolved Fn::FindInMap StageConfig>"
     ]
     (sqs,) = [g for g in role.grants if g.action == "sqs:SendMessage"]
     assert sqs.resources == (
-        "<unresolved Fn::If IsProd: arn:aws:sqs:<region>:<account>:orders-dlq | *>",
+        "<unresolved Fn::If IsProd: arn:aws:sqs:${AWS::Region}:${AWS::AccountId}:orders-dlq | *>",
     )
     assert "unresolved resource" in sqs.flags
 
@@ -231,7 +236,10 @@ def test_text_and_markdown_show_actions_resources_and_flags(
 ) -> None:
     text = run(capsys, "permissions", ORDERS_YAML).out
     assert "role OrdersRole, used by function OrdersFunction" in text
-    assert "on arn:aws:secretsmanager:<region>:<account>:secret:orders/db" in text
+    assert (
+        "on arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:orders/db"
+        in text
+    )
     assert "! privilege escalation: iam:PassRole" in text
     markdown = run(capsys, "permissions", ORDERS_YAML, "--format", "markdown").out
     assert "| Allow | `iam:PassRole` | * |" in markdown
@@ -265,7 +273,8 @@ def test_baseline_gate_fails_when_a_role_gains_an_action_or_resource(
     grown = run(capsys, "permissions", template, "--baseline", baseline)
     assert grown.code == 1
     assert "permissions GREW (1)" in grown.out
-    assert "+ app/R  dynamodb:DeleteItem  arn:aws:dynamodb:<region>:<account>:table/T" in grown.out
+    table = "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/<T>"
+    assert f"+ app/R  dynamodb:DeleteItem  {table}" in grown.out
 
 
 def test_baseline_gate_reports_shrinkage_and_passes(
@@ -324,9 +333,14 @@ def test_baseline_gate_fails_when_a_new_role_appears(
         ("{not json", "not valid JSON"),
         ('{"version": 99, "principals": {}}', "not a permissions baseline"),
         (
-            '{"version": 1, "principals": {"a/R": {"s3:GetObject": "not-a-list"}}}',
+            '{"version": 2, "principals": {"a/R": {"s3:GetObject": "not-a-list"}}, "reach": {}}',
             "not a permissions baseline",
         ),
+        (
+            '{"version": 2, "principals": {}, "reach": {"a/Q": [{"principal": "*"}]}}',
+            "not a permissions baseline",
+        ),
+        ('{"version": 1, "principals": {}}', "version 1, written before resource-based grants"),
     ],
 )
 def test_fails_when_the_baseline_is_not_one(
