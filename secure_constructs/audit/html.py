@@ -53,6 +53,18 @@ def to_html(
         out.append("<h2>Files not evaluated</h2><ul>")
         out.extend(f'<li class="fail">{_e(error)}</li>' for error in audit.file_errors)
         out.append("</ul>")
+    out += _scorecard(audit)
+    out += _findings(audit)
+    out += _acknowledgements(audit)
+    out += _permissions(permissions)
+    out += _cost(cost)
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"
+
+
+def _scorecard(audit: AuditReport) -> list[str]:
+    """The practices scorecard: one column per stack."""
+    out: list[str] = []
     out.append("<h2>Practices scorecard</h2>")
     card = audit.scorecard()
     out.append(
@@ -71,7 +83,12 @@ def to_html(
                 cells.append(f'<td><span class="{css}">{_e(score.label)}</span>{detail}</td>')
             out.append(f"<tr><td>{_e(practice.value)}</td>{''.join(cells)}</tr>")
     out.append("</table>")
+    return out
 
+
+def _findings(audit: AuditReport) -> list[str]:
+    """Every finding, open or acknowledged, with its fix or acknowledgement."""
+    out: list[str] = []
     out.append("<h2>Findings</h2>")
     if not audit.findings:
         out.append("<p>No findings.</p>")
@@ -97,7 +114,12 @@ def to_html(
                 f"<td>{_e(f.message)}</td><td>{last}</td></tr>"
             )
         out.append("</table>")
+    return out
 
+
+def _acknowledgements(audit: AuditReport) -> list[str]:
+    """Every acknowledgement with its status and problems."""
+    out: list[str] = []
     out.append("<h2>Acknowledgements</h2>")
     if not audit.acknowledgements:
         out.append("<p>None.</p>")
@@ -113,7 +135,12 @@ def to_html(
                 f"<td>{_e(s.ack.reason or '(empty)')}{problems}</td></tr>"
             )
         out.append("</table>")
+    return out
 
+
+def _permissions(permissions: PermissionReport) -> list[str]:
+    """Each principal's grants."""
+    out: list[str] = []
     out.append("<h2>Permissions</h2>")
     if not permissions.principals:
         out.append("<p>No IAM roles, users or groups.</p>")
@@ -134,7 +161,12 @@ def to_html(
             )
         out.append("</table>")
         out.extend(f'<p class="muted">{_e(n)}</p>' for n in p.notes)
+    return out
 
+
+def _cost(cost: CostReport) -> list[str]:
+    """The baseline's fixed monthly cost per stack, and the usage rates."""
+    out: list[str] = []
     out.append("<h2>Cost of the security baseline</h2>")
     out.append(
         f'<p class="muted">List prices, {REGION}, USD, as of {PRICES_AS_OF}; fixed monthly part '
@@ -169,5 +201,4 @@ def to_html(
                 )
             out.append("</table>")
     out.append(f"<p><strong>Total, all stacks: ${cost.total():,.2f} per month.</strong></p>")
-    out.append("</body></html>")
-    return "\n".join(out) + "\n"
+    return out
