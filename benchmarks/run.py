@@ -840,6 +840,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)  # --out may name a new folder
     (out / "results.json").write_text(json.dumps(result, indent=1) + "\n")
     text = render(result)
     (out / "results.md").write_text(text)
