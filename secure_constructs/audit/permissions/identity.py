@@ -66,6 +66,17 @@ _NAME_PROPS = {"role": "RoleName", "user": "UserName", "group": "GroupName"}
 
 
 def stack_permissions(stack: StackSource, resolver: Resolver, report: PermissionReport) -> None:
+    principals, by_name = _principals(stack, resolver)
+    attached = _attach_policies(stack, resolver, principals, by_name)
+    _attach_managed_policies(stack, resolver, principals, attached)
+    _link_functions(stack, resolver, principals, report)
+    report.principals.extend(principals.values())
+
+
+def _principals(
+    stack: StackSource, resolver: Resolver
+) -> tuple[dict[str, Principal], dict[str, str]]:
+    """The stack's roles, users and groups with their inline policies; name -> logical id."""
     principals: dict[str, Principal] = {}
     by_name: dict[str, str] = {}
     for logical_id, resource in stack.resources.items():
@@ -82,16 +93,32 @@ def stack_permissions(stack: StackSource, resolver: Resolver, report: Permission
             if isinstance(policy, Mapping):
                 label = f"{logical_id}.Policies[{policy.get('PolicyName', index)}]"
                 principal.grants.extend(_grants(policy.get("PolicyDocument"), label, resolver))
+    return principals, by_name
 
-    def targets(props: Mapping[str, Any], prop: str) -> list[str]:
-        found = []
-        for entry in as_list(props.get(prop)):
-            if isinstance(entry, Mapping) and isinstance(entry.get("Ref"), str):
-                found.append(entry["Ref"])
-            elif isinstance(entry, str) and entry in by_name:
-                found.append(by_name[entry])
-        return [t for t in found if t in principals]
 
+def _targets(
+    props: Mapping[str, Any],
+    prop: str,
+    principals: Mapping[str, Principal],
+    by_name: Mapping[str, str],
+) -> list[str]:
+    """The principals a policy's `prop` (Roles, Users, Groups, RoleName, ...) names."""
+    found = []
+    for entry in as_list(props.get(prop)):
+        if isinstance(entry, Mapping) and isinstance(entry.get("Ref"), str):
+            found.append(entry["Ref"])
+        elif isinstance(entry, str) and entry in by_name:
+            found.append(by_name[entry])
+    return [t for t in found if t in principals]
+
+
+def _attach_policies(
+    stack: StackSource,
+    resolver: Resolver,
+    principals: dict[str, Principal],
+    by_name: Mapping[str, str],
+) -> dict[str, set[str]]:
+    """Grants of AWS::IAM::Policy/ManagedPolicy/RolePolicy/...; principal -> attached policies."""
     attached: dict[str, set[str]] = {}
     for logical_id, resource in stack.resources.items():
         resource_type = resource.get("Type")
@@ -99,7 +126,7 @@ def stack_permissions(stack: StackSource, resolver: Resolver, report: Permission
         if resource_type in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
             grants = _grants(props.get("PolicyDocument"), logical_id, resolver)
             for kind, prop in _POLICY_TARGETS.items():
-                for target in targets(props, prop):
+                for target in _targets(props, prop, principals, by_name):
                     if principals[target].kind == kind:
                         principals[target].grants.extend(grants)
                         attached.setdefault(target, set()).add(logical_id)
@@ -111,11 +138,20 @@ def stack_permissions(stack: StackSource, resolver: Resolver, report: Permission
             prop = {"AWS::IAM::RolePolicy": "RoleName", "AWS::IAM::UserPolicy": "UserName"}.get(
                 str(resource_type), "GroupName"
             )
-            for target in targets({"x": props.get(prop)}, "x"):
+            for target in _targets({"x": props.get(prop)}, "x", principals, by_name):
                 principals[target].grants.extend(
                     _grants(props.get("PolicyDocument"), logical_id, resolver)
                 )
+    return attached
 
+
+def _attach_managed_policies(
+    stack: StackSource,
+    resolver: Resolver,
+    principals: dict[str, Principal],
+    attached: Mapping[str, set[str]],
+) -> None:
+    """ManagedPolicyArns: the template's own managed policies' grants, AWS's as a marker."""
     for logical_id, principal in principals.items():
         props = props_of(stack.resources[logical_id])
         for arn in as_list(props.get("ManagedPolicyArns")):
@@ -142,6 +178,14 @@ def stack_permissions(stack: StackSource, resolver: Resolver, report: Permission
                 f"managed policy {rendered}: its statements are not in the template"
             )
 
+
+def _link_functions(
+    stack: StackSource,
+    resolver: Resolver,
+    principals: dict[str, Principal],
+    report: PermissionReport,
+) -> None:
+    """Which function runs as which role (or an external one)."""
     for logical_id, resource in stack.resources.items():
         if resource.get("Type") not in ("AWS::Lambda::Function", "AWS::Serverless::Function"):
             continue
@@ -154,7 +198,6 @@ def stack_permissions(stack: StackSource, resolver: Resolver, report: Permission
             report.functions.append(
                 FunctionRole(stack.name, logical_id, resolver.text(role), external=True)
             )
-    report.principals.extend(principals.values())
 
 
 def _role_reference(role: Any) -> str | None:
