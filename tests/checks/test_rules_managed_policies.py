@@ -133,6 +133,9 @@ Parameters:
   Many: {{Type: CommaDelimitedList, Default: "{ADMIN},arn:aws:iam::aws:policy/ReadOnlyAccess"}}
   FromSsm: {{Type: "AWS::SSM::Parameter::Value<String>", Default: /org/policy}}
   Env: {{Type: String, Default: prod}}
+  Name: {{Type: String, Default: ReadOnlyAccess, AllowedValues: [ReadOnlyAccess, PowerUserAccess]}}
+  ReadOnly: {{Type: String, Default: ReadOnlyAccess}}
+  SsmName: {{Type: "AWS::SSM::Parameter::Value<String>", Default: /org/name}}
 Conditions:
   Big: !Equals [!Ref Env, prod]
 Mappings:
@@ -221,6 +224,19 @@ AT = "Properties/ManagedPolicyArns"
         pytest.param(
             '[!Sub "${Admin}"]', [("Policy::AdministratorAccess", ERROR, f"{AT}/0")], id="sub"
         ),
+        pytest.param(
+            '[!Sub "arn:${AWS::Partition}:iam::aws:policy/${Name}"]',
+            [
+                ("Policy::PowerUserAccess", ERROR, f"{AT}/0"),
+                ("Policy::ReadOnlyAccess", Severity.WARNING, f"{AT}/0"),
+            ],
+            id="sub-of-a-parameter-with-allowed-values",
+        ),
+        pytest.param(
+            '[!Join ["", ["arn:", !Ref AWS::Partition, ":iam::aws:policy/", !Ref SsmName]]]',
+            [("Policy::DeployTimeName", ERROR, f"{AT}/0")],
+            id="join-of-an-ssm-parameter",
+        ),
     ],
 )
 def test_fails_on_every_intrinsic_form_of_managed_policy_arns(
@@ -238,5 +254,10 @@ def test_a_customer_managed_policy_of_the_template_is_not_flagged(tmp_path: Path
 
 def test_a_read_only_managed_policy_in_an_intrinsic_is_a_warning(tmp_path: Path) -> None:
     assert intrinsic_findings(tmp_path, "[!FindInMap [Policies, dev, Arn]]") == [
+        ("Policy::ReadOnlyAccess", Severity.WARNING, f"{AT}/0")
+    ]
+    # a parameter with a read-only default, in a Join: the default is judged, nothing else
+    join = '[!Join ["", ["arn:", !Ref AWS::Partition, ":iam::aws:policy/", !Ref ReadOnly]]]'
+    assert intrinsic_findings(tmp_path, join) == [
         ("Policy::ReadOnlyAccess", Severity.WARNING, f"{AT}/0")
     ]

@@ -12,13 +12,21 @@ which the statement rules (IAMWildcard ...) judge instead.
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from secure_constructs.checks.cfn import PSEUDO_PARAMETERS, UNKNOWN, intrinsic, renderings
+from secure_constructs.checks.cfn import (
+    MAX_RENDERINGS,
+    PSEUDO_PARAMETERS,
+    SUB_VARIABLE,
+    UNKNOWN,
+    intrinsic,
+    renderings,
+    sub_parts,
+)
 from secure_constructs.checks.model import Practice, Severity, Template, Violation, rule
-from secure_constructs.checks.rules.policy_documents import with_parameter_defaults
 
 PRINCIPAL_TYPES = ("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group")
 # `arn:<partition>:iam::aws:policy/<path/>Name`: the account `aws` owns AWS managed policies.
@@ -116,8 +124,10 @@ class PolicyArns:
             return renderings(value) or [UNKNOWN]
         name, argument = call
         if name == "Ref" and isinstance(argument, str):
+            if argument == "AWS::NoValue":
+                return []
             if argument in PSEUDO_PARAMETERS:
-                return [] if argument == "AWS::NoValue" else [UNKNOWN]
+                return self._ref_texts(argument)
             if argument in self.parameters:
                 return self._parameter_texts(argument)
             return self._resource_texts(argument)
@@ -135,10 +145,51 @@ class PolicyArns:
             return [t for each in found for t in self.texts(each, depth + 1)]
         if name == "Fn::ImportValue":
             return [UNKNOWN]
-        # Fn::Sub, Fn::Join: the shared renderings, parameters read as their defaults too
-        return renderings(with_parameter_defaults(self.t, value)) or [UNKNOWN]
+        if name == "Fn::Join":
+            return self._join(argument, depth)
+        if name == "Fn::Sub":
+            return self._sub(argument, depth)
+        return [UNKNOWN]
 
     # -- helpers ------------------------------------------------------------------------------
+
+    def _ref_texts(self, name: str) -> list[str]:
+        """What `Ref name` (or `${name}` in a Sub) can be, inside a string."""
+        if name in PSEUDO_PARAMETERS:
+            rendered = PSEUDO_PARAMETERS[name]
+            return [UNKNOWN if rendered.startswith("<") else rendered]
+        if name in self.parameters:
+            return self._parameter_texts(name)
+        return self._resource_texts(name) or [""]  # a customer policy's ARN: not AWS managed
+
+    def _join(self, argument: Any, depth: int) -> list[str]:
+        if not (isinstance(argument, list) and len(argument) == 2):
+            return [UNKNOWN]
+        delimiter, parts = argument
+        if not isinstance(delimiter, str) or not isinstance(parts, list):
+            return [UNKNOWN]
+        return _combine(
+            [self.texts(part, depth + 1) or [""] for part in parts], lambda c: delimiter.join(c)
+        )
+
+    def _sub(self, argument: Any, depth: int) -> list[str]:
+        text, variables = sub_parts(argument)
+        if text is None:
+            return [UNKNOWN]
+        pieces = SUB_VARIABLE.split(text)  # literal, name, literal, name, ... literal
+        choices: list[list[str]] = []
+        for index, piece in enumerate(pieces):
+            if index % 2 == 0:
+                choices.append([piece])
+            elif piece.startswith("!"):
+                choices.append(["${" + piece[1:] + "}"])
+            elif piece in variables:
+                choices.append(self.texts(variables[piece], depth + 1) or [""])
+            elif "." in piece:
+                choices.append(self._resource_texts(piece.split(".", 1)[0]) or [""])
+            else:
+                choices.append(self._ref_texts(piece))
+        return _combine(choices, "".join)
 
     def _parameter_type(self, name: Any) -> str:
         parameter = self.parameters.get(name) if isinstance(name, str) else None
@@ -215,6 +266,14 @@ class PolicyArns:
             if isinstance(default, Mapping) and "DefaultValue" in default:
                 levels.append(default["DefaultValue"])
         return levels or None
+
+
+def _combine(choices: Sequence[list[str]], join: Callable[[tuple[str, ...]], str]) -> list[str]:
+    """Every string made of one choice per part (at most MAX_RENDERINGS; past that: UNKNOWN,
+    so a value with more outcomes than are judged fails closed)."""
+    combos = list(itertools.islice(itertools.product(*choices), MAX_RENDERINGS + 1))
+    texts = [join(combo) for combo in combos[:MAX_RENDERINGS]]
+    return [*texts, UNKNOWN] if len(combos) > MAX_RENDERINGS else texts
 
 
 def _branches(argument: Any) -> list[Any]:
