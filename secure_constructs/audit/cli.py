@@ -102,8 +102,9 @@ def _parser() -> argparse.ArgumentParser:
     audit_cmd.add_argument(
         "--nag",
         action="store_true",
-        help="also run cdk-nag's AwsSolutions and Serverless packs on templates that have no "
-        "validation report (loaded with CfnInclude; needs Node.js)",
+        help="also run cdk-nag's AwsSolutions and Serverless packs on every template whose "
+        "cloud assembly's validation report does not hold them (loaded with CfnInclude; "
+        "needs Node.js)",
     )
     audit_cmd.add_argument(
         "--packs",

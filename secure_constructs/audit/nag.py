@@ -83,21 +83,49 @@ def node_problem() -> str | None:
 
 
 def add_nag_findings(inputs: Inputs, packs: Sequence[str]) -> None:
-    """Run `packs` over every stack that has no cdk-nag report yet; merge into `inputs`."""
+    """Run every pack of `packs` a stack's cdk-nag report lacks over it; merge into `inputs`.
+
+    A cloud assembly's `validation-report.json` counts only for the packs it names: a report
+    written by another plugin (or by `SecureServerlessChecks()` alone) is no reason to skip
+    cdk-nag, and a pack is reported as run only when it did run.
+    """
     problem = node_problem()
     if problem:
         raise InputError(problem)
-    targets = [s for s in inputs.stacks if not _has_report(s)]
-    run = run_packs(targets, packs)
-    inputs.plugin_results.extend(run.results)
-    inputs.plugins_run.update(run.packs_run)
-    inputs.file_errors.extend(run.file_errors)
-    inputs.reports_read += run.ran
+    groups: dict[tuple[str, ...], list[StackSource]] = {}
+    reports: dict[Path | None, frozenset[str]] = {}
+    for stack in inputs.stacks:
+        if stack.assembly not in reports:
+            reports[stack.assembly] = _packs_in_report(stack.assembly)
+        done = reports[stack.assembly]
+        missing = tuple(name for name in packs if PACKS[name][1] not in done)
+        if missing:
+            groups.setdefault(missing, []).append(stack)
+    for missing, targets in groups.items():
+        run = run_packs(targets, missing)
+        inputs.plugin_results.extend(run.results)
+        inputs.plugins_run.update(run.packs_run)
+        inputs.file_errors.extend(run.file_errors)
+        inputs.reports_read += run.ran
 
 
-def _has_report(stack: StackSource) -> bool:
-    """A stack of a cloud assembly that holds CDK's validation report: its packs already ran."""
-    return stack.assembly is not None and (stack.assembly / "validation-report.json").is_file()
+def _packs_in_report(assembly: Path | None) -> frozenset[str]:
+    """The plugin names in the validation report of a cloud assembly (none: empty).
+
+    CDK writes one report per synth of the whole app, so a pack it names judged every stack
+    of the assembly. The report was already read (and refused if malformed) by `load`.
+    """
+    if assembly is None:
+        return frozenset()
+    report = assembly / "validation-report.json"
+    if not report.is_file():
+        return frozenset()
+    found = Inputs()
+    try:
+        _load_validation_report(report, found)
+    except InputError:
+        return frozenset()  # unreadable: it proves nothing ran, so the packs run here
+    return frozenset(found.plugins_run)
 
 
 def run_packs(stacks: Iterable[StackSource], packs: Sequence[str]) -> NagRun:

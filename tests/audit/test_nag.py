@@ -190,3 +190,69 @@ def test_an_assembly_with_a_validation_report_is_not_run_again(
     plain = json.loads(run(capsys, "audit", ASSEMBLY, "--format", "json").out)
     nag = json.loads(run(capsys, "audit", ASSEMBLY, "--nag", "--format", "json").out)
     assert nag["findings"] == plain["findings"]
+
+
+BUCKET_TEMPLATE = {
+    "Resources": {
+        "Bucket": {"Type": "AWS::S3::Bucket", "Properties": {}},
+        "Logs": {"Type": "AWS::Logs::LogGroup", "Properties": {}},
+    }
+}
+
+
+def _assembly_with_report(tmp_path: Path, plugin_names: list[str]) -> Path:
+    """A cloud assembly holding BUCKET_TEMPLATE and a validation report naming `plugin_names`
+    (no violations), as an app with other plugins than cdk-nag's writes it."""
+    out = tmp_path / "cdk.out"
+    out.mkdir()
+    (out / "Bucket.template.json").write_text(json.dumps(BUCKET_TEMPLATE), encoding="utf-8")
+    manifest = {
+        "version": "55.0.0",
+        "artifacts": {
+            "Bucket": {
+                "type": "aws:cloudformation:stack",
+                "properties": {"templateFile": "Bucket.template.json"},
+                "displayName": "Bucket",
+            }
+        },
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    report = {
+        "title": "Validation Report",
+        "pluginReports": [
+            {"pluginName": name, "summary": {"status": "success"}, "violations": []}
+            for name in plugin_names
+        ],
+    }
+    (out / "validation-report.json").write_text(json.dumps(report), encoding="utf-8")
+    return out
+
+
+def test_fails_when_a_report_of_other_plugins_makes_nag_skip_the_assembly(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out = _assembly_with_report(tmp_path, ["MyOrgPlugin"])
+    result = run(capsys, "audit", out, "--nag", "--format", "json")
+    assert result.code == 1, result.err
+    data = json.loads(result.out)
+    found = {(f["tool"], f["rule"], f["logical_id"]) for f in data["findings"]}
+    assert ("AwsSolutions", "AwsSolutions-S1", "Bucket") in found, sorted(found)
+    assert ("Serverless", "Serverless-CloudWatchLogGroupRetentionPeriod", "Logs") in found
+    text = run(capsys, "audit", out, "--nag")
+    packs = next(line for line in text.out.splitlines() if line.startswith("packs: "))
+    assert {"AwsSolutions", "Serverless", "MyOrgPlugin"} <= set(packs[7:].split(", ")), packs
+
+
+def test_only_the_packs_a_report_lacks_run_and_only_those_are_named(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # the report says AwsSolutions ran (and found nothing): it is not run again, Serverless is
+    out = _assembly_with_report(tmp_path, ["AwsSolutions", "SecureServerless"])
+    result = run(capsys, "audit", out, "--nag", "--format", "json")
+    assert result.code == 0, result.err  # Serverless' log retention finding is a warning
+    tools = {f["tool"] for f in json.loads(result.out)["findings"]}
+    assert "Serverless" in tools and "AwsSolutions" not in tools, tools
+    # without --nag nothing runs, and no pack the report does not name is listed
+    plain = run(capsys, "audit", out)
+    packs = next(line for line in plain.out.splitlines() if line.startswith("packs: "))
+    assert set(packs[7:].split(", ")) == {"SecureServerless", "AwsSolutions"}, packs
