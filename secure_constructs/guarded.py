@@ -11,7 +11,8 @@ encrypted with the stack key calling `key.grant(...)`, `iam.Grant.add_to_princip
 jsii delivers it to the user as a `RuntimeError` carrying the same message and naming the
 user's line (an exception cannot cross jsii with its type). A statement added to the policy
 document itself, past every method, fails the synth through the resource's own validation;
-an L1 override is the SecureServerless rules' to catch (ResourcePolicyPublic).
+so does a hand-made topic or queue policy naming the resource; an L1 override, read in the
+synthesized template, fails it too (`guarded_template`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from secure_constructs import guarded_template
 from secure_constructs.errors import ValidationError
 from secure_constructs.open_grants import (
     KEY_ADMIN_ACTIONS,
@@ -200,6 +202,7 @@ class GuardedKey(kms.Key):
         cfn = self.node.default_child
         assert isinstance(cfn, kms.CfnKey)
         self.node.add_validation(_PolicyCheck(self, lambda: cfn.key_policy, _KEY))
+        guarded_template.register(self, _KEY, key=True)
 
     def add_to_resource_policy(
         self, statement: iam.PolicyStatement, allow_no_op: bool | None = None
@@ -256,6 +259,7 @@ class GuardedTopic(sns.Topic):
         super().__init__(scope, construct_id, **props)
         others = _policies_naming(self, lambda: self.topic_arn)
         self.node.add_validation(_PolicyCheck(self, _child_document(self), _TOPIC, others))
+        guarded_template.register(self, _TOPIC)
 
     def add_to_resource_policy(
         self, statement: iam.PolicyStatement
@@ -284,6 +288,7 @@ class GuardedQueue(sqs.Queue):
         super().__init__(scope, construct_id, **props)
         others = _policies_naming(self, lambda: self.queue_url)
         self.node.add_validation(_PolicyCheck(self, _child_document(self), _QUEUE, others))
+        guarded_template.register(self, _QUEUE)
 
     def add_to_resource_policy(
         self, statement: iam.PolicyStatement

@@ -99,7 +99,7 @@ def _principals(scope: IConstruct, principal: Any) -> list[tuple[str, str]]:
         return [("everyone", "*")] if principal == "*" else []
     if not isinstance(principal, dict):
         return [("unknown", str(principal))]
-    found = []
+    found: list[tuple[str, str]] = []
     for kind, items in principal.items():
         if kind == "Service":
             continue  # judged by its condition elsewhere (aws:SourceArn)
@@ -156,13 +156,11 @@ def _root_of_ours(scope: IConstruct, principal: Any) -> bool:
 def _admin_actions(actions: Any) -> list[str]:
     """The key-administration actions among `actions` (with IAM wildcards)."""
     listed = actions if isinstance(actions, list) else [actions]
-    found = []
+    found: list[str] = []
     for action in listed:
         if not isinstance(action, str):
             continue
-        found.extend(
-            a for a in KEY_ADMIN_ACTIONS if fnmatch.fnmatchcase(a.lower(), action.lower())
-        )
+        found.extend(a for a in KEY_ADMIN_ACTIONS if fnmatch.fnmatchcase(a.lower(), action.lower()))
     return found
 
 
