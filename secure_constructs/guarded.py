@@ -11,14 +11,15 @@ encrypted with the stack key calling `key.grant(...)`, `iam.Grant.add_to_princip
 jsii delivers it to the user as a `RuntimeError` carrying the same message and naming the
 user's line (an exception cannot cross jsii with its type). A statement added to the policy
 document itself, past every method, fails the synth through the resource's own validation;
-an L1 override is the SecureServerless rules' to catch (ResourcePolicyPublic).
+so does a hand-made topic or queue policy naming the resource; an L1 override, read in the
+synthesized template, fails it too (`guarded_template`).
 """
 
 from __future__ import annotations
 
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +32,10 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from secure_constructs import guarded_template
 from secure_constructs.errors import ValidationError
 from secure_constructs.open_grants import (
+    KEY_ADMIN_ACTIONS,
     refuse_open_body,
     refuse_open_grantee,
     refuse_open_statement,
@@ -76,17 +79,24 @@ def _named(error: ValidationError, resource: Construct, method: str, argument: s
     return ValidationError(call, error.value, error.allowed, error.fix)
 
 
-def _grantee(resource: Construct, method: str, grantee: iam.IGrantable, shared: str) -> None:
+def _grantee(
+    resource: Construct,
+    method: str,
+    grantee: iam.IGrantable,
+    shared: str,
+    key_actions: Sequence[str] | None = None,
+) -> None:
     try:
-        refuse_open_grantee(resource, method, grantee, shared=shared)
+        refuse_open_grantee(resource, method, grantee, shared=shared, key_actions=key_actions)
     except ValidationError as error:
         raise _named(error, resource, method, "grantee") from None
 
 
 def _statement(resource: Construct, statement: iam.PolicyStatement, shared: str) -> None:
     method = "add_to_resource_policy"
+    key = isinstance(resource, GuardedKey)
     try:
-        refuse_open_statement(resource, method, statement, shared=shared)
+        refuse_open_statement(resource, method, statement, shared=shared, key=key)
     except ValidationError as error:
         raise _named(error, resource, method, "statement") from None
 
@@ -95,30 +105,80 @@ def _statement(resource: Construct, statement: iam.PolicyStatement, shared: str)
 class _PolicyCheck:
     """At synth, the resource's policy judged again: a statement added past the refusing
     methods (`key.policy.add_statements(...)`, `topic's Policy.document.add_statements(...)`)
-    fails the synth, with apply_checks or without."""
+    fails the synth, with apply_checks or without. So does every topic or queue policy of the
+    stack that names the resource (`sns.TopicPolicy(topics=[topic])`, `sqs.CfnQueuePolicy`,
+    `sns.CfnTopicInlinePolicy`), whoever made it."""
 
-    def __init__(self, resource: Construct, document: Callable[[], Any], shared: str) -> None:
+    def __init__(
+        self,
+        resource: Construct,
+        document: Callable[[], Any],
+        shared: str,
+        others: Callable[[], list[tuple[str, Any]]] | None = None,
+    ) -> None:
         self._resource = resource
         self._document = document
         self._shared = shared
+        self._others = others
 
     def validate(self) -> list[str]:
-        document = self._document()
-        if document is None:
-            return []
-        body = cdk.Stack.of(self._resource).resolve(document)
+        stack = cdk.Stack.of(self._resource)
+        documents = [(f"{self._resource.node.id} policy statement", self._document())]
+        documents.extend(self._others() if self._others else [])
         errors = []
-        for statement in body.get("Statement", []) if isinstance(body, dict) else []:
-            try:
-                call = f"{self._resource.node.id} policy statement"
-                refuse_open_body(self._resource, call, statement, self._shared)
-            except ValidationError as error:
-                fix = (
-                    "remove the statement added to the policy document directly (past "
-                    f"grant_* and add_to_resource_policy, which refuse it); {error.fix}"
-                )
-                errors.append(str(ValidationError(error.prop, error.value, error.allowed, fix)))
+        for call, document in documents:
+            if document is None:
+                continue
+            body = stack.resolve(document)
+            for statement in body.get("Statement", []) if isinstance(body, dict) else []:
+                errors.extend(self._judge(call, statement))
         return errors
+
+    def _judge(self, call: str, statement: Any) -> list[str]:
+        key = isinstance(self._resource, GuardedKey)
+        try:
+            refuse_open_body(self._resource, call, statement, self._shared, key=key)
+        except ValidationError as error:
+            fix = (
+                "remove the statement added to the policy document directly (past "
+                f"grant_* and add_to_resource_policy, which refuse it); {error.fix}"
+            )
+            return [str(ValidationError(error.prop, error.value, error.allowed, fix))]
+        return []
+
+
+def _policies_naming(resource: Construct, ref: Callable[[], Any]) -> Callable[[], Any]:
+    """The (call, document) of every topic/queue policy L1 of the stack naming `resource`."""
+
+    def others() -> list[tuple[str, Any]]:
+        stack = cdk.Stack.of(resource)
+        own = stack.resolve(ref())
+        own_policy = resource.node.try_find_child("Policy")
+        found = []
+        for node in stack.node.find_all():
+            if own_policy is not None and node.node.scope is own_policy:
+                continue  # the resource's own policy: judged as its document
+            named = _named_resources(node)
+            if named is None:
+                continue
+            targets, document = named
+            if any(stack.resolve(t) == own for t in targets):
+                found.append((f"{node.node.path} (names {resource.node.id})", document))
+        return found
+
+    return others
+
+
+def _named_resources(node: constructs.IConstruct) -> tuple[list[Any], Any] | None:
+    if isinstance(node, sns.CfnTopicPolicy):
+        return list(node.topics), node.policy_document
+    if isinstance(node, sns.CfnTopicInlinePolicy):
+        return [node.topic_arn], node.policy_document
+    if isinstance(node, sqs.CfnQueuePolicy):
+        return list(node.queues), node.policy_document
+    if isinstance(node, sqs.CfnQueueInlinePolicy):
+        return [node.queue], node.policy_document
+    return None
 
 
 def _child_document(resource: Construct) -> Callable[[], Any]:
@@ -142,6 +202,7 @@ class GuardedKey(kms.Key):
         cfn = self.node.default_child
         assert isinstance(cfn, kms.CfnKey)
         self.node.add_validation(_PolicyCheck(self, lambda: cfn.key_policy, _KEY))
+        guarded_template.register(self, _KEY, key=True)
 
     def add_to_resource_policy(
         self, statement: iam.PolicyStatement, allow_no_op: bool | None = None
@@ -150,11 +211,11 @@ class GuardedKey(kms.Key):
         return super().add_to_resource_policy(statement, allow_no_op)
 
     def grant(self, grantee: iam.IGrantable, *actions: str) -> iam.Grant:
-        _grantee(self, "grant", grantee, _KEY)
+        _grantee(self, "grant", grantee, _KEY, actions)
         return super().grant(grantee, *actions)
 
     def grant_admin(self, grantee: iam.IGrantable) -> iam.Grant:
-        _grantee(self, "grant_admin", grantee, _KEY)
+        _grantee(self, "grant_admin", grantee, _KEY, KEY_ADMIN_ACTIONS)
         return super().grant_admin(grantee)
 
     def grant_decrypt(self, grantee: iam.IGrantable) -> iam.Grant:
@@ -196,7 +257,9 @@ class GuardedTopic(sns.Topic):
 
     def __init__(self, scope: Construct, construct_id: str, **props: Any) -> None:
         super().__init__(scope, construct_id, **props)
-        self.node.add_validation(_PolicyCheck(self, _child_document(self), _TOPIC))
+        others = _policies_naming(self, lambda: self.topic_arn)
+        self.node.add_validation(_PolicyCheck(self, _child_document(self), _TOPIC, others))
+        guarded_template.register(self, _TOPIC)
 
     def add_to_resource_policy(
         self, statement: iam.PolicyStatement
@@ -223,7 +286,9 @@ class GuardedQueue(sqs.Queue):
 
     def __init__(self, scope: Construct, construct_id: str, **props: Any) -> None:
         super().__init__(scope, construct_id, **props)
-        self.node.add_validation(_PolicyCheck(self, _child_document(self), _QUEUE))
+        others = _policies_naming(self, lambda: self.queue_url)
+        self.node.add_validation(_PolicyCheck(self, _child_document(self), _QUEUE, others))
+        guarded_template.register(self, _QUEUE)
 
     def add_to_resource_policy(
         self, statement: iam.PolicyStatement

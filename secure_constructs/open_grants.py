@@ -6,6 +6,7 @@ construct never accepts what ResourcePolicyPublic would flag.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from typing import Any
 
@@ -13,49 +14,183 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import IConstruct
 
-from secure_constructs.checks.cfn import renderings
-from secure_constructs.checks.policy_facts import is_restricting_condition
+from secure_constructs.checks.cfn import UNKNOWN, renderings
+from secure_constructs.checks.policy_facts import has_wildcard, is_restricting_condition
 from secure_constructs.errors import ValidationError
 
-_ACCOUNT = re.compile(r"^(?:arn:[^:]+:iam::)?(\d{12})(?::root)?$")
+_OURS = "<this-account>"
+# The account field of a principal: a bare account id, or the fifth field of an ARN
+# (`arn:aws:iam::111122223333:role/Admin`, `arn:aws:sts::...:assumed-role/...`).
+_ARN = re.compile(r"^arn:[^:]*:[^:]*:[^:]*:([^:]*):(.*)$")
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_ACCOUNT_KEYS = frozenset(
+    {"aws:principalaccount", "kms:calleraccount", "aws:sourceaccount", "aws:sourceowner"}
+)
+_ARN_KEYS = frozenset({"aws:sourcearn", "aws:principalarn"})
+# KMS actions that hand over the key (its policy, its grants, its deletion): on the stack key
+# only this account's root (the key policy's own administrator) may hold them, whatever the
+# condition. https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html
+KEY_ADMIN_ACTIONS: tuple[str, ...] = (
+    "kms:PutKeyPolicy",
+    "kms:ScheduleKeyDeletion",
+    "kms:CreateGrant",
+    "kms:DisableKey",
+    "kms:DeleteImportedKeyMaterial",
+    "kms:ImportKeyMaterial",
+    "kms:UpdateKeyDescription",
+    "kms:ReplicateKey",
+    "kms:UpdatePrimaryRegion",
+    "kms:DisableKeyRotation",
+    "kms:CancelKeyDeletion",
+)
 _FIX = (
     "grant to a role of this account (e.g. a SecureFunction), or to a service principal with an "
     "aws:SourceArn condition (iam.ServicePrincipal('events.amazonaws.com', "
-    "conditions={'ArnEquals': {'aws:SourceArn': rule.rule_arn}})); for another account or "
-    "organization add an "
-    "aws:PrincipalOrgID or aws:SourceAccount condition"
+    "conditions={'ArnEquals': {'aws:SourceArn': rule.rule_arn}})); for another account, grant "
+    "to a role here that the other account's role assumes (or, for an organization, add an "
+    "aws:PrincipalOrgID condition)"
+)
+_ADMIN_FIX = (
+    "leave the key's administration to this account's root (iam.AccountRootPrincipal(), as "
+    "CDK's default key policy does) and grant a role only the use it needs (grant_decrypt, "
+    "grant_encrypt)"
 )
 
 
-def _opens(scope: IConstruct, principal: Any, condition: Any) -> str | None:
-    """What is open ('*' or 'account <id>'), or None when the principal is fine."""
-    if is_restricting_condition(condition):
-        return None
-    kinds = principal.values() if isinstance(principal, dict) else [principal]
-    # Rendered with the rules' evaluator: AccountPrincipal is an Fn::Join with the partition;
-    # StarPrincipal's kind is "LiteralString".
-    values = [
-        text
-        for kind in kinds
-        for item in (kind if isinstance(kind, list) else [kind])
-        for text in renderings(item)
-    ]
+def _ours(scope: IConstruct, value: Any) -> Any:
+    """`value` with this stack's account written as _OURS (Ref AWS::AccountId, ${AWS::AccountId},
+    or the stack's literal account) and a stack resource's attribute as a resource of ours."""
+    if isinstance(value, list):
+        return [_ours(scope, v) for v in value]
+    if isinstance(value, dict):
+        if value == {"Ref": "AWS::AccountId"}:
+            return _OURS
+        if len(value) == 1 and next(iter(value)) in ("Fn::GetAtt", "Fn::ImportValue"):
+            # An attribute of a resource (or an export) of this account and region: CDK refuses
+            # cross-account references, and an export can only be imported in its own account.
+            return "<resource-of-this-account>"
+        return {k: _ours(scope, v) for k, v in value.items()}
+    if isinstance(value, str):
+        return value.replace("${AWS::AccountId}", _OURS)
+    return value
+
+
+def _account_of(scope: IConstruct, text: str) -> str:
+    """'ours', 'everyone', 'unknown' or the other account's id, for one principal string."""
+    if text == "*":
+        return "everyone"
+    match = _ARN.match(text)
+    account = match.group(1) if match else text
+    if not match and not _ACCOUNT_ID.match(text) and UNKNOWN not in text and _OURS not in text:
+        return "ours"  # a service name, a canonical user, a resource of this account
     own = cdk.Stack.of(scope).account
-    for value in values:
-        if value == "*":
-            return "'*' (every principal of every account)"
-        match = _ACCOUNT.match(value)
-        if match and match.group(1) != own:
-            return f"account {match.group(1)}"
+    if account == _OURS or (not cdk.Token.is_unresolved(own) and account == own):
+        return "ours"
+    if has_wildcard(account):
+        return "everyone"
+    if _ACCOUNT_ID.match(account):
+        return account
+    return "unknown"
+
+
+def _principals(scope: IConstruct, principal: Any) -> list[tuple[str, str]]:
+    """(account judgement, rendered principal) for every AWS/Federated value of a Principal."""
+    if principal == "*" or principal is None:
+        return [("everyone", "*")] if principal == "*" else []
+    if not isinstance(principal, dict):
+        return [("unknown", str(principal))]
+    found: list[tuple[str, str]] = []
+    for kind, items in principal.items():
+        if kind == "Service":
+            continue  # judged by its condition elsewhere (aws:SourceArn)
+        for item in items if isinstance(items, list) else [items]:
+            texts = renderings(_ours(scope, item)) or [UNKNOWN]
+            found.extend((_account_of(scope, t), t) for t in texts)
+    return found
+
+
+def _pins_ours(scope: IConstruct, condition: Any) -> bool:
+    """Whether the Condition restricts the caller, and not to another account: a test of an
+    account key (aws:PrincipalAccount, kms:CallerAccount, ...) must name only this account,
+    an ARN key only ARNs of this account (or of no account, like a bucket's)."""
+    if not isinstance(condition, dict):
+        return False
+    for operator, tests in condition.items():
+        if not isinstance(tests, dict):
+            continue
+        for key, values in tests.items():
+            if not is_restricting_condition({operator: {key: values}}):
+                continue
+            name = key.lower() if isinstance(key, str) else ""
+            listed = values if isinstance(values, list) else [values]
+            if name in _ACCOUNT_KEYS or name in _ARN_KEYS:
+                texts = [t for v in listed for t in (renderings(_ours(scope, v)) or [UNKNOWN])]
+                if not all(_account_of(scope, t) == "ours" for t in texts):
+                    continue
+            return True
+    return False
+
+
+def _opens(scope: IConstruct, principal: Any, condition: Any) -> str | None:
+    """What is open ('*', 'account <id>', an unknown account), or None when the principal is
+    of this account (or pinned to it by the condition)."""
+    for judged, text in _principals(scope, principal):
+        if judged == "ours" or _pins_ours(scope, condition):
+            continue
+        if judged == "everyone":
+            return f"'*' (every principal of every account: {text!r})"
+        if judged == "unknown":
+            return f"an account known only at deploy time ({text!r}, not this stack's account)"
+        return f"account {judged} ({text!r})"
     return None
 
 
+def _root_of_ours(scope: IConstruct, principal: Any) -> bool:
+    judged = _principals(scope, principal)
+    return bool(judged) and all(
+        j == "ours" and (_ACCOUNT_ID.match(t) or t.endswith(":root") or t == _OURS)
+        for j, t in judged
+    )
+
+
+def _admin_actions(actions: Any) -> list[str]:
+    """The key-administration actions among `actions` (with IAM wildcards)."""
+    listed = actions if isinstance(actions, list) else [actions]
+    found: list[str] = []
+    for action in listed:
+        if not isinstance(action, str):
+            continue
+        found.extend(a for a in KEY_ADMIN_ACTIONS if fnmatch.fnmatchcase(a.lower(), action.lower()))
+    return found
+
+
+def refuse_key_admin(
+    scope: IConstruct, call: str, principal: Any, actions: Any, not_action: bool = False
+) -> None:
+    """A ValidationError when a principal other than this account's root gets the key's
+    administration (kms:*, kms:PutKeyPolicy, kms:CreateGrant, ...), whatever the condition."""
+    admin = _admin_actions(actions) or (["every action but those listed"] if not_action else [])
+    if admin and not _root_of_ours(scope, principal):
+        allowed = (
+            "the key's administration (" + ", ".join(sorted(set(admin))[:4]) + ") only for "
+            "this account's root"
+        )
+        raise ValidationError(call, principal, allowed, _ADMIN_FIX)
+
+
 def refuse_open_grantee(
-    scope: IConstruct, call: str, grantee: iam.IGrantable, *, shared: str = ""
+    scope: IConstruct,
+    call: str,
+    grantee: iam.IGrantable,
+    *,
+    shared: str = "",
+    key_actions: Any = None,
 ) -> None:
     """A ValidationError naming `call` when `grantee` is everyone or an unconditioned account.
 
-    `shared` says why the resource matters (added to the message).
+    `shared` says why the resource matters (added to the message); `key_actions`, for a grant
+    on the stack key, are refused when they administer the key and the grantee is not this
+    account's root.
     """
     fragment = grantee.grant_principal.policy_fragment
     conditions = fragment.conditions or None
@@ -63,6 +198,8 @@ def refuse_open_grantee(
     opened = _opens(scope, principal, conditions)
     if opened:
         raise ValidationError(call, principal, f"a grantee other than {opened}{_why(shared)}", _FIX)
+    if key_actions is not None:
+        refuse_key_admin(scope, call, principal, list(key_actions))
 
 
 def _why(shared: str) -> str:
@@ -70,15 +207,22 @@ def _why(shared: str) -> str:
 
 
 def refuse_open_statement(
-    scope: IConstruct, call: str, statement: iam.PolicyStatement, *, shared: str = ""
+    scope: IConstruct,
+    call: str,
+    statement: iam.PolicyStatement,
+    *,
+    shared: str = "",
+    key: bool = False,
 ) -> None:
-    """A ValidationError naming `call` when an Allow statement opens the resource."""
-    refuse_open_body(
-        scope, call, cdk.Stack.of(scope).resolve(statement.to_statement_json()), shared
-    )
+    """A ValidationError naming `call` when an Allow statement opens the resource (on the
+    stack key, `key`: also when it hands the key's administration to anyone but the root)."""
+    body = cdk.Stack.of(scope).resolve(statement.to_statement_json())
+    refuse_open_body(scope, call, body, shared, key=key)
 
 
-def refuse_open_body(scope: IConstruct, call: str, body: Any, shared: str = "") -> None:
+def refuse_open_body(
+    scope: IConstruct, call: str, body: Any, shared: str = "", *, key: bool = False
+) -> None:
     """`refuse_open_statement` for a statement already resolved to JSON."""
     if not isinstance(body, dict):
         return
@@ -91,3 +235,6 @@ def refuse_open_body(scope: IConstruct, call: str, body: Any, shared: str = "") 
     if opened:
         allowed = f"a statement for principals other than {opened}{_why(shared)}"
         raise ValidationError(call, body, allowed, _FIX)
+    if key:
+        actions = body.get("Action", body.get("NotAction"))
+        refuse_key_admin(scope, call, body.get("Principal"), actions, "NotAction" in body)

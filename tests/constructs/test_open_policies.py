@@ -58,14 +58,16 @@ def build_open(stack: cdk.Stack) -> None:
             ],
         },
     )
-    # The shared topic, queue and key refuse these grants at the call
-    # (tests/constructs/test_shared_refusals.py); policies made beside them by hand, and a key
-    # of the user's, are still caught by the rule.
+    # The shared topic, queue and key refuse these grants at the call, and policies made beside
+    # them by hand fail the synth (tests/constructs/test_shared_refusals.py); the user's own
+    # topic, queue and key are caught by the rule.
     open_to_all = {"principals": [iam.AnyPrincipal()], "resources": ["*"]}
-    sns.TopicPolicy(stack, "TopicByHand", topics=[fn.alarm_topic]).document.add_statements(
+    own_topic = sns.Topic(stack, "OwnTopic", master_key=fn.alarm_topic.master_key)
+    own_queue = sqs.Queue(stack, "OwnQueue", enforce_ssl=True)
+    sns.TopicPolicy(stack, "TopicByHand", topics=[own_topic]).document.add_statements(
         iam.PolicyStatement(actions=["sns:Publish"], **open_to_all)
     )
-    queue_policy = sqs.QueuePolicy(stack, "QueueByHand", queues=[fn.dead_letter_queue])
+    queue_policy = sqs.QueuePolicy(stack, "QueueByHand", queues=[own_queue])
     queue_policy.document.add_statements(
         iam.PolicyStatement(actions=["sqs:SendMessage"], **open_to_all)
     )

@@ -1,0 +1,146 @@
+"""The shared key, topic and queue judged once more in the synthesized template.
+
+The construct validation (`guarded._PolicyCheck`) reads the construct tree, which does not see an
+L1 override (`add_property_override("KeyPolicy.Statement.1", ...)`, `add_override(...)`) nor a
+policy resource written by hand with a raw reference. This CDK validation plugin, registered
+on the stack by each guarded resource, reads the template CDK wrote (overrides applied) and
+judges with the same judgement (`open_grants`): the resource's own KeyPolicy, and every
+AWS::SNS::TopicPolicy / TopicInlinePolicy / AWS::SQS::QueuePolicy / QueueInlinePolicy whose
+topics or queues reference it. A statement that opens it fails the synth ("fatal": no
+acknowledgement silences it), with apply_checks or without.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import jsii
+from constructs import Construct
+
+from secure_constructs.errors import ValidationError
+from secure_constructs.open_grants import refuse_open_body
+
+PLUGIN_NAME = "SecureConstructsSharedResources"
+
+# Policy resource type -> the properties naming the topics or queues it applies to.
+_POLICY_TARGETS: dict[str, tuple[str, ...]] = {
+    "AWS::SNS::TopicPolicy": ("Topics",),
+    "AWS::SNS::TopicInlinePolicy": ("TopicArn",),
+    "AWS::SQS::QueuePolicy": ("Queues",),
+    "AWS::SQS::QueueInlinePolicy": ("Queue",),
+}
+
+
+def _references(value: Any, logical_id: str) -> bool:
+    """Whether `value` holds a Ref or Fn::GetAtt to `logical_id` (anywhere inside)."""
+    if isinstance(value, list):
+        return any(_references(v, logical_id) for v in value)
+    if isinstance(value, dict):
+        if value.get("Ref") == logical_id:
+            return True
+        att = value.get("Fn::GetAtt")
+        if isinstance(att, list) and att and att[0] == logical_id:
+            return True
+        if isinstance(att, str) and att.split(".", 1)[0] == logical_id:
+            return True
+        return any(_references(v, logical_id) for v in value.values())
+    return False
+
+
+@jsii.implements(cdk.IPolicyValidationPlugin)
+class SharedResourcePolicies:
+    """Judges the final policies of one guarded resource in its stack's template."""
+
+    def __init__(self, resource: Construct, shared: str, *, key: bool) -> None:
+        self._resource = resource
+        self._shared = shared
+        self._key = key
+
+    @property
+    def name(self) -> str:
+        return PLUGIN_NAME
+
+    @property
+    def version(self) -> str | None:
+        return None
+
+    @property
+    def rule_ids(self) -> list[str] | None:
+        return None
+
+    def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
+        stack = cdk.Stack.of(self._resource)
+        paths = [
+            Path(t.template_path)
+            for t in context.stack_templates
+            if t.stack_construct_path == stack.node.path
+        ]
+        violations: list[cdk.PolicyViolation] = []
+        if not paths and stack.nested_stack_parent is None:
+            violations.append(self._violation("", "", "its stack's template was not synthesized"))
+        for path in paths:
+            violations.extend(self._judge_template(path))
+        return cdk.PolicyValidationPluginReport(success=not violations, violations=violations)
+
+    def _judge_template(self, path: Path) -> Iterator[cdk.PolicyViolation]:
+        body = json.loads(path.read_text(encoding="utf-8"))
+        resources = body.get("Resources", {}) if isinstance(body, dict) else {}
+        default = self._resource.node.default_child
+        logical_id = cdk.Stack.of(self._resource).resolve(
+            default.logical_id if isinstance(default, cdk.CfnElement) else ""
+        )
+        for other_id, other in resources.items():
+            if not isinstance(other, dict):
+                continue
+            props = other.get("Properties") or {}
+            if other_id == logical_id and self._key:
+                yield from self._judge(path, other_id, "KeyPolicy", props.get("KeyPolicy"))
+            targets = _POLICY_TARGETS.get(other.get("Type", ""), ())
+            if any(_references(props.get(t), logical_id) for t in targets):
+                yield from self._judge(
+                    path, other_id, "PolicyDocument", props.get("PolicyDocument")
+                )
+
+    def _judge(
+        self, path: Path, logical_id: str, prop: str, document: Any
+    ) -> Iterator[cdk.PolicyViolation]:
+        statements = document.get("Statement", []) if isinstance(document, dict) else []
+        for index, statement in enumerate(statements if isinstance(statements, list) else []):
+            where = f"{logical_id}.Properties.{prop}.Statement.{index}"
+            try:
+                refuse_open_body(self._resource, where, statement, self._shared, key=self._key)
+            except ValidationError as error:
+                yield self._violation(str(path), logical_id, str(error), where)
+
+    def _violation(
+        self, path: str, logical_id: str, message: str, where: str = ""
+    ) -> cdk.PolicyViolation:
+        return cdk.PolicyViolation(
+            rule_name=f"{PLUGIN_NAME}-{self._resource.node.id}",
+            description=(
+                f"the stack's shared {self._resource.node.id} is opened in the template: {message}"
+            ),
+            fix=(
+                "remove the override or the hand-written policy statement; grant through the "
+                "resource's grant_* methods, which refuse what would open it"
+            ),
+            severity="fatal",
+            violating_resources=[
+                cdk.PolicyViolatingResource(
+                    resource_logical_id=logical_id,
+                    template_path=path,
+                    locations=[where] if where else [],
+                )
+            ],
+        )
+
+
+def register(resource: Construct, shared: str, *, key: bool = False) -> None:
+    """Judge `resource`'s final policies in its stack's synthesized template."""
+    cdk.Validations.of(cdk.Stack.of(resource)).add_plugins(
+        SharedResourcePolicies(resource, shared, key=key)
+    )
