@@ -93,6 +93,9 @@ def _account_of(scope: IConstruct, text: str) -> str:
     return "unknown"
 
 
+_SERVICE_KEYS = frozenset({"Service"})
+
+
 def _principals(scope: IConstruct, principal: Any) -> list[tuple[str, str]]:
     """(account judgement, rendered principal) for every AWS/Federated value of a Principal."""
     if principal == "*" or principal is None:
@@ -100,9 +103,8 @@ def _principals(scope: IConstruct, principal: Any) -> list[tuple[str, str]]:
     if not isinstance(principal, dict):
         return [("unknown", str(principal))]
     found: list[tuple[str, str]] = []
-    for kind, items in principal.items():
-        if kind == "Service":
-            continue  # judged by its condition elsewhere (aws:SourceArn)
+    # Service principals are judged by their condition elsewhere (aws:SourceArn).
+    for items in (v for key, v in principal.items() if key not in _SERVICE_KEYS):
         for item in items if isinstance(items, list) else [items]:
             texts = renderings(_ours(scope, item)) or [UNKNOWN]
             found.extend((_account_of(scope, t), t) for t in texts)
