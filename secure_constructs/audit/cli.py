@@ -13,7 +13,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from secure_constructs._version import __version__
 from secure_constructs.audit.code_calls.baseline import new_unused, read_unused
@@ -55,32 +55,22 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_INPUT)
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog=PROG,
-        description="Audit findings, permissions and cost of CloudFormation templates "
-        "(a cloud assembly such as cdk.out, or JSON/YAML template files).",
-        epilog="exit codes: 0 fine, 1 the gate failed (--fail-on, --baseline), 2 bad input",
+def _common(sub: argparse.ArgumentParser, formats: Sequence[str]) -> None:
+    sub.add_argument(
+        "paths", nargs="+", metavar="PATH", help="cdk.out, a directory or template files"
     )
-    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    commands.required = True
+    sub.add_argument(
+        "--format", choices=formats, default="text", help="output format (default: text)"
+    )
+    sub.add_argument("--output", metavar="FILE", help="write the report to FILE (default: stdout)")
 
-    def common(sub: argparse.ArgumentParser, formats: Sequence[str]) -> None:
-        sub.add_argument(
-            "paths", nargs="+", metavar="PATH", help="cdk.out, a directory or template files"
-        )
-        sub.add_argument(
-            "--format", choices=formats, default="text", help="output format (default: text)"
-        )
-        sub.add_argument(
-            "--output", metavar="FILE", help="write the report to FILE (default: stdout)"
-        )
 
+def _add_audit(commands: Any) -> None:
+    """The `audit` command and its options."""
     audit_cmd = commands.add_parser(
         "audit", help="SecureServerless findings merged with cdk-nag's, scorecard, acknowledgements"
     )
-    common(audit_cmd, AUDIT_FORMATS)
+    _common(audit_cmd, AUDIT_FORMATS)
     audit_cmd.add_argument(
         "--fail-on",
         choices=("error", "warning", "never"),
@@ -111,10 +101,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PACK,...",
         help="the cdk-nag packs --nag runs (implies --nag): AwsSolutions,Serverless,NIST,HIPAA,PCI",
     )
+
+
+def _add_permissions(commands: Any) -> None:
+    """The `permissions` command and its options."""
     perm_cmd = commands.add_parser(
         "permissions", help="grants per role, who can reach each resource and become each role"
     )
-    common(perm_cmd, REPORT_FORMATS)
+    _common(perm_cmd, REPORT_FORMATS)
     perm_cmd.add_argument(
         "--baseline",
         metavar="FILE",
@@ -134,6 +128,21 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FUNCTION=DIR",
         help="read the code of function FUNCTION (logical id) from DIR (repeatable)",
     )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description="Audit findings, permissions and cost of CloudFormation templates "
+        "(a cloud assembly such as cdk.out, or JSON/YAML template files).",
+        epilog="exit codes: 0 fine, 1 the gate failed (--fail-on, --baseline), 2 bad input",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+
+    _add_audit(commands)
+    _add_permissions(commands)
     rules_cmd = commands.add_parser(
         "rules", help="every rule of the SecureServerless pack: id, practice, severity, fix"
     )
@@ -144,7 +153,7 @@ def _parser() -> argparse.ArgumentParser:
         "--output", metavar="FILE", help="write the list to FILE (default: stdout)"
     )
     cost_cmd = commands.add_parser("cost", help="fixed monthly cost of the security baseline")
-    common(cost_cmd, REPORT_FORMATS)
+    _common(cost_cmd, REPORT_FORMATS)
     return parser
 
 
