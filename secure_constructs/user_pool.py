@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Unpack
+from typing import Any, Unpack
 
 import aws_cdk as cdk
 from aws_cdk import aws_cognito as cognito
@@ -83,28 +83,8 @@ class SecureUserPool(cognito.UserPool):
         _check_password_length(password_min_length)
         temp_password_validity = temp_password_validity or cdk.Duration.days(3)
         _check_temp_validity(temp_password_validity)
-        sign_in_aliases = sign_in_aliases or cognito.SignInAliases(email=True)
-        if not sign_in_aliases.email:
-            raise ValidationError(
-                "sign_in_aliases",
-                sign_in_aliases,
-                "aliases that include email=True (accounts are recovered by verified e-mail only)",
-                "pass sign_in_aliases=SignInAliases(email=True) (optionally with username=True)",
-            )
-        auto_verify = options.get("auto_verify")
-        if auto_verify is None:
-            auto_verify = cognito.AutoVerifiedAttrs(email=True)
-        elif isinstance(auto_verify, dict):  # jsii accepts a struct as a dict too
-            auto_verify = cognito.AutoVerifiedAttrs(**auto_verify)
-        options["auto_verify"] = auto_verify
-        if not auto_verify.email:
-            raise ValidationError(
-                "auto_verify",
-                auto_verify,
-                "auto-verified attributes that include email=True (accounts are recovered by "
-                "verified e-mail only)",
-                "remove auto_verify= or pass AutoVerifiedAttrs(email=True)",
-            )
+        sign_in_aliases = _checked_aliases(sign_in_aliases)
+        options["auto_verify"] = _checked_auto_verify(options.get("auto_verify"))
         options.setdefault("keep_original", cognito.KeepOriginalAttrs(email=True))
         options.setdefault(
             "standard_attributes",
@@ -115,14 +95,7 @@ class SecureUserPool(cognito.UserPool):
         super().__init__(
             scope,
             construct_id,
-            password_policy=cognito.PasswordPolicy(
-                min_length=password_min_length,
-                require_lowercase=True,
-                require_uppercase=True,
-                require_digits=True,
-                require_symbols=True,
-                temp_password_validity=temp_password_validity,
-            ),
+            password_policy=_password_policy(password_min_length, temp_password_validity),
             mfa=cognito.Mfa.REQUIRED,
             mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False, email=False),
             feature_plan=cognito.FeaturePlan.PLUS,
@@ -136,29 +109,9 @@ class SecureUserPool(cognito.UserPool):
             **options,
         )
         ensure_checked(self)  # warns at synth when apply_checks was never called
-        warnings = []
-        if self_sign_up_enabled:
-            warnings.append(
-                (
-                    "self-sign-up",
-                    "self_sign_up_enabled=True lets anyone on the internet create an account",
-                )
-            )
-        if not deletion_protection:
-            warnings.append(
-                (
-                    "deletion-protection",
-                    "deletion_protection=False: the pool and its users can be deleted",
-                )
-            )
-        if removal_policy is not cdk.RemovalPolicy.RETAIN:
-            warnings.append(
-                (
-                    "removal-policy",
-                    f"removal_policy={removal_policy}: deleting the stack deletes every user",
-                )
-            )
-        for warning_id, message in warnings:
+        for warning_id, message in _weakenings(
+            self_sign_up_enabled, deletion_protection, removal_policy
+        ):
             cdk.Annotations.of(self).add_warning_v2(
                 f"secure-constructs:user-pool-{warning_id}", message
             )
@@ -258,3 +211,74 @@ def _check_temp_validity(validity: cdk.Duration) -> None:
             f"whole days from {low} to {high}",
             "pass e.g. temp_password_validity=Duration.days(3)",
         )
+
+
+def _checked_aliases(aliases: cognito.SignInAliases | None) -> cognito.SignInAliases:
+    """E-mail sign-in (default: e-mail only): accounts are recovered by verified e-mail."""
+    aliases = aliases or cognito.SignInAliases(email=True)
+    if not aliases.email:
+        raise ValidationError(
+            "sign_in_aliases",
+            aliases,
+            "aliases that include email=True (accounts are recovered by verified e-mail only)",
+            "pass sign_in_aliases=SignInAliases(email=True) (optionally with username=True)",
+        )
+    return aliases
+
+
+def _checked_auto_verify(auto_verify: Any) -> cognito.AutoVerifiedAttrs:
+    """Auto-verified attributes including e-mail (default: e-mail only)."""
+    if auto_verify is None:
+        auto_verify = cognito.AutoVerifiedAttrs(email=True)
+    elif isinstance(auto_verify, dict):  # jsii accepts a struct as a dict too
+        auto_verify = cognito.AutoVerifiedAttrs(**auto_verify)
+    if not auto_verify.email:
+        raise ValidationError(
+            "auto_verify",
+            auto_verify,
+            "auto-verified attributes that include email=True (accounts are recovered by "
+            "verified e-mail only)",
+            "remove auto_verify= or pass AutoVerifiedAttrs(email=True)",
+        )
+    return auto_verify  # type: ignore[no-any-return]
+
+
+def _password_policy(min_length: int, temp_validity: cdk.Duration) -> cognito.PasswordPolicy:
+    """Every character class required, temporary passwords valid for `temp_validity`."""
+    return cognito.PasswordPolicy(
+        min_length=min_length,
+        require_lowercase=True,
+        require_uppercase=True,
+        require_digits=True,
+        require_symbols=True,
+        temp_password_validity=temp_validity,
+    )
+
+
+def _weakenings(
+    self_sign_up_enabled: bool, deletion_protection: bool, removal_policy: cdk.RemovalPolicy
+) -> list[tuple[str, str]]:
+    """(warning id, message) for each default the caller weakened."""
+    warnings = []
+    if self_sign_up_enabled:
+        warnings.append(
+            (
+                "self-sign-up",
+                "self_sign_up_enabled=True lets anyone on the internet create an account",
+            )
+        )
+    if not deletion_protection:
+        warnings.append(
+            (
+                "deletion-protection",
+                "deletion_protection=False: the pool and its users can be deleted",
+            )
+        )
+    if removal_policy is not cdk.RemovalPolicy.RETAIN:
+        warnings.append(
+            (
+                "removal-policy",
+                f"removal_policy={removal_policy}: deleting the stack deletes every user",
+            )
+        )
+    return warnings
