@@ -9,19 +9,14 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from secure_constructs.checks.api_facts import StageDecl, stages
-from secure_constructs.checks.cfn import as_list, number, referenced_id, referenced_ids, renderings
+from secure_constructs.checks.cfn import as_list, referenced_id, referenced_ids, renderings
 from secure_constructs.checks.model import Practice, Severity, Template, Violation, rule
-from secure_constructs.checks.waf_facts import (
-    COUNT_ONLY_METADATA,
-    GROUPS,
-    MAX_RATE_LIMIT,
-    REQUIRED_GROUPS,
-)
+from secure_constructs.checks.waf_acl import ALLOW_BEFORE_FINDING, RATE_FINDING, coverage
+from secure_constructs.checks.waf_facts import COUNT_ONLY_METADATA, MAX_RATE_LIMIT, REQUIRED_GROUPS
 
 STAGE = "AWS::ApiGateway::Stage"
 WEB_ACL = "AWS::WAFv2::WebACL"
 ASSOCIATION = "AWS::WAFv2::WebACLAssociation"
-RATE_FINDING = "RateBasedRule"
 NO_WEB_ACL_FINDING = "WebACL"
 REDACTED_HEADERS = ("authorization", "cookie")
 
@@ -99,7 +94,9 @@ def api_stage_waf_rules(t: Template) -> Iterator[Violation]:
                 continue  # an existing web ACL by ARN: not inspectable here
             metadata = t.resources[acl_id].get("Metadata")
             rollout = metadata.get(COUNT_ONLY_METADATA) if isinstance(metadata, Mapping) else None
-            yield from _missing_rules(stage_id, acl_id, web_acls[acl_id], fix, rollout)
+            yield from _missing_rules(
+                stage_id, acl_id, web_acls[acl_id], fix, rollout, parameters=_parameters(t)
+            )
 
 
 def _missing_rules(
@@ -109,41 +106,15 @@ def _missing_rules(
     fix: str,
     rollout: Any = None,
     where: str = " in front of this stage",
+    parameters: Mapping[str, Any] | None = None,
 ) -> Iterator[Violation]:
-    blocking: set[str] = set()
-    counting: set[str] = set()
-    too_high: float | None = None
-    overridden: set[str] = set()  # groups with every rule overridden to Count / excluded
-    for item in as_list(acl.get("Rules")):
-        if not isinstance(item, Mapping):
-            continue
-        statement = item.get("Statement")
-        if not isinstance(statement, Mapping):
-            continue
-        group = statement.get("ManagedRuleGroupStatement")
-        if isinstance(group, Mapping) and group.get("VendorName") == "AWS":
-            name = group.get("Name")
-            override = item.get("OverrideAction")
-            counts = isinstance(override, Mapping) and "Count" in override
-            if isinstance(name, str) and not counts and _all_rules_overridden(name, group):
-                overridden.add(name)
-                counts = True
-            if isinstance(name, str):
-                (counting if counts else blocking).add(name)
-        if "RateBasedStatement" in statement:
-            action = item.get("Action")
-            counts = isinstance(action, Mapping) and "Count" in action
-            rate = statement["RateBasedStatement"]
-            limit = number(rate.get("Limit")) if isinstance(rate, Mapping) else None
-            if limit is not None and limit > MAX_RATE_LIMIT:
-                too_high = limit
-            else:
-                (counting if counts else blocking).add(RATE_FINDING)
+    found = coverage(acl, parameters or {})
     for name in (*REQUIRED_GROUPS, RATE_FINDING):
-        if name in blocking:
+        if name in found.blocking:
             continue
         what = "a rate-based rule" if name == RATE_FINDING else f"the {name} managed rule group"
-        if name in overridden:
+        shortfall = found.shortfalls.get(name)
+        if name in found.overridden:
             yield Violation(
                 stage_id,
                 "Properties",
@@ -154,17 +125,16 @@ def _missing_rules(
                 finding_id=name,
                 severity=Severity.WARNING,
             )
-        elif name == RATE_FINDING and too_high is not None and name not in counting:
+        elif shortfall is not None and name not in found.counting:
             yield Violation(
                 stage_id,
                 "Properties",
-                f"web ACL {acl_id} has a rate-based rule with a limit of {too_high:,.0f} "
-                f"requests per 5 minutes per IP, above {MAX_RATE_LIMIT:,} (it stops no flood)",
-                f"set the limit to {MAX_RATE_LIMIT:,} or less (WafProfile(rate_limit=...) "
-                "refuses more); give heavy callers their own scoped-down rule",
+                f"web ACL {acl_id} {shortfall.message}",
+                _SHORTFALL_FIX[name == RATE_FINDING],
                 finding_id=name,
+                severity=shortfall.severity,
             )
-        elif name in counting:
+        elif name in found.counting:
             yield _counting(stage_id, acl_id, what, name, rollout)
         else:
             yield Violation(
@@ -174,6 +144,30 @@ def _missing_rules(
                 fix,
                 finding_id=name,
             )
+    for bypass in found.bypasses:
+        yield Violation(
+            stage_id,
+            "Properties",
+            f"web ACL {acl_id} {bypass.message}",
+            "give Allow rules a Priority after the managed rule groups and the rate-based rule "
+            "(a higher number), or make them Count rules that add a label the later rules read",
+            finding_id=ALLOW_BEFORE_FINDING,
+            severity=bypass.severity,
+        )
+
+
+_SHORTFALL_FIX = {
+    True: f"give the rate-based rule Action Block, a literal Limit of at most {MAX_RATE_LIMIT:,} "
+    "(or a parameter with that MaxValue), AggregateKeyType IP and no ScopeDownStatement; give "
+    "heavy callers their own additional scoped-down rule (WafProfile(rate_limit=...) builds one)",
+    False: "remove the ScopeDownStatement so the group inspects every request, or add a second "
+    "copy of the group without it",
+}
+
+
+def _parameters(t: Template) -> Mapping[str, Any]:
+    declared = t.body.get("Parameters")
+    return declared if isinstance(declared, Mapping) else {}
 
 
 def _counting(stage_id: str, acl_id: str, what: str, name: str, rollout: Any) -> Violation:
@@ -198,28 +192,6 @@ def _counting(stage_id: str, acl_id: str, what: str, name: str, rollout: Any) ->
         finding_id=name,
         severity=Severity.ERROR if expired else Severity.WARNING,
     )
-
-
-def _all_rules_overridden(name: str, group: Mapping[str, Any]) -> bool:
-    """Whether RuleActionOverrides (to Count or Allow) and ExcludedRules cover every documented
-    rule of a known managed group, leaving it nothing to block."""
-    known = GROUPS.get(name)
-    if known is None:
-        return False
-    covered: set[str] = set()
-    for override in as_list(group.get("RuleActionOverrides")):
-        if not isinstance(override, Mapping):
-            continue
-        action = override.get("ActionToUse")
-        if isinstance(action, Mapping) and ("Count" in action or "Allow" in action):
-            rule_name = override.get("Name")
-            if isinstance(rule_name, str):
-                covered.add(rule_name)
-    for excluded in as_list(group.get("ExcludedRules")):
-        rule_name = excluded.get("Name") if isinstance(excluded, Mapping) else None
-        if isinstance(rule_name, str):
-            covered.add(rule_name)
-    return known.rules <= covered
 
 
 # --- WafLogRedaction ------------------------------------------------------------------------

@@ -16,7 +16,13 @@ from typing import Any
 from secure_constructs.checks.api_facts import stages
 from secure_constructs.checks.cfn import referenced_ids
 from secure_constructs.checks.model import Practice, Template, Violation, rule
-from secure_constructs.checks.rules.waf import ASSOCIATION, WEB_ACL, _missing_rules, _protects_stage
+from secure_constructs.checks.rules.waf import (
+    ASSOCIATION,
+    WEB_ACL,
+    _missing_rules,
+    _parameters,
+    _protects_stage,
+)
 from secure_constructs.checks.waf_facts import COUNT_ONLY_METADATA
 
 _FIX = (
@@ -63,7 +69,9 @@ def web_acl_baseline(t: Template) -> Iterator[Violation]:
             continue
         metadata = t.resources[acl_id].get("Metadata")
         rollout: Any = metadata.get(COUNT_ONLY_METADATA) if isinstance(metadata, Mapping) else None
-        for v in _missing_rules(acl_id, acl_id, acl, _FIX, rollout, where=""):
+        for v in _missing_rules(
+            acl_id, acl_id, acl, _FIX, rollout, where="", parameters=_parameters(t)
+        ):
             yield Violation(
                 v.logical_id, "Properties/Rules", v.message, v.fix, v.finding_id, v.severity
             )
