@@ -15,7 +15,8 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
+from secure_constructs.checks.rules.transforms import SAM_TRANSFORM
+
 _REGION = "us-east-1"
 
 

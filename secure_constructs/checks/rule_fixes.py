@@ -41,6 +41,7 @@ FIXES: dict[str, str] = {
     "SecretReadWildcard": '`secret.grant_read(fn)` or `SecureFunction(secrets={"DB": secret})` (a SecureSecret grants on its full ARN, with `kms:Decrypt` only through Secrets Manager), or name each ARN in `PolicyStatement(resources=[...])`.',
     "SqsVisibilityTimeout": "`visibility_timeout=` at least six times the function's timeout.",
     "TrustPolicyOpen": 'Trust a service principal or a role of this account; for another account `iam.AccountPrincipal(id).with_conditions({"StringEquals": {"sts:ExternalId": ...}})`.',
+    "UnevaluatedTransform": "Do not use `cdk.Fn.transform` or `CfnInclude` of a template with includes; write the resources with CDK so the checks read them.",
     "WafLogRedaction": '`SecureWebAcl` redacts both headers. On a plain logging configuration add `{"SingleHeader": {"Name": "authorization"}}` and `{"SingleHeader": {"Name": "cookie"}}` to `RedactedFields`.',
     "WebAclBaseline": "Build it with `SecureWebAcl(profile=WafProfile.baseline())`, or add the three AWS managed rule groups and a blocking rate-based rule to its `Rules`.",
 }
@@ -82,6 +83,7 @@ TEMPLATE_FIXES: dict[str, str] = {
     "SecretReadWildcard": "List each secret's ARN (`!Ref Secret`) in the `Resource` of the statement allowing `secretsmanager:GetSecretValue`, not `*` or a name prefix.",
     "SqsVisibilityTimeout": "Set the queue's `VisibilityTimeout` to at least six times the function's `Timeout` (e.g. 60 for a 10-second function).",
     "TrustPolicyOpen": "In the role's `AssumeRolePolicyDocument`, trust a service principal (`lambda.amazonaws.com`) or a role of this account; for another account add `Condition: {StringEquals: {sts:ExternalId: ...}}` (or `aws:PrincipalOrgID`); for web identity, conditions on the provider's `aud` and `sub`.",
+    "UnevaluatedTransform": 'Audit the processed template instead (the CloudFormation console\'s "View processed template", or `aws cloudformation get-template --template-stage Processed`), or inline the snippet.',
     "WafLogRedaction": "Add `{SingleHeader: {Name: authorization}}` and `{SingleHeader: {Name: cookie}}` to the `AWS::WAFv2::LoggingConfiguration`'s `RedactedFields`.",
     "WebAclBaseline": "Add to the web ACL's `Rules` three rules with a `ManagedRuleGroupStatement` (`VendorName: AWS`, `Name` `AWSManagedRulesCommonRuleSet`, `AWSManagedRulesKnownBadInputsRuleSet`, `AWSManagedRulesSQLiRuleSet`) and `OverrideAction: {None: {}}`, and a rule with a `RateBasedStatement` (`Limit` at most 100000, `AggregateKeyType: IP`) and `Action: {Block: {}}`.",
 }

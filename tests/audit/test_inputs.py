@@ -217,6 +217,7 @@ def test_directory_listing_of_the_fixture_templates_loads_every_template() -> No
         "orders.json",
         "orders.yaml",
         "shared.yaml",
+        "waf_bypasses.yaml",
     ]  # sam/ too
 
 

@@ -14,7 +14,7 @@ from secure_constructs.checks.registry import RULES
 
 FIXTURES = Path(__file__).resolve().parents[1] / "audit" / "fixtures"
 # Rules that read the whole template (every section, every resource type) always apply.
-WHOLE_TEMPLATE = {"SecretDynamicReference", "PlaintextSecret"}
+WHOLE_TEMPLATE = {"SecretDynamicReference", "PlaintextSecret", "UnevaluatedTransform"}
 RULE_IDS = [r.rule_id for r in RULES.values()]
 
 
