@@ -10,6 +10,7 @@ from html import escape
 
 from secure_constructs.audit.cost import CostReport
 from secure_constructs.audit.permissions import PermissionReport
+from secure_constructs.audit.permissions.render import reach_title
 from secure_constructs.audit.render import principal_title, rate
 from secure_constructs.audit.report import AuditReport
 from secure_constructs.audit.sources import Acknowledgement
@@ -57,6 +58,7 @@ def to_html(
     out += _findings(audit)
     out += _acknowledgements(audit)
     out += _permissions(permissions)
+    out += _reach(permissions)
     out += _cost(cost)
     out.append("</body></html>")
     return "\n".join(out) + "\n"
@@ -161,6 +163,32 @@ def _permissions(permissions: PermissionReport) -> list[str]:
             )
         out.append("</table>")
         out.extend(f'<p class="muted">{_e(n)}</p>' for n in p.notes)
+    return out
+
+
+def _reach(permissions: PermissionReport) -> list[str]:
+    """Who each resource policy lets in, and who can become each role (its trust policy)."""
+    out = ["<h2>Who can reach each resource, and become each role</h2>"]
+    if not permissions.reach:
+        out.append("<p>No resource-based or trust policies.</p>")
+    for r in permissions.reach:
+        out.append(f"<h3>{_e(r.stack)}: {_e(reach_title(r))}</h3>")
+        out.append(
+            '<table><colgroup><col style="width:7%"><col style="width:20%"><col style="width:20%">'
+            '<col style="width:21%"><col style="width:16%"><col style="width:16%"></colgroup>'
+            "<tr><th>effect</th><th>principal</th><th>actions</th><th>resources</th>"
+            "<th>condition</th><th>flags</th></tr>"
+        )
+        for a in r.accesses:
+            actions = "<br>".join(f"<code>{_e(x)}</code>" for x in a.actions)
+            resources = "<br>".join(f"<code>{_e(x)}</code>" for x in a.resources)
+            flags = "<br>".join(f'<span class="flag">{_e(x)}</span>' for x in a.flags)
+            out.append(
+                f"<tr><td>{_e(a.effect)}</td><td><code>{_e(a.principal)}</code></td>"
+                f"<td>{actions}</td><td>{resources}</td><td>{_e(a.condition or '')}</td>"
+                f"<td>{flags}</td></tr>"
+            )
+        out.append("</table>")
     return out
 
 

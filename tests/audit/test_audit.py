@@ -382,9 +382,13 @@ def test_html_is_one_self_contained_page_with_findings_permissions_and_cost(
         "Practices scorecard",
         "Findings",
         "Permissions",
+        "Who can reach each resource, and become each role",
         "Cost of the security baseline",
     ):
         assert f">{heading}</h2>" in page
+    assert "who can become role OrdersRole" in page  # trust policies, not only grants
+    assert "<code>Service lambda.amazonaws.com</code>" in page
+    assert "who can reach AppKey (AWS::KMS::Key" in page
     assert "<code>iam:PassRole</code>" in page and "privilege escalation" in page
     assert "$22.50" in page
     assert "overflow-wrap: anywhere" in page and "table-layout: fixed" in page
