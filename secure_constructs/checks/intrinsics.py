@@ -27,65 +27,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from secure_constructs.checks.cfn import PSEUDO_PARAMETERS, SUB_VARIABLE
+from secure_constructs.facts.arn_formats import ARN_FORMATS, ArnFormat
 
 UNRESOLVED = "<unresolved"
 
-_ARN = "arn:aws:{service}:<region>:<account>:"
-_GLOBAL_ARN = "arn:aws:{service}::<account>:"
 
-# type -> (what Ref returns: "arn" | "name" | "url" | "id", ARN format of {name}, name property)
-RESOURCE_FORMATS: dict[str, tuple[str, str, str | None]] = {
-    "AWS::SecretsManager::Secret": (
-        "arn",
-        _ARN.format(service="secretsmanager") + "secret:{name}",
-        "Name",
-    ),
-    "AWS::SNS::Topic": ("arn", _ARN.format(service="sns") + "{name}", "TopicName"),
-    "AWS::SQS::Queue": ("url", _ARN.format(service="sqs") + "{name}", "QueueName"),
-    "AWS::Lambda::Function": (
-        "name",
-        _ARN.format(service="lambda") + "function:{name}",
-        "FunctionName",
-    ),
-    "AWS::Lambda::Alias": ("arn", _ARN.format(service="lambda") + "function:{name}", "Name"),
-    "AWS::Lambda::Version": ("arn", _ARN.format(service="lambda") + "function:{name}", None),
-    "AWS::IAM::Role": ("name", _GLOBAL_ARN.format(service="iam") + "role/{name}", "RoleName"),
-    "AWS::IAM::User": ("name", _GLOBAL_ARN.format(service="iam") + "user/{name}", "UserName"),
-    "AWS::IAM::ManagedPolicy": (
-        "arn",
-        _GLOBAL_ARN.format(service="iam") + "policy/{name}",
-        "ManagedPolicyName",
-    ),
-    "AWS::KMS::Key": ("id", _ARN.format(service="kms") + "key/{name}", None),
-    "AWS::KMS::Alias": ("name", _ARN.format(service="kms") + "{name}", "AliasName"),
-    "AWS::S3::Bucket": ("name", "arn:aws:s3:::{name}", "BucketName"),
-    "AWS::DynamoDB::Table": (
-        "name",
-        _ARN.format(service="dynamodb") + "table/{name}",
-        "TableName",
-    ),
-    "AWS::Logs::LogGroup": (
-        "name",
-        _ARN.format(service="logs") + "log-group:{name}:*",
-        "LogGroupName",
-    ),
-    "AWS::SSM::Parameter": ("name", _ARN.format(service="ssm") + "parameter/{name}", "Name"),
-    "AWS::Events::EventBus": ("name", _ARN.format(service="events") + "event-bus/{name}", "Name"),
-    "AWS::Events::Rule": ("name", _ARN.format(service="events") + "rule/{name}", "Name"),
-    "AWS::StepFunctions::StateMachine": (
-        "arn",
-        _ARN.format(service="states") + "stateMachine:{name}",
-        "StateMachineName",
-    ),
-    "AWS::Kinesis::Stream": ("name", _ARN.format(service="kinesis") + "stream/{name}", "Name"),
-    "AWS::Cognito::UserPool": ("id", _ARN.format(service="cognito-idp") + "userpool/{name}", None),
-    "AWS::WAFv2::WebACL": (
-        "name",
-        _ARN.format(service="wafv2") + "regional/webacl/{name}",
-        "Name",
-    ),
-    "AWS::ApiGateway::RestApi": ("id", "arn:aws:apigateway:<region>::/restapis/{name}", None),
+RESOURCE_FORMATS: dict[str, ArnFormat] = {
+    type_: ArnFormat(fmt.ref, fmt.written("aws", "<region>", "<account>"), fmt.name_prop)
+    for type_, fmt in ARN_FORMATS.items()
 }
+"""facts.arn_formats as this evaluator writes ARNs (`arn:aws:...:<region>:<account>:...`)."""
 
 _QUALIFIED_FUNCTION_TYPES = ("AWS::Lambda::Alias", "AWS::Lambda::Version")
 # GetAtt attributes that return the ARN, besides "Arn".
@@ -180,11 +131,11 @@ class Resolver:
             return unresolved(f"Ref {name}")
         if resource.get("Type") in _QUALIFIED_FUNCTION_TYPES:
             return self._qualified_function(resource, name, depth)
-        kind, arn, _ = RESOURCE_FORMATS.get(str(resource.get("Type")), ("name", "", None))
+        fmt = RESOURCE_FORMATS.get(str(resource.get("Type")))
         resource_name = self.resource_name(name, depth)
-        if kind == "arn" and arn:
-            return arn.format(name=resource_name)
-        if kind == "url":
+        if fmt is not None and fmt.ref == "arn":
+            return fmt.arn.format(name=resource_name)
+        if fmt is not None and fmt.ref == "url":
             return f"https://sqs.<region>.amazonaws.com/<account>/{resource_name}"
         return resource_name
 
@@ -198,13 +149,13 @@ class Resolver:
             return self._qualified_function(resource, name, depth)
         fmt = RESOURCE_FORMATS.get(resource_type)
         if fmt and (attribute == "Arn" or attribute in _ARN_ATTRIBUTES):
-            return fmt[1].format(name=self.resource_name(name, depth))
+            return fmt.arn.format(name=self.resource_name(name, depth))
         if resource_type == "AWS::SQS::Queue" and attribute == "QueueName":
             return self.resource_name(name, depth)
         if resource_type == "AWS::SQS::Queue" and attribute == "QueueUrl":
             return self.ref(name, depth)
         if resource_type == "AWS::DynamoDB::Table" and attribute == "StreamArn" and fmt:
-            return fmt[1].format(name=self.resource_name(name, depth)) + "/stream/<timestamp>"
+            return fmt.arn.format(name=self.resource_name(name, depth)) + "/stream/<timestamp>"
         return f"<{name}.{attribute}>"
 
     def _qualified_function(self, resource: Mapping[str, Any], name: str, depth: int) -> str:
@@ -213,7 +164,7 @@ class Resolver:
         props = props if isinstance(props, Mapping) else {}
         function = self.text(props.get("FunctionName"), depth + 1)
         if not function.startswith("arn:"):
-            function = _ARN.format(service="lambda") + f"function:{function}"
+            function = RESOURCE_FORMATS["AWS::Lambda::Function"].arn.format(name=function)
         if resource.get("Type") == "AWS::Lambda::Alias":
             qualifier = self.text(props.get("Name"), depth + 1) or f"<{name}>"
         else:
@@ -226,8 +177,8 @@ class Resolver:
         if isinstance(resource, Mapping):
             fmt = RESOURCE_FORMATS.get(str(resource.get("Type")))
             props = resource.get("Properties")
-            if fmt and fmt[2] and isinstance(props, Mapping) and fmt[2] in props:
-                rendered = self.text(props[fmt[2]], depth + 1)
+            if fmt and fmt.name_prop and isinstance(props, Mapping) and fmt.name_prop in props:
+                rendered = self.text(props[fmt.name_prop], depth + 1)
                 if rendered and is_resolved(rendered):
                     return rendered
         return logical_id

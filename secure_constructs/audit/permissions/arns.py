@@ -21,82 +21,24 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from secure_constructs.audit.sources import StackSource
 from secure_constructs.checks.cfn import PSEUDO_PARAMETERS, intrinsic
 from secure_constructs.checks.intrinsics import Resolver, is_resolved, unresolved
-
-_P = "arn:${AWS::Partition}:"
-_RA = ":${AWS::Region}:${AWS::AccountId}:"
-_GLOBAL = "::${AWS::AccountId}:"
-
-
-@dataclass(frozen=True)
-class ArnFormat:
-    """What `Ref` returns ("arn", "name", "url", "id"), the ARN with `{name}`, the name property."""
-
-    ref: str
-    arn: str
-    name_prop: str | None = None
-
-
-def _regional(service: str, resource: str, ref: str, name_prop: str | None = None) -> ArnFormat:
-    return ArnFormat(ref, f"{_P}{service}{_RA}{resource}", name_prop)
-
+from secure_constructs.facts.arn_formats import ARN_FORMATS as FACTS
+from secure_constructs.facts.arn_formats import ArnFormat
 
 ARN_FORMATS: dict[str, ArnFormat] = {
-    "AWS::SecretsManager::Secret": _regional("secretsmanager", "secret:{name}", "arn", "Name"),
-    "AWS::SNS::Topic": _regional("sns", "{name}", "arn", "TopicName"),
-    "AWS::SQS::Queue": _regional("sqs", "{name}", "url", "QueueName"),
-    "AWS::Lambda::Function": _regional("lambda", "function:{name}", "name", "FunctionName"),
-    "AWS::Lambda::LayerVersion": _regional("lambda", "layer:{name}", "arn", "LayerName"),
-    "AWS::IAM::Role": ArnFormat("name", f"{_P}iam{_GLOBAL}role/{{name}}", "RoleName"),
-    "AWS::IAM::User": ArnFormat("name", f"{_P}iam{_GLOBAL}user/{{name}}", "UserName"),
-    "AWS::IAM::Group": ArnFormat("name", f"{_P}iam{_GLOBAL}group/{{name}}", "GroupName"),
-    "AWS::IAM::ManagedPolicy": ArnFormat(
-        "arn", f"{_P}iam{_GLOBAL}policy/{{name}}", "ManagedPolicyName"
-    ),
-    "AWS::IAM::InstanceProfile": ArnFormat(
-        "name", f"{_P}iam{_GLOBAL}instance-profile/{{name}}", "InstanceProfileName"
-    ),
-    "AWS::KMS::Key": _regional("kms", "key/{name}", "id"),
-    "AWS::KMS::Alias": _regional("kms", "{name}", "name", "AliasName"),
-    "AWS::S3::Bucket": ArnFormat("name", f"{_P}s3:::{{name}}", "BucketName"),
-    "AWS::DynamoDB::Table": _regional("dynamodb", "table/{name}", "name", "TableName"),
-    "AWS::DynamoDB::GlobalTable": _regional("dynamodb", "table/{name}", "name", "TableName"),
-    "AWS::Logs::LogGroup": _regional("logs", "log-group:{name}:*", "name", "LogGroupName"),
-    "AWS::SSM::Parameter": _regional("ssm", "parameter/{name}", "name", "Name"),
-    "AWS::Events::EventBus": _regional("events", "event-bus/{name}", "name", "Name"),
-    "AWS::Events::Rule": _regional("events", "rule/{name}", "name", "Name"),
-    "AWS::Events::Archive": _regional("events", "archive/{name}", "name", "ArchiveName"),
-    "AWS::StepFunctions::StateMachine": _regional(
-        "states", "stateMachine:{name}", "arn", "StateMachineName"
-    ),
-    "AWS::StepFunctions::Activity": _regional("states", "activity:{name}", "arn", "Name"),
-    "AWS::Kinesis::Stream": _regional("kinesis", "stream/{name}", "name", "Name"),
-    "AWS::KinesisFirehose::DeliveryStream": _regional(
-        "firehose", "deliverystream/{name}", "name", "DeliveryStreamName"
-    ),
-    "AWS::Cognito::UserPool": _regional("cognito-idp", "userpool/{name}", "id"),
-    "AWS::ECR::Repository": _regional("ecr", "repository/{name}", "name", "RepositoryName"),
-    "AWS::CloudWatch::Alarm": _regional("cloudwatch", "alarm:{name}", "name", "AlarmName"),
-    "AWS::EFS::FileSystem": _regional("elasticfilesystem", "file-system/{name}", "id"),
-    "AWS::ApiGateway::RestApi": ArnFormat(
-        "id", f"{_P}apigateway:${{AWS::Region}}::/restapis/{{name}}", None
-    ),
-    "AWS::ApiGatewayV2::Api": ArnFormat(
-        "id", f"{_P}apigateway:${{AWS::Region}}::/apis/{{name}}", None
-    ),
-    "AWS::Scheduler::ScheduleGroup": _regional(
-        "scheduler", "schedule-group/{name}", "name", "Name"
-    ),
+    type_: ArnFormat(
+        fmt.ref,
+        fmt.written("${AWS::Partition}", "${AWS::Region}", "${AWS::AccountId}"),
+        fmt.name_prop,
+    )
+    for type_, fmt in FACTS.items()
 }
-"""Resource type -> how its ARN is written. The ARN formats are AWS's own, from the Service
-Authorization Reference's resource types (e.g.
-https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsqs.html)."""
+"""facts.arn_formats as the template writes ARNs (`arn:${AWS::Partition}:...`)."""
 
 _QUALIFIED_FUNCTION_TYPES = ("AWS::Lambda::Alias", "AWS::Lambda::Version")
 # GetAtt attributes that return the ARN, besides "Arn".
