@@ -488,7 +488,13 @@ def _ack_statuses(
                     f"dormant: pack {ack.namespace or '(none)'} did not run; the acknowledgement "
                     "applies only when it does"
                 )
-        if not ack.via_gate and ack.namespace not in _CDK_OWN:
+        if ack.in_template and not ack.via_gate:
+            status.problems.append(
+                "written as resource Metadata in a template CDK made (add_metadata), around "
+                "secure_constructs.acknowledge() and the synth's gate; call acknowledge(<the "
+                "construct with the finding>, id, reason) instead"
+            )
+        elif not ack.via_gate and ack.namespace not in _CDK_OWN:
             status.problems.append(
                 "not made through secure_constructs.acknowledge(): CDK's Validations.of(x)"
                 ".acknowledge skips the reason gate and the exact placement; call "

@@ -37,6 +37,9 @@ class Acknowledgement:
     # made by secure_constructs.acknowledge(): it covers `at` and these companions' subtrees
     targets: tuple[str, ...] = ()
     via_gate: bool = False
+    # written as resource Metadata (audit/template_acks.py): the gate of a template CDK did not
+    # make; in a CDK-made template it is a way around acknowledge() (via_gate False)
+    in_template: bool = False
 
     def covers(self, path: str) -> bool:
         return any(path == p or path.startswith(p + "/") for p in (self.at, *self.targets))

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from secure_constructs.audit.fix_terms import made_by_cdk
 from secure_constructs.audit.sources import Acknowledgement, StackSource
 from secure_constructs.checks.registry import PACK_NAME
 
@@ -36,7 +37,12 @@ def location(stack: StackSource, logical_id: str) -> str:
 
 
 def template_acknowledgements(stack: StackSource) -> Iterator[tuple[str, Acknowledgement]]:
-    """(logical id, acknowledgement) for every entry in the stack's resource Metadata."""
+    """(logical id, acknowledgement) for every entry in the stack's resource Metadata.
+
+    In a template CDK made (a cloud assembly, CDK's path metadata or metadata resource) such an
+    entry was written with `add_metadata`, around `acknowledge()` and the synth's gate: it is
+    read, so the report shows it, but as not made through the gate (a problem)."""
+    gate = not made_by_cdk(stack)
     for logical_id, resource in {**stack.resources, **(stack.sam_resources or {})}.items():
         metadata = resource.get("Metadata") if isinstance(resource, Mapping) else None
         if not isinstance(metadata, Mapping):
@@ -47,9 +53,7 @@ def template_acknowledgements(stack: StackSource) -> Iterator[tuple[str, Acknowl
             full = rule_id if rule_id.startswith(_PREFIX) else _PREFIX + rule_id
             yield (
                 logical_id,
-                Acknowledgement(
-                    full, reason, location(stack, logical_id), stack.name, via_gate=True
-                ),
+                _ack(full, reason, stack, logical_id, gate),
             )
         nag = metadata.get(CDK_NAG_KEY)
         entries = nag.get("rules_to_suppress") if isinstance(nag, Mapping) else None
@@ -57,19 +61,22 @@ def template_acknowledgements(stack: StackSource) -> Iterator[tuple[str, Acknowl
             if rule_id.startswith(_PREFIX):
                 yield (
                     logical_id,
-                    Acknowledgement(
-                        rule_id, reason, location(stack, logical_id), stack.name, via_gate=True
-                    ),
+                    _ack(rule_id, reason, stack, logical_id, gate),
                 )
         for rule_id, reason in _nag_entries(entries):
             pack = rule_id.split("-", 1)[0]
             if pack in stack.nag_packs:  # cdk-nag's own rules: only when `--nag` ran their pack
                 yield (
                     logical_id,
-                    Acknowledgement(
-                        f"{pack}::{rule_id}", reason, location(stack, logical_id), stack.name
-                    ),
+                    _ack(f"{pack}::{rule_id}", reason, stack, logical_id, gate),
                 )
+
+
+def _ack(
+    rule_id: str, reason: str, stack: StackSource, logical_id: str, gate: bool
+) -> Acknowledgement:
+    at = location(stack, logical_id)
+    return Acknowledgement(rule_id, reason, at, stack.name, via_gate=gate, in_template=True)
 
 
 def _nag_entries(entries: Any) -> Iterator[tuple[str, str]]:

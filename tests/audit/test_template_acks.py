@@ -114,3 +114,63 @@ def test_an_acknowledgement_on_a_sam_resource_covers_what_it_generates(
     path.write_text(text)
     out = run(capsys, "audit", path, "--format", "json").out
     assert secret_finding(out)["acknowledged"] is True
+
+
+CDK_MADE = {
+    "metadata-resource": (
+        "  CDKMetadata:\n    Type: AWS::CDK::Metadata\n    Properties: {Analytics: v2}\n"
+    ),
+    "path-metadata": (
+        "  Other:\n    Type: AWS::SQS::Queue\n    Metadata: {aws:cdk:path: App/Queue/Resource}\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("marker", sorted(CDK_MADE))
+@pytest.mark.parametrize("metadata", [ours(RULE, GOOD), nag(f"SecureServerless::{RULE}", GOOD)])
+def test_metadata_acknowledgement_in_a_cdk_made_template_is_a_problem(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, marker: str, metadata: str
+) -> None:
+    # CDK users write it with CfnResource.add_metadata: around acknowledge() and the gate
+    path = tmp_path / "cdk.yaml"
+    path.write_text(TEMPLATE.format(metadata=metadata) + CDK_MADE[marker])
+    result = run(capsys, "audit", path, "--format", "json")
+    (ack,) = json.loads(result.out)["acknowledgements"]
+    assert any("written as resource Metadata in a template CDK made" in p for p in ack["problems"])
+    assert result.code == 1
+
+
+def test_metadata_acknowledgement_in_a_synthesized_assembly_fails_the_audit(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import aws_cdk as cdk
+    from aws_cdk import aws_iam as iam
+    from aws_cdk import aws_sns as sns
+
+    from tests.synth import synth
+
+    rule_id = "SecureServerless::ResourcePolicyPublic[Principal::*]"
+
+    def build(stack: cdk.Stack) -> None:
+        topic = sns.Topic(stack, "Topic", enforce_ssl=True)
+        topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                actions=["sns:Publish"], principals=[iam.AnyPrincipal()], resources=["*"]
+            )
+        )
+        policy = topic.node.find_child("Policy").node.default_child
+        assert isinstance(policy, cdk.CfnResource)
+        for key, entry in (
+            ("cdk_nag", {"rules_to_suppress": [{"id": rule_id, "reason": GOOD}]}),
+            ("secure-constructs", {"acknowledge": [{"id": rule_id, "reason": GOOD}]}),
+        ):
+            policy.add_metadata(key, entry)
+
+    result = synth(build)
+    assert result.failed  # the synth's gate does not read Metadata: the finding is open there
+    audited = run(capsys, "audit", result.outdir, "--format", "json")
+    report = json.loads(audited.out)
+    acks = [a for a in report["acknowledgements"] if a["id"] == rule_id]
+    assert len(acks) == 2
+    assert all(any("template CDK made" in p for p in a["problems"]) for a in acks), acks
+    assert audited.code == 1
