@@ -515,14 +515,14 @@ _CDK_OWN = frozenset({"CloudFormation-Validate", "Annotation"})
 
 def _gate_statuses(inputs: Inputs) -> list[AckStatus]:
     """What the synth's gate refused (checks.gate): each one an acknowledgement problem."""
-    from secure_constructs.checks.gate_ids import BYPASS, FORGED
+    from secure_constructs.checks.gate_ids import BYPASS, FORGED, SCOPE
 
     native = {a.at for a in inputs.acknowledgements if not a.via_gate}  # flagged already
     out = []
     for result in inputs.plugin_results:
-        if result.pack != PACK_NAME or result.rule_name not in (BYPASS, FORGED):
+        if result.pack != PACK_NAME or result.rule_name not in (BYPASS, FORGED, SCOPE):
             continue  # the audit judges matching and reasons itself
-        if result.rule_name == FORGED or result.construct_path not in native:
+        if result.rule_name != BYPASS or result.construct_path not in native:
             ack = Acknowledgement(
                 f"{PACK_NAME}::{result.rule_name}", "", result.construct_path or "(the App)", ""
             )

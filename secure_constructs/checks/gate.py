@@ -38,6 +38,7 @@ from secure_constructs.checks.gate_ids import (
     GATE_RULES,
     INTENT_METADATA,
     REASON_REFUSED,
+    SCOPE,
     UNMATCHED,
 )
 
@@ -62,6 +63,23 @@ class Intent:
 
 # root construct id -> (root, intents): acknowledge() records here, the plugin reads its app's.
 _INTENTS: dict[int, tuple[IConstruct, list[Intent]]] = {}
+
+
+def spanned_scope(construct: IConstruct) -> str | None:
+    """Why an acknowledgement on `construct` would cover whole stacks, or None.
+
+    Refused: an App, Stage or Stack (a NestedStack too), a construct outside every Stack (a
+    plain Construct under the App that groups stacks), and one with a Stack or Stage below it.
+    """
+    for kind in (cdk.App, cdk.Stage, cdk.Stack):
+        if isinstance(construct, kind):
+            return f"a {kind.__name__}"
+    if not any(isinstance(s, cdk.Stack) for s in construct.node.scopes):
+        return "a construct outside every Stack"
+    for child in construct.node.find_all():
+        if child is not construct and isinstance(child, (cdk.Stage, cdk.Stack)):
+            return f"a construct holding the {type(child).__name__} {child.node.path!r}"
+    return None
 
 
 def record(construct: IConstruct, targets: Iterable[IConstruct], rule_id: str, reason: str) -> None:
@@ -137,6 +155,10 @@ def run_gate(
         if problem:
             result.problems.append(_weak(intent.paths[0], intent.rule_id, problem))
             continue
+        scope = spanned_scope(intent.construct)  # a stack added below it after acknowledge()
+        if scope is not None:
+            result.problems.append(_spanning(intent, scope))
+            continue
         if intent.namespace not in packs_seen:
             for companion in [intent.construct, *intent.targets]:  # a pack it cannot see:
                 _acknowledge(app, companion, intent.rule_id, intent.reason)  # as CDK matches
@@ -200,6 +222,15 @@ def _weak(path: str, rule_id: str, problem: str) -> GateProblem:
         path,
         f"the reason of {rule_id} at {path} is refused: {problem}",
         "say why the risk is acceptable for this resource",
+    )
+
+
+def _spanning(intent: Intent, scope: str) -> GateProblem:
+    return GateProblem(
+        SCOPE,
+        intent.paths[0],
+        f"acknowledgement {intent.rule_id} at {intent.paths[0]} covers whole stacks ({scope})",
+        "put it on the construct that has the finding (the synth report's finding names it)",
     )
 
 

@@ -6,4 +6,5 @@ UNMATCHED = "AcknowledgementUnmatched"
 BYPASS = "AcknowledgementOutsideGate"
 FORGED = "AcknowledgementForged"
 REASON_REFUSED = "AcknowledgementReason"
-GATE_RULES = (UNMATCHED, BYPASS, FORGED, REASON_REFUSED)
+SCOPE = "AcknowledgementScope"
+GATE_RULES = (UNMATCHED, BYPASS, FORGED, REASON_REFUSED, SCOPE)

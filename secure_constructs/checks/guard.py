@@ -8,6 +8,8 @@ When no App or Stage above the stack had `apply_checks`, the stack gets a warnin
 
 from __future__ import annotations
 
+import os
+
 import aws_cdk as cdk
 import jsii
 from constructs import Construct, IConstruct, IValidation
@@ -20,6 +22,15 @@ MESSAGE = (
     "at synth (nothing has checked this stack)"
 )
 
+FAIL_SYNTH_CONTEXT = "@aws-cdk/core:failSynthOnValidationErrors"
+APP_MODE_CONTEXT = "@aws-cdk/core:appMode"
+APP_MODE_ENV = "CDK_APP_MODE"
+CLI_VERSION_ENV = "CDK_CLI_VERSION"
+"""aws-cdk-lib's switches (cx-api constants): with failSynthOnValidationErrors false, or the app
+mode `process`, `app.synth()` writes the validation report and returns, leaving the exit code to
+the CDK CLI, which reads the report. The CLI sets CDK_CLI_VERSION in the app's environment (and
+failSynthOnValidationErrors false, since it judges the report itself)."""
+
 # id(scope) -> scope: the Apps and Stages apply_checks registered the packs on.
 _CHECKED: dict[int, IConstruct] = {}
 
@@ -30,6 +41,41 @@ def mark_checked(scope: IConstruct) -> None:
 
 def is_checked(construct: IConstruct) -> bool:
     return any(_CHECKED.get(id(scope)) is scope for scope in construct.node.scopes)
+
+
+def ensure_enforced(scope: IConstruct) -> None:
+    """A construct validation on `scope` (apply_checks'): outside the CDK CLI, a switch that
+    makes `app.synth()` return despite failed checks is an error (construct validation errors
+    throw whatever the app mode), so `python app.py` cannot exit 0 with open findings."""
+    scope.node.add_validation(_Enforced(scope))
+
+
+@jsii.implements(IValidation)
+class _Enforced:
+    def __init__(self, scope: IConstruct) -> None:
+        self._scope = scope
+
+    def validate(self) -> list[str]:
+        if os.environ.get(CLI_VERSION_ENV):
+            return []  # the CLI reads validation-report.json and fails the command itself
+        switches = []
+        if _is_false(self._scope.node.try_get_context(FAIL_SYNTH_CONTEXT)):
+            switches.append(f"the context {FAIL_SYNTH_CONTEXT}=false")
+        if self._scope.node.try_get_context(APP_MODE_CONTEXT) == "process":
+            switches.append(f"the context {APP_MODE_CONTEXT}=process")
+        elif os.environ.get(APP_MODE_ENV) == "process":
+            switches.append(f"the environment variable {APP_MODE_ENV}=process")
+        if not switches:
+            return []
+        return [
+            f"apply_checks: {' and '.join(switches)} make(s) app.synth() return although checks "
+            "fail (only the CDK CLI reads the validation report and fails); remove it, or run "
+            "the app through `cdk synth`"
+        ]
+
+
+def _is_false(value: object) -> bool:
+    return value is False or (isinstance(value, str) and value.strip().lower() == "false")
 
 
 def ensure_checked(construct: IConstruct) -> None:

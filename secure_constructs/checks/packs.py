@@ -113,6 +113,7 @@ def apply_checks(
         *recorded, SecureServerlessChecks(max_timeout=max_timeout, recorded=recorded)
     )
     guard.mark_checked(scope)
+    guard.ensure_enforced(scope)
 
 
 _GRANULAR = re.compile(r"^(?P<rule>[^\[\]]+?)(?:\[(?P<finding>.+)\])?$")
@@ -150,16 +151,17 @@ def _check_placement(construct: object) -> None:
             "the construct that has the finding (e.g. a SecureFunction or its role)",
             "pass the construct named in the synth report's finding",
         )
-    for kind in (cdk.App, cdk.Stage, cdk.Stack):
-        if isinstance(construct, kind):
-            raise ValidationError(
-                "construct",
-                f"the {kind.__name__} {construct.node.path or '(root)'!r}",
-                "the resource that has the finding: an acknowledgement on an App, Stage or "
-                "Stack silences the finding on every resource below it",
-                "acknowledge on the construct named in the synth report's finding, e.g. "
-                "acknowledge(fn, ...) or acknowledge(stack.node.find_child('Id'), ...)",
-            )
+    scope = gate.spanned_scope(construct)
+    if scope is not None:
+        raise ValidationError(
+            "construct",
+            f"{construct.node.path or '(root)'!r} ({scope})",
+            "the resource that has the finding: an acknowledgement on an App, Stage or Stack, "
+            "or on a construct outside every Stack or holding one, silences the finding on "
+            "every resource of whole stacks",
+            "acknowledge on the construct named in the synth report's finding, e.g. "
+            "acknowledge(fn, ...) or acknowledge(stack.node.find_child('Id'), ...)",
+        )
 
 
 # Rules whose findings always carry a finding id: CDK matches acknowledgements exactly, so a

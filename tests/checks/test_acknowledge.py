@@ -13,6 +13,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
 
 from secure_constructs import SecureFunction, ValidationError
 from secure_constructs.checks import Compliance, acknowledge, apply_checks
@@ -182,14 +183,42 @@ def test_an_acknowledged_finding_is_reported_with_its_reason(synthesized: Synthe
 
 def _scopes() -> list[Any]:
     app = cdk.App()
-    return [app, cdk.Stage(app, "Prod"), cdk.Stack(app, "Stack")]
+    group = Construct(app, "Group")  # a plain construct grouping stacks
+    cdk.Stack(group, "S1")
+    parent = cdk.Stack(app, "Parent")
+    holder = Construct(parent, "Holder")  # a construct in a stack holding a nested stack
+    cdk.NestedStack(holder, "Nested")
+    return [
+        app,
+        cdk.Stage(app, "Prod"),
+        cdk.Stack(app, "Stack"),
+        group,
+        Construct(app, "Loose"),
+        holder,
+        holder.node.find_child("Nested"),
+    ]
 
 
-@pytest.mark.parametrize("index", [0, 1, 2])
-def test_fails_when_acknowledging_on_an_app_stage_or_stack(index: int) -> None:
+@pytest.mark.parametrize(
+    "index",
+    range(7),
+    ids=["app", "stage", "stack", "group-of-stacks", "outside-stacks", "holds-nested", "nested"],
+)
+def test_fails_when_acknowledging_on_a_scope_of_whole_stacks(index: int) -> None:
     scope = _scopes()[index]
-    with pytest.raises(ValidationError, match=r"^construct=.*App, Stage or Stack.*acknowledge\(fn"):
+    with pytest.raises(ValidationError, match=r"^construct=.*whole stacks.*acknowledge\(fn"):
         acknowledge(scope, "SecureServerless::LambdaTimeout", REASON)
+
+
+def test_fails_at_synth_when_a_stack_is_added_below_an_acknowledged_construct() -> None:
+    app = cdk.App()
+    apply_checks(app)
+    stack = cdk.Stack(app, "Parent")
+    holder = Construct(stack, "Holder")
+    acknowledge(holder, "SecureServerless::LambdaTimeout", REASON)  # accepted: nothing below yet
+    cdk.NestedStack(holder, "Nested")
+    with pytest.raises(Exception, match="AcknowledgementScope"):
+        app.synth()
 
 
 @pytest.mark.parametrize("construct", [None, "Stack/Fn", 42])
