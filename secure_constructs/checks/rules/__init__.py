@@ -26,6 +26,7 @@ from secure_constructs.checks.rules import (
     trust,
     waf,
     waf_standalone,
+    workflows,
 )
 
 PACK: tuple[Rule, ...] = (
@@ -47,4 +48,5 @@ PACK: tuple[Rule, ...] = (
     *trust.RULES,
     *waf.RULES,
     *waf_standalone.RULES,
+    *workflows.RULES,
 )
