@@ -145,7 +145,7 @@ def _task_timeout_seconds(timeout: cdk.Duration | None, function_seconds: float 
             "a task timeout known at synth",
             "pass e.g. timeout=Duration.seconds(30)",
         )
-    check_number("timeout", seconds, 1, _MAX_TASK_TIMEOUT_SECONDS, unit="seconds", whole=True)
+    check_number("timeout", int(seconds), 1, _MAX_TASK_TIMEOUT_SECONDS, unit="seconds", whole=True)
     if function_seconds is not None and function_seconds > seconds:
         suggested = int(function_seconds) + LAMBDA_TASK_TIMEOUT_MARGIN_SECONDS
         raise ValidationError(
