@@ -160,4 +160,3 @@ class LambdaInvokeOptions(typing.TypedDict, total=False):
     assign: collections.abc.Mapping[str, typing.Any] | None
     input_path: str | None
     output_path: str | None
-    outputs: typing.Any

@@ -46,6 +46,11 @@ _FIXED_OPTIONS: FixedOptions = {
     ),
     # With a qualifier CDK grants invoke on `<function arn>:*` (every version and alias);
     # an alias or version passed as the function is granted by its own ARN.
+    # JSONata `Output` takes any JSON value, which cannot be checked before it reaches jsii.
+    "outputs": (
+        "nothing: JSONata outputs are not supported on this task",
+        "use result_selector=/result_path= (JSONPath), or a plain LambdaInvoke",
+    ),
     "qualifier": (
         "nothing: pass the alias or version itself as lambda_function",
         "pass lambda_function=fn.current_version or an Alias, and remove qualifier",

@@ -224,6 +224,7 @@ class SecureStateMachine(sfn.StateMachine):
     ) -> SecureLambdaInvoke:
         """A Lambda task with retries on Lambda's transient errors and a timeout
         (`SecureLambdaInvoke`; its docstring lists the defaults)."""
+        check_args(SecureStateMachine.lambda_task, locals())
         extra: dict[str, Any] = {} if retry_attempts is None else {"retry_attempts": retry_attempts}
         return SecureLambdaInvoke(
             scope, construct_id, lambda_function=function, timeout=timeout, **extra, **options
