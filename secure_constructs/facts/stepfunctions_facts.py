@@ -28,6 +28,26 @@ LOG_DELIVERY_PRINCIPAL = "delivery.logs.amazonaws.com"
 events before writing them to the log group ("Data at rest encryption in Step Functions",
 step 3: allow delivery.logs.amazonaws.com kms:Decrypt in the key policy)."""
 
+LOG_DELIVERY_ACTIONS: tuple[str, ...] = (
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+)
+"""What a state machine's role needs to deliver its logs to CloudWatch Logs, on Resource "*"
+only ("IAM policies for logging to CloudWatch Logs"; CDK's StateMachine grants exactly these)."""
+XRAY_ACTIONS: tuple[str, ...] = (
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+)
+"""What a traced state machine's role needs, on Resource "*" only (CDK grants exactly these)."""
+
 METRICS_NAMESPACE = "AWS/States"
 EXECUTIONS_FAILED = "ExecutionsFailed"
 EXECUTIONS_TIMED_OUT = "ExecutionsTimedOut"

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Unpack
 
 import aws_cdk as cdk
+import constructs
 import jsii
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
@@ -17,7 +18,9 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from secure_constructs.checks.cfn import number
 from secure_constructs.checks.guard import ensure_checked
+from secure_constructs.checks.sfn_definitions import definitions, states
 from secure_constructs.defaults import (
     LOG_RETENTION,
     STATE_MACHINE_KEY_REUSE_SECONDS,
@@ -202,6 +205,7 @@ class SecureStateMachine(sfn.StateMachine):
             **options,
         )
         ensure_checked(self)  # warns at synth when apply_checks was never called
+        self.node.add_validation(_TaskTimeoutsFit(self, timeout_seconds))
         _encrypt(self, role, key, arn, stack)
         self.execution_role: StateMachineRole = role
         self.state_machine_log_group: logs.LogGroup = log_group
@@ -325,6 +329,33 @@ def _lambda_tasks(body: sfn.DefinitionBody) -> list[SecureLambdaInvoke]:
         return []  # a definition given as a string or file: the rules read it at synth
     states = sfn.State.find_reachable_states(chainable.start_state, include_error_handlers=True)
     return [s for s in states if isinstance(s, SecureLambdaInvoke)]
+
+
+@jsii.implements(constructs.IValidation)
+class _TaskTimeoutsFit:
+    """At synth, every Task of the rendered definition, nested Parallel and Map states and
+    tasks not built with lambda_task included, fits in the execution timeout (the check at
+    construction sees only the tasks reachable from the start state)."""
+
+    def __init__(self, machine: SecureStateMachine, timeout_seconds: int) -> None:
+        self._machine = machine
+        self._timeout = timeout_seconds
+
+    def validate(self) -> list[str]:
+        cfn = self._machine.node.default_child
+        assert isinstance(cfn, sfn.CfnStateMachine)
+        rendered = stack_of(self._machine).resolve(cfn.definition_string)
+        errors = []
+        for body in definitions({"DefinitionString": rendered}).bodies:
+            for path, state in states(body):
+                seconds = number(state.get("TimeoutSeconds"))
+                if state.get("Type") == "Task" and seconds is not None and seconds > self._timeout:
+                    errors.append(
+                        f"timeout={self._timeout} seconds is shorter than the timeout of task "
+                        f"{path!r} ({seconds:g} seconds): the execution would end while the task "
+                        "still waits. Fix: pass a longer timeout= or shorten the task's timeout"
+                    )
+        return sorted(set(errors))
 
 
 def _check_task_timeouts(tasks: Sequence[SecureLambdaInvoke], timeout_seconds: int) -> None:

@@ -14,7 +14,11 @@ from aws_cdk import aws_stepfunctions as sfn
 from secure_constructs import SecureFunction, SecureLambdaInvoke, SecureStateMachine
 from secure_constructs.checks.cfn import renderings
 from secure_constructs.errors import ValidationError
-from secure_constructs.facts.stepfunctions_facts import LAMBDA_TRANSIENT_ERRORS
+from secure_constructs.facts.stepfunctions_facts import (
+    LAMBDA_TRANSIENT_ERRORS,
+    LOG_DELIVERY_ACTIONS,
+    XRAY_ACTIONS,
+)
 from tests.synth import ALL_COMPLIANCE, Synthesized, arn, ref, statements, synth
 from tests.vpc import acknowledge_test_vpc, compliant_vpc
 
@@ -172,20 +176,7 @@ def test_role_holds_exactly_what_its_tasks_and_key_need(clean: Synthesized) -> N
     star = statements(
         clean.template, _id(clean, "AWS::IAM::ManagedPolicy", "Test/FlowRole/StarOnlyPolicy/")
     )
-    assert {a for s in star for a in s["Action"]} == {
-        "logs:CreateLogDelivery",
-        "logs:GetLogDelivery",
-        "logs:UpdateLogDelivery",
-        "logs:DeleteLogDelivery",
-        "logs:ListLogDeliveries",
-        "logs:PutResourcePolicy",
-        "logs:DescribeResourcePolicies",
-        "logs:DescribeLogGroups",
-        "xray:PutTraceSegments",
-        "xray:PutTelemetryRecords",
-        "xray:GetSamplingRules",
-        "xray:GetSamplingTargets",
-    }
+    assert {a for s in star for a in s["Action"]} == {*LOG_DELIVERY_ACTIONS, *XRAY_ACTIONS}
     assert all(s["Resource"] == ["*"] for s in star)
     acknowledged = {(r, p) for _, r, p, _ in clean.acknowledged if "FlowRole" in p}
     assert acknowledged == {
@@ -262,6 +253,29 @@ def test_fails_when_the_execution_timeout_is_shorter_than_a_task_timeout() -> No
         SecureStateMachine(
             stack, "Flow", definition_body=_definition_of(task), timeout=cdk.Duration.seconds(60)
         )
+
+
+def test_fails_at_synth_when_a_task_in_a_parallel_branch_outlives_the_execution() -> None:
+    app = cdk.App()
+    stack = cdk.Stack(app, "S")
+    task = SecureStateMachine.lambda_task(
+        stack, "Inner", _fn(stack, "Fn", timeout=cdk.Duration.seconds(120))
+    )
+    both = sfn.Parallel(stack, "Both").branch(task)
+    SecureStateMachine(
+        stack, "Flow", definition_body=_definition_of(both), timeout=cdk.Duration.seconds(60)
+    )
+    with pytest.raises(RuntimeError, match=r"shorter than the timeout of task 'Both/0/Inner'"):
+        app.synth()
+
+
+def test_a_parallel_branch_within_the_execution_timeout_synthesizes() -> None:
+    app = cdk.App()
+    stack = cdk.Stack(app, "S")
+    task = SecureStateMachine.lambda_task(stack, "Inner", _fn(stack, "Fn"))
+    both = sfn.Parallel(stack, "Both").branch(task)
+    SecureStateMachine(stack, "Flow", definition_body=_definition_of(both))
+    assert app.synth().get_stack_by_name("S").template
 
 
 def test_fails_when_an_imported_function_has_no_task_timeout() -> None:

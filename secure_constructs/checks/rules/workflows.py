@@ -1,25 +1,20 @@
 """Rules over AWS::StepFunctions::StateMachine: logging, tracing, encryption, the execution
 timeout, and the Retry and timeout of every Task state (nested Parallel and Map states too).
 
-The definition is read from `Definition` (the object form), `DefinitionString` (a JSON string,
-also when CDK joins it with intrinsics: `checks.cfn.renderings` renders every branch, with the
-deploy-time parts as placeholders inside the JSON strings) and `DefinitionSubstitutions`; a
-definition in `DefinitionS3Location`, or one that does not parse, cannot be read and is a
-finding (fail closed).
+The definition is read by `checks.sfn_definitions`; one that cannot be read (in S3, or not
+parsing) is a finding (fail closed).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from secure_constructs.checks.cfn import number, renderings
+from secure_constructs.checks.cfn import number
 from secure_constructs.checks.model import Practice, Template, Violation, rule
+from secure_constructs.checks.sfn_definitions import Definitions, definitions, states
 from secure_constructs.facts.stepfunctions_facts import (
     CUSTOMER_MANAGED_KEY_TYPE,
-    NESTED_STATE_TYPES,
     TASK_TIMEOUT_FIELDS,
 )
 
@@ -28,85 +23,7 @@ _REQUIRED_LOG_LEVEL = "ALL"
 _UNREADABLE = "Definition"
 
 
-@dataclass(frozen=True)
-class _Definitions:
-    """Every form the definition can take (both `Fn::If` branches), or why it cannot be read."""
-
-    bodies: tuple[Mapping[str, Any], ...]
-    problem: str | None = None
-    path: str = "Properties/DefinitionString"
-
-
-def _definitions(props: Mapping[str, Any]) -> _Definitions:
-    if "DefinitionS3Location" in props:
-        return _Definitions(
-            (),
-            "the definition is in S3 (DefinitionS3Location), so its states cannot be checked",
-            "Properties/DefinitionS3Location",
-        )
-    if isinstance(props.get("Definition"), Mapping):
-        return _Definitions((props["Definition"],), path="Properties/Definition")
-    value = props.get("DefinitionString")
-    if value is None:
-        return _Definitions((), "the state machine has no definition in the template")
-    texts = [value] if isinstance(value, str) else renderings(value)
-    substitutions = props.get("DefinitionSubstitutions")
-    bodies = []
-    for text in texts:
-        body = _parse(_substitute(text, substitutions))
-        if body is None:
-            return _Definitions(
-                (),
-                "the DefinitionString does not parse as JSON (an intrinsic "
-                "outside a string value?), so its states cannot be checked",
-            )
-        bodies.append(body)
-    if not bodies:
-        return _Definitions((), "the DefinitionString cannot be rendered")
-    return _Definitions(tuple(bodies))
-
-
-def _substitute(text: str, substitutions: Any) -> str:
-    """Literal `DefinitionSubstitutions` put in; the others stay `${name}`."""
-    if not isinstance(substitutions, Mapping):
-        return text
-    for name, value in substitutions.items():
-        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-            text = text.replace("${" + str(name) + "}", str(value))
-    return text
-
-
-def _parse(text: str) -> Mapping[str, Any] | None:
-    try:
-        body = json.loads(text, strict=False)  # placeholders are control characters
-    except ValueError:
-        return None
-    return body if isinstance(body, Mapping) else None
-
-
-def _states(body: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Mapping[str, Any]]]:
-    """(path, state) of every state, nested Parallel branches and Map processors included."""
-    states = body.get("States")
-    if not isinstance(states, Mapping):
-        return
-    for name, state in states.items():
-        if not isinstance(state, Mapping):
-            continue
-        path = f"{prefix}{name}"
-        yield path, state
-        if state.get("Type") not in NESTED_STATE_TYPES:
-            continue
-        branches = state.get("Branches")
-        nested = list(branches) if isinstance(branches, list) else []
-        nested += [
-            state[k] for k in ("ItemProcessor", "Iterator") if isinstance(state.get(k), Mapping)
-        ]
-        for index, branch in enumerate(nested):
-            if isinstance(branch, Mapping):
-                yield from _states(branch, f"{path}/{index}/")
-
-
-def _unreadable(logical_id: str, found: _Definitions, fix: str, granular: bool) -> Violation:
+def _unreadable(logical_id: str, found: Definitions, fix: str, granular: bool) -> Violation:
     return Violation(
         logical_id,
         found.path,
@@ -214,7 +131,7 @@ def state_machine_encryption(t: Template) -> Iterator[Violation]:
 def state_machine_timeout(t: Template) -> Iterator[Violation]:
     fix = "use SecureStateMachine (timeout=, default 5 minutes)"
     for logical_id, props in t.of_type(STATE_MACHINE):
-        found = _definitions(props)
+        found = definitions(props)
         if found.problem:
             yield _unreadable(logical_id, found, fix, granular=False)
             continue
@@ -231,13 +148,13 @@ def _task_findings(
     t: Template, judge: Callable[[Mapping[str, Any]], str | None], fix: str
 ) -> Iterator[Violation]:
     for logical_id, props in t.of_type(STATE_MACHINE):
-        found = _definitions(props)
+        found = definitions(props)
         if found.problem:
             yield _unreadable(logical_id, found, fix, granular=True)
             continue
         seen: set[str] = set()
         for body in found.bodies:
-            for path, state in _states(body):
+            for path, state in states(body):
                 message = judge(state) if state.get("Type") == "Task" else None
                 if message and path not in seen:
                     seen.add(path)
