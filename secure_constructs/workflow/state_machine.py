@@ -65,7 +65,13 @@ _KEY_STATEMENT_ADDED: weakref.WeakSet[cdk.Stack] = weakref.WeakSet()
 class StateMachineRole(CustomerManagedRole):
     """The execution role of one SecureStateMachine: assumable by Step Functions for exactly
     that state machine (`aws:SourceArn`, `aws:SourceAccount`), every statement in a
-    customer-managed policy."""
+    customer-managed policy. Made by SecureStateMachine (`<id>Role`); not meant to be shared.
+
+    :param state_machine_arn: the ARN of the one state machine that may assume it.
+    :param invoked_functions: the ARNs SecureLambdaInvoke tasks of that state machine invoke
+        (their invoke grant is narrowed to exactly the ARN). Default: none.
+    :param permissions_boundary: for the role. Default: none.
+    """
 
     def __init__(
         self,

@@ -217,6 +217,8 @@ def test_directory_listing_of_the_fixture_templates_loads_every_template() -> No
         "orders.json",
         "orders.yaml",
         "shared.yaml",
+        "workflow_bad.yaml",
+        "workflow_ok.yaml",
     ]  # sam/ too
 
 
