@@ -41,6 +41,9 @@ TARGET_RATIO = 1.10
 TARGET_PACK_SHARE = 0.05
 TARGET_PER_FUNCTION = 8
 TARGET_IMPORT_RATIO = 1.10
+WORKFLOW_N = 2
+"""The workflow benchmark: two SecureFunctions chained as two Lambda tasks of one state machine."""
+WORKFLOW_APPS = ("workflow_raw", "workflow_secure")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -740,7 +743,37 @@ def render(result: dict[str, Any]) -> str:
             f"({result['audit_template_resources']} resources), whole process: "
             f"{fmt_range(audit['wall_s'], ' s')} (exit {audit['exit']})."
         )
+    lines += render_workflow(result.get("workflow"))
     return "\n".join(lines) + "\n"
+
+
+def render_workflow(workflow: dict[str, Any] | None) -> list[str]:
+    """The two-task workflow section (empty when the runs were skipped)."""
+    if not workflow:
+        return []
+    lines = [
+        "",
+        "## Two-task workflow",
+        "",
+        f"A SecureStateMachine with {workflow['n']} Lambda tasks over {workflow['n']} "
+        "SecureFunctions (`workflow_secure`) against the same resources by hand "
+        "(`workflow_raw`).",
+        "",
+        "| checks | raw wall (s) | secure wall (s) | ratio | target | resources raw / secure |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in workflow["ratios"]:
+        lines.append(
+            f"| {r['checks']} | {r['wall_raw_s']:.2f} | {r['wall_secure_s']:.2f} | "
+            f"{r['wall_ratio']:.2f} | {'met' if r['meets_target'] else 'MISSED'} | "
+            f"{r['resources_raw']} / {r['resources_secure']} |"
+        )
+    added = workflow.get("added_by_state_machine")
+    if added:
+        total = sum(added.values())
+        parts = ", ".join(f"{v} {t}" for t, v in added.items())
+        lines += ["", f"The state machine adds {total} resources to its functions: {parts}."]
+    return lines
 
 
 # ---------------------------------------------------------------------------------------------
@@ -754,8 +787,40 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=1, help="warm-up runs per app and N")
     parser.add_argument("--no-packs", action="store_true", help="skip the per-pack runs")
     parser.add_argument("--no-api", action="store_true", help="functions only, without the API")
+    parser.add_argument(
+        "--no-workflow", action="store_true", help="skip the two-task workflow runs"
+    )
     parser.add_argument("--out", default=str(HERE), help="where results.{md,json} go")
     return parser.parse_args(argv)
+
+
+def workflow_summary(summaries: dict[str, dict[str, Any]], keep_dir: Path) -> dict[str, Any]:
+    """The two-task workflow: SecureStateMachine against the same resources by hand, and the
+    resources the state machine adds to its two functions (logical ids under `Flow`)."""
+    out: dict[str, Any] = {"n": WORKFLOW_N, "ratios": []}
+    for checks in CHECK_MODES:
+        raw = summaries.get(key(("workflow_raw", WORKFLOW_N, checks, True)))
+        ours = summaries.get(key(("workflow_secure", WORKFLOW_N, checks, True)))
+        if raw and ours:
+            ratio = _m(ours, "wall_s") / _m(raw, "wall_s")
+            out["ratios"].append(
+                {
+                    "checks": checks,
+                    "wall_raw_s": _m(raw, "wall_s"),
+                    "wall_secure_s": _m(ours, "wall_s"),
+                    "wall_ratio": ratio,
+                    "meets_target": ratio <= TARGET_RATIO,
+                    "resources_raw": raw["resources"],
+                    "resources_secure": ours["resources"],
+                }
+            )
+    template = keep_dir / "workflow_secure-none" / "Bench.template.json"
+    if template.exists():
+        resources = json.loads(template.read_text())["Resources"]
+        # Every resource of the state machine has a logical id under its construct id "Flow".
+        added = collections.Counter(r["Type"] for k, r in resources.items() if k.startswith("Flow"))
+        out["added_by_state_machine"] = dict(sorted(added.items()))
+    return out
 
 
 def api_available() -> bool:
@@ -807,6 +872,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for app in ("raw", "secure")
             ]
             all_runs.update(measure(configs, runs, args.warmup, workdir, keep, api, extra))
+        if not args.no_workflow:
+            flows: list[Config] = [
+                (app, WORKFLOW_N, c, True) for c in CHECK_MODES for app in WORKFLOW_APPS
+            ]
+            for config in flows:
+                keep[config] = keep_dir / f"{config[0]}-{config[2]}"
+            all_runs.update(measure(flows, runs, args.warmup, workdir, keep, api, extra))
         if not args.no_packs:
             packs: list[Config] = [("secure", max(ns), p, False) for p in PACKS]
             all_runs.update(measure(packs, runs, 0, workdir, keep, api, extra))
@@ -826,6 +898,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 log(f"WARNING: (b) and (c) templates differ at N={n} in {differing[:10]}")
         result["summaries"] = summaries
         result["derived"] = derive(summaries, ns)
+        if not args.no_workflow:
+            result["workflow"] = workflow_summary(summaries, keep_dir)
         log("import cost")
         result["import"] = import_cost(runs, api)
         largest = keep_dir / f"secure-{max(ns)}" / "Bench.template.json"

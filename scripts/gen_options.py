@@ -85,6 +85,20 @@ SPECS = (
         refusal_tables=("_FIXED_OPTIONS",),
         tables_module="api.props",
     ),
+    Spec(
+        "StateMachineOptions",
+        "aws_cdk.aws_stepfunctions:StateMachine.__init__",
+        "workflow.state_machine",
+        "SecureStateMachine",
+        refusal_tables=("_FIXED_OPTIONS",),
+    ),
+    Spec(
+        "LambdaInvokeOptions",
+        "aws_cdk.aws_stepfunctions_tasks:LambdaInvoke.__init__",
+        "workflow.lambda_task",
+        "SecureLambdaInvoke",
+        refusal_tables=("_FIXED_OPTIONS",),
+    ),
 )
 _SKIP = {"self", "scope", "id"}
 

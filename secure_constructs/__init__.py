@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from secure_constructs.shared import security_key
     from secure_constructs.user_pool import ResourceServerScopes, SecureUserPool
     from secure_constructs.waf import SecureWebAcl, WafProfile
+    from secure_constructs.workflow import SecureLambdaInvoke, SecureStateMachine
 
 __all__ = [
     "ApiAuth",
@@ -33,7 +34,9 @@ __all__ = [
     "SecretsCache",
     "SecureApi",
     "SecureFunction",
+    "SecureLambdaInvoke",
     "SecureSecret",
+    "SecureStateMachine",
     "SecureUserPool",
     "SecureWebAcl",
     "ValidationError",
@@ -60,6 +63,8 @@ _EXPORTS = {
     "SecureApi": "secure_constructs.api",
     "SecureSecret": "secure_constructs.secret",
     "SecureFunction": "secure_constructs.function",
+    "SecureLambdaInvoke": "secure_constructs.workflow",
+    "SecureStateMachine": "secure_constructs.workflow",
     "SecureUserPool": "secure_constructs.user_pool",
     "SecureWebAcl": "secure_constructs.waf",
     "ValidationError": "secure_constructs.errors",

@@ -20,6 +20,8 @@ if typing.TYPE_CHECKING:
     import aws_cdk.aws_iam
     import aws_cdk.aws_lambda
     import aws_cdk.aws_secretsmanager
+    import aws_cdk.aws_stepfunctions
+    import aws_cdk.aws_stepfunctions_tasks
     import aws_cdk.interfaces.aws_iam
     import aws_cdk.interfaces.aws_kms
     import aws_cdk.interfaces.aws_lambda
@@ -127,3 +129,34 @@ class ApiOptions(typing.TypedDict, total=False):
     policy: aws_cdk.aws_iam.PolicyDocument | None
     rest_api_name: str | None
     retain_deployments: bool | None
+
+
+class StateMachineOptions(typing.TypedDict, total=False):
+    """What SecureStateMachine.__init__ passes on to `aws_cdk.aws_stepfunctions.StateMachine.__init__`."""
+
+    comment: str | None
+    definition_substitutions: collections.abc.Mapping[str, str] | None
+    query_language: aws_cdk.aws_stepfunctions.QueryLanguage | None
+    removal_policy: aws_cdk.RemovalPolicy | None
+    state_machine_type: aws_cdk.aws_stepfunctions.StateMachineType | None
+
+
+class LambdaInvokeOptions(typing.TypedDict, total=False):
+    """What SecureLambdaInvoke.__init__ passes on to `aws_cdk.aws_stepfunctions_tasks.LambdaInvoke.__init__`."""
+
+    client_context: str | None
+    invocation_type: aws_cdk.aws_stepfunctions_tasks.LambdaInvocationType | None
+    payload: aws_cdk.aws_stepfunctions.TaskInput | None
+    payload_response_only: bool | None
+    result_path: str | None
+    result_selector: collections.abc.Mapping[str, typing.Any] | None
+    comment: str | None
+    query_language: aws_cdk.aws_stepfunctions.QueryLanguage | None
+    state_name: str | None
+    credentials: aws_cdk.aws_stepfunctions.Credentials | dict[str, typing.Any] | None
+    heartbeat: aws_cdk.Duration | None
+    heartbeat_timeout: aws_cdk.aws_stepfunctions.Timeout | None
+    integration_pattern: aws_cdk.aws_stepfunctions.IntegrationPattern | None
+    assign: collections.abc.Mapping[str, typing.Any] | None
+    input_path: str | None
+    output_path: str | None

@@ -51,3 +51,25 @@ SECRETS_CACHE_TTL_SECONDS = 300
 # -- the SecureServerless pack -----------------------------------------------------------------
 CHECKS_MAX_TIMEOUT_SECONDS = 60
 """The LambdaTimeout rule's cap (`apply_checks(max_timeout=...)`)."""
+
+# -- SecureStateMachine and its Lambda tasks ---------------------------------------------------
+STATE_MACHINE_TIMEOUT_SECONDS = 300
+"""The execution timeout (`TimeoutSeconds` of the definition) when none is passed: 5 minutes."""
+STATE_MACHINE_MAX_TIMEOUT_SECONDS = 24 * 3600
+"""Our cap on a SecureStateMachine's execution timeout: one day (AWS allows a year for Standard
+workflows; a longer wait is a callback or a schedule, not one execution)."""
+STATE_MACHINE_LOG_LEVEL = "ALL"
+"""The member of `aws_stepfunctions.LogLevel` a state machine logs at."""
+STATE_MACHINE_KEY_REUSE_SECONDS = 300
+"""How long Step Functions reuses a data key of the stack key (`KmsDataKeyReusePeriodSeconds`)."""
+LAMBDA_TASK_TIMEOUT_MARGIN_SECONDS = 5
+"""A Lambda task's timeout, when none is passed: the function's timeout plus this margin, so the
+function's own timeout (with its error) comes first."""
+LAMBDA_TASK_RETRY_ATTEMPTS = 3
+"""Retries of a Lambda task on Lambda's transient errors (`MaxAttempts`)."""
+LAMBDA_TASK_RETRY_INTERVAL_SECONDS = 1
+"""The first retry's wait (`IntervalSeconds`)."""
+LAMBDA_TASK_RETRY_BACKOFF_RATE = 2.0
+"""Each further wait is this many times the previous one (`BackoffRate`)."""
+LAMBDA_TASK_RETRY_MAX_DELAY_SECONDS = 30
+"""No wait is longer than this (`MaxDelaySeconds`); the jitter is FULL (`JitterStrategy`)."""

@@ -49,12 +49,16 @@ _STAR_ONLY_REASON = (
 )
 
 
-class LambdaExecutionRole(iam.Role):
-    """A Lambda execution role whose statements all land in customer-managed policies.
+class CustomerManagedRole(iam.Role):
+    """A service role whose statements all land in customer-managed policies (the base of
+    LambdaExecutionRole and the workflow's StateMachineRole).
 
-    Created by SecureFunction; not meant to be shared between functions (one role each).
-
+    :param assumed_by: the service principal that assumes the role.
     :param permissions_boundary: a permissions boundary for the role. Default: none.
+    :param description: the role's description. Default: none.
+    :param policy_description: the description of its resource-scoped policy.
+    :param star_only_reason: the acknowledgement reason on its star-only policy. Default: the
+        reason naming the star-only allow-list.
     """
 
     def __init__(
@@ -62,19 +66,23 @@ class LambdaExecutionRole(iam.Role):
         scope: Construct,
         construct_id: str,
         *,
+        assumed_by: iam.IPrincipal,
+        policy_description: str,
+        star_only_reason: str = _STAR_ONLY_REASON,
         permissions_boundary: iam.IManagedPolicy | None = None,
         description: str | None = None,
     ) -> None:
-        check_args(LambdaExecutionRole.__init__, locals())
         super().__init__(
             scope,
             construct_id,
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            assumed_by=assumed_by,
             permissions_boundary=permissions_boundary,
             description=description,
         )
         ensure_checked(self)  # warns at synth when apply_checks was never called
         self._role_stack: cdk.Stack = stack_of(scope)
+        self._policy_description = policy_description
+        self._star_only_reason = star_only_reason
         self._scoped: iam.ManagedPolicy | None = None
         self._star_only: iam.ManagedPolicy | None = None
         self._attached: dict[str, iam.ManagedPolicy] = {}
@@ -82,7 +90,7 @@ class LambdaExecutionRole(iam.Role):
     def add_to_principal_policy(
         self, statement: iam.PolicyStatement
     ) -> iam.AddToPrincipalPolicyResult:
-        check_args(LambdaExecutionRole.add_to_principal_policy, locals())
+        check_args(CustomerManagedRole.add_to_principal_policy, locals())
         # One to_statement_json round trip per statement; a new statement object only when a
         # wildcard was expanded.
         body: dict[str, Any] = dict(statement.to_statement_json())
@@ -102,7 +110,7 @@ class LambdaExecutionRole(iam.Role):
         """Add statements known to be resource-scoped, with no action wildcard and no star-only
         action, straight to the scoped policy: one round trip, no inspection. For statements of
         our own constructs only; everything else goes through `add_to_principal_policy`."""
-        check_args(LambdaExecutionRole.add_scoped_statements, locals())
+        check_args(CustomerManagedRole.add_scoped_statements, locals())
         self._scoped_policy().add_statements(*statements)
 
     def _attach_shared(
@@ -131,7 +139,7 @@ class LambdaExecutionRole(iam.Role):
             self._scoped = iam.ManagedPolicy(
                 self,
                 "Policy",
-                description="Resource-scoped permissions of one function (grant_* lands here)",
+                description=self._policy_description,
                 roles=[self],
             )
         return self._scoped
@@ -144,8 +152,35 @@ class LambdaExecutionRole(iam.Role):
                 description="Only actions AWS supports solely on Resource '*' (STAR_ONLY_ACTIONS)",
                 roles=[self],
             )
-            acknowledge(self._star_only, "AwsSolutions-IAM5[Resource::*]", _STAR_ONLY_REASON)
+            acknowledge(self._star_only, "AwsSolutions-IAM5[Resource::*]", self._star_only_reason)
         return self._star_only
+
+
+class LambdaExecutionRole(CustomerManagedRole):
+    """A Lambda execution role whose statements all land in customer-managed policies.
+
+    Created by SecureFunction; not meant to be shared between functions (one role each).
+
+    :param permissions_boundary: a permissions boundary for the role. Default: none.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        permissions_boundary: iam.IManagedPolicy | None = None,
+        description: str | None = None,
+    ) -> None:
+        check_args(LambdaExecutionRole.__init__, locals())
+        super().__init__(
+            scope,
+            construct_id,
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            policy_description="Resource-scoped permissions of one function (grant_* lands here)",
+            permissions_boundary=permissions_boundary,
+            description=description,
+        )
 
 
 def _expanded_actions(body: dict[str, Any]) -> list[str] | None:
@@ -203,4 +238,4 @@ def attach_xray_write(role: iam.IRole) -> None:
     )
 
 
-__all__ = ["LambdaExecutionRole"]
+__all__ = ["CustomerManagedRole", "LambdaExecutionRole"]

@@ -12,6 +12,8 @@ CHECKS = os.environ.get("BENCH_CHECKS", "none")
 AwsSolutions | Serverless | SecureServerless | NIST | HIPAA | PCI."""
 API = os.environ.get("BENCH_API", "1") == "1"
 OUTDIR = os.environ.get("BENCH_OUTDIR", "cdk.out")
+WORKFLOW = os.environ.get("BENCH_WORKFLOW") == "1"
+"""Also chain the N functions as Lambda tasks of one state machine (benchmarks/apps/workflow_*)."""
 CONTEXT = {"@aws-cdk/core:stackResourceLimit": 0}
 """Lift CDK's 500-resource check so a stack above the limit still synthesizes (and is measured);
 the results report which N fit under CloudFormation's limit."""

@@ -424,6 +424,7 @@ dlq = sqs.Queue(
     retention_period=cdk.Duration.days(14),
 )
 ack(dlq, "Serverless::Serverless-SQSRedrivePolicy", TERMINAL_DLQ)
+functions = []
 for i in range(common.N):
     name = f"Fn{i}"
     role = iam.Role(
@@ -481,6 +482,7 @@ for i in range(common.N):
         on_failure=destinations.SqsDestination(dlq),
     )
     fn.node.default_child.node.add_dependency(policy, role)  # as CDK does for its own grants
+    functions.append(fn)
     alarm(
         fn,
         "HealthAlarm",
@@ -549,6 +551,11 @@ for i in range(common.N):
             authorization_type=apigateway.AuthorizationType.IAM,
         )
         ack(method, "AwsSolutions::AwsSolutions-COG4", NOT_COGNITO)
+
+if common.WORKFLOW:
+    from benchmarks.apps.workflow_raw_parts import add_workflow
+
+    add_workflow(stack, functions, key, alarm)
 
 common.register_checks(app)
 probe.mark("constructed")

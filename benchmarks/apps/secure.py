@@ -19,10 +19,22 @@ app = cdk.App(outdir=common.OUTDIR, context=common.CONTEXT)
 stack = cdk.Stack(app, "Bench")
 code = lambda_.Code.from_inline("def handler(event, context):\n    return {'ok': True}\n")
 api = SecureApi(stack, "Api", auth=ApiAuth.iam()) if common.API else None
+functions = []
 for i in range(common.N):
     fn = SecureFunction(stack, f"Fn{i}", code=code, handler="index.handler")
+    functions.append(fn)
     if api is not None:
         api.add_route("GET", f"/fn{i}", fn)
+if common.WORKFLOW:
+    from aws_cdk import aws_stepfunctions as sfn
+
+    from secure_constructs import SecureStateMachine
+
+    tasks = [SecureStateMachine.lambda_task(stack, f"Task{i}", f) for i, f in enumerate(functions)]
+    chain = sfn.Chain.start(tasks[0])
+    for task in tasks[1:]:
+        chain = chain.next(task)
+    SecureStateMachine(stack, "Flow", definition_body=sfn.DefinitionBody.from_chainable(chain))
 common.register_checks(app)
 probe.mark("constructed")
 probe.finish({**common.synth(app), "api": api is not None})

@@ -218,6 +218,8 @@ def test_directory_listing_of_the_fixture_templates_loads_every_template() -> No
         "orders.yaml",
         "shared.yaml",
         "waf_bypasses.yaml",
+        "workflow_bad.yaml",
+        "workflow_ok.yaml",
     ]  # sam/ too
 
 

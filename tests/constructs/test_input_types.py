@@ -25,6 +25,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
 
 import secure_constructs
 from secure_constructs import (
@@ -137,6 +138,7 @@ class World:
             self.instances[SecureApi],
             iam.PolicyStatement(actions=["sqs:SendMessage"], resources=["*"]),
             lambda_.Code.from_inline(CODE),
+            sfn.DefinitionBody.from_chainable(sfn.Pass(stack, "SweepPass")),
             cdk.Duration.seconds(1),
             secretsmanager.HostedRotation.mysql_single_user(),
             event_sources.SqsEventSource(self.queue),
@@ -246,6 +248,9 @@ def test_the_sweep_reaches_every_construct_and_factory() -> None:
         "SecureUserPool.add_resource_server_scopes",
         "SecureWebAcl.__init__",
         "LambdaExecutionRole.__init__",
+        "SecureStateMachine.__init__",
+        "SecureStateMachine.lambda_task",
+        "SecureLambdaInvoke.__init__",
         "ApiAuth.cognito",
         "ApiAuth.lambda_request",
         "ApiAuth.none",

@@ -27,6 +27,7 @@ from secure_constructs.checks.rules import (
     trust,
     waf,
     waf_standalone,
+    workflows,
 )
 
 PACK: tuple[Rule, ...] = (
@@ -49,4 +50,5 @@ PACK: tuple[Rule, ...] = (
     *trust.RULES,
     *waf.RULES,
     *waf_standalone.RULES,
+    *workflows.RULES,
 )
