@@ -50,6 +50,41 @@ _DEFERRALS: tuple[tuple[str, str], ...] = (
         r"(?:ignore|silence|suppress|suppressing|mute)\s+(?:this|it|the)\s+(?:warning|finding|error)",
         "only silences the finding",
     ),
+    (
+        r"(?:silenc|suppress|mut)(?:e|es|ed|ing)?\s+(?:the\s+)?(?:linter|checks?|cdk-nag|nag|"
+        r"rules?|scanner|tool|pipeline)|(?:silenced|suppressed|muted)\s+because",
+        "only silences the check",
+    ),
+    (
+        r"(?:so|so that|to make|in order that)\s+(?:the\s+)?(?:pipeline|build|deploy|deployment|"
+        r"ci|synth|linter|checks?)\s+(?:passes|pass|goes green|go green|is green|succeeds|works)",
+        "only to make the pipeline pass",
+    ),
+    (
+        r"(?:to be\s+|will be\s+)?remediat(?:e|ed|ion)\s+(?:in|by|later|next|after|once)",
+        "remediation later",
+    ),
+    (
+        r"until\s+(?:the\s+)?(?:[\w-]+\s+){0,3}?(?:completes?|is complete|is done|finishes|"
+        r"is finished|lands|ships|is merged|is migrated|goes live)|until\s+q[1-4]",
+        "until ...",
+    ),
+    (
+        r"(?:sign[- ]off|approval|review|fix|decision)\s+(?:is\s+)?pending|"
+        r"pending\s+(?:a\s+|the\s+)?(?:security\s+)?(?:sign[- ]off|approval|review|fix|decision)",
+        "pending",
+    ),
+    (r"(?:do not|don't|dont|doesn't|does not)\s+care", "does not care"),
+    (r"won'?t\s*fix|wontfix", "won't fix"),
+    (
+        r"known\s+issue|tracked\s+(?:in|as|by|under)\s+(?:jira|a\s+ticket|ticket|issue|#|[a-z]+-\d+)",
+        "a known issue tracked elsewhere",
+    ),
+    (
+        r"(?:requires|needs)\s+(?:this|that|the)\s+(?:configuration|setting|permission|access)"
+        r"\s+(?:in order\s+)?to\s+(?:function|work|run|operate)(?:\s+correctly|\s+properly)?",
+        "says it is needed, not why",
+    ),
 )
 _DEFERRAL = re.compile(
     "|".join(

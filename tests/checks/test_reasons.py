@@ -43,6 +43,14 @@ REFUSED = [
     "ignore this warning please ok",
     "short",
     "N/A - not applicable to this stack",
+    # found by an attacker review: deferrals and silencing the first table missed
+    "Known issue tracked in JIRA-123; to be remediated in Q3",
+    "Disabled until the migration completes next quarter",
+    "Needed so the deploy passes; security sign-off pending from the team",
+    "Silencing the linter so the pipeline goes green again today",
+    "Suppressed because cdk-nag flags it but we do not care about this rule",
+    "wontfix - legacy behaviour kept for backwards compatibility purposes",
+    "The resource requires this configuration in order to function correctly",
 ]
 
 ACCEPTED = [
