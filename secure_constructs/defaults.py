@@ -51,3 +51,12 @@ SECRETS_CACHE_TTL_SECONDS = 300
 # -- the SecureServerless pack -----------------------------------------------------------------
 CHECKS_MAX_TIMEOUT_SECONDS = 60
 """The LambdaTimeout rule's cap (`apply_checks(max_timeout=...)`)."""
+
+# -- log forwarding (forward_logs) -------------------------------------------------------------
+LOG_FORWARDING_FILTER_PATTERN = ""
+"""The subscription filters' pattern: the empty pattern matches every log event."""
+LOG_STREAM_SHARD_COUNT = 1
+"""Shards of the Kinesis stream `LogDestination.kinesis()` creates (1 MB/s or 1,000 records/s
+in, provisioned mode)."""
+LOG_STREAM_RETENTION_HOURS = 24
+"""How long that stream keeps records (Kinesis's included retention; longer costs extra)."""
