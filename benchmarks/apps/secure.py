@@ -23,6 +23,10 @@ for i in range(common.N):
     fn = SecureFunction(stack, f"Fn{i}", code=code, handler="index.handler")
     if api is not None:
         api.add_route("GET", f"/fn{i}", fn)
+if common.FORWARD:
+    from secure_constructs import LogDestination, forward_logs
+
+    forward_logs(stack, destination=LogDestination.kinesis())
 common.register_checks(app)
 probe.mark("constructed")
 probe.finish({**common.synth(app), "api": api is not None})
