@@ -1,9 +1,9 @@
 """Where `forward_logs` sends a stack's logs: a CloudWatch Logs destination of another account,
 a Kinesis data stream or an Amazon Data Firehose stream (`LogDestination` and its variants).
 
-Each variant binds itself to the stack's `LogForwarding` construct (`_bind`) and returns the destination
-ARN and the exact statements of the role CloudWatch Logs assumes (none for a Logs destination:
-its own access policy and role govern). See docs/log_forwarding.md.
+Each variant binds itself to the stack's `LogForwarding` construct (`_bind`) and returns the
+destination ARN and the exact statements of the role CloudWatch Logs assumes (none for a Logs
+destination: its own access policy and role govern). See docs/log_forwarding.md.
 """
 
 from __future__ import annotations

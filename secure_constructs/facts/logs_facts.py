@@ -34,7 +34,8 @@ MAX_FILTER_PATTERN_LENGTH = 1024
 LOGS_PRINCIPAL = "logs.amazonaws.com"
 """The service principal CloudWatch Logs assumes a subscription's role as."""
 SOURCE_ARN_CONDITION = "aws:SourceArn"
-"""The confused-deputy guard AWS's examples put on that trust (StringLike, the account's logs ARNs)."""
+"""The confused-deputy guard AWS's examples put on that trust (StringLike, this account's
+CloudWatch Logs ARNs)."""
 
 KINESIS_PUT_ACTIONS = ("kinesis:PutRecord", "kinesis:PutRecords")
 """What the role may do on the Kinesis stream (nothing else: no reads, no describe)."""

@@ -364,9 +364,7 @@ def test_fails_when_the_filter_pattern_is_not_a_string(pattern: Any) -> None:
 
 def test_fails_when_the_filter_pattern_is_too_long() -> None:
     with pytest.raises(ValidationError) as refused:
-        forward_logs(
-            cdk.Stack(), destination=LogDestination.kinesis(), filter_pattern="x" * 1025
-        )
+        forward_logs(cdk.Stack(), destination=LogDestination.kinesis(), filter_pattern="x" * 1025)
     assert refused.value.prop == "filter_pattern"
 
 
@@ -422,3 +420,27 @@ def _LambdaTarget(stack: cdk.Stack, construct_id: str) -> Any:  # noqa: N802
     from aws_cdk import aws_logs_destinations as destinations
 
     return destinations.LambdaDestination(make_function(stack, construct_id))
+
+
+def test_the_s3_notifications_handler_and_a_workflow_log_group_are_forwarded_too() -> None:
+    from aws_cdk import aws_s3_notifications as s3n
+    from aws_cdk import aws_stepfunctions as sfn
+
+    def build(stack: cdk.Stack) -> None:
+        forward_logs(stack, destination=LogDestination.kinesis())  # before the constructs
+        handler = make_function(stack, "OnUpload")
+        bucket = s3.Bucket(stack, "Uploads", enforce_ssl=True)
+        bucket.add_event_notification(s3.EventType.OBJECT_CREATED, s3n.LambdaDestination(handler))
+        workflow_logs = logs.LogGroup(stack, "WorkflowLogs", encryption_key=security_key(stack))
+        sfn.StateMachine(
+            stack,
+            "Workflow",
+            definition_body=sfn.DefinitionBody.from_chainable(sfn.Pass(stack, "Noop")),
+            logs=sfn.LogOptions(destination=workflow_logs, level=sfn.LogLevel.ALL),
+        )
+
+    s = synth(build, checks=False)
+    paths = {v["Metadata"]["aws:cdk:path"]: k for k, v in by_type(s, "AWS::Logs::LogGroup").items()}
+    handler_groups = [p for p in paths if p.startswith("Test/BucketNotificationsHandler")]
+    assert handler_groups, sorted(paths)
+    assert set(filters_by_group(s)) == set(paths.values())

@@ -75,7 +75,7 @@ def log_forwarding(t: Template) -> Iterator[Violation]:
     ids, names = _forwarded(t, destination)
     exempt = _destination_groups(t, destination)
     for logical_id, props in t.of_type(LOG_GROUP):
-        if logical_id in exempt or logical_id in ids or _literals(props.get("LogGroupName")) & names:
+        if logical_id in exempt | ids or _literals(props.get("LogGroupName")) & names:
             continue
         yield Violation(
             logical_id,
