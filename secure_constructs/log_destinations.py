@@ -32,7 +32,7 @@ from secure_constructs.facts.logs_facts import (
     REGION_PATTERN,
 )
 from secure_constructs.prop_types import check_args
-from secure_constructs.shared import security_key, stack_of
+from secure_constructs.shared import security_key
 from secure_constructs.validation import is_token_string
 
 
@@ -60,6 +60,9 @@ class LogDestination(abc.ABC):
       one, encrypted with the stack key);
     - `LogDestination.firehose(delivery_stream)`: a Firehose stream of this account (Direct PUT).
     """
+
+    def _check(self, stack: cdk.Stack) -> None:  # noqa: B027 (most variants have nothing to check)
+        """Refuse a destination this stack cannot use, before anything is built."""
 
     @abc.abstractmethod
     def _bind(self, scope: Construct) -> BoundLogDestination:
@@ -138,8 +141,8 @@ class _LogsDestination(LogDestination):
         self.arn = arn
         self.region = match["region"]
 
-    def _bind(self, scope: Construct) -> BoundLogDestination:
-        region = stack_of(scope).region
+    def _check(self, stack: cdk.Stack) -> None:
+        region = stack.region
         if not cdk.Token.is_unresolved(region) and region != self.region:
             raise ValidationError(
                 "destination",
@@ -149,6 +152,8 @@ class _LogsDestination(LogDestination):
                 "ask the destination's account for a destination in this region (it may point "
                 "at a stream in any region)",
             )
+
+    def _bind(self, scope: Construct) -> BoundLogDestination:
         return BoundLogDestination(self.arn)
 
 
@@ -164,6 +169,10 @@ class _KinesisDestination(LogDestination):
     def __init__(self, stream: kinesis.IStream | None) -> None:
         self.stream = stream
 
+    def _check(self, stack: cdk.Stack) -> None:
+        if self.stream is not None:
+            _refuse_unencrypted_stream(self.stream)
+
     def _bind(self, scope: Construct) -> BoundLogDestination:
         stream = self.stream
         if stream is None:
@@ -176,7 +185,6 @@ class _KinesisDestination(LogDestination):
                 retention_period=cdk.Duration.hours(LOG_STREAM_RETENTION_HOURS),
             )
             acknowledge(stream, "AwsSolutions-KDS3", _STACK_KEY_REASON)
-        _refuse_unencrypted_stream(stream)
         statements = [
             iam.PolicyStatement(actions=list(KINESIS_PUT_ACTIONS), resources=[stream.stream_arn])
         ]
@@ -212,9 +220,11 @@ class _FirehoseDestination(LogDestination):
     def __init__(self, delivery_stream: firehose.IDeliveryStream) -> None:
         self.delivery_stream = delivery_stream
 
+    def _check(self, stack: cdk.Stack) -> None:
+        _refuse_unfit_delivery_stream(self.delivery_stream)
+
     def _bind(self, scope: Construct) -> BoundLogDestination:
         stream = self.delivery_stream
-        _refuse_unfit_delivery_stream(stream)
         statements = [
             iam.PolicyStatement(
                 actions=list(FIREHOSE_PUT_ACTIONS), resources=[stream.delivery_stream_arn]

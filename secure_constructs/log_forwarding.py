@@ -78,6 +78,7 @@ def forward_logs(
             "call forward_logs once; to reach a second tool, fan out from the destination "
             "(e.g. a Firehose stream reading the Kinesis stream)",
         )
+    destination._check(stack)
     return LogForwarding(stack, StackIds.LOG_FORWARDING, destination, filter_pattern)
 
 

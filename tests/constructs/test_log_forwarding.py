@@ -444,3 +444,11 @@ def test_the_s3_notifications_handler_and_a_workflow_log_group_are_forwarded_too
     handler_groups = [p for p in paths if p.startswith("Test/BucketNotificationsHandler")]
     assert handler_groups, sorted(paths)
     assert set(filters_by_group(s)) == set(paths.values())
+
+
+def test_a_refused_destination_leaves_nothing_behind() -> None:
+    stack = cdk.Stack(cdk.App(), "Us", env=cdk.Environment(region="us-east-1"))
+    with pytest.raises(ValidationError):
+        forward_logs(stack, destination=LogDestination.cloudwatch_destination(SIEM_ARN))
+    assert stack.node.try_find_child(FORWARDING) is None
+    forward_logs(stack, destination=LogDestination.kinesis())  # a second try is not "twice"
