@@ -23,7 +23,7 @@ from secure_constructs import (
     forward_logs,
 )
 from secure_constructs.shared import security_key
-from tests.synth import ALL_COMPLIANCE, Synthesized, arn, ref, statements, synth
+from tests.synth import ALL_COMPLIANCE, Synthesized, arn, cfn_lint, ref, statements, synth
 from tests.vpc import acknowledge_test_vpc, compliant_vpc
 
 CODE = "def handler(event, context):\n    return None\n"
@@ -106,6 +106,10 @@ def to_siem() -> Synthesized:
 def test_kinesis_forwarding_is_clean_under_all_six_packs(to_kinesis: Synthesized) -> None:
     assert not to_kinesis.failed, to_kinesis.violations
     assert to_kinesis.violations == []
+
+
+def test_kinesis_forwarding_template_is_cfn_lint_clean(to_kinesis: Synthesized) -> None:
+    assert cfn_lint(to_kinesis.template) == []
 
 
 def test_every_log_group_of_the_stack_is_subscribed_to_the_stream(to_kinesis: Synthesized) -> None:
