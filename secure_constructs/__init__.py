@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from secure_constructs.checks import Compliance, acknowledge, apply_checks
     from secure_constructs.errors import ValidationError
     from secure_constructs.function import SecureFunction
+    from secure_constructs.log_destinations import LogDestination
+    from secure_constructs.log_forwarding import forward_logs
     from secure_constructs.role import LambdaExecutionRole
     from secure_constructs.secret import SecretRotation, SecureSecret
     from secure_constructs.secrets_cache import SecretsCache, powertools_layer
@@ -28,6 +30,7 @@ __all__ = [
     "ApiCache",
     "Compliance",
     "LambdaExecutionRole",
+    "LogDestination",
     "PythonCode",
     "ResourceServerScopes",
     "SecretRotation",
@@ -44,6 +47,7 @@ __all__ = [
     "__version__",
     "acknowledge",
     "apply_checks",
+    "forward_logs",
     "powertools_layer",
     "security_key",
 ]
@@ -56,6 +60,7 @@ _EXPORTS = {
     "ApiCache": "secure_constructs.api",
     "Compliance": "secure_constructs.checks",
     "LambdaExecutionRole": "secure_constructs.role",
+    "LogDestination": "secure_constructs.log_destinations",
     "PythonCode": "secure_constructs.bundling",
     "ResourceServerScopes": "secure_constructs.user_pool",
     "SecretRotation": "secure_constructs.secret",
@@ -71,6 +76,7 @@ _EXPORTS = {
     "WafProfile": "secure_constructs.waf",
     "acknowledge": "secure_constructs.checks",
     "apply_checks": "secure_constructs.checks",
+    "forward_logs": "secure_constructs.log_forwarding",
     "powertools_layer": "secure_constructs.secrets_cache",
     "security_key": "secure_constructs.shared",
 }

@@ -73,3 +73,12 @@ LAMBDA_TASK_RETRY_BACKOFF_RATE = 2.0
 """Each further wait is this many times the previous one (`BackoffRate`)."""
 LAMBDA_TASK_RETRY_MAX_DELAY_SECONDS = 30
 """No wait is longer than this (`MaxDelaySeconds`); the jitter is FULL (`JitterStrategy`)."""
+
+# -- log forwarding (forward_logs) -------------------------------------------------------------
+LOG_FORWARDING_FILTER_PATTERN = ""
+"""The subscription filters' pattern: the empty pattern matches every log event."""
+LOG_STREAM_SHARD_COUNT = 1
+"""Shards of the Kinesis stream `LogDestination.kinesis()` creates (1 MB/s or 1,000 records/s
+in, provisioned mode)."""
+LOG_STREAM_RETENTION_HOURS = 24
+"""How long that stream keeps records (Kinesis's included retention; longer costs extra)."""

@@ -47,6 +47,8 @@ class StackIds:
     """The managed policy with the star-only ENI actions of VPC functions."""
     API_GATEWAY_ACCOUNT = "SecureConstructsApiGatewayAccount"
     """API Gateway's account-level CloudWatch logging setting (`ApiGatewayAccountLogging`)."""
+    LOG_FORWARDING = "SecureConstructsLogForwarding"
+    """The stack's log forwarding (`forward_logs`): its role and, if created, its stream."""
 
     @classmethod
     def all(cls) -> dict[str, str]:

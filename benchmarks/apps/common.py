@@ -18,6 +18,10 @@ CONTEXT = {"@aws-cdk/core:stackResourceLimit": 0}
 """Lift CDK's 500-resource check so a stack above the limit still synthesizes (and is measured);
 the results report which N fit under CloudFormation's limit."""
 PLUGIN_TIMER = os.environ.get("BENCH_PLUGIN_TIMER") == "1"
+FORWARD = os.environ.get("BENCH_FORWARD") == "1"
+"""(c) only: forward_logs(stack, destination=LogDestination.kinesis()) (one subscription filter
+per log group, a role, its policy and the stream). (b) has no equivalent: the parity check
+warns when it is on."""
 
 _plugin_seconds: list[float] = []
 

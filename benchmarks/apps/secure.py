@@ -35,6 +35,11 @@ if common.WORKFLOW:
     for task in tasks[1:]:
         chain = chain.next(task)
     SecureStateMachine(stack, "Flow", definition_body=sfn.DefinitionBody.from_chainable(chain))
+
+if common.FORWARD:
+    from secure_constructs import LogDestination, forward_logs
+
+    forward_logs(stack, destination=LogDestination.kinesis())
 common.register_checks(app)
 probe.mark("constructed")
 probe.finish({**common.synth(app), "api": api is not None})

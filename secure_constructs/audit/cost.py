@@ -1,13 +1,15 @@
 """The fixed monthly cost of a stack's security baseline, from the price table in `prices`.
 
 Counts web ACLs, their rules and paid managed rule groups, CloudWatch alarms and dashboards, KMS
-keys, Secrets Manager secrets and Cognito user pools. What is billed per request or per user is
-listed separately (rates only: the template says nothing about traffic).
+keys, Secrets Manager secrets, Cognito user pools and the Kinesis streams of log forwarding.
+What is billed per request, per GB or per user is listed separately (rates only: the template
+says nothing about traffic); subscription filters are listed as a rate of $0 (CloudWatch Logs
+charges nothing per filter, the receiving stream bills what it receives).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -165,6 +167,10 @@ _USAGE_LABELS = {
     "cognito_lite_mau": "Cognito monthly active users",
     "cognito_essentials_mau": "Cognito monthly active users",
     "cognito_plus_mau": "Cognito monthly active users",
+    "kinesis_put_units": "Kinesis PUT payload units",
+    "kinesis_on_demand_data_in": "Kinesis data written (on-demand)",
+    "firehose_ingestion": "Firehose data ingested",
+    "logs_subscription_delivery": "CloudWatch Logs subscription delivery (no charge)",
 }
 
 
@@ -241,10 +247,43 @@ def _resource_cost(
     elif kind == "AWS::Logs::LogGroup":
         rate("logs_ingestion")
         rate("logs_storage")
+    elif kind in _FORWARDING:
+        _forwarding_cost(kind, props, line, rate)
     elif kind == "AWS::ApiGateway::RestApi":
         rate("rest_api_requests")
     elif kind == "AWS::ApiGatewayV2::Api":
         rate("http_api_requests")
+
+
+_FORWARDING = (
+    "AWS::Kinesis::Stream",
+    "AWS::KinesisFirehose::DeliveryStream",
+    "AWS::Logs::SubscriptionFilter",
+)
+
+
+def _forwarding_cost(
+    kind: str,
+    props: Mapping[str, Any],
+    line: Callable[[str, float, str], None],
+    rate: Callable[[str], None],
+) -> None:
+    """Log forwarding: a Kinesis stream's shards (or on-demand stream) are fixed, its data, a
+    Firehose stream's ingestion and the subscription filters' delivery (no charge) are rates."""
+    if kind == "AWS::Logs::SubscriptionFilter":
+        rate("logs_subscription_delivery")
+    elif kind == "AWS::KinesisFirehose::DeliveryStream":
+        rate("firehose_ingestion")
+    else:
+        mode = props.get("StreamModeDetails")
+        if isinstance(mode, Mapping) and mode.get("StreamMode") == "ON_DEMAND":
+            line("Kinesis stream (on-demand)", 1, "kinesis_on_demand_stream")
+            rate("kinesis_on_demand_data_in")
+            return
+        shards = props.get("ShardCount", 1)  # CloudFormation's default: one shard
+        count = shards if isinstance(shards, int) and not isinstance(shards, bool) else 1
+        line(f"Kinesis stream ({count} shard{'s' if count != 1 else ''})", count, "kinesis_shard")
+        rate("kinesis_put_units")
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -30,6 +30,9 @@ _CLOUDWATCH = "https://aws.amazon.com/cloudwatch/pricing/"
 _KMS = "https://aws.amazon.com/kms/pricing/"
 _SECRETS = "https://aws.amazon.com/secrets-manager/pricing/"
 _COGNITO = "https://aws.amazon.com/cognito/pricing/"
+_KINESIS = "https://aws.amazon.com/kinesis/data-streams/pricing/"
+_FIREHOSE = "https://aws.amazon.com/firehose/pricing/"
+_OFFLINE = "added 2026-12-03 from the list price as known offline, not re-read from the page"
 
 # -- fixed monthly prices ---------------------------------------------------------------------
 FIXED: dict[str, Price] = {
@@ -57,6 +60,12 @@ FIXED: dict[str, Price] = {
     ),
     "secret": Price(0.40, "secret-month", _SECRETS),
     "user_pool": Price(0.00, "user pool-month", _COGNITO, "charged per monthly active user"),
+    "kinesis_shard": Price(
+        10.95, "shard-month", _KINESIS, f"provisioned mode, $0.015 per shard-hour; {_OFFLINE}"
+    ),
+    "kinesis_on_demand_stream": Price(
+        29.20, "stream-month", _KINESIS, f"on-demand mode, $0.04 per stream-hour; {_OFFLINE}"
+    ),
 }
 
 # -- usage prices (listed, never added to the fixed total) ------------------------------------
@@ -92,4 +101,24 @@ USAGE: dict[str, Price] = {
     "cognito_lite_mau": Price(0.0055, "monthly active user", _COGNITO, "Lite plan"),
     "cognito_essentials_mau": Price(0.015, "monthly active user", _COGNITO, "Essentials plan"),
     "cognito_plus_mau": Price(0.02, "monthly active user", _COGNITO, "Plus plan"),
+    "kinesis_put_units": Price(
+        0.014, "million PUT payload units (25 KB each)", _KINESIS, f"provisioned mode; {_OFFLINE}"
+    ),
+    "kinesis_on_demand_data_in": Price(
+        0.08, "GB written", _KINESIS, f"on-demand mode, plus reads; {_OFFLINE}"
+    ),
+    "firehose_ingestion": Price(
+        0.029,
+        "GB ingested (Direct PUT, records rounded up to 5 KB)",
+        _FIREHOSE,
+        f"first 500 TB a month, plus the destination's own charges; {_OFFLINE}",
+    ),
+    "logs_subscription_delivery": Price(
+        0.00,
+        "GB delivered by a subscription filter",
+        _CLOUDWATCH,
+        "CloudWatch Logs lists no charge per subscription filter or per event delivered (the "
+        "events were billed at ingestion); the receiving stream bills what it receives, and "
+        f"delivery to another region is billed as data transfer; {_OFFLINE}",
+    ),
 }

@@ -111,3 +111,32 @@ def test_totals_per_stack_and_overall(capsys: pytest.CaptureFixture[str]) -> Non
         "| WAF Bot Control | EdgeAcl | 1 | $10.00 / web ACL-month | $10.00 | "
         "https://aws.amazon.com/waf/pricing/ |" in markdown
     )
+
+
+def test_log_forwarding_prices_the_stream_and_lists_delivery_as_rates(tmp_path: Path) -> None:
+    resources = {
+        "Siem": {"Type": "AWS::Kinesis::Stream", "Properties": {"ShardCount": 2}},
+        "Default": {"Type": "AWS::Kinesis::Stream", "Properties": {}},
+        "OnDemand": {
+            "Type": "AWS::Kinesis::Stream",
+            "Properties": {"StreamModeDetails": {"StreamMode": "ON_DEMAND"}},
+        },
+        "ToS3": {"Type": "AWS::KinesisFirehose::DeliveryStream", "Properties": {}},
+        "Forward": {
+            "Type": "AWS::Logs::SubscriptionFilter",
+            "Properties": {"LogGroupName": "x", "DestinationArn": "y", "FilterPattern": ""},
+        },
+    }
+    path = tmp_path / "forwarding.json"
+    path.write_text(json.dumps({"Resources": resources}))
+    assert _lines(path) == {
+        "Kinesis stream (2 shards): Siem": 21.90,
+        "Kinesis stream (1 shard): Default": 10.95,
+        "Kinesis stream (on-demand): OnDemand": 29.20,
+    }
+    report = cost(load([path]).stacks)
+    rates = {r.item: (r.price.usd, r.resources) for r in report.rates[report.stacks[0]]}
+    assert rates["CloudWatch Logs subscription delivery (no charge)"] == (0.0, ("Forward",))
+    assert rates["Firehose data ingested"] == (0.029, ("ToS3",))
+    assert rates["Kinesis PUT payload units"] == (0.014, ("Siem", "Default"))
+    assert rates["Kinesis data written (on-demand)"][1] == ("OnDemand",)

@@ -21,6 +21,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -31,6 +32,7 @@ import secure_constructs
 from secure_constructs import (
     ApiAuth,
     LambdaExecutionRole,
+    LogDestination,
     SecretRotation,
     SecretsCache,
     SecureApi,
@@ -148,6 +150,10 @@ class World:
             {},
             lambda_.Runtime.PYTHON_3_13,
             lambda_.Architecture.ARM_64,
+            LogDestination.kinesis(),
+            firehose.DeliveryStream.from_delivery_stream_arn(
+                stack, "Firehose", "arn:aws:firehose:us-east-1:111122223333:deliverystream/siem"
+            ),
         ]
 
     def instance(self, owner: type) -> Any:
@@ -264,6 +270,10 @@ def test_the_sweep_reaches_every_construct_and_factory() -> None:
         "acknowledge",
         "secure_constructs.monitoring.alarm",
         "secure_constructs.shared.security_key",
+        "forward_logs",
+        "LogDestination.cloudwatch_destination",
+        "LogDestination.kinesis",
+        "LogDestination.firehose",
     }
 
 

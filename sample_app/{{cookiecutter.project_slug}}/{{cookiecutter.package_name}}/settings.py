@@ -16,6 +16,7 @@ NEW_ITEM_SCHEMA = FUNCTIONS_DIR / "schemas" / "new_item.json"
 AUTH_CHOICES = ("cognito", "iam")
 WAF_CHOICES = ("baseline", "strict")
 COMPLIANCE_CHOICES = ("none", "nist-hipaa-pci")
+LOG_DESTINATION_SERVICES = ("logs", "kinesis", "firehose")
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,12 @@ class Settings:
     :param waf_profile: "baseline" or "strict".
     :param compliance: "none", or "nist-hipaa-pci" (functions in a VPC with endpoints, reserved
         concurrency, backups, and the NIST 800-53 R5, HIPAA and PCI DSS packs at synth).
+    :param log_destination_arn: where to forward every log group of the stack (SIEM
+        integration, `secure_constructs.forward_logs`): the ARN of a CloudWatch Logs
+        destination (usually of a central logging account, `arn:aws:logs:<region>:<account>:
+        destination:<name>`), of a Kinesis data stream or of a Firehose stream of this account.
+        Default: "" (not forwarded). A stream encrypted with its own KMS key: import it with
+        `encryption_key=` in stack.py (`_log_destination`) so the role may use the key.
     """
 
     service_name: str = {{ cookiecutter.project_slug | jsonify }}
@@ -35,6 +42,7 @@ class Settings:
     auth: str = {{ cookiecutter.auth | jsonify }}
     waf_profile: str = {{ cookiecutter.waf_profile | jsonify }}
     compliance: str = {{ cookiecutter.compliance | jsonify }}
+    log_destination_arn: str = ""
 
     def __post_init__(self) -> None:
         for name, allowed in (
@@ -44,6 +52,19 @@ class Settings:
         ):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name}={getattr(self, name)!r}: expected one of {allowed}")
+        if self.log_destination_arn and self.log_destination_service not in (
+            LOG_DESTINATION_SERVICES
+        ):
+            raise ValueError(
+                f"log_destination_arn={self.log_destination_arn!r}: expected the ARN of a "
+                "CloudWatch Logs destination, Kinesis stream or Firehose stream (or nothing)"
+            )
+
+    @property
+    def log_destination_service(self) -> str:
+        """The service of `log_destination_arn` (logs, kinesis, firehose), "" when off."""
+        parts = self.log_destination_arn.split(":")
+        return parts[2] if len(parts) > 2 and parts[0] == "arn" else ""
 
     @property
     def regulated(self) -> bool:

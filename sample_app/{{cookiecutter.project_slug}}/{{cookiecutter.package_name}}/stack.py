@@ -19,12 +19,15 @@ from aws_cdk import aws_backup as backup
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kinesis as kinesis
+from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 from secure_constructs import (
     ApiAuth,
+    LogDestination,
     PythonCode,
     SecretRotation,
     SecretsCache,
@@ -34,6 +37,7 @@ from secure_constructs import (
     SecureUserPool,
     WafProfile,
     acknowledge,
+    forward_logs,
     powertools_layer,
     security_key,
 )
@@ -166,6 +170,11 @@ class ItemsServiceStack(cdk.Stack):
         cdk.CfnOutput(self, "TableName", value=self.table.table_name)
         cdk.CfnOutput(self, "ImportQueueUrl", value=self.imports.queue_url)
 
+        # SIEM integration: every log group of the stack (functions, API access log, web ACL
+        # log) subscribed to the destination in settings, when there is one.
+        if settings.log_destination_arn:
+            forward_logs(self, destination=self._log_destination())
+
     # -- pieces ---------------------------------------------------------------------------
 
     def _function(
@@ -229,6 +238,16 @@ class ItemsServiceStack(cdk.Stack):
         return (
             WafProfile.strict() if self.settings.waf_profile == "strict" else WafProfile.baseline()
         )
+
+    def _log_destination(self) -> LogDestination:
+        arn = self.settings.log_destination_arn
+        if self.settings.log_destination_service == "kinesis":
+            return LogDestination.kinesis(kinesis.Stream.from_stream_arn(self, "SiemStream", arn))
+        if self.settings.log_destination_service == "firehose":
+            return LogDestination.firehose(
+                firehose.DeliveryStream.from_delivery_stream_arn(self, "SiemFirehose", arn)
+            )
+        return LogDestination.cloudwatch_destination(arn)
 
     def _backup_plan(self) -> None:
         vault = backup.BackupVault(

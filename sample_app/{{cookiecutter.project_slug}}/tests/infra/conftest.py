@@ -72,12 +72,16 @@ class Synth:
 
 @pytest.fixture(scope="session")
 def synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
-    outdir = tmp_path_factory.mktemp("cdk.out")
+    yield synthesize(tmp_path_factory.mktemp("cdk.out"), Settings())
+
+
+def synthesize(outdir: Path, settings: Settings) -> Synth:
+    """The app built with `settings`, synthesized with every check on, and its report."""
     app = cdk.App(
         outdir=str(outdir),
         context={"aws:cdk:enable-path-metadata": True, "aws:cdk:enable-asset-metadata": True},
     )
-    build(app, Settings())
+    build(app, settings)
     failed = False
     try:
         app.synth()
@@ -96,4 +100,4 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
             for v in plugin.get("suppressedViolations") or []:
                 for c in v["violatingConstructs"]:
                     result.acknowledged.append((v["ruleName"], c["constructPath"], v["reason"]))
-    yield result
+    return result
