@@ -1,8 +1,8 @@
 """Run the SecureServerless rules over one template: the one rule runner.
 
-The synth plugin (through `check_template_file`) and `secure-constructs audit` both call
-`run_rules`; nothing else loops over the pack, so a rule that crashes fails closed the same way
-everywhere.
+The synth plugin (over every stack and nested stack template) and `secure-constructs audit`
+both call `run_rules`; nothing else loops over the pack, so a rule that crashes fails closed the
+same way everywhere.
 """
 
 from __future__ import annotations
