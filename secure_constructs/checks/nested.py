@@ -94,7 +94,7 @@ def _from_assets_manifest(resource: Mapping[str, Any], assembly_dir: Path | None
         files = data.get("files") if isinstance(data, Mapping) else None
         for entry in (files if isinstance(files, Mapping) else {}).values():
             if _publishes(entry, key):
-                return assembly_dir / entry["source"]["path"]
+                return assembly_dir / str(entry["source"]["path"])
     return None
 
 
@@ -162,7 +162,8 @@ def stack_templates(
     body = json.loads(template_path.read_text(encoding="utf-8"))  # unreadable: the synth fails
     entries = list(_logical_id_entries(metadata))
     stacks = {top_path} | {nested_stack_path(p) for p, _ in entries if p.endswith(_RESOURCE_SUFFIX)}
-    top = StackTemplate(top_path, template_path, body if isinstance(body, Mapping) else {}, top_path)
+    body = body if isinstance(body, Mapping) else {}
+    top = StackTemplate(top_path, template_path, body, top_path)
     out = [top]
     seen = {template_path.resolve()}
     queue = [top]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+
 import aws_cdk as cdk
 import jsii
 
