@@ -328,8 +328,11 @@ def _both(stack: cdk.Stack) -> None:
 
 
 @pytest.mark.synth
-def test_the_audit_reports_nested_findings_and_reads_nested_acknowledgements() -> None:
-    result = synth(_both, context=CLI_CONTEXT)
+@pytest.mark.parametrize("context", [CLI_CONTEXT, NO_METADATA], ids=["cli", "no-metadata"])
+def test_the_audit_reports_nested_findings_and_reads_nested_acknowledgements(
+    context: dict[str, Any],
+) -> None:
+    result = synth(_both, context=context)
     report = audit(load([result.outdir]))
     ours = {
         (f.rule_name, f.construct_path)
