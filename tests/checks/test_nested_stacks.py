@@ -9,6 +9,7 @@ NestedStackTemplate ERROR. cdk-nag v3 walks the construct tree, nested stacks in
 
 from __future__ import annotations
 
+import json
 import types
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from aws_cdk import aws_lambda as lambda_
 from secure_constructs import SecureFunction, ValidationError
 from secure_constructs.audit.report import audit
 from secure_constructs.audit.sources import load, parse_template_text
-from secure_constructs.checks import acknowledge
+from secure_constructs.checks import acknowledge, apply_checks
 from secure_constructs.checks.gate import BYPASS, UNMATCHED
 from secure_constructs.checks.model import Severity, Template
 from secure_constructs.checks.nested import nested_stack_path
@@ -348,3 +349,22 @@ def test_the_audit_reports_nested_findings_and_reads_nested_acknowledgements(
     assert nested_acks and all(s.ok and s.matched for s in nested_acks), [
         (s.ack.rule_id, s.problems) for s in nested_acks
     ]
+
+
+@pytest.mark.synth
+def test_fails_when_a_nested_stack_of_a_stage_holds_a_violation(tmp_path: Path) -> None:
+    app = cdk.App(outdir=str(tmp_path))
+    svc = cdk.Stack(cdk.Stage(app, "Prod"), "Svc")
+    _deep(svc)
+    apply_checks(app)
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        app.synth()
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    found = {
+        (v["ruleName"], c["constructPath"])
+        for p in report["pluginReports"]
+        if p["pluginName"] == "SecureServerless"
+        for v in p["violations"]
+        for c in v["violatingConstructs"]
+    }
+    assert ("IAMWildcard[Resource::*]", "Prod/Svc/Inner/Deeper/R/DefaultPolicy/Resource") in found
