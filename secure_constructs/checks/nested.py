@@ -194,8 +194,8 @@ def _resource_paths(
         meta = resource.get("Metadata") if isinstance(resource, Mapping) else None
         if isinstance(meta, Mapping) and isinstance(meta.get(CDK_PATH_METADATA), str):
             paths[str(logical_id)] = meta[CDK_PATH_METADATA]
-    for path, logical_id in entries:
-        if owner(path, stacks) == unit.stack_path:
+    for path, logical_id in entries:  # the artifact's entries are its stack's or its nested'
+        if (owner(path, stacks) or unit.top_path) == unit.stack_path:
             paths.setdefault(logical_id, path)
     return paths
 

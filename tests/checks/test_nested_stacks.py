@@ -118,8 +118,11 @@ def _deep(stack: cdk.Stack) -> None:
     deeper = cdk.NestedStack(cdk.NestedStack(stack, "Inner"), "Deeper")
     role = iam.Role(deeper, "R", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
     role.add_to_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=["*"]))
-    # the same construct id in the parent: the same logical id, told apart by stack
-    iam.Role(stack, "R", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    # the same construct ids in the parent: the same logical ids, told apart by stack
+    same = iam.Role(stack, "R", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    same.add_to_policy(
+        iam.PolicyStatement(actions=["s3:GetObject"], resources=["arn:aws:s3:::bucket/key"])
+    )
 
 
 @pytest.mark.synth
