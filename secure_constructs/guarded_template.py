@@ -74,20 +74,32 @@ class SharedResourcePolicies:
 
     def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
         stack = cdk.Stack.of(self._resource)
+        top = stack
+        while top.nested_stack_parent is not None:  # a NestedStack has no artifact of its own
+            top = top.nested_stack_parent
         paths = [
             Path(t.template_path)
             for t in context.stack_templates
-            if t.stack_construct_path == stack.node.path
+            if t.stack_construct_path == top.node.path
         ]
         violations: list[cdk.PolicyViolation] = []
-        if not paths and stack.nested_stack_parent is None:
+        if not paths:
             violations.append(self._violation("", "", "its stack's template was not synthesized"))
         for path in paths:
-            violations.extend(self._judge_template(path))
+            # CDK writes a nested stack's template (its `template_file`) as a file asset of the
+            # top-level stack, in the same assembly folder; a missing one fails closed.
+            nested = stack.nested_stack_parent is not None
+            template = path.parent / stack.template_file if nested else path
+            violations.extend(self._judge_template(template))
         return cdk.PolicyValidationPluginReport(success=not violations, violations=violations)
 
     def _judge_template(self, path: Path) -> Iterator[cdk.PolicyViolation]:
-        body = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            body = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            problem = f"its template {path.name} cannot be read: {error}"
+            yield self._violation(str(path), "", problem)
+            return
         resources = body.get("Resources", {}) if isinstance(body, dict) else {}
         default = self._resource.node.default_child
         logical_id = cdk.Stack.of(self._resource).resolve(

@@ -53,10 +53,16 @@ def synth(
     compliance: Iterable[Compliance] = (),
     stack_name: str = "Test",
     env: cdk.Environment | None = None,
+    context: Mapping[str, Any] | None = None,
 ) -> Synthesized:
-    """Build a stack with `build(stack)`, synthesize it with the packs on, and read the results."""
+    """Build a stack with `build(stack)`, synthesize it with the packs on, and read the results.
+
+    `context` replaces the app's context (default: path metadata on, as the CLI's).
+    """
     outdir = Path(tempfile.mkdtemp(prefix="sc-synth-"))
-    app = cdk.App(outdir=str(outdir), context={"aws:cdk:enable-path-metadata": True})
+    if context is None:
+        context = {"aws:cdk:enable-path-metadata": True}
+    app = cdk.App(outdir=str(outdir), context=dict(context))
     stack = cdk.Stack(app, stack_name, env=env)
     build(stack)
     if checks:

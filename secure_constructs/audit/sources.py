@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from secure_constructs.checks.nested import stack_templates
+
 TEMPLATE_SUFFIXES = (".json", ".yaml", ".yml", ".template")
 _ACK_METADATA = "aws:cdk:acknowledged-rules"
 _INTENT_METADATA = "secure-constructs:acknowledge"  # checks.gate.INTENT_METADATA
-_LOGICAL_ID_METADATA = "aws:cdk:logicalId"
 
 
 class InputError(Exception):
@@ -314,6 +315,7 @@ def _load_assembly(directory: Path, inputs: Inputs) -> None:
         raise InputError(f"{directory}/manifest.json: not a cloud assembly manifest (no artifacts)")
     inputs.assemblies.append(directory)
     before = len(inputs.stacks)
+    nested_paths: dict[Path, dict[str, str]] = {}  # template -> logical id -> construct path
     for artifact_id, artifact in artifacts.items():
         if not isinstance(artifact, Mapping):
             continue
@@ -329,13 +331,11 @@ def _load_assembly(directory: Path, inputs: Inputs) -> None:
             source = load_template_file(directory / template_file, name=str(name))
             source.assembly = directory
             metadata = _stack_metadata(directory, artifact)
-            source.construct_paths.update(
-                {
-                    lid: path
-                    for lid, path in _logical_ids(metadata).items()
-                    if lid not in source.construct_paths
-                }
-            )
+            # the stack's own resources and its nested stacks' (their constructs' metadata is
+            # the parent's), each told apart by stack as the synth plugin does
+            for unit in stack_templates(str(name), directory / template_file, metadata):
+                nested_paths[unit.template_path.resolve()] = unit.paths
+            _add_paths(source, nested_paths.get(source.path.resolve(), {}))
             inputs.stacks.append(source)
             inputs.acknowledgements.extend(_acknowledgements(metadata, source.name))
             inputs.acknowledgements.extend(_intents(metadata, source.name))
@@ -347,6 +347,7 @@ def _load_assembly(directory: Path, inputs: Inputs) -> None:
     for nested in sorted(directory.glob("*.nested.template.json")):
         source = load_template_file(nested, name=nested.name.removesuffix(".nested.template.json"))
         source.assembly = directory
+        _add_paths(source, nested_paths.get(nested.resolve(), {}))
         inputs.stacks.append(source)
     report = directory / "validation-report.json"
     if report.is_file():
@@ -374,12 +375,10 @@ def _entries(metadata: Mapping[str, Any]) -> Iterable[tuple[str, Mapping[str, An
                     yield str(path).lstrip("/"), entry
 
 
-def _logical_ids(metadata: Mapping[str, Any]) -> dict[str, str]:
-    return {
-        entry["data"]: path
-        for path, entry in _entries(metadata)
-        if entry.get("type") == _LOGICAL_ID_METADATA and isinstance(entry.get("data"), str)
-    }
+def _add_paths(source: StackSource, paths: Mapping[str, str]) -> None:
+    """Construct paths from the stack metadata, where the template's aws:cdk:path is missing."""
+    for logical_id, path in paths.items():
+        source.construct_paths.setdefault(logical_id, path)
 
 
 def _acknowledgements(metadata: Mapping[str, Any], stack: str) -> list[Acknowledgement]:

@@ -1,17 +1,13 @@
 """Run the SecureServerless rules over one template: the one rule runner.
 
-The synth plugin (through `check_template_file`) and `secure-constructs audit` both call
-`run_rules`; nothing else loops over the pack, so a rule that crashes fails closed the same way
-everywhere.
+The synth plugin (over every stack and nested stack template) and `secure-constructs audit`
+both call `run_rules`; nothing else loops over the pack, so a rule that crashes fails closed the
+same way everywhere.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 from secure_constructs.checks.model import (
-    CheckOptions,
     Finding,
     Practice,
     Rule,
@@ -70,12 +66,3 @@ def rule_error(rule: Rule, error: Exception) -> Finding:
         severity=Severity.ERROR,
         finding_id=RULE_ERROR,
     )
-
-
-def check_template_file(path: Path, options: CheckOptions | None = None) -> list[Finding]:
-    """Load a JSON template from disk and run the pack over it."""
-    body = json.loads(path.read_text(encoding="utf-8"))
-    template = Template(
-        body, path=path, assembly_dir=path.parent, options=options or CheckOptions()
-    )
-    return run_rules(template)

@@ -10,17 +10,16 @@ refuses (checks.gate) and prints one summary line per stack.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
-from typing import Any
 
 import aws_cdk as cdk
 import jsii
 
 from secure_constructs.checks import gate
-from secure_constructs.checks.engine import check_template_file
-from secure_constructs.checks.model import CheckOptions, Finding, Severity
+from secure_constructs.checks.engine import run_rules
+from secure_constructs.checks.model import CheckOptions, Finding, Severity, Template
+from secure_constructs.checks.nested import StackTemplate, owner, stack_templates
 from secure_constructs.checks.registry import PACK_NAME, RULES
 from secure_constructs.defaults import CHECKS_MAX_TIMEOUT_SECONDS
 
@@ -120,41 +119,47 @@ class SecureServerlessChecks:
 
     def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
         violations: list[cdk.PolicyViolation] = []
-        ours: list[tuple[str, Path, Finding, gate.SeenFinding | None]] = []
+        ours: list[tuple[StackTemplate, Finding, gate.SeenFinding | None]] = []
         seen: list[gate.SeenFinding] = []
         metadata = []
+        units: list[StackTemplate] = []
         for stack in context.stack_templates:
             path = Path(stack.template_path)
             metadata.append(gate.stack_metadata_for(path))
-            paths = _resource_paths(path)
-            for finding in check_template_file(path, self._options):
-                where = paths.get(finding.logical_id)
+            units.extend(stack_templates(stack.stack_construct_path, path, metadata[-1]))
+        for unit in units:  # every top-level template, then the nested ones under it
+            template = Template(
+                unit.body,
+                path=unit.template_path,
+                assembly_dir=unit.template_path.parent,
+                options=self._options,
+            )
+            for finding in run_rules(template):
+                where = unit.paths.get(finding.logical_id)
                 s = (
-                    gate.SeenFinding(
-                        PACK_NAME, finding.granular_id, where, stack.stack_construct_path
-                    )
+                    gate.SeenFinding(PACK_NAME, finding.granular_id, where, unit.stack_path)
                     if where
                     else None
                 )
-                ours.append((stack.stack_construct_path, path, finding, s))
+                ours.append((unit, finding, s))
                 if s is not None:
                     seen.append(s)
-        seen.extend(self._recorded_findings(context))
+        seen.extend(self._recorded_findings([u.stack_path for u in units]))
         packs = {PACK_NAME} | {r.name for r in self._recorded if r.report is not None}
         result = gate.run_gate(context.app_construct, seen, packs, metadata)
         failed = False
-        for stack_path, path, finding, s in ours:
-            violations.append(_violation(stack_path, path, finding, s))
+        for unit, finding, s in ours:
+            violations.append(_violation(unit, finding, s))
             if s is None or not s.acknowledged:  # CDK suppresses the others: the gate placed it
                 failed = failed or finding.severity is Severity.ERROR
         for problem in result.problems:
             violations.append(_gate_violation(problem))
             failed = True
-        self._print_summary(context, seen)
+        self._print_summary(context, seen, units)
         return cdk.PolicyValidationPluginReport(success=not failed, violations=violations)
 
-    def _recorded_findings(self, context: cdk.IPolicyValidationContext) -> list[gate.SeenFinding]:
-        stacks = sorted((s.stack_construct_path for s in context.stack_templates), key=len)
+    def _recorded_findings(self, stacks: list[str]) -> list[gate.SeenFinding]:
+        """The cdk-nag packs' findings, each on the innermost stack (nested ones included)."""
         found = []
         for pack in self._recorded:
             if pack.report is None:
@@ -162,64 +167,49 @@ class SecureServerlessChecks:
             for v in pack.report.violations:
                 for r in v.violating_resources:
                     if r.construct_path:
-                        owner = [s for s in stacks if r.construct_path.startswith(s + "/")]
-                        stack = owner[-1] if owner else ""
+                        stack = owner(r.construct_path, stacks) or ""
                         found.append(
                             gate.SeenFinding(pack.name, v.rule_name, r.construct_path, stack)
                         )
         return found
 
     def _print_summary(
-        self, context: cdk.IPolicyValidationContext, seen: list[gate.SeenFinding]
+        self,
+        context: cdk.IPolicyValidationContext,
+        seen: list[gate.SeenFinding],
+        units: list[StackTemplate],
     ) -> None:
+        """One line per stack; a nested stack's findings on its own line, not its parent's."""
         app = context.app_construct
-        for stack in context.stack_templates:
-            key = (id(app), stack.stack_construct_path)
+        packs = [PACK_NAME, *(r.name for r in self._recorded)]
+        for unit in units:
+            key = (id(app), unit.stack_path)
             if key in _PRINTED:
                 continue
             _PRINTED.add(key)
-            print(
-                summary_line(
-                    stack.stack_construct_path, seen, [PACK_NAME, *(r.name for r in self._recorded)]
-                ),
-                file=sys.stderr,
-            )
+            label = f"{unit.stack_path} (nested stack)" if unit.nested else ""
+            print(summary_line(unit.stack_path, seen, packs, label=label), file=sys.stderr)
 
 
-def summary_line(stack_path: str, seen: list[gate.SeenFinding], packs: list[str]) -> str:
-    """`checks <stack>: AwsSolutions 0 open / 2 acknowledged, ...`: one line per stack."""
+def summary_line(
+    stack_path: str, seen: list[gate.SeenFinding], packs: list[str], *, label: str = ""
+) -> str:
+    """`checks <stack>: AwsSolutions 0 open / 2 acknowledged, ...`: one line per stack (a
+    nested stack's line counts its own findings only; `label` names it, default its path)."""
     parts = []
     for pack in dict.fromkeys(packs):
         mine = [f for f in seen if f.pack == pack and f.stack_path == stack_path]
         acked = sum(1 for f in mine if f.acknowledged)
         parts.append(f"{pack} {len(mine) - acked} open / {acked} acknowledged")
-    return f"secure-constructs checks {stack_path}: {', '.join(parts)}"
-
-
-def _resource_paths(template_path: Path) -> dict[str, str]:
-    """Logical id -> construct path, from the template's aws:cdk:path or the stack metadata."""
-    paths: dict[str, str] = {}
-    try:
-        body: Any = json.loads(template_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        body = {}
-    for logical_id, resource in (body.get("Resources") or {}).items():
-        meta = resource.get("Metadata") if isinstance(resource, dict) else None
-        if isinstance(meta, dict) and isinstance(meta.get("aws:cdk:path"), str):
-            paths[logical_id] = meta["aws:cdk:path"]
-    for path, entries in gate.stack_metadata_for(template_path).items():
-        for entry in entries if isinstance(entries, list) else []:
-            if isinstance(entry, dict) and entry.get("type") == "aws:cdk:logicalId":
-                paths.setdefault(str(entry.get("data")), str(path).lstrip("/"))
-    return paths
+    return f"secure-constructs checks {label or stack_path}: {', '.join(parts)}"
 
 
 def _violation(
-    stack_path: str, path: Path, finding: Finding, seen: gate.SeenFinding | None
+    unit: StackTemplate, finding: Finding, seen: gate.SeenFinding | None
 ) -> cdk.PolicyViolation:
     fix = finding.fix
-    if seen is not None:
-        call = gate.paste_call(stack_path, seen.path, f"{PACK_NAME}::{finding.granular_id}")
+    if seen is not None:  # the call from the top-level stack, which holds its nested stacks
+        call = gate.paste_call(unit.top_path, seen.path, f"{PACK_NAME}::{finding.granular_id}")
         fix = f"{fix}. Only if truly unavoidable: {call}"
     return cdk.PolicyViolation(
         rule_name=finding.granular_id,
@@ -229,8 +219,11 @@ def _violation(
         violating_resources=[
             cdk.PolicyViolatingResource(
                 resource_logical_id=finding.logical_id,
-                template_path=str(path),
+                template_path=str(unit.template_path),
                 locations=[finding.path],
+                # CDK finds a top-level stack's construct from the logical id; a nested
+                # stack's is named, so that the acknowledgement the gate placed matches it
+                construct_path=seen.path if unit.nested and seen is not None else None,
             )
         ],
     )

@@ -10,6 +10,7 @@ import pytest
 
 from secure_constructs.checks.engine import RULE_ERROR, run_rules
 from secure_constructs.checks.model import Severity, Template
+from secure_constructs.checks.nested import StackTemplate
 from secure_constructs.checks.plugin import _violation
 from secure_constructs.checks.registry import RULES
 from tests.checks.templates import function, make_rule_crash
@@ -31,7 +32,8 @@ def test_fails_when_a_rule_raises_with_one_error_finding_of_that_rule(
     # the other rules still ran over the same template
     assert any(f.rule_id == "LambdaAlarms" and f.logical_id == "Fn" for f in findings)
     # the plugin still describes the finding with its rule's summary
-    violation = _violation("Test", Path("Test.template.json"), error, None)
+    unit = StackTemplate("Test", Path("Test.template.json"), {}, "Test")
+    violation = _violation(unit, error, None)
     assert RULES["LambdaTimeout"].summary in violation.description
 
 
