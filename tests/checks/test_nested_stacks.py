@@ -193,7 +193,7 @@ def test_fails_when_acknowledging_a_nested_stack_itself() -> None:
     stack = cdk.Stack(cdk.App(), "Test")
     inner = cdk.NestedStack(stack, "Inner")
     assert cdk.Stack.is_stack(inner)
-    with pytest.raises(ValidationError, match="the Stack 'Test/Inner'"):
+    with pytest.raises(ValidationError, match=r"'Test/Inner' \(a Stack\)"):
         acknowledge(inner, "SecureServerless::LambdaTimeout", REASON)
 
 
