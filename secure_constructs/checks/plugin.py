@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
+import constructs
 import jsii
 
 from secure_constructs.checks import gate
@@ -127,7 +129,8 @@ class SecureServerlessChecks:
             path = Path(stack.template_path)
             metadata.append(gate.stack_metadata_for(path))
             paths = _resource_paths(path)
-            for finding in check_template_file(path, self._options):
+            options = _stack_options(self._options, context.app_construct, stack)
+            for finding in check_template_file(path, options):
                 where = paths.get(finding.logical_id)
                 s = (
                     gate.SeenFinding(
@@ -184,6 +187,26 @@ class SecureServerlessChecks:
                 ),
                 file=sys.stderr,
             )
+
+
+def _stack_options(
+    options: CheckOptions, app: constructs.IConstruct, stack: cdk.PolicyValidationStack
+) -> CheckOptions:
+    """`options` knowing the stack's env account, when the stack has a literal one (an
+    env-agnostic stack's account is a token: unknown, so only ${AWS::AccountId} is its own)."""
+    account = env_account(app, stack.stack_construct_path)
+    return replace(options, accounts=options.accounts | {account}) if account else options
+
+
+def env_account(app: constructs.IConstruct, stack_path: str) -> str | None:
+    """The literal account of the stack at `stack_path` under `app`, or None."""
+    node: constructs.IConstruct | None = app.node.root
+    for part in stack_path.split("/") if stack_path else []:
+        node = node.node.try_find_child(part) if node is not None else None
+    if node is None or not cdk.Stack.is_stack(node):
+        return None
+    account = cdk.Stack.of(node).account
+    return None if cdk.Token.is_unresolved(account) else account
 
 
 def summary_line(stack_path: str, seen: list[gate.SeenFinding], packs: list[str]) -> str:
