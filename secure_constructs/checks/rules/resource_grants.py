@@ -1,8 +1,9 @@
 """Rules over whom a resource-based policy names: another account, or a service acting for any
 resource. ResourcePolicyPublic judges `*`; these judge the principals that are not everyone.
 
-Both rules read every resource-based policy type (policy_documents.RESOURCE_POLICY_TYPES) and
-AWS::Lambda::Permission, after `with_parameter_defaults` (a parameter's default and allowed
+Both rules read every resource-based policy type (policy_documents.RESOURCE_POLICY_TYPES), the
+cross-account one AWS::Lambda::Permission too (a service permission without source is
+LambdaPublicAccess's), after `with_parameter_defaults` (a parameter's default and allowed
 values are judged as deployed) and `accounts.mark_own` (this account in every intrinsic form).
 """
 
@@ -42,8 +43,7 @@ _CROSS_FIX = (
 _SOURCE_FIX = (
     "add the resource the service acts for: an ArnEquals/ArnLike aws:SourceArn condition with "
     "its ARN (rule.rule_arn, bucket.bucket_arn, topic.topic_arn) and StringEquals "
-    "aws:SourceAccount ${AWS::AccountId}; for a Lambda permission pass source_arn= and "
-    "source_account="
+    "aws:SourceAccount ${AWS::AccountId}"
 )
 
 
@@ -122,7 +122,7 @@ def _cross(logical_id: str, where: str, type_: str, other: str, text: str) -> Vi
     "ResourcePolicyServiceSource",
     practice=Practice.LEAST_PRIVILEGE,
     severity=Severity.WARNING,
-    applies_to=(*RESOURCE_POLICY_TYPES, _LAMBDA),
+    applies_to=RESOURCE_POLICY_TYPES,
     summary="A resource-based policy allows a service principal for any source resource",
     explanation=(
         "An Allow to a service principal (events.amazonaws.com, s3.amazonaws.com, ...) with no "
@@ -133,24 +133,18 @@ def _cross(logical_id: str, where: str, type_: str, other: str, text: str) -> Vi
         "in every resource-based policy that names a service "
         "(https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html). A warning, "
         "not an error: the other account must know the resource's ARN, and a few services do "
-        "not send the keys (check the service's documentation before adding them)."
+        "not send the keys (check the service's documentation before adding them). A "
+        "Lambda permission for a service without SourceArn is LambdaPublicAccess's (an error)."
     ),
     granular=True,
 )
 def resource_policy_service_source(t: Template) -> Iterator[Violation]:
-    """Allow statements (and Lambda permissions) for a service with no source condition."""
+    """Allow statements for a service principal with no source condition."""
     for logical_id, type_, path, raw in resource_policy_statements(t):
         if not is_allow(raw) or has_source_condition(raw.get("Condition")):
             continue
         for service in principal_values(raw).get("Service", []):
             yield _unsourced(logical_id, f"{path}/Condition", type_, service, raw)
-    for logical_id, raw in t.of_type(_LAMBDA):
-        props = with_parameter_defaults(t, raw)
-        if any(props.get(k) is not None for k in ("SourceArn", "SourceAccount", "PrincipalOrgID")):
-            continue  # LambdaPermissionScope judges their values
-        for service in renderings(props.get("Principal")):
-            if _is_service(service):
-                yield _unsourced(logical_id, "Properties/SourceArn", _LAMBDA, service, props)
 
 
 def _unsourced(
