@@ -6,13 +6,12 @@ from collections.abc import Iterator
 
 from secure_constructs.checks.accounts import (
     account_field,
-    is_account_id,
     is_root_of_ours,
     mark_own,
 )
 from secure_constructs.checks.cfn import UNKNOWN
 from secure_constructs.checks.model import Practice, Template, Violation, rule
-from secure_constructs.checks.policy_facts import is_wildcard_only
+from secure_constructs.checks.policy_facts import is_account_id, is_wildcard_only
 from secure_constructs.checks.rules.policy_documents import (
     actions_of,
     is_allow,
