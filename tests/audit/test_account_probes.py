@@ -12,6 +12,7 @@ import contextlib
 import io
 import json
 from collections import defaultdict
+from pathlib import Path
 
 import pytest
 
@@ -102,3 +103,49 @@ def test_refuses_an_account_option_that_is_not_an_account_id() -> None:
         code = main(["audit", str(PROBES), "--account", "12345"])
     assert code == 2
     assert "--account=12345" in err.getvalue() and "12-digit" in err.getvalue()
+
+
+def _assembly(tmp_path: Path, environment: str) -> Path:
+    key = {
+        "Type": "AWS::KMS::Key",
+        "Properties": {
+            "KeyPolicy": {
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                        "Action": "kms:*",
+                        "Resource": "*",
+                    }
+                ]
+            }
+        },
+    }
+    (tmp_path / "S.template.json").write_text(json.dumps({"Resources": {"Key": key}}))
+    manifest = {
+        "version": "55.0.0",
+        "artifacts": {
+            "S": {
+                "type": "aws:cloudformation:stack",
+                "environment": environment,
+                "properties": {"templateFile": "S.template.json"},
+            }
+        },
+    }
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("environment", "flagged"),
+    [("aws://123456789012/eu-west-1", False), ("aws://unknown-account/unknown-region", True)],
+)
+def test_a_cloud_assemblys_stack_environment_is_this_account(
+    tmp_path: Path, environment: str, flagged: bool
+) -> None:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        main(["audit", str(_assembly(tmp_path, environment)), "--format", "json"])
+    rules = {f["rule"] for f in json.loads(out.getvalue())["findings"]}
+
+    assert ("KmsKeyPolicyFullAccess[Action::kms:*]" in rules) is flagged

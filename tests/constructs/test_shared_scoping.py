@@ -172,3 +172,57 @@ def test_kms_star_for_the_stacks_literal_root_passes_and_another_accounts_fails(
     assert "123456789012:root" in str(own_root)  # the literal form the plugin must accept
     kms_findings = [v for v in result.violations if v[1].startswith("KmsKeyPolicyFullAccess")]
     assert [v[2].split("/")[1] for v in kms_findings] == ["Other"]
+
+
+# --- the new rules on a user's own (not shared) topic, at synth --------------------------------
+
+OTHER = "444455556666"
+
+
+def _user_topic(stack: cdk.Stack, principal: iam.IPrincipal, **conditions: Any) -> None:
+    topic = sns.Topic(
+        stack, "UserTopic", master_key=kms.Alias.from_alias_name(stack, "A", "alias/aws/sns")
+    )
+    topic.add_to_resource_policy(
+        iam.PolicyStatement(
+            principals=[principal],
+            actions=["sns:Publish"],
+            resources=[topic.topic_arn],
+            conditions=conditions or None,
+        )
+    )
+
+
+def test_flags_another_account_on_a_users_topic_unless_pinned_to_the_organization() -> None:
+    opened = synth(lambda s: _user_topic(s, iam.AccountPrincipal(OTHER)), checks=True)
+    pinned = synth(
+        lambda s: _user_topic(
+            s,
+            iam.AccountPrincipal(OTHER),
+            StringEquals={"aws:PrincipalOrgID": "o-a1b2c3d4e5"},
+        ),
+        checks=True,
+    )
+
+    assert [v[1] for v in _policy_findings(opened.violations)] == [
+        f"ResourcePolicyCrossAccount[Account::{OTHER}]"
+    ]
+    assert opened.failed
+    assert _policy_findings(pinned.violations) == []
+
+
+def test_warns_of_a_service_without_source_on_a_users_topic_unless_scoped() -> None:
+    unsourced = synth(lambda s: _user_topic(s, iam.ServicePrincipal("events.amazonaws.com")))
+    sourced = synth(
+        lambda s: _user_topic(
+            s,
+            iam.ServicePrincipal("events.amazonaws.com"),
+            StringEquals={"aws:SourceAccount": cdk.Stack.of(s).account},
+        )
+    )
+
+    assert [v[1] for v in _policy_findings(unsourced.violations)] == [
+        "ResourcePolicyServiceSource[Service::events.amazonaws.com]"
+    ]
+    assert not unsourced.failed  # a warning
+    assert _policy_findings(sourced.violations) == []
