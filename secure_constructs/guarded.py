@@ -115,6 +115,8 @@ def _scope_service_statement(resource: Construct, statement: iam.PolicyStatement
     Guide, "Using resource-based policies for Amazon EventBridge"). ResourcePolicyServiceSource
     flags what is left unscoped.
     """
+    if statement.frozen:
+        return  # already part of a document: ResourcePolicyServiceSource judges it
     body = cdk.Stack.of(resource).resolve(statement.to_statement_json())
     if not isinstance(body, dict) or body.get("Effect", "Allow") != "Allow":
         return

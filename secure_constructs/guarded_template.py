@@ -84,13 +84,14 @@ def own_arn_pattern(stack: cdk.Stack, resource: Any) -> str | None:
     return f"arn:*:{service}:{region}:{account}:{name if isinstance(name, str) else '*'}"
 
 
-def _as_arns(value: Any) -> list[str]:
+def _as_arns(value: Any, resources: Any) -> list[str]:
     """Every literal (or partly literal) ARN a Topics/Queues value can render to, a queue URL
-    as its ARN, a deploy-time part as `*`. A whole Ref/GetAtt names a resource by reference
-    (`_references` judges those)."""
+    as its ARN, a deploy-time part as `*`. A whole Ref/GetAtt to a resource of the template
+    names it by reference (`_references` judges those); one to a parameter may be anything."""
     arns = []
     for item in as_list(value):
-        if reference(item) is not None:
+        named = reference(item)
+        if named is not None and named.logical_id in resources:
             continue
         for text in renderings(item):
             text = text.replace(UNKNOWN, "*")
@@ -109,13 +110,15 @@ def _field_meets(a: str, b: str) -> bool:
     return has_wildcard(a) and has_wildcard(b)  # two patterns: assume they meet (fail closed)
 
 
-def names_by_arn(value: Any, pattern: str | None) -> bool:
+def names_by_arn(value: Any, pattern: str | None, resources: Any = ()) -> bool:
     """Whether a Topics/TopicArn/Queues/Queue value names the resource whose ARN is `pattern`
-    by a literal ARN or URL, or by an ARN pattern with wildcards that covers it."""
+    by a literal ARN or URL, or by an ARN pattern with wildcards that covers it (a value known
+    only at deploy time, like a parameter, may: fail closed). `resources` are the template's
+    logical ids (a reference to one of them is no ARN of ours)."""
     if pattern is None:
         return False
     own = pattern.split(":", 5)
-    for arn in _as_arns(value):
+    for arn in _as_arns(value, resources):
         if is_wildcard_only(arn):
             return True
         fields = arn.split(":", 5)
@@ -179,7 +182,8 @@ class SharedResourcePolicies:
                 yield from self._judge(path, other_id, "KeyPolicy", props.get("KeyPolicy"))
             targets = _POLICY_TARGETS.get(other.get("Type", ""), ())
             if any(
-                _references(props.get(t), logical_id) or names_by_arn(props.get(t), pattern)
+                _references(props.get(t), logical_id)
+                or names_by_arn(props.get(t), pattern, resources)
                 for t in targets
             ):
                 yield from self._judge(

@@ -38,6 +38,11 @@ _OWN_SUB = "${AWS::AccountId}"
 _OWN_REF = {"Ref": "AWS::AccountId"}
 _OWN_RESOURCE_FUNCTIONS = ("Fn::GetAtt", "Fn::ImportValue")
 _ROOT = re.compile(r"^arn:[^:]+:iam::[^:]+:root$")
+AWS_OWNED_ACCOUNTS = frozenset({"cloudfront"})
+"""The account field of principals AWS itself owns: a CloudFront origin access identity is
+`arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity <id>`
+(https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-restricting-access-to-s3.html);
+it is no other customer's account."""
 ACCOUNT_CONDITION_KEYS = frozenset(
     {"aws:principalaccount", "kms:calleraccount", "aws:sourceaccount", "aws:sourceowner"}
 )
@@ -60,7 +65,9 @@ def mark_own(value: Any) -> Any:
             return THIS_RESOURCE
         return {k: mark_own(v) for k, v in value.items()}
     if isinstance(value, str):
-        return value.replace(_OWN_SUB, THIS_ACCOUNT)
+        # a marker written literally in the template is not this account: unknown
+        forged = value.replace(THIS_ACCOUNT, UNKNOWN).replace(THIS_RESOURCE, UNKNOWN)
+        return forged.replace(_OWN_SUB, THIS_ACCOUNT)
     return value
 
 
@@ -84,6 +91,8 @@ def account_of(text: str, accounts: Collection[str] = ()) -> str:
     account = account_field(text)
     if account is None or account == THIS_ACCOUNT or account in accounts:
         return OURS
+    if account in AWS_OWNED_ACCOUNTS:
+        return OURS  # an identity of an AWS service (a CloudFront origin access identity)
     if has_wildcard(account):
         return EVERYONE
     if is_account_id(account):
