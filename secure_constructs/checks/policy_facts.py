@@ -18,7 +18,7 @@ Sources (AWS documentation):
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from secure_constructs.checks.cfn import UNKNOWN, as_list, renderings
@@ -138,17 +138,21 @@ def is_restricting_condition(condition: Any) -> bool:
     negated ones) compares a restricting key with values none of which is a wildcard that
     matches any account.
     """
+    return _pins(condition, lambda name: name if name in RESTRICTING_CONDITION_KEYS else None)
+
+
+def _pins(condition: Any, judged_as: Callable[[str], str | None]) -> bool:
+    """Whether some positive operator of `condition` compares a key that `judged_as` maps to
+    a restricting key (None: a key that pins nothing) with values that all restrict."""
     if not isinstance(condition, Mapping):
         return False
     for operator, tests in condition.items():
         if not (is_positive_operator(operator) and isinstance(tests, Mapping)):
             continue
         for key, values in tests.items():
-            name = key.lower() if isinstance(key, str) else ""
-            if name not in RESTRICTING_CONDITION_KEYS:
-                continue
+            name = judged_as(key.lower()) if isinstance(key, str) else None
             listed = as_list(values)
-            if listed and all(_value_restricts(name, v) for v in listed):
+            if name and listed and all(_value_restricts(name, v) for v in listed):
                 return True
     return False
 
@@ -210,18 +214,10 @@ def has_source_condition(condition: Any) -> bool:
     positive operator tests a SERVICE_SOURCE_CONDITION_KEYS key (or a service's
     `kms:EncryptionContext:aws:...` resource ARN) with values that match no other account's
     resources (an `arn:aws:s3:::*` source, a `*` account pins nothing)."""
-    if not isinstance(condition, Mapping):
-        return False
-    for operator, tests in condition.items():
-        if not (is_positive_operator(operator) and isinstance(tests, Mapping)):
-            continue
-        for key, values in tests.items():
-            name = key.lower() if isinstance(key, str) else ""
-            if name.startswith(SERVICE_SOURCE_CONTEXT_PREFIX):
-                name = "aws:sourcearn"  # judged as the ARN it is
-            elif name not in SERVICE_SOURCE_CONDITION_KEYS:
-                continue
-            listed = as_list(values)
-            if listed and all(_value_restricts(name, v) for v in listed):
-                return True
-    return False
+    return _pins(condition, _source_key)
+
+
+def _source_key(name: str) -> str | None:
+    if name.startswith(SERVICE_SOURCE_CONTEXT_PREFIX):
+        return "aws:sourcearn"  # judged as the ARN it is
+    return name if name in SERVICE_SOURCE_CONDITION_KEYS else None
