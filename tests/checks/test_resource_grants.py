@@ -269,3 +269,17 @@ def test_fails_a_public_principal_hidden_in_allowed_values_or_ssm(
         parameters={"Who": parameter},
     )
     assert granular(findings) == [("P", "Principal::*")]
+
+
+def test_a_replica_keys_policy_is_read_like_a_keys() -> None:
+    statement = {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{OTHER}:root"}}
+    replica = resource(
+        "AWS::KMS::ReplicaKey",
+        PrimaryKeyArn="arn:aws:kms:us-east-1:123456789012:key/mrk-1",
+        KeyPolicy={"Statement": [{**statement, "Action": "kms:*", "Resource": "*"}]},
+    )
+
+    assert granular(run("KmsKeyPolicyFullAccess", {"R": replica})) == [("R", "Action::kms:*")]
+    assert granular(run("ResourcePolicyCrossAccount", {"R": replica})) == [
+        ("R", f"Account::{OTHER}")
+    ]

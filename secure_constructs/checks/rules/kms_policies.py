@@ -20,6 +20,8 @@ from secure_constructs.checks.rules.policy_documents import (
     shown,
 )
 
+KEY_TYPES = ("AWS::KMS::Key", "AWS::KMS::ReplicaKey")
+"""The resource types holding a key policy (a multi-Region replica has its own)."""
 _GRANTED = {True: "every KMS action but those its NotAction lists", False: "kms:*"}
 _FIX = (
     "give kms:* to this account's root only (CDK's default key policy, "
@@ -40,7 +42,7 @@ def _is_full_control(action: str) -> bool:
 @rule(
     "KmsKeyPolicyFullAccess",
     practice=Practice.LEAST_PRIVILEGE,
-    applies_to=("AWS::KMS::Key",),
+    applies_to=KEY_TYPES,
     summary="A KMS key policy grants kms:* to a principal other than this account's root",
     explanation=(
         "`kms:*` (or `*`) in a key policy grants kms:PutKeyPolicy, kms:ScheduleKeyDeletion and "
@@ -58,7 +60,7 @@ def kms_key_policy_full_access(t: Template) -> Iterator[Violation]:
     """Allow statements of key policies giving kms:* to anyone but this account's root."""
     accounts = t.options.accounts
     for logical_id, type_, path, raw in resource_policy_statements(t):
-        if type_ != "AWS::KMS::Key" or not is_allow(raw):
+        if type_ not in KEY_TYPES or not is_allow(raw):
             continue
         statement = mark_own(raw)
         # An Allow with NotAction grants every action it does not list: kms:* but one or two.

@@ -24,6 +24,7 @@ from secure_constructs.checks.rules.iam import statements
 # type -> the property holding its policy document (a path of property names).
 RESOURCE_POLICY_PATHS: dict[str, tuple[str, ...]] = {
     "AWS::KMS::Key": ("KeyPolicy",),
+    "AWS::KMS::ReplicaKey": ("KeyPolicy",),
     "AWS::SecretsManager::ResourcePolicy": ("ResourcePolicy",),
     "AWS::SNS::TopicPolicy": ("PolicyDocument",),
     "AWS::SNS::TopicInlinePolicy": ("PolicyDocument",),
