@@ -92,7 +92,9 @@ def resource_policy_cross_account(t: Template) -> Iterator[Violation]:
         statement = mark_own(raw)
         if pins_this_account(statement.get("Condition"), accounts):
             continue
-        for text in principal_values(statement).get("AWS", []):
+        principals = principal_values(statement)
+        # every kind but Service (ResourcePolicyServiceSource's), as the refusals judge them
+        for text in (t for kind, ts in principals.items() if kind != "Service" for t in ts):
             other = _other_account(text, accounts)
             if other:
                 yield _cross(logical_id, f"{path}/Principal", type_, other, text)
