@@ -103,7 +103,7 @@ def account_of(text: str, accounts: Collection[str] = ()) -> str:
 def is_root_of_ours(text: str, accounts: Collection[str] = ()) -> bool:
     """Whether a rendered principal is this account itself (its id or its `:root` ARN)."""
     account = account_field(text)
-    if account is None or account_of(text, accounts) != OURS:
+    if account is None or account in AWS_OWNED_ACCOUNTS or account_of(text, accounts) != OURS:
         return False
     return text == account or bool(_ROOT.match(text))
 

@@ -8,7 +8,13 @@ from typing import Any
 
 import pytest
 
-from secure_constructs.checks.accounts import OURS, UNKNOWN_ACCOUNT, account_of, mark_own
+from secure_constructs.checks.accounts import (
+    OURS,
+    UNKNOWN_ACCOUNT,
+    account_of,
+    is_root_of_ours,
+    mark_own,
+)
 from secure_constructs.checks.cfn import renderings
 from secure_constructs.checks.model import Template
 from secure_constructs.checks.policy_facts import (
