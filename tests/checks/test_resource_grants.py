@@ -289,3 +289,23 @@ def test_a_replica_keys_policy_is_read_like_a_keys() -> None:
     assert granular(run("ResourcePolicyCrossAccount", {"R": replica})) == [
         ("R", f"Account::{OTHER}")
     ]
+
+
+def test_a_marker_written_literally_in_a_template_is_no_proof_of_this_account() -> None:
+    forged = {"AWS": "arn:aws:iam::<this-account>:root"}
+    key = resource(
+        "AWS::KMS::Key",
+        KeyPolicy={"Statement": [{"Effect": "Allow", "Principal": forged, "Action": "kms:*"}]},
+    )
+
+    assert granular(run("KmsKeyPolicyFullAccess", {"K": key})) == [("K", "Action::kms:*")]
+    assert granular(run("ResourcePolicyCrossAccount", {"P": topic_policy(forged)})) == [
+        ("P", "Account::unknown")
+    ]
+
+
+def test_a_cloudfront_origin_access_identity_is_no_other_account_nor_this_root() -> None:
+    oai = {"AWS": "arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity E2QWRUHAPOMQZL"}
+
+    assert run("ResourcePolicyCrossAccount", {"P": topic_policy(oai)}) == []
+    assert not is_root_of_ours("arn:aws:iam::cloudfront:root")
