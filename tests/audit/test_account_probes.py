@@ -46,6 +46,7 @@ EXPECTED: dict[str, set[str]] = {
         "ResourcePolicyCrossAccount[Account::123456789012]",
         "ResourcePolicyCrossAccount[Account::unknown]",
     },
+    "OpenTopicForAllValueTypo": {"ResourcePolicyPublic[Principal::*]"},
     "OpenQueueServiceNoSource": {"ResourcePolicyServiceSource[Service::events.amazonaws.com]"},
     "OpenQueueBucketPrefix": {
         "ResourcePolicyPublic[SourceArn::arn:aws:s3:::my*]",
