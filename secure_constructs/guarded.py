@@ -33,6 +33,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from secure_constructs import guarded_template
+from secure_constructs.checks.policy_facts import has_source_condition
 from secure_constructs.errors import ValidationError
 from secure_constructs.open_grants import (
     KEY_ADMIN_ACTIONS,
@@ -99,6 +100,32 @@ def _statement(resource: Construct, statement: iam.PolicyStatement, shared: str)
         refuse_open_statement(resource, method, statement, shared=shared, key=key)
     except ValidationError as error:
         raise _named(error, resource, method, "statement") from None
+
+
+def _scope_service_statement(resource: Construct, statement: iam.PolicyStatement) -> None:
+    """Give a statement for service principals only, with no source condition, the condition
+    `aws:SourceAccount` = this account (in place, before CDK adds it).
+
+    CDK's own targets add such statements to our shared resources: `targets.SnsTopic` grants
+    events.amazonaws.com sns:Publish on the topic and kms:Decrypt/GenerateDataKey* on its key,
+    `s3n.SqsDestination`/`SnsDestination` grant s3.amazonaws.com the key. Without a source
+    condition the service would act for any account's rule or bucket (the confused deputy:
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html); EventBridge and S3
+    send aws:SourceAccount with the calls they make for a resource (Amazon EventBridge User
+    Guide, "Using resource-based policies for Amazon EventBridge"). ResourcePolicyServiceSource
+    flags what is left unscoped.
+    """
+    if statement.frozen:
+        return  # already part of a document: ResourcePolicyServiceSource judges it
+    body = cdk.Stack.of(resource).resolve(statement.to_statement_json())
+    if not isinstance(body, dict) or body.get("Effect", "Allow") != "Allow":
+        return
+    principal = body.get("Principal")
+    if not (isinstance(principal, dict) and set(principal) == {"Service"}):
+        return
+    if has_source_condition(body.get("Condition")):
+        return
+    statement.add_condition("StringEquals", {"aws:SourceAccount": cdk.Stack.of(resource).account})
 
 
 @jsii.implements(constructs.IValidation)
@@ -208,6 +235,7 @@ class GuardedKey(kms.Key):
         self, statement: iam.PolicyStatement, allow_no_op: bool | None = None
     ) -> iam.AddToResourcePolicyResult:
         _statement(self, statement, _KEY)
+        _scope_service_statement(self, statement)
         return super().add_to_resource_policy(statement, allow_no_op)
 
     def grant(self, grantee: iam.IGrantable, *actions: str) -> iam.Grant:
@@ -265,6 +293,7 @@ class GuardedTopic(sns.Topic):
         self, statement: iam.PolicyStatement
     ) -> iam.AddToResourcePolicyResult:
         _statement(self, statement, _TOPIC)
+        _scope_service_statement(self, statement)
         return super().add_to_resource_policy(statement)
 
     def grant_publish(self, grantee: iam.IGrantable) -> iam.Grant:
@@ -294,6 +323,7 @@ class GuardedQueue(sqs.Queue):
         self, statement: iam.PolicyStatement
     ) -> iam.AddToResourcePolicyResult:
         _statement(self, statement, _QUEUE)
+        _scope_service_statement(self, statement)
         return super().add_to_resource_policy(statement)
 
     def grant(self, grantee: iam.IGrantable, *actions: str) -> iam.Grant:

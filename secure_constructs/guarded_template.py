@@ -2,17 +2,20 @@
 
 The construct validation (`guarded._PolicyCheck`) reads the construct tree, which does not see an
 L1 override (`add_property_override("KeyPolicy.Statement.1", ...)`, `add_override(...)`) nor a
-policy resource written by hand with a raw reference. This CDK validation plugin, registered
-on the stack by each guarded resource, reads the template CDK wrote (overrides applied) and
-judges with the same judgement (`open_grants`): the resource's own KeyPolicy, and every
-AWS::SNS::TopicPolicy / TopicInlinePolicy / AWS::SQS::QueuePolicy / QueueInlinePolicy whose
-topics or queues reference it. A statement that opens it fails the synth ("fatal": no
-acknowledgement silences it), with apply_checks or without.
+policy resource written by hand with a raw reference or a literal ARN. This CDK validation
+plugin, registered on the stack by each guarded resource, reads the template CDK wrote
+(overrides applied) and judges with the same judgement (`open_grants`): the resource's own
+KeyPolicy, and every AWS::SNS::TopicPolicy / TopicInlinePolicy / AWS::SQS::QueuePolicy /
+QueueInlinePolicy whose topics or queues reference it, or name it by a literal ARN (a queue
+by its URL) or by an ARN pattern that covers it. A statement that opens it fails the synth
+("fatal": no acknowledgement silences it), with apply_checks or without.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,8 @@ import aws_cdk as cdk
 import jsii
 from constructs import Construct
 
+from secure_constructs.checks.cfn import UNKNOWN, as_list, reference, renderings
+from secure_constructs.checks.policy_facts import has_wildcard, is_wildcard_only
 from secure_constructs.errors import ValidationError
 from secure_constructs.open_grants import refuse_open_body
 
@@ -48,6 +53,81 @@ def _references(value: Any, logical_id: str) -> bool:
         if isinstance(att, str) and att.split(".", 1)[0] == logical_id:
             return True
         return any(_references(v, logical_id) for v in value.values())
+    return False
+
+
+# Resource type of a guarded resource -> (ARN service, name property).
+_ARN_PARTS: dict[str, tuple[str, str]] = {
+    "AWS::SNS::Topic": ("sns", "TopicName"),
+    "AWS::SQS::Queue": ("sqs", "QueueName"),
+}
+# A queue policy names its queues by URL: https://sqs.<region>.amazonaws.com/<account>/<name>
+# (or the legacy https://<region>.queue.amazonaws.com/...).
+_QUEUE_URL = re.compile(
+    r"^https?://(?:sqs\.([^./]+)|([^./]+)\.queue)\.amazonaws\.com(?:\.cn)?/([^/]+)/([^/]+)/?$"
+)
+
+
+def own_arn_pattern(stack: cdk.Stack, resource: Any) -> str | None:
+    """The ARN the guarded topic or queue `resource` (its template entry) will have, with `*`
+    for what synth does not know: the partition, an env-agnostic stack's region or account,
+    and a name CloudFormation generates (no TopicName/QueueName), so any literal name may be
+    it (fail closed)."""
+    parts = _ARN_PARTS.get(resource.get("Type", "")) if isinstance(resource, dict) else None
+    if parts is None:
+        return None
+    service, name_prop = parts
+    name = (resource.get("Properties") or {}).get(name_prop)
+    region, account = (
+        "*" if cdk.Token.is_unresolved(v) else v for v in (stack.region, stack.account)
+    )
+    return f"arn:*:{service}:{region}:{account}:{name if isinstance(name, str) else '*'}"
+
+
+def _as_arns(value: Any, resources: Any) -> list[str]:
+    """Every literal (or partly literal) ARN a Topics/Queues value can render to, a queue URL
+    as its ARN, a deploy-time part as `*`. A whole Ref/GetAtt to a resource of the template
+    names it by reference (`_references` judges those); one to a parameter may be anything."""
+    arns = []
+    for item in as_list(value):
+        named = reference(item)
+        if named is not None and named.logical_id in resources:
+            continue
+        for text in renderings(item):
+            text = text.replace(UNKNOWN, "*")
+            url = _QUEUE_URL.match(text)
+            if url:
+                region = url.group(1) or url.group(2)
+                text = f"arn:*:sqs:{region}:{url.group(3)}:{url.group(4)}"
+            arns.append(text)
+    return arns
+
+
+def _field_meets(a: str, b: str) -> bool:
+    """Whether two ARN fields (IAM wildcards `*`/`?` in either) can name the same value."""
+    if a == b or fnmatch.fnmatchcase(a, b) or fnmatch.fnmatchcase(b, a):
+        return True
+    return has_wildcard(a) and has_wildcard(b)  # two patterns: assume they meet (fail closed)
+
+
+def names_by_arn(value: Any, pattern: str | None, resources: Any = ()) -> bool:
+    """Whether a Topics/TopicArn/Queues/Queue value names the resource whose ARN is `pattern`
+    by a literal ARN or URL, or by an ARN pattern with wildcards that covers it (a value known
+    only at deploy time, like a parameter, may: fail closed). `resources` are the template's
+    logical ids (a reference to one of them is no ARN of ours)."""
+    if pattern is None:
+        return False
+    own = pattern.split(":", 5)
+    for arn in _as_arns(value, resources):
+        if is_wildcard_only(arn):
+            return True
+        fields = arn.split(":", 5)
+        if (
+            len(fields) == 6
+            and fields[0] == "arn"
+            and all(_field_meets(a, b) for a, b in zip(fields[1:], own[1:], strict=True))
+        ):
+            return True
     return False
 
 
@@ -105,6 +185,7 @@ class SharedResourcePolicies:
         logical_id = cdk.Stack.of(self._resource).resolve(
             default.logical_id if isinstance(default, cdk.CfnElement) else ""
         )
+        pattern = own_arn_pattern(cdk.Stack.of(self._resource), resources.get(logical_id))
         for other_id, other in resources.items():
             if not isinstance(other, dict):
                 continue
@@ -112,7 +193,11 @@ class SharedResourcePolicies:
             if other_id == logical_id and self._key:
                 yield from self._judge(path, other_id, "KeyPolicy", props.get("KeyPolicy"))
             targets = _POLICY_TARGETS.get(other.get("Type", ""), ())
-            if any(_references(props.get(t), logical_id) for t in targets):
+            if any(
+                _references(props.get(t), logical_id)
+                or names_by_arn(props.get(t), pattern, resources)
+                for t in targets
+            ):
                 yield from self._judge(
                     path, other_id, "PolicyDocument", props.get("PolicyDocument")
                 )

@@ -7,26 +7,24 @@ construct never accepts what ResourcePolicyPublic would flag.
 from __future__ import annotations
 
 import fnmatch
-import re
 from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import IConstruct
 
+from secure_constructs.checks.accounts import (
+    EVERYONE,
+    OURS,
+    UNKNOWN_ACCOUNT,
+    account_of,
+    is_root_of_ours,
+    mark_own,
+    pins_this_account,
+)
 from secure_constructs.checks.cfn import UNKNOWN, renderings
-from secure_constructs.checks.policy_facts import has_wildcard, is_restricting_condition
 from secure_constructs.errors import ValidationError
 
-_OURS = "<this-account>"
-# The account field of a principal: a bare account id, or the fifth field of an ARN
-# (`arn:aws:iam::111122223333:role/Admin`, `arn:aws:sts::...:assumed-role/...`).
-_ARN = re.compile(r"^arn:[^:]*:[^:]*:[^:]*:([^:]*):(.*)$")
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
-_ACCOUNT_KEYS = frozenset(
-    {"aws:principalaccount", "kms:calleraccount", "aws:sourceaccount", "aws:sourceowner"}
-)
-_ARN_KEYS = frozenset({"aws:sourcearn", "aws:principalarn"})
 # KMS actions that hand over the key (its policy, its grants, its deletion): on the stack key
 # only this account's root (the key policy's own administrator) may hold them, whatever the
 # condition. https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html
@@ -57,40 +55,10 @@ _ADMIN_FIX = (
 )
 
 
-def _ours(scope: IConstruct, value: Any) -> Any:
-    """`value` with this stack's account written as _OURS (Ref AWS::AccountId, ${AWS::AccountId},
-    or the stack's literal account) and a stack resource's attribute as a resource of ours."""
-    if isinstance(value, list):
-        return [_ours(scope, v) for v in value]
-    if isinstance(value, dict):
-        if value == {"Ref": "AWS::AccountId"}:
-            return _OURS
-        if len(value) == 1 and next(iter(value)) in ("Fn::GetAtt", "Fn::ImportValue"):
-            # An attribute of a resource (or an export) of this account and region: CDK refuses
-            # cross-account references, and an export can only be imported in its own account.
-            return "<resource-of-this-account>"
-        return {k: _ours(scope, v) for k, v in value.items()}
-    if isinstance(value, str):
-        return value.replace("${AWS::AccountId}", _OURS)
-    return value
-
-
-def _account_of(scope: IConstruct, text: str) -> str:
-    """'ours', 'everyone', 'unknown' or the other account's id, for one principal string."""
-    if text == "*":
-        return "everyone"
-    match = _ARN.match(text)
-    account = match.group(1) if match else text
-    if not match and not _ACCOUNT_ID.match(text) and UNKNOWN not in text and _OURS not in text:
-        return "ours"  # a service name, a canonical user, a resource of this account
+def _accounts(scope: IConstruct) -> frozenset[str]:
+    """The literal account ids that are this stack's (its env account, when it has one)."""
     own = cdk.Stack.of(scope).account
-    if account == _OURS or (not cdk.Token.is_unresolved(own) and account == own):
-        return "ours"
-    if has_wildcard(account):
-        return "everyone"
-    if _ACCOUNT_ID.match(account):
-        return account
-    return "unknown"
+    return frozenset() if cdk.Token.is_unresolved(own) else frozenset({own})
 
 
 _SERVICE_KEYS = frozenset({"Service"})
@@ -99,60 +67,37 @@ _SERVICE_KEYS = frozenset({"Service"})
 def _principals(scope: IConstruct, principal: Any) -> list[tuple[str, str]]:
     """(account judgement, rendered principal) for every AWS/Federated value of a Principal."""
     if principal == "*" or principal is None:
-        return [("everyone", "*")] if principal == "*" else []
+        return [(EVERYONE, "*")] if principal == "*" else []
     if not isinstance(principal, dict):
-        return [("unknown", str(principal))]
+        return [(UNKNOWN_ACCOUNT, str(principal))]
     found: list[tuple[str, str]] = []
+    accounts = _accounts(scope)
     # Service principals are judged by their condition elsewhere (aws:SourceArn).
     for items in (v for key, v in principal.items() if key not in _SERVICE_KEYS):
         for item in items if isinstance(items, list) else [items]:
-            texts = renderings(_ours(scope, item)) or [UNKNOWN]
-            found.extend((_account_of(scope, t), t) for t in texts)
+            texts = renderings(mark_own(item)) or [UNKNOWN]
+            found.extend((account_of(t, accounts), t) for t in texts)
     return found
-
-
-def _pins_ours(scope: IConstruct, condition: Any) -> bool:
-    """Whether the Condition restricts the caller, and not to another account: a test of an
-    account key (aws:PrincipalAccount, kms:CallerAccount, ...) must name only this account,
-    an ARN key only ARNs of this account (or of no account, like a bucket's)."""
-    if not isinstance(condition, dict):
-        return False
-    for operator, tests in condition.items():
-        if not isinstance(tests, dict):
-            continue
-        for key, values in tests.items():
-            if not is_restricting_condition({operator: {key: values}}):
-                continue
-            name = key.lower() if isinstance(key, str) else ""
-            listed = values if isinstance(values, list) else [values]
-            if name in _ACCOUNT_KEYS or name in _ARN_KEYS:
-                texts = [t for v in listed for t in (renderings(_ours(scope, v)) or [UNKNOWN])]
-                if not all(_account_of(scope, t) == "ours" for t in texts):
-                    continue
-            return True
-    return False
 
 
 def _opens(scope: IConstruct, principal: Any, condition: Any) -> str | None:
     """What is open ('*', 'account <id>', an unknown account), or None when the principal is
     of this account (or pinned to it by the condition)."""
     for judged, text in _principals(scope, principal):
-        if judged == "ours" or _pins_ours(scope, condition):
+        if judged == OURS or pins_this_account(mark_own(condition), _accounts(scope)):
             continue
-        if judged == "everyone":
+        if judged == EVERYONE:
             return f"'*' (every principal of every account: {text!r})"
-        if judged == "unknown":
+        if judged == UNKNOWN_ACCOUNT:
             return f"an account known only at deploy time ({text!r}, not this stack's account)"
         return f"account {judged} ({text!r})"
     return None
 
 
 def _root_of_ours(scope: IConstruct, principal: Any) -> bool:
+    accounts = _accounts(scope)
     judged = _principals(scope, principal)
-    return bool(judged) and all(
-        j == "ours" and (_ACCOUNT_ID.match(t) or t.endswith(":root") or t == _OURS)
-        for j, t in judged
-    )
+    return bool(judged) and all(is_root_of_ours(t, accounts) for _, t in judged)
 
 
 def _admin_actions(actions: Any) -> list[str]:

@@ -39,6 +39,7 @@ from secure_constructs.audit.rules_list import render_rules
 from secure_constructs.audit.sources import InputError, Inputs, StackSource, load
 from secure_constructs.checks.intrinsics import Resolver, exports_of
 from secure_constructs.checks.model import CheckOptions
+from secure_constructs.checks.policy_facts import is_account_id
 
 PROG = "secure-constructs"
 AUDIT_FORMATS = ("text", "markdown", "json", "sarif", "html")
@@ -88,6 +89,15 @@ def _add_audit(commands: Any) -> None:
         "--code-grants-error",
         action="store_true",
         help="CodeGrantsMatch findings (code against grants) are errors, not warnings",
+    )
+    audit_cmd.add_argument(
+        "--account",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="a 12-digit account id that is the templates' own account (repeatable; a cloud "
+        "assembly's stack environment counts too); any other literal account in a policy is "
+        "another account",
     )
     audit_cmd.add_argument(
         "--nag",
@@ -184,6 +194,12 @@ def _run(args: argparse.Namespace) -> int:
         raise InputError(
             f"--max-timeout={args.max_timeout} is not allowed: a positive number of seconds"
         )
+    for account in getattr(args, "account", []):
+        if not is_account_id(account):
+            raise InputError(
+                f"--account={account} is not allowed: a 12-digit AWS account id (e.g. "
+                "--account 123456789012)"
+            )
     inputs = load(args.paths)
     if not inputs.stacks and inputs.file_errors:  # nothing to report on: say why, exit 2
         raise InputError("\n".join(inputs.file_errors))
@@ -215,7 +231,9 @@ def resolvers(stacks: Sequence[StackSource]) -> dict[str, Resolver]:
 
 def _audit(args: argparse.Namespace, inputs: Inputs) -> int:
     options = CheckOptions(
-        max_timeout_seconds=args.max_timeout, code_grants_error=args.code_grants_error
+        max_timeout_seconds=args.max_timeout,
+        code_grants_error=args.code_grants_error,
+        accounts=frozenset(args.account),
     )
     if args.nag or args.packs:  # imports aws_cdk and starts jsii: only when asked for
         from secure_constructs.audit.nag import DEFAULT_PACKS, add_nag_findings, parse_packs

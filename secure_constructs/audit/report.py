@@ -9,7 +9,7 @@ made on the finding's construct or its closest ancestor.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from secure_constructs.audit.fix_terms import fix_text, made_by_cdk
@@ -286,7 +286,13 @@ def audit(inputs: Inputs, options: CheckOptions | None = None) -> AuditReport:
     inspected: dict[str, set[Practice]] = {}
     for stack in inputs.stacks:
         assembly_dir = stack.assembly or stack.path.parent  # as the engine does for a file
-        template = Template(stack.body, path=stack.path, assembly_dir=assembly_dir, options=options)
+        own = options.accounts | ({stack.account} if stack.account else set())
+        template = Template(
+            stack.body,
+            path=stack.path,
+            assembly_dir=assembly_dir,
+            options=replace(options, accounts=frozenset(own)),
+        )
         inspected.setdefault(stack.name, set()).update(inspected_practices(template))
         found = run_rules(template)  # the synth plugin's runner: a crash fails closed
         rule_errors.extend(

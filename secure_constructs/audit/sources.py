@@ -83,6 +83,9 @@ class StackSource:
     sam_resources: Mapping[str, Any] | None = None  # the SAM template's own Resources
     # the cdk-nag packs `audit --nag` ran on this template (their report names: AwsSolutions...)
     nag_packs: frozenset[str] = frozenset()
+    # the literal account of the stack's environment in the cloud assembly (None: env-agnostic
+    # or not from an assembly)
+    account: str | None = None
     _by_path: dict[str, str] | None = field(default=None, repr=False)
 
     @property
@@ -330,6 +333,7 @@ def _load_assembly(directory: Path, inputs: Inputs) -> None:
             name = artifact.get("displayName") or artifact_id
             source = load_template_file(directory / template_file, name=str(name))
             source.assembly = directory
+            source.account = environment_account(artifact.get("environment"))
             metadata = _stack_metadata(directory, artifact)
             # the stack's own resources and its nested stacks' (their constructs' metadata is
             # the parent's), each told apart by stack as the synth plugin does
@@ -356,6 +360,16 @@ def _load_assembly(directory: Path, inputs: Inputs) -> None:
         isinstance(a, Mapping) and a.get("type") == "cdk:cloud-assembly" for a in artifacts.values()
     ):
         raise InputError(f"{directory}: the cloud assembly holds no CloudFormation stacks")
+
+
+_ENVIRONMENT = re.compile(r"^aws://(\d{12})/")
+
+
+def environment_account(environment: Any) -> str | None:
+    """The account of a manifest's `aws://ACCOUNT/REGION` environment; None for
+    `aws://unknown-account/...` (an env-agnostic stack) or anything else."""
+    match = _ENVIRONMENT.match(environment) if isinstance(environment, str) else None
+    return match.group(1) if match else None
 
 
 def _stack_metadata(directory: Path, artifact: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -66,6 +66,10 @@ class CheckOptions:
 
     max_timeout_seconds: int = CHECKS_MAX_TIMEOUT_SECONDS
     code_grants_error: bool = False  # CodeGrantsMatch findings are errors, not warnings
+    accounts: frozenset[str] = frozenset()
+    """Literal account ids known to be the template's own account (the stack's env account at
+    synth, `audit --account`). Default: none, so a literal account id in a policy is another
+    account (fail closed); `${AWS::AccountId}` is always this account."""
 
 
 @dataclass

@@ -11,9 +11,11 @@ refuses (checks.gate) and prints one summary line per stack.
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import aws_cdk as cdk
+import constructs
 import jsii
 
 from secure_constructs.checks import gate
@@ -122,17 +124,21 @@ class SecureServerlessChecks:
         ours: list[tuple[StackTemplate, Finding, gate.SeenFinding | None]] = []
         seen: list[gate.SeenFinding] = []
         metadata = []
-        units: list[StackTemplate] = []
+        units: list[tuple[StackTemplate, CheckOptions]] = []
         for stack in context.stack_templates:
             path = Path(stack.template_path)
             metadata.append(gate.stack_metadata_for(path))
-            units.extend(stack_templates(stack.stack_construct_path, path, metadata[-1]))
-        for unit in units:  # every top-level template, then the nested ones under it
+            options = _stack_options(self._options, context.app_construct, stack)
+            units.extend(
+                (unit, options)
+                for unit in stack_templates(stack.stack_construct_path, path, metadata[-1])
+            )
+        for unit, options in units:  # every top-level template, then the nested ones under it
             template = Template(
                 unit.body,
                 path=unit.template_path,
                 assembly_dir=unit.template_path.parent,
-                options=self._options,
+                options=options,
             )
             for finding in run_rules(template):
                 where = unit.paths.get(finding.logical_id)
@@ -144,7 +150,7 @@ class SecureServerlessChecks:
                 ours.append((unit, finding, s))
                 if s is not None:
                     seen.append(s)
-        seen.extend(self._recorded_findings([u.stack_path for u in units]))
+        seen.extend(self._recorded_findings([u.stack_path for u, _ in units]))
         packs = {PACK_NAME} | {r.name for r in self._recorded if r.report is not None}
         result = gate.run_gate(context.app_construct, seen, packs, metadata)
         failed = False
@@ -155,7 +161,7 @@ class SecureServerlessChecks:
         for problem in result.problems:
             violations.append(_gate_violation(problem))
             failed = True
-        self._print_summary(context, seen, units)
+        self._print_summary(context, seen, [u for u, _ in units])
         return cdk.PolicyValidationPluginReport(success=not failed, violations=violations)
 
     def _recorded_findings(self, stacks: list[str]) -> list[gate.SeenFinding]:
@@ -189,6 +195,26 @@ class SecureServerlessChecks:
             _PRINTED.add(key)
             label = f"{unit.stack_path} (nested stack)" if unit.nested else ""
             print(summary_line(unit.stack_path, seen, packs, label=label), file=sys.stderr)
+
+
+def _stack_options(
+    options: CheckOptions, app: constructs.IConstruct, stack: cdk.PolicyValidationStack
+) -> CheckOptions:
+    """`options` knowing the stack's env account, when the stack has a literal one (an
+    env-agnostic stack's account is a token: unknown, so only ${AWS::AccountId} is its own)."""
+    account = env_account(app, stack.stack_construct_path)
+    return replace(options, accounts=options.accounts | {account}) if account else options
+
+
+def env_account(app: constructs.IConstruct, stack_path: str) -> str | None:
+    """The literal account of the stack at `stack_path` under `app`, or None."""
+    node: constructs.IConstruct | None = app.node.root
+    for part in stack_path.split("/") if stack_path else []:
+        node = node.node.try_find_child(part) if node is not None else None
+    if node is None or not cdk.Stack.is_stack(node):
+        return None
+    account = cdk.Stack.of(node).account
+    return None if cdk.Token.is_unresolved(account) else account
 
 
 def summary_line(

@@ -18,7 +18,7 @@ Sources (AWS documentation):
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from secure_constructs.checks.cfn import UNKNOWN, as_list, renderings
@@ -47,10 +47,34 @@ NOT_RESTRICTING_EXAMPLES: tuple[str, ...] = ("kms:viaservice", "aws:securetransp
 
 # Operators that *require* the key to match a value. `...IfExists` passes when the key is
 # absent (so any caller without it passes), `Null` only tests presence, the negated ones
-# (`StringNotEquals`, `ArnNotLike`) admit everyone outside a list.
-_POSITIVE_OPERATOR = re.compile(
-    r"^(for(any|all)value:)?(stringequals|stringequalsignorecase|stringlike|arnequals|arnlike)$"
+# (`StringNotEquals`, `ArnNotLike`) admit everyone outside a list. Of the set qualifiers only
+# `ForAnyValue:` keeps that meaning (false when the key is absent); `ForAllValues:` is true
+# when the request has no such key ("It also returns true if there are no context keys in the
+# request", AWS, Single-valued vs. multivalued context keys,
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html),
+# so it restricts no caller; a misspelt qualifier is not an operator IAM knows.
+_POSITIVE_BASES = frozenset(
+    {"stringequals", "stringequalsignorecase", "stringlike", "arnequals", "arnlike"}
 )
+_RESTRICTING_QUALIFIERS = frozenset({"", "foranyvalue"})
+
+
+def operator_parts(operator: str) -> tuple[str, str]:
+    """(set qualifier, base operator), lower case: `ForAnyValue:StringLike` ->
+    (`foranyvalue`, `stringlike`), `ArnEquals` -> (``, `arnequals`). An unknown qualifier
+    (`ForAllValue:`, a typo) is kept as it is written, so it matches no table."""
+    qualifier, _, base = operator.lower().rpartition(":")
+    return qualifier, base
+
+
+def is_positive_operator(operator: Any) -> bool:
+    """Whether `operator` passes only when the key is present and matches a listed value."""
+    if not isinstance(operator, str):
+        return False
+    qualifier, base = operator_parts(operator)
+    return qualifier in _RESTRICTING_QUALIFIERS and base in _POSITIVE_BASES
+
+
 _ARN_KEYS = frozenset({"aws:sourcearn", "aws:principalarn"})
 # Organization paths are wildcard patterns by design (`o-a1b2/r-ab12/ou-*`); only one whose
 # organization part is a wildcard matches everyone.
@@ -70,11 +94,12 @@ def has_wildcard(text: str) -> bool:
 
 
 def arn_matches_any_account(pattern: str) -> bool:
-    """Whether an ARN pattern (e.g. a SourceArn) matches resources of any account.
+    """Whether an ARN pattern (e.g. a SourceArn) can match resources of another account.
 
-    `*`, `arn:aws:execute-api:*:*:*` (the account field is a wildcard) and `arn:aws:s3:::*`
-    (S3 ARNs have no account: the bucket name is a wildcard) all do; a part known only at
-    deploy time (a Ref to the stack's account) is taken as pinned.
+    `*`, `arn:aws:execute-api:*:*:*` (the account field holds a wildcard) do; so does every
+    ARN of a service whose ARNs carry no account (S3: `arn:aws:s3:::my*`; bucket names are
+    global, so `my*` matches other accounts' buckets) with a `*` or `?` in the resource name.
+    An account known only at deploy time (a Ref to the stack's account) is taken as pinned.
     """
     if is_wildcard_only(pattern):
         return True
@@ -85,7 +110,7 @@ def arn_matches_any_account(pattern: str) -> bool:
     if account:
         return has_wildcard(account)
     name = re.split(r"[/:]", resource, maxsplit=1)[0]
-    return name == "" or (has_wildcard(name) and UNKNOWN not in name and len(name) <= 2)
+    return name == "" or has_wildcard(name)
 
 
 def _value_restricts(key: str, value: Any) -> bool:
@@ -93,11 +118,11 @@ def _value_restricts(key: str, value: Any) -> bool:
     if not texts:
         return False
     for text in texts:
-        if UNKNOWN in text:
-            continue  # a Ref (e.g. AWS::AccountId): pinned at deploy time
         if key in _ARN_KEYS:
-            if arn_matches_any_account(text):
+            if arn_matches_any_account(text):  # a deploy-time account is pinned, a name not
                 return False
+        elif UNKNOWN in text:
+            continue  # a Ref (e.g. AWS::AccountId): pinned at deploy time
         elif key in _PATH_KEYS:
             if is_wildcard_only(text.split("/", 1)[0]):
                 return False
@@ -113,19 +138,21 @@ def is_restricting_condition(condition: Any) -> bool:
     negated ones) compares a restricting key with values none of which is a wildcard that
     matches any account.
     """
+    return _pins(condition, lambda name: name if name in RESTRICTING_CONDITION_KEYS else None)
+
+
+def _pins(condition: Any, judged_as: Callable[[str], str | None]) -> bool:
+    """Whether some positive operator of `condition` compares a key that `judged_as` maps to
+    a restricting key (None: a key that pins nothing) with values that all restrict."""
     if not isinstance(condition, Mapping):
         return False
     for operator, tests in condition.items():
-        if not (isinstance(operator, str) and _POSITIVE_OPERATOR.match(operator.lower())):
-            continue
-        if not isinstance(tests, Mapping):
+        if not (is_positive_operator(operator) and isinstance(tests, Mapping)):
             continue
         for key, values in tests.items():
-            name = key.lower() if isinstance(key, str) else ""
-            if name not in RESTRICTING_CONDITION_KEYS:
-                continue
+            name = judged_as(key.lower()) if isinstance(key, str) else None
             listed = as_list(values)
-            if listed and all(_value_restricts(name, v) for v in listed):
+            if name and listed and all(_value_restricts(name, v) for v in listed):
                 return True
     return False
 
@@ -135,8 +162,7 @@ def condition_keys(condition: Any) -> set[str]:
     keys: set[str] = set()
     if isinstance(condition, Mapping):
         for operator, tests in condition.items():
-            ok = isinstance(operator, str) and _POSITIVE_OPERATOR.match(operator.lower())
-            if ok and isinstance(tests, Mapping):
+            if is_positive_operator(operator) and isinstance(tests, Mapping):
                 keys.update(k.lower() for k in tests if isinstance(k, str))
     return keys
 
@@ -147,8 +173,7 @@ def pinned_condition_keys(condition: Any) -> set[str]:
     keys: set[str] = set()
     if isinstance(condition, Mapping):
         for operator, tests in condition.items():
-            ok = isinstance(operator, str) and _POSITIVE_OPERATOR.match(operator.lower())
-            if not (ok and isinstance(tests, Mapping)):
+            if not (is_positive_operator(operator) and isinstance(tests, Mapping)):
                 continue
             for key, values in tests.items():
                 texts = [t for v in as_list(values) for t in renderings(v)]
@@ -160,3 +185,39 @@ def pinned_condition_keys(condition: Any) -> set[str]:
 def is_account_id(text: str) -> bool:
     """A literal 12-digit account id."""
     return bool(_ACCOUNT_ID.match(text))
+
+
+# Condition keys that tie a service principal's call to the resource it acts for (the
+# confused-deputy guard): "We recommend using the aws:SourceArn, aws:SourceAccount,
+# aws:SourceOrgID, or aws:SourceOrgPaths global condition context keys in resource-based
+# policies to limit the permissions that the service gives another service to the resource"
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html). aws:SourceOwner is
+# SNS's and SES's older form of aws:SourceAccount.
+SERVICE_SOURCE_CONDITION_KEYS: dict[str, str] = {
+    "aws:sourcearn": "the ARN of the resource the service acts for",
+    "aws:sourceaccount": "the account of the resource the service acts for",
+    "aws:sourceowner": "the account of the resource the service acts for (SNS, SES)",
+    "aws:sourceorgid": "the organization of the resource the service acts for",
+    "aws:sourceorgpaths": "the organization path of the resource the service acts for",
+}
+# A service that encrypts with a key for a resource of its own names that resource in the
+# encryption context: CloudWatch Logs `kms:EncryptionContext:aws:logs:arn` (the log group),
+# SQS `kms:EncryptionContext:aws:sqs:arn`, SNS `kms:EncryptionContext:aws:sns:topicArn`
+# (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html,
+# https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-encryption-context).
+# Its value is an ARN: a pattern that matches other accounts' resources pins nothing.
+SERVICE_SOURCE_CONTEXT_PREFIX = "kms:encryptioncontext:aws:"
+
+
+def has_source_condition(condition: Any) -> bool:
+    """Whether a Condition ties a service principal's call to a source of this account: some
+    positive operator tests a SERVICE_SOURCE_CONDITION_KEYS key (or a service's
+    `kms:EncryptionContext:aws:...` resource ARN) with values that match no other account's
+    resources (an `arn:aws:s3:::*` source, a `*` account pins nothing)."""
+    return _pins(condition, _source_key)
+
+
+def _source_key(name: str) -> str | None:
+    if name.startswith(SERVICE_SOURCE_CONTEXT_PREFIX):
+        return "aws:sourcearn"  # judged as the ARN it is
+    return name if name in SERVICE_SOURCE_CONDITION_KEYS else None

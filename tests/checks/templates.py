@@ -79,10 +79,20 @@ def allow(action: Any, resource_: Any = "arn:aws:s3:::bucket/*", **extra: Any) -
     return {"Effect": "Allow", "Action": action, "Resource": resource_, **extra}
 
 
-def run(rule_id: str, resources: dict[str, Any], *, max_timeout_seconds: int = 60) -> list[Finding]:
-    """The findings of one rule on a template made of `resources`."""
+def run(
+    rule_id: str,
+    resources: dict[str, Any],
+    *,
+    max_timeout_seconds: int = 60,
+    accounts: frozenset[str] = frozenset(),
+    parameters: dict[str, Any] | None = None,
+) -> list[Finding]:
+    """The findings of one rule on a template made of `resources` (and `parameters`)."""
+    body: dict[str, Any] = {"Resources": resources}
+    if parameters:
+        body["Parameters"] = parameters
     template = Template(
-        {"Resources": resources}, options=CheckOptions(max_timeout_seconds=max_timeout_seconds)
+        body, options=CheckOptions(max_timeout_seconds=max_timeout_seconds, accounts=accounts)
     )
     return RULES[rule_id].run(template)
 

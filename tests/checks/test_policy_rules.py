@@ -227,13 +227,43 @@ def test_fails_when_a_key_policy_gives_full_control_to_a_non_root(
 
 
 @pytest.mark.parametrize(
-    "principal", [{"AWS": ROOT}, {"AWS": "arn:aws:iam::111122223333:root"}, {"AWS": "111122223333"}]
+    "principal",
+    [
+        {"AWS": ROOT},
+        {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}},
+        {"AWS": {"Ref": "AWS::AccountId"}},
+        {"AWS": {"Fn::Sub": "${AWS::AccountId}"}},
+        {"AWS": {"Fn::Join": [":", ["arn:aws:iam:", {"Ref": "AWS::AccountId"}, "root"]]}},
+    ],
 )
-def test_passes_kms_star_for_the_account_root(principal: Any) -> None:
+def test_passes_kms_star_for_this_accounts_root_in_every_intrinsic_form(principal: Any) -> None:
     assert (
         run("KmsKeyPolicyFullAccess", {"K": holder("AWS::KMS::Key", doc(stmt(principal, "kms:*")))})
         == []
     )
+
+
+LITERAL_ROOTS = [{"AWS": "arn:aws:iam::111122223333:root"}, {"AWS": "111122223333"}]
+
+
+@pytest.mark.parametrize("principal", LITERAL_ROOTS)
+def test_fails_kms_star_for_a_literal_root_not_known_to_be_this_account(principal: Any) -> None:
+    key = {"K": holder("AWS::KMS::Key", doc(stmt(principal, "kms:*")))}
+
+    (finding,) = run("KmsKeyPolicyFullAccess", key)
+    # another account's root could take the key over: unknown is another account (fail closed)
+    assert "111122223333" in finding.message
+    assert "${AWS::AccountId}" in finding.fix and "--account 111122223333" in finding.fix
+    # the stack's known account (env at synth, audit --account) is this account
+    assert run("KmsKeyPolicyFullAccess", key, accounts=frozenset({"111122223333"})) == []
+    assert run("KmsKeyPolicyFullAccess", key, accounts=frozenset({"999999999999"})) != []
+
+
+def test_fails_kms_star_for_a_root_whose_account_is_a_parameter() -> None:
+    principal = {"AWS": {"Fn::Sub": "arn:aws:iam::${Owner}:root"}}
+    key = {"K": holder("AWS::KMS::Key", doc(stmt(principal, "kms:*")))}
+
+    assert granular(run("KmsKeyPolicyFullAccess", key)) == [("K", "Action::kms:*")]
 
 
 # --- LambdaPermissionScope ---------------------------------------------------------------------

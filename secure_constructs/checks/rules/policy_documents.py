@@ -5,17 +5,26 @@ Shared by the resource-policy, KMS and trust rules (not a rule module itself).
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from secure_constructs.checks.cfn import UNKNOWN, as_list, intrinsic, renderings
+from secure_constructs.checks.cfn import (
+    MAX_RENDERINGS,
+    UNKNOWN,
+    as_list,
+    intrinsic,
+    renderings,
+    sub_parts,
+)
 from secure_constructs.checks.rules.iam import statements
 
 # type -> the property holding its policy document (a path of property names).
 RESOURCE_POLICY_PATHS: dict[str, tuple[str, ...]] = {
     "AWS::KMS::Key": ("KeyPolicy",),
+    "AWS::KMS::ReplicaKey": ("KeyPolicy",),
     "AWS::SecretsManager::ResourcePolicy": ("ResourcePolicy",),
     "AWS::SNS::TopicPolicy": ("PolicyDocument",),
     "AWS::SNS::TopicInlinePolicy": ("PolicyDocument",),
@@ -116,50 +125,90 @@ def principal_values(statement: Mapping[str, Any]) -> dict[str, list[str]]:
 _OWN_ROOT = [f"arn:aws:iam::{UNKNOWN}:root"]
 
 
-def with_parameter_defaults(t: Any, value: Any) -> Any:
-    """`value` with each reference to a template parameter that has a Default also read as
-    that default: `{"Ref": "Who"}` with `Default: "*"` renders as `*` and as the deploy-time
-    value (an Fn::If of both), `!Sub "...${Partner}..."` with the default filled in.
+# A parameter of these types holds the NAME of an SSM parameter as its Default; CloudFormation
+# deploys the SSM parameter's current value, which the template does not know
+# (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/parameters-section-structure.html#aws-ssm-parameter-types).
+_SSM_TYPE_PREFIX = "AWS::SSM::Parameter::Value<"
+_LIST_TYPE = ("CommaDelimitedList", "List<")
+WORST_CASE = "*"
+"""What a value no reader can know (an SSM-typed parameter) is judged as: every principal,
+every resource (fail closed)."""
 
-    A deploy that keeps the defaults gets exactly that policy, so the rules judge it.
+
+def parameter_values(parameter: Any) -> list[str]:
+    """Every value a deploy may give a template parameter that the template itself shows: its
+    Default and each of its AllowedValues (a list type's items one by one), or WORST_CASE for an
+    SSM-typed parameter (its Default is a parameter name, not a value)."""
+    if not isinstance(parameter, Mapping):
+        return []
+    type_ = str(parameter.get("Type", ""))
+    if type_.startswith(_SSM_TYPE_PREFIX):
+        return [WORST_CASE]
+    found: list[str] = []
+    for value in [parameter.get("Default"), *as_list(parameter.get("AllowedValues"))]:
+        if isinstance(value, str | int) and not isinstance(value, bool):
+            text = str(value)
+            items = text.split(",") if type_.startswith(_LIST_TYPE) else [text]
+            found.extend(i.strip() for i in items if i.strip() not in found)
+    # the worst value first: a rendering limit (cfn.MAX_RENDERINGS) then keeps it
+    return sorted(dict.fromkeys(found), key=lambda v: not any(c in v for c in "*?"))
+
+
+def with_parameter_defaults(t: Any, value: Any) -> Any:
+    """`value` with each reference to a template parameter also read as every value the
+    template shows for it (`parameter_values`: its Default, its AllowedValues, WORST_CASE for
+    an SSM-typed parameter): `{"Ref": "Who"}` with `Default: "*"` renders as `*` and as the
+    deploy-time value (an Fn::If of them), `!Sub "...${Partner}..."` with each value filled in.
+
+    A deploy that keeps the default, or picks an allowed value, gets exactly that policy, so
+    the rules judge each of them.
     """
     parameters = t.body.get("Parameters") if isinstance(t.body, Mapping) else None
     if not isinstance(parameters, Mapping):
         return value
-    defaults = {
-        str(name): str(p["Default"])
-        for name, p in parameters.items()
-        if isinstance(p, Mapping) and isinstance(p.get("Default"), str | int)
-    }
-    return _fill_defaults(value, defaults) if defaults else value
+    values = {str(n): v for n, p in parameters.items() if (v := parameter_values(p))}
+    return _fill_defaults(value, values) if values else value
 
 
-def _fill_defaults(value: Any, defaults: Mapping[str, str]) -> Any:
+def _choices(values: list[Any], otherwise: Any) -> Any:
+    """An Fn::If chain rendering as each of `values`, then as `otherwise`."""
+    chosen = otherwise
+    for value in reversed(values):
+        chosen = {"Fn::If": ["<parameter value>", value, chosen]}
+    return chosen
+
+
+def _fill_defaults(value: Any, values: Mapping[str, list[str]]) -> Any:
     call = intrinsic(value)
     if call is not None:
         name, argument = call
-        if name == "Ref" and argument in defaults:
-            return {"Fn::If": ["<parameter default>", defaults[argument], value]}
+        if name == "Ref" and argument in values:
+            return _choices(values[argument], value)
         if name == "Fn::Sub":
-            text = argument if isinstance(argument, str) else None
-            variables: Any = {}
-            if isinstance(argument, list) and argument and isinstance(argument[0], str):
-                text = argument[0]
-                variables = argument[1] if len(argument) > 1 else {}
-            if text is not None and isinstance(variables, Mapping):
-                filled = {
-                    n: defaults[n]
-                    for n in _SUB_NAME.findall(text)
-                    if n in defaults and n not in variables
-                }
-                if filled:
-                    return {"Fn::Sub": [text, {**variables, **filled}]}
-            return value
+            return _fill_sub(value, argument, values)
     if isinstance(value, Mapping):
-        return {k: _fill_defaults(v, defaults) for k, v in value.items()}
+        return {k: _fill_defaults(v, values) for k, v in value.items()}
     if isinstance(value, list):
-        return [_fill_defaults(v, defaults) for v in value]
+        return [_fill_defaults(v, values) for v in value]
     return value
+
+
+def _fill_sub(value: Any, argument: Any, values: Mapping[str, list[str]]) -> Any:
+    text, variables = sub_parts(argument)
+    if text is None:
+        return value
+    names = [n for n in dict.fromkeys(_SUB_NAME.findall(text)) if n in values]
+    names = [n for n in names if n not in variables]
+    if not names:
+        return value
+    combos = itertools.islice(itertools.product(*(values[n] for n in names)), MAX_RENDERINGS)
+    subs = [{"Fn::Sub": [text, {**variables, **dict(zip(names, c, strict=True))}]} for c in combos]
+    return _choices(subs, value)
+
+
+def shown(text: str) -> str:
+    """A rendered value as a message shows it: a deploy-time part as `<deploy-time>`."""
+    return text.replace(UNKNOWN, "<deploy-time>")
 
 
 def is_everyone(text: str) -> bool:

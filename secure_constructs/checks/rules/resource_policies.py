@@ -20,6 +20,7 @@ from secure_constructs.checks.rules.policy_documents import (
     is_everyone,
     principal_values,
     resource_policy_statements,
+    shown,
     with_parameter_defaults,
 )
 
@@ -101,8 +102,8 @@ def _open_source_arns(condition: Any) -> Iterator[str]:
             if isinstance(key, str) and key.lower() in _SOURCE_ARN_KEYS:
                 for value in as_list(values):
                     for text in renderings(value):
-                        if UNKNOWN not in text and arn_matches_any_account(text):
-                            yield text
+                        if arn_matches_any_account(text):
+                            yield shown(text)
 
 
 def _actions(statement: Mapping[str, Any]) -> str:
@@ -138,8 +139,9 @@ def lambda_permission_scope(t: Template) -> Iterator[Violation]:
                     "fn.add_permission(..., action='lambda:InvokeFunction'))",
                     finding_id=f"Action::{action}",
                 )
-        for source in renderings(props.get("SourceArn")):
-            if UNKNOWN not in source and arn_matches_any_account(source):
+        for text in renderings(props.get("SourceArn")):
+            source = shown(text)
+            if arn_matches_any_account(text):
                 yield Violation(
                     logical_id,
                     "Properties/SourceArn",

@@ -19,6 +19,7 @@ from secure_constructs.checks.rules.policy_documents import (
     is_allow,
     is_everyone,
     principal_values,
+    shown,
     with_parameter_defaults,
 )
 
@@ -126,7 +127,7 @@ def _federated(
     open_sub = [v for v in _sub_values(statement.get("Condition")) if is_wildcard_only(v)]
     if has_aud and has_sub and not open_sub:
         return
-    name = provider.replace(UNKNOWN, "<deploy-time>")
+    name = shown(provider)
     yield Violation(
         logical_id,
         f"{path}/Condition",
