@@ -60,7 +60,20 @@ from secure_constructs.runtimes import latest_python_runtime
 from secure_constructs.secrets_cache import SecretsCache, apply_secrets_cache
 from secure_constructs.shared import alarm_topic as stack_alarm_topic
 from secure_constructs.shared import security_key, stack_of
-from secure_constructs.trigger_facts import QUEUE_TRIGGER_BATCH_SIZE, QUEUE_TRIGGER_MAX_CONCURRENCY
+from secure_constructs.stream_triggers import (
+    StreamSource,
+    add_stream_trigger,
+    refuse_unbounded_stream_source,
+)
+from secure_constructs.trigger_facts import (
+    QUEUE_TRIGGER_BATCH_SIZE,
+    QUEUE_TRIGGER_MAX_CONCURRENCY,
+    STREAM_TRIGGER_BATCH_SIZE,
+    STREAM_TRIGGER_BISECT_BATCH_ON_ERROR,
+    STREAM_TRIGGER_MAX_RECORD_AGE_SECONDS,
+    STREAM_TRIGGER_RETRY_ATTEMPTS,
+    STREAM_TRIGGER_STARTING_POSITION,
+)
 from secure_constructs.triggers import accept_event_source, add_queue_trigger, harden_stack
 from secure_constructs.validation import (
     FixedOptions,
@@ -365,12 +378,62 @@ class SecureFunction(lambda_.Function):
 
     def add_event_source(self, source: lambda_.IEventSource) -> None:
         """As `aws_lambda.Function.add_event_source`; an SQS mapping whose queue has a redrive
-        policy is accepted by cdk-nag's mapping-destination rule (secure_constructs/triggers.py)."""
+        policy is accepted by cdk-nag's mapping-destination rule (secure_constructs/triggers.py);
+        a DynamoDB or Kinesis source without an on-failure destination, bounded retries and a
+        maximum record age is refused (ValidationError; use `add_stream_trigger`)."""
         check_args(SecureFunction.add_event_source, locals())
         before = {child.node.id for child in self.node.children}
         super().add_event_source(source)
         added = [c for c in self.node.children if c.node.id not in before]
-        accept_event_source(source, [c for c in added if isinstance(c, lambda_.EventSourceMapping)])
+        mappings = [c for c in added if isinstance(c, lambda_.EventSourceMapping)]
+        refuse_unbounded_stream_source(source, mappings)
+        accept_event_source(source, mappings)
+
+    def add_stream_trigger(
+        self,
+        source: StreamSource,
+        *,
+        on_failure: sqs.IQueue | None = None,
+        starting_position: lambda_.StartingPosition = lambda_.StartingPosition[
+            STREAM_TRIGGER_STARTING_POSITION
+        ],
+        batch_size: int = STREAM_TRIGGER_BATCH_SIZE,
+        retry_attempts: int = STREAM_TRIGGER_RETRY_ATTEMPTS,
+        max_record_age: cdk.Duration | None = None,
+        bisect_batch_on_error: bool = STREAM_TRIGGER_BISECT_BATCH_ON_ERROR,
+    ) -> lambda_.EventSourceMapping:
+        """Process a DynamoDB stream or a Kinesis stream with this function, failures bounded
+        and kept (secure_constructs/stream_triggers.py).
+
+        The mapping reports batch item failures, and a batch that still fails after the
+        retries or the record age goes, as an on-failure record, to `on_failure`; the
+        function's role may send to exactly that queue (and use its key through SQS only).
+
+        :param source: a `dynamodb.ITable` with a stream, or a `kinesis.IStream`.
+        :param on_failure: the queue for on-failure records. Default: the function's
+            dead-letter queue (`fn.dead_letter_queue`).
+        :param starting_position: Default: `TRIM_HORIZON` (no record written before the
+            mapping is skipped).
+        :param batch_size: 1-10,000 records per invocation. Default: 100.
+        :param retry_attempts: 0-10,000 (unbounded is refused). Default: 2.
+        :param max_record_age: 60 s to 7 days (unbounded is refused). Default: 1 hour.
+        :param bisect_batch_on_error: split a failing batch to isolate the bad record.
+            Default: True.
+        """
+        check_args(SecureFunction.add_stream_trigger, locals())
+        return add_stream_trigger(
+            self,
+            self.execution_role,
+            source,
+            on_failure=on_failure or self.dead_letter_queue,
+            granted_queue_arn=queue_facts(self.dead_letter_queue)[0],
+            starting_position=starting_position,
+            batch_size=batch_size,
+            retry_attempts=retry_attempts,
+            max_record_age=max_record_age
+            or cdk.Duration.seconds(STREAM_TRIGGER_MAX_RECORD_AGE_SECONDS),
+            bisect_batch_on_error=bisect_batch_on_error,
+        )
 
     def add_queue_trigger(
         self,

@@ -30,3 +30,20 @@ QUEUE_TRIGGER_BATCH_SIZE = 10
 QUEUE_TRIGGER_BATCH_SIZE_RANGE = (1, 10)
 QUEUE_TRIGGER_MAX_CONCURRENCY = 2
 QUEUE_TRIGGER_MAX_CONCURRENCY_RANGE = (2, 1000)
+
+# fn.add_stream_trigger (DynamoDB streams, Kinesis): defaults, and Lambda's limits for stream
+# event sources (Lambda Developer Guide, "Lambda parameters for Amazon Kinesis Data Streams
+# event source mappings" and the DynamoDB equivalent: BatchSize 1-10,000, MaximumRetryAttempts
+# -1 (infinite) or 0-10,000, MaximumRecordAgeInSeconds -1 (infinite) or 60-604,800). -1 is
+# refused: a failing batch would block its shard until the records expire (up to a year on
+# Kinesis, a day on DynamoDB).
+STREAM_TRIGGER_BATCH_SIZE = 100
+STREAM_TRIGGER_BATCH_SIZE_RANGE = (1, 10_000)
+STREAM_TRIGGER_RETRY_ATTEMPTS = 2
+STREAM_TRIGGER_RETRY_ATTEMPTS_RANGE = (0, 10_000)
+STREAM_TRIGGER_MAX_RECORD_AGE_SECONDS = 3600
+STREAM_TRIGGER_MAX_RECORD_AGE_RANGE_SECONDS = (60, 604_800)
+STREAM_TRIGGER_BISECT_BATCH_ON_ERROR = True
+# Read from the oldest retained record: a record written between the stream's creation and the
+# mapping's is not skipped (LATEST would skip it).
+STREAM_TRIGGER_STARTING_POSITION = "TRIM_HORIZON"
