@@ -65,6 +65,7 @@ from secure_constructs.stream_triggers import (
     add_stream_trigger,
     refuse_unbounded_stream_source,
 )
+from secure_constructs.topic_triggers import add_topic_trigger
 from secure_constructs.trigger_facts import (
     QUEUE_TRIGGER_BATCH_SIZE,
     QUEUE_TRIGGER_MAX_CONCURRENCY,
@@ -458,6 +459,32 @@ class SecureFunction(lambda_.Function):
             timeout_seconds=self.timeout_seconds,
             batch_size=batch_size,
             max_concurrency=max_concurrency,
+        )
+
+    def add_topic_trigger(
+        self,
+        topic: sns.ITopic,
+        *,
+        dead_letter_queue: sqs.IQueue | None = None,
+        filter_policy: Mapping[str, sns.SubscriptionFilter] | None = None,
+    ) -> sns.Subscription:
+        """Subscribe this function to `topic`, with a dead-letter queue for the messages SNS
+        cannot deliver (secure_constructs/topic_triggers.py).
+
+        SNS may send to the queue for this topic only (queue policy, `aws:SourceArn`); when the
+        queue is encrypted with the stack key, the key policy gets the statement SNS needs,
+        scoped to the topic the same way.
+
+        :param dead_letter_queue: the subscription's redrive target (a standard queue of the
+            same account and region). Default: the function's dead-letter queue.
+        :param filter_policy: which messages the function receives. Default: all.
+        """
+        check_args(SecureFunction.add_topic_trigger, locals())
+        return add_topic_trigger(
+            self,
+            topic,
+            dead_letter_queue=dead_letter_queue or self.dead_letter_queue,
+            filter_policy=filter_policy,
         )
 
     def add_function_url(

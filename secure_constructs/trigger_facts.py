@@ -47,3 +47,27 @@ STREAM_TRIGGER_BISECT_BATCH_ON_ERROR = True
 # Read from the oldest retained record: a record written between the stream's creation and the
 # mapping's is not skipped (LATEST would skip it).
 STREAM_TRIGGER_STARTING_POSITION = "TRIM_HORIZON"
+
+SNS_PRINCIPAL = "sns.amazonaws.com"
+# What SNS needs of a customer managed key to send to an encrypted queue (here: a subscription's
+# dead-letter queue): SQS Developer Guide, "Key management", Configure KMS permissions for AWS
+# services (key policy statement for the service principal with kms:GenerateDataKey and
+# kms:Decrypt); Amazon SNS Developer Guide, "Amazon SNS dead-letter queues" (an encrypted DLQ
+# needs a customer managed key whose policy grants the SNS service principal).
+SNS_DLQ_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+
+# Targets of an EventBridge rule that invoke a SecureFunction and set no RetryPolicy get this one
+# (EventBridge's own default is 185 attempts over 24 hours). EventBridge's limits:
+# MaximumRetryAttempts 0-185, MaximumEventAgeInSeconds 60-86,400.
+EVENT_TARGET_RETRY_ATTEMPTS = 2
+EVENT_TARGET_MAX_EVENT_AGE_SECONDS = 3600
+
+# fn.add_schedule (EventBridge Scheduler): defaults, and Scheduler's limits (AWS::Scheduler::
+# Schedule RetryPolicy: MaximumRetryAttempts 0-185, MaximumEventAgeInSeconds 60-86,400;
+# FlexibleTimeWindow MaximumWindowInMinutes 1-1,440).
+SCHEDULER_PRINCIPAL = "scheduler.amazonaws.com"
+SCHEDULE_RETRY_ATTEMPTS = 2
+SCHEDULE_RETRY_ATTEMPTS_RANGE = (0, 185)
+SCHEDULE_MAX_EVENT_AGE_SECONDS = 3600
+SCHEDULE_MAX_EVENT_AGE_RANGE_SECONDS = (60, 86_400)
+SCHEDULE_FLEXIBLE_WINDOW_RANGE_MINUTES = (1, 1440)

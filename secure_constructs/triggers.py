@@ -18,6 +18,7 @@ handles the second. Facts and defaults live in `secure_constructs.trigger_facts`
 
 from __future__ import annotations
 
+import json
 import weakref
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -28,6 +29,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct
 
@@ -37,6 +39,8 @@ from secure_constructs.role import attach_xray_write
 from secure_constructs.shared import security_key, stack_of
 from secure_constructs.trigger_facts import (
     BUCKET_NOTIFICATIONS_HANDLER_ID,
+    EVENT_TARGET_MAX_EVENT_AGE_SECONDS,
+    EVENT_TARGET_RETRY_ATTEMPTS,
     EVENTBRIDGE_DLQ_KEY_ACTIONS,
     EVENTBRIDGE_PRINCIPAL,
     QUEUE_TRIGGER_BATCH_SIZE,
@@ -77,9 +81,17 @@ class _TriggerHardening:
     def visit(self, node: IConstruct) -> None:
         if node is self._stack:
             harden_bucket_notifications_handler(self._stack)
-        elif isinstance(node, events.CfnRule) and node.node.path not in self._done:
+        elif node.node.path in self._done:
+            return
+        elif isinstance(node, events.CfnRule):
             self._done.add(node.node.path)
+            bound_function_target_retries(self._stack, node)
             allow_eventbridge_dead_letters(self._stack, node)
+        elif isinstance(node, sns.CfnSubscription):
+            from secure_constructs.topic_triggers import allow_sns_dead_letters
+
+            self._done.add(node.node.path)
+            allow_sns_dead_letters(self._stack, node)
 
 
 def harden_bucket_notifications_handler(stack: cdk.Stack) -> None:
@@ -143,7 +155,7 @@ def allow_eventbridge_dead_letters(stack: cdk.Stack, rule: events.CfnRule) -> No
     the statement; CDK's target classes already add the queue-policy statement.
     """
     key = security_key(stack)
-    queues = _stack_key_queues(stack, key)
+    queues = stack_key_queue_arns(stack, key)
     if not queues:
         return
     targets = stack.resolve(rule.targets)
@@ -179,10 +191,32 @@ def _rule_arn(stack: cdk.Stack, rule: events.CfnRule) -> str:
     )
 
 
-def _stack_key_queues(stack: cdk.Stack, key: Any) -> set[str]:
-    """The resolved ARNs of the stack's queues encrypted with the stack key (as JSON text)."""
-    import json
+def bound_function_target_retries(stack: cdk.Stack, rule: events.CfnRule) -> None:
+    """Give each target of the rule that invokes a SecureFunction of this stack and sets no
+    RetryPolicy a bounded one (EVENT_TARGET_RETRY_ATTEMPTS, EVENT_TARGET_MAX_EVENT_AGE_SECONDS
+    in trigger_facts): EventBridge's own default retries for 24 hours, 185 times."""
+    from secure_constructs.function import SecureFunction
 
+    functions = {
+        json.dumps(stack.resolve(c.function_arn), sort_keys=True)
+        for c in stack.node.find_all()
+        if isinstance(c, SecureFunction)
+    }
+    for index, target in enumerate(_as_list(stack.resolve(rule.targets))):
+        if not isinstance(target, Mapping) or _field(target, "RetryPolicy") is not None:
+            continue
+        if json.dumps(_field(target, "Arn"), sort_keys=True) in functions:
+            rule.add_property_override(
+                f"Targets.{index}.RetryPolicy",
+                {
+                    "MaximumRetryAttempts": EVENT_TARGET_RETRY_ATTEMPTS,
+                    "MaximumEventAgeInSeconds": EVENT_TARGET_MAX_EVENT_AGE_SECONDS,
+                },
+            )
+
+
+def stack_key_queue_arns(stack: cdk.Stack, key: Any) -> set[str]:
+    """The resolved ARNs of the stack's queues encrypted with the stack key (as JSON text)."""
     found: set[str] = set()
     for construct in stack.node.find_all():
         if (
@@ -195,15 +229,18 @@ def _stack_key_queues(stack: cdk.Stack, key: Any) -> set[str]:
 
 
 def _dlq_arn(target: Any) -> str | None:
-    import json
-
     if not isinstance(target, Mapping):
         return None
-    config = target.get("DeadLetterConfig") or target.get("deadLetterConfig")
+    config = _field(target, "DeadLetterConfig")
     if not isinstance(config, Mapping):
         return None
-    arn = config.get("Arn", config.get("arn"))
+    arn = _field(config, "Arn")
     return None if arn is None else json.dumps(arn, sort_keys=True)
+
+
+def _field(struct: Mapping[str, Any], name: str) -> Any:
+    """A field of a resolved L1 struct, in CloudFormation's or jsii's casing."""
+    return struct.get(name, struct.get(name[0].lower() + name[1:]))
 
 
 def _as_list(value: Any) -> Iterable[Any]:

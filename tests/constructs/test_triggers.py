@@ -184,6 +184,41 @@ def test_eventbridge_rule_to_the_shared_dlq_gets_exactly_its_key_statement() -> 
     assert sends and sends[0]["Condition"] == {"ArnEquals": {"aws:SourceArn": arn(rule_id)}}
 
 
+def test_eventbridge_rule_target_on_a_secure_function_gets_bounded_retries() -> None:
+    result = synth(_rule_stack(dlq=True), checks=False)
+    (target,) = result.props("AWS::Events::Rule")["Targets"]
+    assert target["RetryPolicy"] == {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 3600}
+
+
+def test_eventbridge_rule_target_keeps_the_users_retry_policy() -> None:
+    def build(stack: cdk.Stack) -> None:
+        fn = _function(stack)
+        events.Rule(
+            stack,
+            "Nightly",
+            schedule=events.Schedule.rate(cdk.Duration.hours(24)),
+            targets=[
+                targets.LambdaFunction(
+                    fn,
+                    dead_letter_queue=fn.dead_letter_queue,
+                    retry_attempts=5,
+                    max_event_age=cdk.Duration.minutes(10),
+                )
+            ],
+        )
+
+    (target,) = synth(build, checks=False).props("AWS::Events::Rule")["Targets"]
+    assert target["RetryPolicy"] == {"MaximumRetryAttempts": 5, "MaximumEventAgeInSeconds": 600}
+
+
+def test_fails_when_an_eventbridge_target_on_a_secure_function_has_no_dlq() -> None:
+    result = synth(_rule_stack(dlq=False))
+    assert result.failed
+    assert ("SecureServerless", "EventTargetFailureHandling[DeadLetterConfig]") in {
+        (p, r) for p, r, _ in result.violations
+    }
+
+
 def test_eventbridge_rule_without_dlq_gets_no_key_statement() -> None:
     result = synth(_rule_stack(dlq=False), checks=False)
     assert _eventbridge_key_statements(result.template) == []
