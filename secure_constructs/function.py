@@ -60,15 +60,11 @@ from secure_constructs.runtimes import latest_python_runtime
 from secure_constructs.secrets_cache import SecretsCache, apply_secrets_cache
 from secure_constructs.shared import alarm_topic as stack_alarm_topic
 from secure_constructs.shared import security_key, stack_of
-from secure_constructs.stream_triggers import (
-    StreamSource,
-    add_stream_trigger,
-    refuse_unbounded_stream_source,
-)
-from secure_constructs.topic_triggers import add_topic_trigger
 from secure_constructs.trigger_facts import (
     QUEUE_TRIGGER_BATCH_SIZE,
     QUEUE_TRIGGER_MAX_CONCURRENCY,
+    SCHEDULE_MAX_EVENT_AGE_SECONDS,
+    SCHEDULE_RETRY_ATTEMPTS,
     STREAM_TRIGGER_BATCH_SIZE,
     STREAM_TRIGGER_BISECT_BATCH_ON_ERROR,
     STREAM_TRIGGER_MAX_RECORD_AGE_SECONDS,
@@ -85,8 +81,11 @@ from secure_constructs.validation import (
 )
 
 if TYPE_CHECKING:  # only in annotations: importing them costs the jsii kernel time
+    from aws_cdk import aws_scheduler as scheduler
     from aws_cdk import aws_secretsmanager as secretsmanager
     from aws_cdk import aws_signer as signer
+
+    from secure_constructs.stream_triggers import StreamSource
 
 __all__ = ["SecureFunction", "latest_python_runtime", "shared_dead_letter_queue"]
 
@@ -248,7 +247,7 @@ class SecureFunction(lambda_.Function):
         self.alarm_topic: sns.ITopic = alarm_topic or stack_alarm_topic(stack)
         subscribe_emails(self.alarm_topic, emails)
         self._add_alarms(limits.timeout_seconds, dead_letter_queue, stack)
-        harden_stack(stack)  # what CDK's trigger calls create (secure_constructs/triggers.py)
+        harden_stack(self)  # what CDK's trigger calls create (secure_constructs/triggers.py)
 
     def _wire_queue_and_logs(
         self,
@@ -387,7 +386,10 @@ class SecureFunction(lambda_.Function):
         super().add_event_source(source)
         added = [c for c in self.node.children if c.node.id not in before]
         mappings = [c for c in added if isinstance(c, lambda_.EventSourceMapping)]
-        refuse_unbounded_stream_source(source, mappings)
+        if mappings:
+            from secure_constructs.stream_triggers import refuse_unbounded_stream_source
+
+            refuse_unbounded_stream_source(source, mappings)
         accept_event_source(source, mappings)
 
     def add_stream_trigger(
@@ -422,6 +424,8 @@ class SecureFunction(lambda_.Function):
             Default: True.
         """
         check_args(SecureFunction.add_stream_trigger, locals())
+        from secure_constructs.stream_triggers import add_stream_trigger
+
         return add_stream_trigger(
             self,
             self.execution_role,
@@ -480,11 +484,55 @@ class SecureFunction(lambda_.Function):
         :param filter_policy: which messages the function receives. Default: all.
         """
         check_args(SecureFunction.add_topic_trigger, locals())
+        from secure_constructs.topic_triggers import add_topic_trigger
+
         return add_topic_trigger(
             self,
             topic,
             dead_letter_queue=dead_letter_queue or self.dead_letter_queue,
             filter_policy=filter_policy,
+        )
+
+    def add_schedule(
+        self,
+        construct_id: str,
+        schedule: scheduler.ScheduleExpression,
+        *,
+        dead_letter_queue: sqs.IQueue | None = None,
+        retry_attempts: int = SCHEDULE_RETRY_ATTEMPTS,
+        max_event_age: cdk.Duration | None = None,
+        flexible_time_window: cdk.Duration | None = None,
+        description: str | None = None,
+    ) -> scheduler.Schedule:
+        """Invoke this function on `schedule` with EventBridge Scheduler, failures bounded and
+        kept (secure_constructs/schedules.py).
+
+        The schedule's execution role may invoke exactly this function and send to exactly the
+        dead-letter queue (its key only through SQS for that queue); its trust policy is
+        conditioned on this account and the default schedule group.
+
+        :param construct_id: the schedule's id (under the function); its role and policy are
+            `<id>Role` and `<id>Role/SecureConstructsPolicy`.
+        :param schedule: e.g. `ScheduleExpression.rate(Duration.hours(1))` or `.cron(...)`.
+        :param dead_letter_queue: where Scheduler writes an invocation that still fails.
+            Default: the function's dead-letter queue.
+        :param retry_attempts: 0-185. Default: 2.
+        :param max_event_age: 60 s to 24 h. Default: 1 hour.
+        :param flexible_time_window: 1-1,440 whole minutes. Default: off (on time).
+        :param description: Default: none.
+        """
+        check_args(SecureFunction.add_schedule, locals())
+        from secure_constructs.schedules import add_schedule
+
+        return add_schedule(
+            self,
+            construct_id,
+            schedule,
+            dead_letter_queue=dead_letter_queue or self.dead_letter_queue,
+            retry_attempts=retry_attempts,
+            max_event_age=max_event_age or cdk.Duration.seconds(SCHEDULE_MAX_EVENT_AGE_SECONDS),
+            flexible_time_window=flexible_time_window,
+            description=description,
         )
 
     def add_function_url(

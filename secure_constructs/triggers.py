@@ -34,6 +34,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct
 
 from secure_constructs.checks import acknowledge
+from secure_constructs.dead_letters import stack_key_queue_arns, struct_field
 from secure_constructs.errors import ValidationError
 from secure_constructs.role import attach_xray_write
 from secure_constructs.shared import security_key, stack_of
@@ -58,16 +59,19 @@ _SQS_MAPPING_REASON = (
     "queue's redrive policy, which this queue has. SecureServerless::EventSourceFailureHandling "
     "checks that redrive policy in the template."
 )
-_HARDENED: weakref.WeakSet[cdk.Stack] = weakref.WeakSet()
+SCHEDULE_TYPE = "AWS::Scheduler::Schedule"
+_HARDENED: weakref.WeakKeyDictionary[cdk.Stack, _TriggerHardening] = weakref.WeakKeyDictionary()
 
 
-def harden_stack(scope: IConstruct) -> None:
-    """Register, once per stack, the Aspect that hardens what CDK's trigger calls create."""
-    stack = stack_of(scope)
-    if stack in _HARDENED:
-        return
-    _HARDENED.add(stack)
-    cdk.Aspects.of(stack).add(_TriggerHardening(stack))
+def harden_stack(fn: lambda_.Function) -> None:
+    """Register, once per stack, the Aspect that hardens what CDK's trigger calls create, and
+    tell it about `fn` (a SecureFunction: rule targets invoking it get bounded retries)."""
+    stack = stack_of(fn)
+    aspect = _HARDENED.get(stack)
+    if aspect is None:
+        aspect = _HARDENED[stack] = _TriggerHardening(stack)
+        cdk.Aspects.of(stack).add(aspect)
+    aspect.functions.append(fn)
 
 
 @jsii.implements(cdk.IAspect)
@@ -77,6 +81,7 @@ class _TriggerHardening:
     def __init__(self, stack: cdk.Stack) -> None:
         self._stack = stack
         self._done: set[str] = set()
+        self.functions: list[lambda_.Function] = []
 
     def visit(self, node: IConstruct) -> None:
         if node is self._stack:
@@ -85,13 +90,19 @@ class _TriggerHardening:
             return
         elif isinstance(node, events.CfnRule):
             self._done.add(node.node.path)
-            bound_function_target_retries(self._stack, node)
+            bound_function_target_retries(self._stack, node, self.functions)
             allow_eventbridge_dead_letters(self._stack, node)
         elif isinstance(node, sns.CfnSubscription):
             from secure_constructs.topic_triggers import allow_sns_dead_letters
 
             self._done.add(node.node.path)
             allow_sns_dead_letters(self._stack, node)
+        elif isinstance(node, cdk.CfnResource) and node.cfn_resource_type == SCHEDULE_TYPE:
+            # By type name: importing aws_scheduler for every stack costs the jsii kernel time.
+            from secure_constructs.schedules import allow_scheduler_dead_letters
+
+            self._done.add(node.node.path)
+            allow_scheduler_dead_letters(self._stack, node)  # type: ignore[arg-type]
 
 
 def harden_bucket_notifications_handler(stack: cdk.Stack) -> None:
@@ -191,21 +202,19 @@ def _rule_arn(stack: cdk.Stack, rule: events.CfnRule) -> str:
     )
 
 
-def bound_function_target_retries(stack: cdk.Stack, rule: events.CfnRule) -> None:
+def bound_function_target_retries(
+    stack: cdk.Stack, rule: events.CfnRule, secure_functions: Iterable[lambda_.Function]
+) -> None:
     """Give each target of the rule that invokes a SecureFunction of this stack and sets no
     RetryPolicy a bounded one (EVENT_TARGET_RETRY_ATTEMPTS, EVENT_TARGET_MAX_EVENT_AGE_SECONDS
     in trigger_facts): EventBridge's own default retries for 24 hours, 185 times."""
-    from secure_constructs.function import SecureFunction
-
     functions = {
-        json.dumps(stack.resolve(c.function_arn), sort_keys=True)
-        for c in stack.node.find_all()
-        if isinstance(c, SecureFunction)
+        json.dumps(stack.resolve(f.function_arn), sort_keys=True) for f in secure_functions
     }
     for index, target in enumerate(_as_list(stack.resolve(rule.targets))):
-        if not isinstance(target, Mapping) or _field(target, "RetryPolicy") is not None:
+        if not isinstance(target, Mapping) or struct_field(target, "RetryPolicy") is not None:
             continue
-        if json.dumps(_field(target, "Arn"), sort_keys=True) in functions:
+        if json.dumps(struct_field(target, "Arn"), sort_keys=True) in functions:
             rule.add_property_override(
                 f"Targets.{index}.RetryPolicy",
                 {
@@ -215,32 +224,14 @@ def bound_function_target_retries(stack: cdk.Stack, rule: events.CfnRule) -> Non
             )
 
 
-def stack_key_queue_arns(stack: cdk.Stack, key: Any) -> set[str]:
-    """The resolved ARNs of the stack's queues encrypted with the stack key (as JSON text)."""
-    found: set[str] = set()
-    for construct in stack.node.find_all():
-        if (
-            isinstance(construct, sqs.Queue)
-            and (queue_key := construct.encryption_master_key) is not None
-            and stack.resolve(queue_key.key_arn) == stack.resolve(key.key_arn)
-        ):
-            found.add(json.dumps(stack.resolve(construct.queue_arn), sort_keys=True))
-    return found
-
-
 def _dlq_arn(target: Any) -> str | None:
     if not isinstance(target, Mapping):
         return None
-    config = _field(target, "DeadLetterConfig")
+    config = struct_field(target, "DeadLetterConfig")
     if not isinstance(config, Mapping):
         return None
-    arn = _field(config, "Arn")
+    arn = struct_field(config, "Arn")
     return None if arn is None else json.dumps(arn, sort_keys=True)
-
-
-def _field(struct: Mapping[str, Any], name: str) -> Any:
-    """A field of a resolved L1 struct, in CloudFormation's or jsii's casing."""
-    return struct.get(name, struct.get(name[0].lower() + name[1:]))
 
 
 def _as_list(value: Any) -> Iterable[Any]:
