@@ -59,6 +59,15 @@ _SQS_MAPPING_REASON = (
     "queue's redrive policy, which this queue has. SecureServerless::EventSourceFailureHandling "
     "checks that redrive policy in the template."
 )
+_HANDLER_POLICY_REASON = (
+    "CDK's S3 notifications (aws-s3 BucketNotifications) attach this inline policy, one per "
+    "bucket, to the role of CDK's own notifications handler, with no option for a managed "
+    "policy; it grants only s3:PutBucketNotification on exactly this bucket, and the custom "
+    "resource that configures the bucket depends on it, so it cannot be replaced."
+)
+_INLINE_POLICY_RULES = tuple(
+    f"{pack}-IAMNoInlinePolicy" for pack in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")
+)
 SCHEDULE_TYPE = "AWS::Scheduler::Schedule"
 _HARDENED: weakref.WeakKeyDictionary[cdk.Stack, _TriggerHardening] = weakref.WeakKeyDictionary()
 
@@ -88,6 +97,9 @@ class _TriggerHardening:
             harden_bucket_notifications_handler(self._stack)
         elif node.node.path in self._done:
             return
+        elif isinstance(node, iam.Policy) and node.node.id == "HandlerPolicy":
+            self._done.add(node.node.path)
+            accept_notifications_handler_policy(node)
         elif isinstance(node, events.CfnRule):
             self._done.add(node.node.path)
             bound_function_target_retries(self._stack, node, self.functions)
@@ -153,6 +165,16 @@ def harden_bucket_notifications_handler(stack: cdk.Stack) -> None:
     policy_resource = policy.node.default_child
     assert isinstance(policy_resource, cdk.CfnResource)
     resource.node.add_dependency(policy_resource)
+
+
+def accept_notifications_handler_policy(policy: iam.Policy) -> None:
+    """Acknowledge the compliance packs' IAMNoInlinePolicy on exactly the per-bucket inline
+    policy CDK gives its S3 notifications handler (`<bucket>/Notifications/HandlerPolicy`)."""
+    parent = policy.node.scope
+    if parent is None or parent.node.id != "Notifications":
+        return
+    for rule_id in _INLINE_POLICY_RULES:
+        acknowledge(policy, rule_id, _HANDLER_POLICY_REASON)
 
 
 def allow_eventbridge_dead_letters(stack: cdk.Stack, rule: events.CfnRule) -> None:

@@ -20,9 +20,11 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 
@@ -146,6 +148,13 @@ class World:
             {},
             lambda_.Runtime.PYTHON_3_13,
             lambda_.Architecture.ARM_64,
+            dynamodb.Table(
+                stack,
+                "Table",
+                partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+                stream=dynamodb.StreamViewType.NEW_IMAGE,
+            ),
+            scheduler.ScheduleExpression.rate(cdk.Duration.hours(1)),
         ]
 
     def instance(self, owner: type) -> Any:
@@ -236,6 +245,9 @@ def test_the_sweep_reaches_every_construct_and_factory() -> None:
         "SecureFunction.__init__",
         "SecureFunction.add_environment",
         "SecureFunction.add_queue_trigger",
+        "SecureFunction.add_stream_trigger",
+        "SecureFunction.add_topic_trigger",
+        "SecureFunction.add_schedule",
         "SecureFunction.add_function_url",
         "SecureApi.__init__",
         "SecureApi.add_route",
