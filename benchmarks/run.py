@@ -37,6 +37,7 @@ RESOURCE_LIMIT = 500
 CHECK_MODES = ("none", "default")
 PACKS = ("AwsSolutions", "Serverless", "SecureServerless", "NIST", "HIPAA", "PCI")
 API_TEXT = "N SecureFunctions behind one SecureApi (IAM auth, one GET route each)"
+TRIGGER_TEXT = ", each function behind its own SQS queue (fn.add_queue_trigger)"
 TARGET_RATIO = 1.10
 TARGET_PACK_SHARE = 0.05
 TARGET_PER_FUNCTION = 8
@@ -588,7 +589,8 @@ def render(result: dict[str, Any]) -> str:
         f"{f['date_utc']} in {result['elapsed_s'] / 60:.1f} min: {f['nproc']} x {f['cpu_model']}, "
         f"{f['memory_gib']} GiB; Python {f['python']}, Node {f['node']}, aws-cdk-lib "
         f"{f['aws-cdk-lib']}, cdk-nag {f['cdk-nag']}, jsii {f['jsii']}. Apps: "
-        f"{API_TEXT if result['api'] else 'N SecureFunctions only (no API)'}. "
+        f"{API_TEXT if result['api'] else 'N SecureFunctions only (no API)'}"
+        f"{TRIGGER_TEXT if result.get('trigger') == 'queue' else ''}. "
         f"Median (min-max) of {result['runs']} runs after {result['warmup']} warm-up run(s).",
         "",
         f"Machine load: loadavg {' '.join(f['loadavg_start'])} at the start, "
@@ -754,6 +756,11 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=1, help="warm-up runs per app and N")
     parser.add_argument("--no-packs", action="store_true", help="skip the per-pack runs")
     parser.add_argument("--no-api", action="store_true", help="functions only, without the API")
+    parser.add_argument(
+        "--trigger",
+        choices=("queue",),
+        help="each function also processes its own SQS queue (fn.add_queue_trigger)",
+    )
     parser.add_argument("--out", default=str(HERE), help="where results.{md,json} go")
     return parser.parse_args(argv)
 
@@ -785,6 +792,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "warmup": args.warmup,
         "ns": ns,
         "api": api,
+        "trigger": args.trigger or "",
     }
     log(f"machine: {result['facts']}")
     workdir = Path(tempfile.mkdtemp(prefix="sc-bench-"))
@@ -793,7 +801,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for n in ns:
         for app in ("raw", "secure"):
             keep[(app, n, "default", True)] = keep_dir / f"{app}-{n}"
-    extra = {"BENCH_PLUGIN_TIMER": "1"}
+    extra = {"BENCH_PLUGIN_TIMER": "1", "BENCH_TRIGGER": args.trigger or ""}
     all_runs: dict[Config, list[Run]] = {}
     try:
         floor: list[Config] = [("floor", 0, c, True) for c in CHECK_MODES]
