@@ -84,7 +84,12 @@ def _entry_points() -> list[EntryPoint]:
             found.append(EntryPoint(export, obj, None, export))
         if not isinstance(obj, type) or issubclass(obj, enum.Enum | Exception):
             continue
-        for attribute, member in vars(obj).items():
+        # The class's own methods and those of the package's mixins (FunctionTriggers).
+        members: dict[str, Any] = {}
+        for klass in reversed(obj.__mro__):
+            if klass is obj or klass.__module__.startswith("secure_constructs."):
+                members.update(vars(klass))
+        for attribute, member in members.items():
             if attribute.startswith("_") and attribute != "__init__":
                 continue
             function = member.__func__ if isinstance(member, staticmethod) else member
