@@ -38,6 +38,7 @@ from secure_constructs.trigger_facts import (
     STREAM_TRIGGER_MAX_RECORD_AGE_RANGE_SECONDS,
     STREAM_TRIGGER_RETRY_ATTEMPTS_RANGE,
 )
+from secure_constructs.triggers import add_mapping
 from secure_constructs.validation import check_number, whole_seconds
 
 StreamSource = dynamodb.ITable | kinesis.IStream
@@ -109,14 +110,7 @@ def add_stream_trigger(
     # The function's own dead-letter queue is granted already; another queue is granted here.
     if queue_arn != granted_queue_arn:
         role.add_scoped_statements(*send_statements(queue_arn, key_arn, region_of(stack_of(fn))))
-    before = {child.node.id for child in fn.node.children}
-    fn.add_event_source(event_source)
-    (mapping,) = [
-        c
-        for c in fn.node.children
-        if c.node.id not in before and isinstance(c, lambda_.EventSourceMapping)
-    ]
-    return mapping
+    return add_mapping(fn, event_source)
 
 
 def _check_record_age(age: cdk.Duration) -> None:

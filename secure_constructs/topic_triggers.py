@@ -24,12 +24,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import aws_cdk as cdk
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 
-from secure_constructs.dead_letters import stack_key_queue_arns
+from secure_constructs.dead_letters import allow_service_on_key, stack_key_queue_arns
 from secure_constructs.shared import security_key
 from secure_constructs.trigger_facts import SNS_DLQ_KEY_ACTIONS, SNS_PRINCIPAL
 
@@ -74,14 +73,12 @@ def allow_sns_dead_letters(stack: cdk.Stack, subscription: sns.CfnSubscription) 
     if target not in stack_key_queue_arns(stack, key):
         return
     topic_arn = _topic_arn(stack, subscription)
-    key.add_to_resource_policy(
-        iam.PolicyStatement(
-            sid=f"AllowSnsDeadLetters{subscription.node.addr[:10]}",
-            principals=[iam.ServicePrincipal(SNS_PRINCIPAL)],
-            actions=list(SNS_DLQ_KEY_ACTIONS),
-            resources=["*"],
-            conditions={"ArnEquals": {"aws:SourceArn": topic_arn}},
-        )
+    allow_service_on_key(
+        key,
+        f"AllowSnsDeadLetters{subscription.node.addr[:10]}",
+        SNS_PRINCIPAL,
+        SNS_DLQ_KEY_ACTIONS,
+        topic_arn,
     )
 
 

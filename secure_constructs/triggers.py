@@ -34,7 +34,11 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct
 
 from secure_constructs.checks import acknowledge
-from secure_constructs.dead_letters import stack_key_queue_arns, struct_field
+from secure_constructs.dead_letters import (
+    allow_service_on_key,
+    stack_key_queue_arns,
+    struct_field,
+)
 from secure_constructs.errors import ValidationError
 from secure_constructs.role import attach_xray_write
 from secure_constructs.shared import security_key, stack_of
@@ -194,14 +198,12 @@ def allow_eventbridge_dead_letters(stack: cdk.Stack, rule: events.CfnRule) -> No
     targets = stack.resolve(rule.targets)
     if not any(_dlq_arn(target) in queues for target in _as_list(targets)):
         return
-    key.add_to_resource_policy(
-        iam.PolicyStatement(
-            sid=f"AllowEventBridgeDeadLetters{rule.node.addr[:10]}",
-            principals=[iam.ServicePrincipal(EVENTBRIDGE_PRINCIPAL)],
-            actions=list(EVENTBRIDGE_DLQ_KEY_ACTIONS),
-            resources=["*"],
-            conditions={"ArnEquals": {"aws:SourceArn": _rule_arn(stack, rule)}},
-        )
+    allow_service_on_key(
+        key,
+        f"AllowEventBridgeDeadLetters{rule.node.addr[:10]}",
+        EVENTBRIDGE_PRINCIPAL,
+        EVENTBRIDGE_DLQ_KEY_ACTIONS,
+        _rule_arn(stack, rule),
     )
 
 
@@ -325,6 +327,11 @@ def add_queue_trigger(
         max_concurrency=max_concurrency,
         report_batch_item_failures=True,
     )
+    return add_mapping(fn, source)
+
+
+def add_mapping(fn: lambda_.Function, source: lambda_.IEventSource) -> lambda_.EventSourceMapping:
+    """`fn.add_event_source(source)`, returning the one mapping it made."""
     before = {child.node.id for child in fn.node.children}
     fn.add_event_source(source)
     (mapping,) = [

@@ -7,25 +7,20 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as scheduler_targets
 from aws_cdk import aws_sqs as sqs
 
 from secure_constructs import SecureFunction, ValidationError
 from secure_constructs.shared import security_key
+from tests.constructs.trigger_helpers import secure_function
 from tests.synth import arn, synth
 
 HOURLY = scheduler.ScheduleExpression.rate(cdk.Duration.hours(1))
 
 
 def _function(stack: cdk.Stack) -> SecureFunction:
-    return SecureFunction(
-        stack,
-        "Fn",
-        code=lambda_.Code.from_inline("def handler(e, c): pass"),
-        handler="index.handler",
-    )
+    return secure_function(stack)
 
 
 def _policy_statements(result: Any, role_id: str) -> list[dict[str, Any]]:

@@ -15,16 +15,12 @@ from aws_cdk.aws_lambda_event_sources import DynamoEventSource, KinesisEventSour
 
 from secure_constructs import SecureFunction, ValidationError
 from secure_constructs.shared import security_key
+from tests.constructs.trigger_helpers import secure_function
 from tests.synth import arn, synth
 
 
 def _function(stack: cdk.Stack) -> SecureFunction:
-    return SecureFunction(
-        stack,
-        "Fn",
-        code=lambda_.Code.from_inline("def handler(e, c): pass"),
-        handler="index.handler",
-    )
+    return secure_function(stack)
 
 
 def _table(stack: cdk.Stack, stream: bool = True) -> dynamodb.Table:

@@ -7,22 +7,17 @@ from __future__ import annotations
 from typing import Any
 
 import aws_cdk as cdk
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subs
 
 from secure_constructs import SecureFunction
 from secure_constructs.shared import security_key
+from tests.constructs.trigger_helpers import secure_function
 from tests.synth import arn, statements, synth
 
 
 def _function(stack: cdk.Stack) -> SecureFunction:
-    return SecureFunction(
-        stack,
-        "Fn",
-        code=lambda_.Code.from_inline("def handler(e, c): pass"),
-        handler="index.handler",
-    )
+    return secure_function(stack)
 
 
 def _topic(stack: cdk.Stack, **extra: Any) -> sns.Topic:

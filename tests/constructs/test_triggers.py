@@ -9,7 +9,6 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_sqs as sqs
@@ -18,18 +17,14 @@ from aws_cdk.aws_lambda_event_sources import SqsEventSource
 from secure_constructs import SecureFunction, ValidationError
 from secure_constructs.shared import security_key
 from secure_constructs.trigger_facts import BUCKET_NOTIFICATIONS_HANDLER_ID
+from tests.constructs.trigger_helpers import secure_function
 from tests.synth import arn, statements, synth
 
 HANDLER_PATH = f"Test/{BUCKET_NOTIFICATIONS_HANDLER_ID}"
 
 
 def _function(stack: cdk.Stack) -> SecureFunction:
-    return SecureFunction(
-        stack,
-        "Fn",
-        code=lambda_.Code.from_inline("def handler(e, c): pass"),
-        handler="index.handler",
-    )
+    return secure_function(stack)
 
 
 def _bucket(stack: cdk.Stack, construct_id: str, **extra: Any) -> s3.Bucket:

@@ -10,7 +10,6 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_kinesis as kinesis
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_scheduler as scheduler
@@ -21,16 +20,14 @@ from aws_cdk.aws_lambda_event_sources import SqsEventSource
 
 from secure_constructs import SecureFunction, acknowledge
 from secure_constructs.shared import security_key
+from tests.constructs.trigger_helpers import secure_function
 from tests.synth import ALL_COMPLIANCE, Synthesized, synth
 from tests.vpc import acknowledge_test_vpc, compliant_vpc
 
 
 def _function(stack: cdk.Stack) -> SecureFunction:
-    return SecureFunction(
+    return secure_function(
         stack,
-        "Fn",
-        code=lambda_.Code.from_inline("def handler(e, c): pass"),
-        handler="index.handler",
         vpc=compliant_vpc(stack),
         reserved_concurrent_executions=5,
     )
