@@ -15,7 +15,7 @@ from aws_cdk.aws_lambda_event_sources import DynamoEventSource, KinesisEventSour
 
 from secure_constructs import SecureFunction, ValidationError
 from secure_constructs.shared import security_key
-from tests.constructs.trigger_helpers import secure_function
+from tests.constructs.trigger_helpers import orders_table, secure_function
 from tests.synth import arn, synth
 
 
@@ -24,17 +24,7 @@ def _function(stack: cdk.Stack) -> SecureFunction:
 
 
 def _table(stack: cdk.Stack, stream: bool = True) -> dynamodb.Table:
-    return dynamodb.Table(
-        stack,
-        "Orders",
-        partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
-        encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
-        encryption_key=security_key(stack),
-        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-            point_in_time_recovery_enabled=True
-        ),
-        stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES if stream else None,
-    )
+    return orders_table(stack, stream=stream)
 
 
 def _stream(stack: cdk.Stack) -> kinesis.Stream:

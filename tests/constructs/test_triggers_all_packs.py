@@ -20,7 +20,7 @@ from aws_cdk.aws_lambda_event_sources import SqsEventSource
 
 from secure_constructs import SecureFunction, acknowledge
 from secure_constructs.shared import security_key
-from tests.constructs.trigger_helpers import secure_function
+from tests.constructs.trigger_helpers import orders_table, secure_function
 from tests.synth import ALL_COMPLIANCE, Synthesized, synth
 from tests.vpc import acknowledge_test_vpc, compliant_vpc
 
@@ -96,18 +96,7 @@ def _standard_calls(stack: cdk.Stack) -> None:
 def _helpers(stack: cdk.Stack) -> None:
     """Every helper, and CDK's LambdaSubscription with the function's dead-letter queue."""
     fn = _function(stack)
-    table = dynamodb.Table(
-        stack,
-        "Orders",
-        partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
-        encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
-        encryption_key=security_key(stack),
-        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-            point_in_time_recovery_enabled=True
-        ),
-        deletion_protection=True,
-        stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
-    )
+    table = orders_table(stack, deletion_protection=True)
     fn.add_stream_trigger(table)
     _acknowledge_own_table(table)
     fn.add_stream_trigger(
