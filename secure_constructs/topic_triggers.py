@@ -61,8 +61,13 @@ def add_topic_trigger(
 
 
 def allow_sns_dead_letters(stack: cdk.Stack, subscription: sns.CfnSubscription) -> None:
-    """Give SNS, for this subscription's topic only, what it needs of the stack key to send to
-    the subscription's dead-letter queue, when that queue is encrypted with the stack key."""
+    """Give SNS, for this function subscription's topic only, what it needs of the stack key to
+    send to the subscription's dead-letter queue, when that queue is encrypted with the stack
+    key."""
+    # Function subscriptions only: naming the topic of another subscription (the stack's alarm
+    # topic's email subscriptions) would replace a deployed topic and its confirmed endpoints.
+    if subscription.protocol != "lambda":
+        return
     redrive = stack.resolve(subscription.redrive_policy)
     if not isinstance(redrive, Mapping):
         return

@@ -16,8 +16,8 @@ from tests.constructs.trigger_helpers import secure_function
 from tests.synth import arn, statements, synth
 
 
-def _function(stack: cdk.Stack) -> SecureFunction:
-    return secure_function(stack)
+def _function(stack: cdk.Stack, **props: Any) -> SecureFunction:
+    return secure_function(stack, **props)
 
 
 def _topic(stack: cdk.Stack, **extra: Any) -> sns.Topic:
@@ -122,3 +122,18 @@ def test_fails_when_a_lambda_subscription_has_no_dead_letter_queue() -> None:
     }
     assert _sns_key_statements(result.template) == []
     assert "TopicName" not in _orders(result)[1]["Properties"]
+
+
+def test_an_email_subscription_of_the_alarm_topic_gets_no_statement_and_no_topic_name() -> None:
+    """Only function subscriptions are handled: naming a deployed topic would replace it."""
+
+    def build(stack: cdk.Stack) -> None:
+        _function(stack, alarm_emails="ops@example.com")
+
+    result = synth(build, checks=False)
+    (subscription,) = result.resources("AWS::SNS::Subscription").values()
+    assert subscription["Properties"]["Protocol"] == "email"
+    assert "deadLetterTargetArn" in subscription["Properties"]["RedrivePolicy"]
+    assert _sns_key_statements(result.template) == []
+    (topic,) = result.resources("AWS::SNS::Topic").values()
+    assert "TopicName" not in topic["Properties"]
