@@ -116,6 +116,8 @@ def test_add_schedule_passes_its_options() -> None:
         ("retry_attempts", 186),
         ("max_event_age", cdk.Duration.seconds(59)),
         ("max_event_age", cdk.Duration.hours(25)),
+        ("max_event_age", cdk.Duration.seconds(cdk.Token.as_number({"Ref": "Age"}))),
+        ("flexible_time_window", cdk.Duration.minutes(cdk.Token.as_number({"Ref": "Win"}))),
         ("flexible_time_window", cdk.Duration.seconds(30)),
         ("flexible_time_window", cdk.Duration.seconds(90)),
         ("flexible_time_window", cdk.Duration.minutes(1441)),

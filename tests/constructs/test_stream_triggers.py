@@ -128,6 +128,7 @@ def test_add_stream_trigger_passes_its_options() -> None:
         ("max_record_age", cdk.Duration.seconds(59)),
         ("max_record_age", cdk.Duration.days(8)),
         ("max_record_age", cdk.Duration.millis(60_500)),
+        ("max_record_age", cdk.Duration.seconds(cdk.Token.as_number({"Ref": "Age"}))),
     ],
 )
 def test_fails_when_a_stream_trigger_option_is_out_of_range(prop: str, value: object) -> None:
