@@ -23,6 +23,7 @@ schedule's execution role must hold:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -170,8 +171,6 @@ def allow_scheduler_dead_letters(stack: cdk.Stack, schedule: scheduler.CfnSchedu
     """Give the execution role of a schedule made with CDK's own target (which grants only
     sqs:SendMessage) the stack key through SQS for its dead-letter queue, when that queue is
     encrypted with the stack key."""
-    import json
-
     target = stack.resolve(schedule.target)
     dlq = struct_field(target, "DeadLetterConfig") if isinstance(target, Mapping) else None
     arn = struct_field(dlq, "Arn") if isinstance(dlq, Mapping) else None

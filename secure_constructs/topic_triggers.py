@@ -20,6 +20,7 @@ A subscription of a function without a redrive policy is the finding
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -71,8 +72,6 @@ def allow_sns_dead_letters(stack: cdk.Stack, subscription: sns.CfnSubscription) 
     redrive = stack.resolve(subscription.redrive_policy)
     if not isinstance(redrive, Mapping):
         return
-    import json
-
     key = security_key(stack)
     target = json.dumps(redrive.get("deadLetterTargetArn"), sort_keys=True)
     if target not in stack_key_queue_arns(stack, key):
