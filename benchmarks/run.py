@@ -37,6 +37,7 @@ RESOURCE_LIMIT = 500
 CHECK_MODES = ("none", "default")
 PACKS = ("AwsSolutions", "Serverless", "SecureServerless", "NIST", "HIPAA", "PCI")
 API_TEXT = "N SecureFunctions behind one SecureApi (IAM auth, one GET route each)"
+TRIGGER_TEXT = ", each function behind its own SQS queue (fn.add_queue_trigger)"
 TARGET_RATIO = 1.10
 TARGET_PACK_SHARE = 0.05
 TARGET_PER_FUNCTION = 8
@@ -591,7 +592,8 @@ def render(result: dict[str, Any]) -> str:
         f"{f['date_utc']} in {result['elapsed_s'] / 60:.1f} min: {f['nproc']} x {f['cpu_model']}, "
         f"{f['memory_gib']} GiB; Python {f['python']}, Node {f['node']}, aws-cdk-lib "
         f"{f['aws-cdk-lib']}, cdk-nag {f['cdk-nag']}, jsii {f['jsii']}. Apps: "
-        f"{API_TEXT if result['api'] else 'N SecureFunctions only (no API)'}. "
+        f"{API_TEXT if result['api'] else 'N SecureFunctions only (no API)'}"
+        f"{TRIGGER_TEXT if result.get('trigger') == 'queue' else ''}. "
         f"Median (min-max) of {result['runs']} runs after {result['warmup']} warm-up run(s).",
         "",
         f"Machine load: loadavg {' '.join(f['loadavg_start'])} at the start, "
@@ -790,6 +792,11 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--no-workflow", action="store_true", help="skip the two-task workflow runs"
     )
+    parser.add_argument(
+        "--trigger",
+        choices=("queue",),
+        help="each function also processes its own SQS queue (fn.add_queue_trigger)",
+    )
     parser.add_argument("--out", default=str(HERE), help="where results.{md,json} go")
     return parser.parse_args(argv)
 
@@ -850,6 +857,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "warmup": args.warmup,
         "ns": ns,
         "api": api,
+        "trigger": args.trigger or "",
     }
     log(f"machine: {result['facts']}")
     workdir = Path(tempfile.mkdtemp(prefix="sc-bench-"))
@@ -858,7 +866,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for n in ns:
         for app in ("raw", "secure"):
             keep[(app, n, "default", True)] = keep_dir / f"{app}-{n}"
-    extra = {"BENCH_PLUGIN_TIMER": "1"}
+    extra = {"BENCH_PLUGIN_TIMER": "1", "BENCH_TRIGGER": args.trigger or ""}
     all_runs: dict[Config, list[Run]] = {}
     try:
         floor: list[Config] = [("floor", 0, c, True) for c in CHECK_MODES]

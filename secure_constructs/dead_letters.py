@@ -3,7 +3,10 @@ per queue and stack, and the send grants (sqs:SendMessage and the key through SQ
 
 from __future__ import annotations
 
+import json
 import weakref
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import aws_cdk as cdk
 import jsii
@@ -153,3 +156,37 @@ def send_statements(queue_arn: str, key_arn: str | None, region: str) -> list[ia
             )
         )
     return statements
+
+
+def stack_key_queue_arns(stack: cdk.Stack, key: Any) -> dict[str, sqs.Queue]:
+    """The stack's queues encrypted with the stack key, by their resolved ARN (as JSON text)."""
+    found: dict[str, sqs.Queue] = {}
+    for construct in stack.node.find_all():
+        if (
+            isinstance(construct, sqs.Queue)
+            and (queue_key := construct.encryption_master_key) is not None
+            and stack.resolve(queue_key.key_arn) == stack.resolve(key.key_arn)
+        ):
+            found[json.dumps(stack.resolve(construct.queue_arn), sort_keys=True)] = construct
+    return found
+
+
+def struct_field(struct: Mapping[str, Any], name: str) -> Any:
+    """A field of a resolved L1 struct, in CloudFormation's or jsii's casing."""
+    return struct.get(name, struct.get(name[0].lower() + name[1:]))
+
+
+def allow_service_on_key(
+    key: Any, sid: str, principal: str, actions: Sequence[str], source_arn: Any
+) -> None:
+    """A key policy statement letting one service principal use the key for exactly one source
+    (`ArnEquals aws:SourceArn`): how EventBridge and SNS get to write to a stack-key queue."""
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid=sid,
+            principals=[iam.ServicePrincipal(principal)],
+            actions=list(actions),
+            resources=["*"],
+            conditions={"ArnEquals": {"aws:SourceArn": source_arn}},
+        )
+    )

@@ -48,6 +48,7 @@ from secure_constructs.facts.lambda_facts import (
     MAX_TIMEOUT_SECONDS,
     MEMORY_RANGE_MB,
 )
+from secure_constructs.function_triggers import FunctionTriggers
 from secure_constructs.monitoring import (
     alarm,
     subscribe_emails,
@@ -60,8 +61,7 @@ from secure_constructs.runtimes import latest_python_runtime
 from secure_constructs.secrets_cache import SecretsCache, apply_secrets_cache
 from secure_constructs.shared import alarm_topic as stack_alarm_topic
 from secure_constructs.shared import security_key, stack_of
-from secure_constructs.trigger_facts import QUEUE_TRIGGER_BATCH_SIZE, QUEUE_TRIGGER_MAX_CONCURRENCY
-from secure_constructs.triggers import accept_event_source, add_queue_trigger, harden_stack
+from secure_constructs.triggers import harden_stack
 from secure_constructs.validation import (
     FixedOptions,
     check_number,
@@ -74,12 +74,13 @@ if TYPE_CHECKING:  # only in annotations: importing them costs the jsii kernel t
     from aws_cdk import aws_secretsmanager as secretsmanager
     from aws_cdk import aws_signer as signer
 
+
 __all__ = ["SecureFunction", "latest_python_runtime", "shared_dead_letter_queue"]
 
 _ENV_NAME = SECRET_KEY  # one pattern for secrets= keys (secure_constructs/prop_values.py)
 
 
-class SecureFunction(lambda_.Function):
+class SecureFunction(FunctionTriggers, lambda_.Function):
     """A Lambda function with least privilege, encrypted logs, X-Ray, bounded retries and alarms.
 
     Every keyword argument of `aws_lambda.Function` passes through (`vpc`, `vpc_subnets`,
@@ -234,7 +235,7 @@ class SecureFunction(lambda_.Function):
         self.alarm_topic: sns.ITopic = alarm_topic or stack_alarm_topic(stack)
         subscribe_emails(self.alarm_topic, emails)
         self._add_alarms(limits.timeout_seconds, dead_letter_queue, stack)
-        harden_stack(stack)  # what CDK's trigger calls create (secure_constructs/triggers.py)
+        harden_stack(self)  # what CDK's trigger calls create (secure_constructs/triggers.py)
 
     def _wire_queue_and_logs(
         self,
@@ -362,40 +363,6 @@ class SecureFunction(lambda_.Function):
             self, queue, self.alarm_topic, stack
         )
         """The depth alarm of the dead-letter queue (shared by the functions that share it)."""
-
-    def add_event_source(self, source: lambda_.IEventSource) -> None:
-        """As `aws_lambda.Function.add_event_source`; an SQS mapping whose queue has a redrive
-        policy is accepted by cdk-nag's mapping-destination rule (secure_constructs/triggers.py)."""
-        check_args(SecureFunction.add_event_source, locals())
-        before = {child.node.id for child in self.node.children}
-        super().add_event_source(source)
-        added = [c for c in self.node.children if c.node.id not in before]
-        accept_event_source(source, [c for c in added if isinstance(c, lambda_.EventSourceMapping)])
-
-    def add_queue_trigger(
-        self,
-        queue: sqs.IQueue,
-        *,
-        batch_size: int = QUEUE_TRIGGER_BATCH_SIZE,
-        max_concurrency: int = QUEUE_TRIGGER_MAX_CONCURRENCY,
-    ) -> lambda_.EventSourceMapping:
-        """Process `queue` with this function, with failures bounded and kept.
-
-        The queue must be an `sqs.Queue` of this app with a redrive policy, and its visibility
-        timeout at least 6x the function timeout (AWS's guidance); otherwise ValidationError.
-        The mapping reports batch item failures (only the failed messages are retried).
-
-        :param batch_size: 1-10 messages per invocation. Default: 10.
-        :param max_concurrency: 2-1000 concurrent invocations for this queue. Default: 2.
-        """
-        check_args(SecureFunction.add_queue_trigger, locals())
-        return add_queue_trigger(
-            self,
-            queue,
-            timeout_seconds=self.timeout_seconds,
-            batch_size=batch_size,
-            max_concurrency=max_concurrency,
-        )
 
     def add_function_url(
         self,

@@ -253,6 +253,9 @@ def _provides(value: Any, interface: type) -> bool:
     return _class_provides(type(value), interface)
 
 
+provides = _provides
+"""Public name of `_provides`: whether `value` provides the jsii interface `interface`."""
+
 _PROVIDES: dict[tuple[type, type], bool] = {}
 
 

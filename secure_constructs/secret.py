@@ -39,6 +39,10 @@ from secure_constructs.open_grants import refuse_open_grantee, refuse_open_state
 from secure_constructs.prop_types import check_args
 from secure_constructs.shared import StackIds, per_stack, security_key
 from secure_constructs.shared import alarm_topic as stack_alarm_topic
+from secure_constructs.trigger_facts import (
+    EVENT_TARGET_MAX_EVENT_AGE_SECONDS,
+    EVENT_TARGET_RETRY_ATTEMPTS,
+)
 from secure_constructs.validation import check_reason
 
 MIN_ROTATION_HOURS = 4
@@ -452,7 +456,15 @@ class SecureSecret(secretsmanager.Secret):
                 },
             ),
         )
-        rule.add_target(targets.SnsTopic(topic, dead_letter_queue=queue))
+        # Bounded retries (EventTargetFailureHandling): EventBridge's default is 185 over 24 h.
+        rule.add_target(
+            targets.SnsTopic(
+                topic,
+                dead_letter_queue=queue,
+                retry_attempts=EVENT_TARGET_RETRY_ATTEMPTS,
+                max_event_age=cdk.Duration.seconds(EVENT_TARGET_MAX_EVENT_AGE_SECONDS),
+            )
+        )
         return rule
 
 

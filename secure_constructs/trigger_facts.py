@@ -30,3 +30,44 @@ QUEUE_TRIGGER_BATCH_SIZE = 10
 QUEUE_TRIGGER_BATCH_SIZE_RANGE = (1, 10)
 QUEUE_TRIGGER_MAX_CONCURRENCY = 2
 QUEUE_TRIGGER_MAX_CONCURRENCY_RANGE = (2, 1000)
+
+# fn.add_stream_trigger (DynamoDB streams, Kinesis): defaults, and Lambda's limits for stream
+# event sources (Lambda Developer Guide, "Lambda parameters for Amazon Kinesis Data Streams
+# event source mappings" and the DynamoDB equivalent: BatchSize 1-10,000, MaximumRetryAttempts
+# -1 (infinite) or 0-10,000, MaximumRecordAgeInSeconds -1 (infinite) or 60-604,800). -1 is
+# refused: a failing batch would block its shard until the records expire (up to a year on
+# Kinesis, a day on DynamoDB).
+STREAM_TRIGGER_BATCH_SIZE = 100
+STREAM_TRIGGER_BATCH_SIZE_RANGE = (1, 10_000)
+STREAM_TRIGGER_RETRY_ATTEMPTS = 2
+STREAM_TRIGGER_RETRY_ATTEMPTS_RANGE = (0, 10_000)
+STREAM_TRIGGER_MAX_RECORD_AGE_SECONDS = 3600
+STREAM_TRIGGER_MAX_RECORD_AGE_RANGE_SECONDS = (60, 604_800)
+STREAM_TRIGGER_BISECT_BATCH_ON_ERROR = True
+# Read from the oldest retained record: a record written between the stream's creation and the
+# mapping's is not skipped (LATEST would skip it).
+STREAM_TRIGGER_STARTING_POSITION = "TRIM_HORIZON"
+
+SNS_PRINCIPAL = "sns.amazonaws.com"
+# What SNS needs of a customer managed key to send to an encrypted queue (here: a subscription's
+# dead-letter queue): SQS Developer Guide, "Key management", Configure KMS permissions for AWS
+# services (key policy statement for the service principal with kms:GenerateDataKey and
+# kms:Decrypt); Amazon SNS Developer Guide, "Amazon SNS dead-letter queues" (an encrypted DLQ
+# needs a customer managed key whose policy grants the SNS service principal).
+SNS_DLQ_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+
+# Targets of an EventBridge rule that invoke a SecureFunction and set no RetryPolicy get this one
+# (EventBridge's own default is 185 attempts over 24 hours). EventBridge's limits:
+# MaximumRetryAttempts 0-185, MaximumEventAgeInSeconds 60-86,400.
+EVENT_TARGET_RETRY_ATTEMPTS = 2
+EVENT_TARGET_MAX_EVENT_AGE_SECONDS = 3600
+
+# fn.add_schedule (EventBridge Scheduler): defaults, and Scheduler's limits (AWS::Scheduler::
+# Schedule RetryPolicy: MaximumRetryAttempts 0-185, MaximumEventAgeInSeconds 60-86,400;
+# FlexibleTimeWindow MaximumWindowInMinutes 1-1,440).
+SCHEDULER_PRINCIPAL = "scheduler.amazonaws.com"
+SCHEDULE_RETRY_ATTEMPTS = 2
+SCHEDULE_RETRY_ATTEMPTS_RANGE = (0, 185)
+SCHEDULE_MAX_EVENT_AGE_SECONDS = 3600
+SCHEDULE_MAX_EVENT_AGE_RANGE_SECONDS = (60, 86_400)
+SCHEDULE_FLEXIBLE_WINDOW_RANGE_MINUTES = (1, 1440)

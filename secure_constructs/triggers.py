@@ -18,6 +18,7 @@ handles the second. Facts and defaults live in `secure_constructs.trigger_facts`
 
 from __future__ import annotations
 
+import json
 import weakref
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -28,15 +29,23 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct
 
 from secure_constructs.checks import acknowledge
+from secure_constructs.dead_letters import (
+    allow_service_on_key,
+    stack_key_queue_arns,
+    struct_field,
+)
 from secure_constructs.errors import ValidationError
 from secure_constructs.role import attach_xray_write
 from secure_constructs.shared import security_key, stack_of
 from secure_constructs.trigger_facts import (
     BUCKET_NOTIFICATIONS_HANDLER_ID,
+    EVENT_TARGET_MAX_EVENT_AGE_SECONDS,
+    EVENT_TARGET_RETRY_ATTEMPTS,
     EVENTBRIDGE_DLQ_KEY_ACTIONS,
     EVENTBRIDGE_PRINCIPAL,
     QUEUE_TRIGGER_BATCH_SIZE,
@@ -54,16 +63,28 @@ _SQS_MAPPING_REASON = (
     "queue's redrive policy, which this queue has. SecureServerless::EventSourceFailureHandling "
     "checks that redrive policy in the template."
 )
-_HARDENED: weakref.WeakSet[cdk.Stack] = weakref.WeakSet()
+_HANDLER_POLICY_REASON = (
+    "CDK's S3 notifications (aws-s3 BucketNotifications) attach this inline policy, one per "
+    "bucket, to the role of CDK's own notifications handler, with no option for a managed "
+    "policy; it grants only s3:PutBucketNotification on exactly this bucket, and the custom "
+    "resource that configures the bucket depends on it, so it cannot be replaced."
+)
+_INLINE_POLICY_RULES = tuple(
+    f"{pack}-IAMNoInlinePolicy" for pack in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")
+)
+SCHEDULE_TYPE = "AWS::Scheduler::Schedule"
+_HARDENED: weakref.WeakKeyDictionary[cdk.Stack, _TriggerHardening] = weakref.WeakKeyDictionary()
 
 
-def harden_stack(scope: IConstruct) -> None:
-    """Register, once per stack, the Aspect that hardens what CDK's trigger calls create."""
-    stack = stack_of(scope)
-    if stack in _HARDENED:
-        return
-    _HARDENED.add(stack)
-    cdk.Aspects.of(stack).add(_TriggerHardening(stack))
+def harden_stack(fn: lambda_.Function) -> None:
+    """Register, once per stack, the Aspect that hardens what CDK's trigger calls create, and
+    tell it about `fn` (a SecureFunction: rule targets invoking it get bounded retries)."""
+    stack = stack_of(fn)
+    aspect = _HARDENED.get(stack)
+    if aspect is None:
+        aspect = _HARDENED[stack] = _TriggerHardening(stack)
+        cdk.Aspects.of(stack).add(aspect)
+    aspect.functions.append(fn)
 
 
 @jsii.implements(cdk.IAspect)
@@ -73,13 +94,31 @@ class _TriggerHardening:
     def __init__(self, stack: cdk.Stack) -> None:
         self._stack = stack
         self._done: set[str] = set()
+        self.functions: list[lambda_.Function] = []
 
     def visit(self, node: IConstruct) -> None:
         if node is self._stack:
             harden_bucket_notifications_handler(self._stack)
-        elif isinstance(node, events.CfnRule) and node.node.path not in self._done:
+        elif node.node.path in self._done:
+            return
+        elif isinstance(node, iam.Policy) and node.node.id == "HandlerPolicy":
             self._done.add(node.node.path)
+            accept_notifications_handler_policy(node)
+        elif isinstance(node, events.CfnRule):
+            self._done.add(node.node.path)
+            bound_function_target_retries(self._stack, node, self.functions)
             allow_eventbridge_dead_letters(self._stack, node)
+        elif isinstance(node, sns.CfnSubscription):
+            from secure_constructs.topic_triggers import allow_sns_dead_letters
+
+            self._done.add(node.node.path)
+            allow_sns_dead_letters(self._stack, node)
+        elif isinstance(node, cdk.CfnResource) and node.cfn_resource_type == SCHEDULE_TYPE:
+            # By type name: importing aws_scheduler for every stack costs the jsii kernel time.
+            from secure_constructs.schedules import allow_scheduler_dead_letters
+
+            self._done.add(node.node.path)
+            allow_scheduler_dead_letters(self._stack, node)  # type: ignore[arg-type]
 
 
 def harden_bucket_notifications_handler(stack: cdk.Stack) -> None:
@@ -132,6 +171,16 @@ def harden_bucket_notifications_handler(stack: cdk.Stack) -> None:
     resource.node.add_dependency(policy_resource)
 
 
+def accept_notifications_handler_policy(policy: iam.Policy) -> None:
+    """Acknowledge the compliance packs' IAMNoInlinePolicy on exactly the per-bucket inline
+    policy CDK gives its S3 notifications handler (`<bucket>/Notifications/HandlerPolicy`)."""
+    parent = policy.node.scope
+    if parent is None or parent.node.id != "Notifications":
+        return
+    for rule_id in _INLINE_POLICY_RULES:
+        acknowledge(policy, rule_id, _HANDLER_POLICY_REASON)
+
+
 def allow_eventbridge_dead_letters(stack: cdk.Stack, rule: events.CfnRule) -> None:
     """Give EventBridge, for this rule only, what it needs of the stack key for its DLQs.
 
@@ -143,20 +192,18 @@ def allow_eventbridge_dead_letters(stack: cdk.Stack, rule: events.CfnRule) -> No
     the statement; CDK's target classes already add the queue-policy statement.
     """
     key = security_key(stack)
-    queues = _stack_key_queues(stack, key)
+    queues = stack_key_queue_arns(stack, key)
     if not queues:
         return
     targets = stack.resolve(rule.targets)
     if not any(_dlq_arn(target) in queues for target in _as_list(targets)):
         return
-    key.add_to_resource_policy(
-        iam.PolicyStatement(
-            sid=f"AllowEventBridgeDeadLetters{rule.node.addr[:10]}",
-            principals=[iam.ServicePrincipal(EVENTBRIDGE_PRINCIPAL)],
-            actions=list(EVENTBRIDGE_DLQ_KEY_ACTIONS),
-            resources=["*"],
-            conditions={"ArnEquals": {"aws:SourceArn": _rule_arn(stack, rule)}},
-        )
+    allow_service_on_key(
+        key,
+        f"AllowEventBridgeDeadLetters{rule.node.addr[:10]}",
+        EVENTBRIDGE_PRINCIPAL,
+        EVENTBRIDGE_DLQ_KEY_ACTIONS,
+        _rule_arn(stack, rule),
     )
 
 
@@ -179,30 +226,35 @@ def _rule_arn(stack: cdk.Stack, rule: events.CfnRule) -> str:
     )
 
 
-def _stack_key_queues(stack: cdk.Stack, key: Any) -> set[str]:
-    """The resolved ARNs of the stack's queues encrypted with the stack key (as JSON text)."""
-    import json
-
-    found: set[str] = set()
-    for construct in stack.node.find_all():
-        if (
-            isinstance(construct, sqs.Queue)
-            and (queue_key := construct.encryption_master_key) is not None
-            and stack.resolve(queue_key.key_arn) == stack.resolve(key.key_arn)
-        ):
-            found.add(json.dumps(stack.resolve(construct.queue_arn), sort_keys=True))
-    return found
+def bound_function_target_retries(
+    stack: cdk.Stack, rule: events.CfnRule, secure_functions: Iterable[lambda_.Function]
+) -> None:
+    """Give each target of the rule that invokes a SecureFunction of this stack and sets no
+    RetryPolicy a bounded one (EVENT_TARGET_RETRY_ATTEMPTS, EVENT_TARGET_MAX_EVENT_AGE_SECONDS
+    in trigger_facts): EventBridge's own default retries for 24 hours, 185 times."""
+    functions = {
+        json.dumps(stack.resolve(f.function_arn), sort_keys=True) for f in secure_functions
+    }
+    for index, target in enumerate(_as_list(stack.resolve(rule.targets))):
+        if not isinstance(target, Mapping) or struct_field(target, "RetryPolicy") is not None:
+            continue
+        if json.dumps(struct_field(target, "Arn"), sort_keys=True) in functions:
+            rule.add_property_override(
+                f"Targets.{index}.RetryPolicy",
+                {
+                    "MaximumRetryAttempts": EVENT_TARGET_RETRY_ATTEMPTS,
+                    "MaximumEventAgeInSeconds": EVENT_TARGET_MAX_EVENT_AGE_SECONDS,
+                },
+            )
 
 
 def _dlq_arn(target: Any) -> str | None:
-    import json
-
     if not isinstance(target, Mapping):
         return None
-    config = target.get("DeadLetterConfig") or target.get("deadLetterConfig")
+    config = struct_field(target, "DeadLetterConfig")
     if not isinstance(config, Mapping):
         return None
-    arn = config.get("Arn", config.get("arn"))
+    arn = struct_field(config, "Arn")
     return None if arn is None else json.dumps(arn, sort_keys=True)
 
 
@@ -275,6 +327,11 @@ def add_queue_trigger(
         max_concurrency=max_concurrency,
         report_batch_item_failures=True,
     )
+    return add_mapping(fn, source)
+
+
+def add_mapping(fn: lambda_.Function, source: lambda_.IEventSource) -> lambda_.EventSourceMapping:
+    """`fn.add_event_source(source)`, returning the one mapping it made."""
     before = {child.node.id for child in fn.node.children}
     fn.add_event_source(source)
     (mapping,) = [

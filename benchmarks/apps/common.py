@@ -11,6 +11,9 @@ CHECKS = os.environ.get("BENCH_CHECKS", "none")
 """none | default (apply_checks: AwsSolutions + Serverless + SecureServerless) | one pack alone:
 AwsSolutions | Serverless | SecureServerless | NIST | HIPAA | PCI."""
 API = os.environ.get("BENCH_API", "1") == "1"
+TRIGGER = os.environ.get("BENCH_TRIGGER", "")
+"""'' (none) | queue: each function processes its own SQS queue (issue 16: a function behind a
+queue trigger, against the same resources written by hand)."""
 OUTDIR = os.environ.get("BENCH_OUTDIR", "cdk.out")
 WORKFLOW = os.environ.get("BENCH_WORKFLOW") == "1"
 """Also chain the N functions as Lambda tasks of one state machine (benchmarks/apps/workflow_*)."""

@@ -22,6 +22,7 @@ from aws_cdk import aws_iam as iam  # noqa: E402
 from aws_cdk import aws_kms as kms  # noqa: E402
 from aws_cdk import aws_lambda as lambda_  # noqa: E402
 from aws_cdk import aws_lambda_destinations as destinations  # noqa: E402
+from aws_cdk import aws_lambda_event_sources as event_sources  # noqa: E402
 from aws_cdk import aws_logs as logs  # noqa: E402
 from aws_cdk import aws_sns as sns  # noqa: E402
 from aws_cdk import aws_sqs as sqs  # noqa: E402
@@ -41,6 +42,14 @@ STAR_ONLY = (
     "Holds only actions that AWS supports solely on Resource '*' (X-Ray "
     "PutTraceSegments/PutTelemetryRecords and, for a VPC function, the EC2 network-interface "
     "actions Lambda needs); no other statement can land in this policy."
+)
+
+
+SQS_MAPPING = (
+    "An SQS event source mapping cannot have an on-failure destination (Lambda supports "
+    "DestinationConfig only for stream and Kafka sources); failed messages go to the source "
+    "queue's redrive policy, which this queue has. SecureServerless::EventSourceFailureHandling "
+    "checks that redrive policy in the template."
 )
 
 
@@ -424,6 +433,43 @@ dlq = sqs.Queue(
     retention_period=cdk.Duration.days(14),
 )
 ack(dlq, "Serverless::Serverless-SQSRedrivePolicy", TERMINAL_DLQ)
+
+
+def queue_trigger(i: int, fn: lambda_.Function, policy: iam.ManagedPolicy) -> None:
+    """The queue and mapping of fn.add_queue_trigger, and the grants CDK's SqsEventSource would
+    have added to a mutable role (the role is imported immutable, so they are written here)."""
+    jobs = sqs.Queue(
+        stack,
+        f"Jobs{i}",
+        encryption_master_key=key,
+        enforce_ssl=True,
+        visibility_timeout=cdk.Duration.seconds(60),
+        dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=3),
+    )
+    before = {c.node.id for c in fn.node.children}
+    fn.add_event_source(
+        event_sources.SqsEventSource(
+            jobs, batch_size=10, max_concurrency=2, report_batch_item_failures=True
+        )
+    )
+    policy.add_statements(
+        iam.PolicyStatement(
+            actions=[
+                "sqs:ReceiveMessage",
+                "sqs:ChangeMessageVisibility",
+                "sqs:GetQueueUrl",
+                "sqs:DeleteMessage",
+                "sqs:GetQueueAttributes",
+            ],
+            resources=[jobs.queue_arn],
+        ),
+        iam.PolicyStatement(actions=["kms:Decrypt"], resources=[key.key_arn]),
+    )
+    for child in fn.node.children:
+        if child.node.id not in before:
+            ack(child, "Serverless::Serverless-LambdaEventSourceMappingDestination", SQS_MAPPING)
+
+
 functions = []
 for i in range(common.N):
     name = f"Fn{i}"
@@ -515,6 +561,8 @@ for i in range(common.N):
             "Failed asynchronous events are waiting in the dead-letter queue (the on-failure "
             "records name the function in requestContext.functionArn)",
         )
+    if common.TRIGGER == "queue":
+        queue_trigger(i, fn, policy)
     if api is not None:
         # API Gateway invokes the functions as one role; at most 45 ARNs per policy.
         if i % 45 == 0:

@@ -10,6 +10,11 @@ from aws_cdk import aws_lambda as lambda_  # noqa: E402
 from benchmarks.apps import common  # noqa: E402
 from secure_constructs import SecureFunction  # noqa: E402
 
+if common.TRIGGER:
+    from aws_cdk import aws_sqs as sqs
+
+    from secure_constructs.shared import security_key
+
 if common.API:
     from secure_constructs.api import SecureApi
     from secure_constructs.auth import ApiAuth
@@ -25,6 +30,16 @@ for i in range(common.N):
     functions.append(fn)
     if api is not None:
         api.add_route("GET", f"/fn{i}", fn)
+    if common.TRIGGER == "queue":
+        jobs = sqs.Queue(
+            stack,
+            f"Jobs{i}",
+            encryption_master_key=security_key(stack),
+            enforce_ssl=True,
+            visibility_timeout=cdk.Duration.seconds(60),
+            dead_letter_queue=sqs.DeadLetterQueue(queue=fn.dead_letter_queue, max_receive_count=3),
+        )
+        fn.add_queue_trigger(jobs)
 if common.WORKFLOW:
     from aws_cdk import aws_stepfunctions as sfn
 

@@ -20,10 +20,12 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
@@ -85,7 +87,12 @@ def _entry_points() -> list[EntryPoint]:
             found.append(EntryPoint(export, obj, None, export))
         if not isinstance(obj, type) or issubclass(obj, enum.Enum | Exception):
             continue
-        for attribute, member in vars(obj).items():
+        # The class's own methods and those of the package's mixins (FunctionTriggers).
+        members: dict[str, Any] = {}
+        for klass in reversed(obj.__mro__):
+            if klass is obj or klass.__module__.startswith("secure_constructs."):
+                members.update(vars(klass))
+        for attribute, member in members.items():
             if attribute.startswith("_") and attribute != "__init__":
                 continue
             function = member.__func__ if isinstance(member, staticmethod) else member
@@ -154,6 +161,13 @@ class World:
             firehose.DeliveryStream.from_delivery_stream_arn(
                 stack, "Firehose", "arn:aws:firehose:us-east-1:111122223333:deliverystream/siem"
             ),
+            dynamodb.Table(
+                stack,
+                "Table",
+                partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+                stream=dynamodb.StreamViewType.NEW_IMAGE,
+            ),
+            scheduler.ScheduleExpression.rate(cdk.Duration.hours(1)),
         ]
 
     def instance(self, owner: type) -> Any:
@@ -244,6 +258,9 @@ def test_the_sweep_reaches_every_construct_and_factory() -> None:
         "SecureFunction.__init__",
         "SecureFunction.add_environment",
         "SecureFunction.add_queue_trigger",
+        "SecureFunction.add_stream_trigger",
+        "SecureFunction.add_topic_trigger",
+        "SecureFunction.add_schedule",
         "SecureFunction.add_function_url",
         "SecureApi.__init__",
         "SecureApi.add_route",

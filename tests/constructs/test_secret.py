@@ -310,6 +310,7 @@ def test_a_rotation_failure_reaches_the_alarm_topic(app: Synthesized) -> None:
     (target,) = props["Targets"]
     assert target["Arn"] == ref(topic)
     assert target["DeadLetterConfig"] == {"Arn": arn(dlq)}
+    assert target["RetryPolicy"] == {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 3600}
     # A secret that does not rotate cannot fail to rotate: no rule.
     assert len(app.resources("AWS::Events::Rule")) == 1
 

@@ -9,7 +9,6 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_sqs as sqs
@@ -18,18 +17,14 @@ from aws_cdk.aws_lambda_event_sources import SqsEventSource
 from secure_constructs import SecureFunction, ValidationError
 from secure_constructs.shared import security_key
 from secure_constructs.trigger_facts import BUCKET_NOTIFICATIONS_HANDLER_ID
+from tests.constructs.trigger_helpers import secure_function
 from tests.synth import arn, statements, synth
 
 HANDLER_PATH = f"Test/{BUCKET_NOTIFICATIONS_HANDLER_ID}"
 
 
 def _function(stack: cdk.Stack) -> SecureFunction:
-    return SecureFunction(
-        stack,
-        "Fn",
-        code=lambda_.Code.from_inline("def handler(e, c): pass"),
-        handler="index.handler",
-    )
+    return secure_function(stack)
 
 
 def _bucket(stack: cdk.Stack, construct_id: str, **extra: Any) -> s3.Bucket:
@@ -182,6 +177,41 @@ def test_eventbridge_rule_to_the_shared_dlq_gets_exactly_its_key_statement() -> 
         if s.get("Principal") == {"Service": "events.amazonaws.com"}
     ]
     assert sends and sends[0]["Condition"] == {"ArnEquals": {"aws:SourceArn": arn(rule_id)}}
+
+
+def test_eventbridge_rule_target_on_a_secure_function_gets_bounded_retries() -> None:
+    result = synth(_rule_stack(dlq=True), checks=False)
+    (target,) = result.props("AWS::Events::Rule")["Targets"]
+    assert target["RetryPolicy"] == {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 3600}
+
+
+def test_eventbridge_rule_target_keeps_the_users_retry_policy() -> None:
+    def build(stack: cdk.Stack) -> None:
+        fn = _function(stack)
+        events.Rule(
+            stack,
+            "Nightly",
+            schedule=events.Schedule.rate(cdk.Duration.hours(24)),
+            targets=[
+                targets.LambdaFunction(
+                    fn,
+                    dead_letter_queue=fn.dead_letter_queue,
+                    retry_attempts=5,
+                    max_event_age=cdk.Duration.minutes(10),
+                )
+            ],
+        )
+
+    (target,) = synth(build, checks=False).props("AWS::Events::Rule")["Targets"]
+    assert target["RetryPolicy"] == {"MaximumRetryAttempts": 5, "MaximumEventAgeInSeconds": 600}
+
+
+def test_fails_when_an_eventbridge_target_on_a_secure_function_has_no_dlq() -> None:
+    result = synth(_rule_stack(dlq=False))
+    assert result.failed
+    assert ("SecureServerless", "EventTargetFailureHandling[DeadLetterConfig]") in {
+        (p, r) for p, r, _ in result.violations
+    }
 
 
 def test_eventbridge_rule_without_dlq_gets_no_key_statement() -> None:
