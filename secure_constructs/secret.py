@@ -38,6 +38,7 @@ from secure_constructs.monitoring import terminal_queue
 from secure_constructs.open_grants import refuse_open_grantee, refuse_open_statement
 from secure_constructs.prop_types import check_args
 from secure_constructs.shared import StackIds, per_stack, security_key
+from secure_constructs.observability.stack import observe_secret
 from secure_constructs.shared import alarm_topic as stack_alarm_topic
 from secure_constructs.validation import check_reason
 
@@ -364,6 +365,7 @@ class SecureSecret(secretsmanager.Secret):
         self.alarm_topic = alarm_topic or stack_alarm_topic(self)
         self.rotation_schedule = rotation.bind(self)
         self.rotation_failed_rule = self._report_rotation_failures()
+        observe_secret(self, self.rotation_failed_rule)  # its dashboard row
 
     @property
     def rotation_interval(self) -> cdk.Duration | None:

@@ -47,6 +47,8 @@ class StackIds:
     """The managed policy with the star-only ENI actions of VPC functions."""
     API_GATEWAY_ACCOUNT = "SecureConstructsApiGatewayAccount"
     """API Gateway's account-level CloudWatch logging setting (`ApiGatewayAccountLogging`)."""
+    MONITORING = "SecureConstructsMonitoring"
+    """The stack's dashboard and function-traffic anomaly alarms (`observability.StackMonitoring`)."""
 
     @classmethod
     def all(cls) -> dict[str, str]:
