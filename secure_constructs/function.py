@@ -433,7 +433,10 @@ _FIXED_OPTIONS: FixedOptions = {
     "application_log_level_v2": ("nothing: use log_level=", "pass log_level= instead"),
     "application_log_level": ("nothing: use log_level=", "pass log_level= instead"),
     "log_format": ("nothing: logs are always JSON", "remove log_format"),
-    "system_log_level": ("nothing: Lambda's own log level is INFO (cold starts)", "remove system_log_level"),
+    "system_log_level": (
+        "nothing: Lambda's own log level is INFO (cold starts)",
+        "remove system_log_level",
+    ),
     "system_log_level_v2": ("nothing: Lambda's own log level is INFO (cold starts)", "remove it"),
     "dead_letter_topic": (
         "nothing: failed events go to an SQS dead-letter queue",

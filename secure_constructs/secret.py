@@ -35,10 +35,10 @@ from secure_constructs.defaults import ROTATION_DAYS
 from secure_constructs.errors import ValidationError
 from secure_constructs.function import SecureFunction
 from secure_constructs.monitoring import terminal_queue
+from secure_constructs.observability.stack import observe_secret
 from secure_constructs.open_grants import refuse_open_grantee, refuse_open_statement
 from secure_constructs.prop_types import check_args
 from secure_constructs.shared import StackIds, per_stack, security_key
-from secure_constructs.observability.stack import observe_secret
 from secure_constructs.shared import alarm_topic as stack_alarm_topic
 from secure_constructs.validation import check_reason
 

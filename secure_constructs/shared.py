@@ -48,7 +48,7 @@ class StackIds:
     API_GATEWAY_ACCOUNT = "SecureConstructsApiGatewayAccount"
     """API Gateway's account-level CloudWatch logging setting (`ApiGatewayAccountLogging`)."""
     MONITORING = "SecureConstructsMonitoring"
-    """The stack's dashboard and function-traffic anomaly alarms (`observability.StackMonitoring`)."""
+    """The stack dashboard and function-traffic anomaly alarms (`observability.StackMonitoring`)."""
 
     @classmethod
     def all(cls) -> dict[str, str]:

@@ -378,7 +378,7 @@ class SecureWebAcl(Construct):
         self.blocked_rate_alarm: cloudwatch.Alarm = add_blocked_rate_alarm(
             self, self.metric("BlockedRequests"), self.metric("AllowedRequests"), self.alarm_topic
         )
-        """Blocked / (allowed + blocked) above 10% of 5 minutes (secure_constructs/observability)."""
+        """Blocked / (allowed + blocked) above 10% in 5 minutes (observability/)."""
         self.counted_requests_alarm: cloudwatch.Alarm | None = None
         if profile.count_only:
             cdk.Annotations.of(self).add_warning_v2(

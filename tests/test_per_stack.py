@@ -37,6 +37,7 @@ def test_public_construct_ids_are_one_table() -> None:
         "XRAY_WRITE_POLICY": "SecureConstructsXRayWritePolicy",
         "VPC_NETWORK_INTERFACE_POLICY": "SecureConstructsVpcNetworkInterfacePolicy",
         "API_GATEWAY_ACCOUNT": "SecureConstructsApiGatewayAccount",
+        "MONITORING": "SecureConstructsMonitoring",
     }
     # and the module-level names the constructs used before read the same table
     assert shared.KEY_ID == StackIds.KEY and shared.TOPIC_ID == StackIds.ALARM_TOPIC

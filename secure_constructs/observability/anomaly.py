@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_sns as sns
 from constructs import Construct
@@ -155,8 +154,7 @@ class AnomalyAlarmGroup:
                     self._scope,
                     self._base_id if number == 1 else f"{self._base_id}{number}",
                     settings=self._settings,
-                    description=self._description
-                    + ("" if number == 1 else f" (group {number})"),
+                    description=self._description + ("" if number == 1 else f" (group {number})"),
                     label=self._label,
                     topic=self._topic,
                 )

@@ -86,7 +86,11 @@ def function_widgets(
         ),
         graph(
             "Dead-letter queue depth",
-            [queue.metric_approximate_number_of_messages_visible(period=_MINUTE, statistic="Maximum")],
+            [
+                queue.metric_approximate_number_of_messages_visible(
+                    period=_MINUTE, statistic="Maximum"
+                )
+            ],
         ),
     ]
 
@@ -103,7 +107,11 @@ def api_widgets(
     if waf_blocked is not None and waf_allowed is not None:
         rates.append(security_signals.blocked_rate(waf_blocked, waf_allowed))
     return [
-        graph("Requests / WAF allowed, blocked", [api.metric_count(period=_MINUTE, statistic="Sum")], waf),
+        graph(
+            "Requests / WAF allowed, blocked",
+            [api.metric_count(period=_MINUTE, statistic="Sum")],
+            waf,
+        ),
         graph(
             "4XX / 5XX",
             [
@@ -125,6 +133,7 @@ def api_widgets(
 def secret_widgets(rule: events.IRule) -> list[cloudwatch.IWidget]:
     """Rotation failures: the times the secret's RotationFailed rule matched (and failed to
     deliver to the alarm topic)."""
+
     def rule_metric(name: str) -> cloudwatch.Metric:
         return cloudwatch.Metric(
             namespace="AWS/Events",

@@ -56,9 +56,7 @@ def denials(api: apigateway.IRestApi) -> cloudwatch.Metric:
 def denial_rate(api: apigateway.RestApi) -> cloudwatch.MathExpression:
     """denials / requests over 5 minutes; 0 below `DENIAL_MIN_REQUESTS` requests."""
     return cloudwatch.MathExpression(
-        expression=(
-            f"IF(requests >= {DENIAL_MIN_REQUESTS}, FILL(denials, 0) / requests, 0)"
-        ),
+        expression=(f"IF(requests >= {DENIAL_MIN_REQUESTS}, FILL(denials, 0) / requests, 0)"),
         using_metrics={
             "denials": denials(api),
             "requests": api.metric_count(period=_FIVE_MINUTES, statistic="Sum"),

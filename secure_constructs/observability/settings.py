@@ -64,13 +64,21 @@ class TrafficAnomaly:
         check_args(TrafficAnomaly.__init__, locals())
         check_number("band_width", band_width, 0.1, _MAX_BAND_WIDTH, tokens=False)
         check_number(
-            "evaluation_periods", evaluation_periods, 1, _MAX_EVALUATION_PERIODS, whole=True,
+            "evaluation_periods",
+            evaluation_periods,
+            1,
+            _MAX_EVALUATION_PERIODS,
+            whole=True,
             tokens=False,
         )
         if datapoints_to_alarm is None:
             datapoints_to_alarm = min(ANOMALY_DATAPOINTS_TO_ALARM, evaluation_periods)
         check_number(
-            "datapoints_to_alarm", datapoints_to_alarm, 1, evaluation_periods, whole=True,
+            "datapoints_to_alarm",
+            datapoints_to_alarm,
+            1,
+            evaluation_periods,
+            whole=True,
             tokens=False,
             allowed=f"a whole number from 1 to evaluation_periods ({evaluation_periods})",
             fix="pass datapoints_to_alarm <= evaluation_periods",

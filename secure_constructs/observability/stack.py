@@ -22,7 +22,7 @@ from secure_constructs.observability import cold_starts, dashboard, security_sig
 from secure_constructs.observability.anomaly import AnomalyAlarm, AnomalyAlarmGroup, CountMetric
 from secure_constructs.observability.settings import TrafficAnomaly
 from secure_constructs.prop_types import check_args
-from secure_constructs.shared import StackIds, alarm_topic, per_stack, stack_of
+from secure_constructs.shared import StackIds, alarm_topic, per_stack
 
 if TYPE_CHECKING:
     from aws_cdk import aws_apigateway as apigateway
@@ -221,7 +221,9 @@ def add_dashboard_row(
     dashboard of `scope`'s stack, below the rows already there."""
     check_args(add_dashboard_row, locals())
     if not isinstance(heading, str) or not heading.strip():
-        raise ValidationError("heading", heading, "a non-empty title", 'pass e.g. "Orders workflow"')
+        raise ValidationError(
+            "heading", heading, "a non-empty title", 'pass e.g. "Orders workflow"'
+        )
     if not widgets:
         raise ValidationError("widgets", widgets, "at least one widget", "pass [GraphWidget(...)]")
     StackMonitoring.of(scope).add_row(heading, widgets)
