@@ -15,6 +15,12 @@ if TYPE_CHECKING:
     from secure_constructs.checks import Compliance, acknowledge, apply_checks
     from secure_constructs.errors import ValidationError
     from secure_constructs.function import SecureFunction
+    from secure_constructs.observability import (
+        TrafficAnomaly,
+        add_dashboard_row,
+        configure_monitoring,
+        disable_dashboard,
+    )
     from secure_constructs.role import LambdaExecutionRole
     from secure_constructs.secret import SecretRotation, SecureSecret
     from secure_constructs.secrets_cache import SecretsCache, powertools_layer
@@ -36,11 +42,15 @@ __all__ = [
     "SecureSecret",
     "SecureUserPool",
     "SecureWebAcl",
+    "TrafficAnomaly",
     "ValidationError",
     "WafProfile",
     "__version__",
     "acknowledge",
+    "add_dashboard_row",
     "apply_checks",
+    "configure_monitoring",
+    "disable_dashboard",
     "powertools_layer",
     "security_key",
 ]
@@ -62,9 +72,13 @@ _EXPORTS = {
     "SecureFunction": "secure_constructs.function",
     "SecureUserPool": "secure_constructs.user_pool",
     "SecureWebAcl": "secure_constructs.waf",
+    "TrafficAnomaly": "secure_constructs.observability",
     "ValidationError": "secure_constructs.errors",
     "WafProfile": "secure_constructs.waf",
     "acknowledge": "secure_constructs.checks",
+    "add_dashboard_row": "secure_constructs.observability",
+    "configure_monitoring": "secure_constructs.observability",
+    "disable_dashboard": "secure_constructs.observability",
     "apply_checks": "secure_constructs.checks",
     "powertools_layer": "secure_constructs.secrets_cache",
     "security_key": "secure_constructs.shared",
