@@ -1,7 +1,8 @@
 """The fixed monthly cost of a stack's security baseline, from the price table in `prices`.
 
-Counts web ACLs, their rules and paid managed rule groups, CloudWatch alarms and dashboards, KMS
-keys, Secrets Manager secrets and Cognito user pools. What is billed per request or per user is
+Counts web ACLs, their rules and paid managed rule groups, CloudWatch alarms (an anomaly band
+as three metrics), dashboards and the custom metrics of metric filters, KMS keys, Secrets
+Manager secrets and Cognito user pools. What is billed per request or per user is
 listed separately (rates only: the template says nothing about traffic).
 """
 
@@ -212,6 +213,10 @@ def _resource_cost(
         line("CloudWatch composite alarm", 1, "alarm_composite")
     elif kind == "AWS::CloudWatch::Dashboard":
         line("CloudWatch dashboard", 1, "dashboard")
+    elif kind == "AWS::Logs::MetricFilter":
+        # Each transformation publishes one custom metric (no dimensions of ours: one series).
+        metrics = max(len(_as_list(props.get("MetricTransformations"))), 1)
+        line("CloudWatch custom metric (metric filter)", metrics, "custom_metric")
     elif kind in ("AWS::KMS::Key", "AWS::KMS::ReplicaKey"):
         rotation = props.get("EnableKeyRotation") in (True, "true", "True")
         line("KMS key" + (" (rotation on)" if rotation else ""), 1, "kms_key")
