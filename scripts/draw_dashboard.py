@@ -1,7 +1,9 @@
 """Draw the layout of a stack's dashboard from its synthesized template, as the on-call person
 sees it: each widget at its grid position with its title and the metrics it plots.
 
-    python scripts/draw_dashboard.py cdk.out/ItemsService.template.json docs/img/sample-app-dashboard.png
+    make synth   # writes cdk.out/ItemsService.template.json
+    python scripts/draw_dashboard.py cdk.out/ItemsService.template.json \
+        docs/img/sample-app-dashboard.png
 
 The `DashboardBody` of the template's `AWS::CloudWatch::Dashboard` is a `Fn::Join`; it is
 rendered with the project's intrinsic evaluator (`checks.intrinsics.Resolver`: a `Ref` reads as
