@@ -1,5 +1,7 @@
 """Traffic anomaly alarms: an ANOMALY_DETECTION_BAND around the sum of up to 10 count metrics,
-behind a minimum-traffic guard, whose metrics grow as constructs are added (rendered lazily).
+behind a minimum-traffic guard, whose metrics grow as constructs are added (re-rendered into the
+L1 alarm on each change). The alarm action is the topic's ARN, as `monitoring.notify`'s
+SnsAction would write it (an L1 alarm, because its metric-math queries are written here).
 
 One alarm covers at most `METRIC_MATH_ALARM_MAX_METRICS` (10) metrics, CloudWatch's hard limit
 for an alarm's metric math; `AnomalyAlarmGroup` opens a new alarm for every further 10.
@@ -103,7 +105,9 @@ class AnomalyAlarm(Construct):
         )
 
     def add(self, metric: CountMetric) -> None:
-        """Sum `metric` with the others (at most 10)."""
+        """Sum `metric` with the others (at most 10: `AnomalyAlarmGroup` opens the next alarm)."""
+        if self.full:
+            raise ValueError(f"{self.node.path} already sums {METRIC_MATH_ALARM_MAX_METRICS} metrics")
         self.metrics.append(metric)
         self.render()
 
