@@ -107,7 +107,8 @@ class AnomalyAlarm(Construct):
     def add(self, metric: CountMetric) -> None:
         """Sum `metric` with the others (at most 10: `AnomalyAlarmGroup` opens the next alarm)."""
         if self.full:
-            raise ValueError(f"{self.node.path} already sums {METRIC_MATH_ALARM_MAX_METRICS} metrics")
+            limit = METRIC_MATH_ALARM_MAX_METRICS
+            raise ValueError(f"{self.node.path} already sums {limit} metrics")
         self.metrics.append(metric)
         self.render()
 

@@ -45,17 +45,30 @@ class StackMonitoring(Construct):
         self._dashboard: cloudwatch.Dashboard | None = None
         self._functions: list[tuple[lambda_.Function, sns.ITopic]] = []
         self.api_alarms: list[AnomalyAlarm] = []
-        self.invocations = AnomalyAlarmGroup(
-            self,
-            INVOCATIONS_ALARM_ID,
-            settings=lambda: self.function_traffic,
-            description=(
-                "The stack's functions were invoked far more (or less) than the anomaly model "
-                "expects from their history (a surge: abuse, scraping, a retry storm)"
-            ),
-            label="invocations of the stack's functions",
-            topic=alarm_topic(self),
-        )
+        self._invocations: AnomalyAlarmGroup | None = None
+
+    @property
+    def invocations(self) -> AnomalyAlarmGroup:
+        """The invocation anomaly alarms (the first is made with the first function, so a stack
+        without functions gets no alarm topic from here)."""
+        if self._invocations is None:
+            self._invocations = AnomalyAlarmGroup(
+                self,
+                INVOCATIONS_ALARM_ID,
+                settings=lambda: self.function_traffic,
+                description=(
+                    "The stack's functions were invoked far more (or less) than the anomaly "
+                    "model expects from their history (a surge: abuse, scraping, a retry storm)"
+                ),
+                label="invocations of the stack's functions",
+                topic=alarm_topic(self),
+            )
+        return self._invocations
+
+    def anomaly_alarms(self) -> list[AnomalyAlarm]:
+        """Every anomaly alarm of the stack: the functions' and each API's."""
+        group = [] if self._invocations is None else self._invocations.alarms
+        return [*group, *self.api_alarms]
 
     @staticmethod
     def of(scope: IConstruct) -> StackMonitoring:
@@ -192,7 +205,7 @@ def configure_monitoring(
         monitoring.function_traffic = function_traffic
     if api_traffic is not None:
         monitoring.api_traffic = api_traffic
-    for anomaly in (*monitoring.invocations.alarms, *monitoring.api_alarms):
+    for anomaly in monitoring.anomaly_alarms():
         anomaly.render()
     if init_duration_alarm is not None:
         if init_duration_alarm.is_unresolved() or init_duration_alarm.to_milliseconds() <= 0:
