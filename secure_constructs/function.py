@@ -53,7 +53,7 @@ from secure_constructs.monitoring import (
     subscribe_emails,
     validate_emails,
 )
-from secure_constructs.observability.stack import observe_function
+from secure_constructs.observability.stack import StackMonitoring
 from secure_constructs.prop_types import check_args
 from secure_constructs.prop_values import SECRET_KEY
 from secure_constructs.role import LambdaExecutionRole
@@ -237,7 +237,7 @@ class SecureFunction(lambda_.Function):
         subscribe_emails(self.alarm_topic, emails)
         self._add_alarms(limits.timeout_seconds, dead_letter_queue, stack)
         # Cold starts, the stack's invocation anomaly alarm, the dashboard row (observability/).
-        observe_function(
+        StackMonitoring.of(stack).observe_function(
             self,
             log_group=log_group,
             timeout_seconds=limits.timeout_seconds,

@@ -130,21 +130,6 @@ def _context_allows_dashboard(scope: IConstruct) -> bool:
 # -- the hooks our constructs call -------------------------------------------------------------
 
 
-def observe_function(
-    fn: lambda_.Function,
-    *,
-    log_group: logs.ILogGroup,
-    timeout_seconds: float | None,
-    queue: sqs.IQueue,
-    topic: sns.ITopic,
-) -> None:
-    """SecureFunction's monitoring: the cold-start filter, its share of the stack's invocation
-    anomaly alarm, the optional init-duration alarm and its dashboard row."""
-    StackMonitoring.of(fn).observe_function(
-        fn, log_group=log_group, timeout_seconds=timeout_seconds, queue=queue, topic=topic
-    )
-
-
 def observe_api(
     api: apigateway.RestApi,
     *,
