@@ -17,6 +17,12 @@ if TYPE_CHECKING:
     from secure_constructs.function import SecureFunction
     from secure_constructs.log_destinations import LogDestination
     from secure_constructs.log_forwarding import forward_logs
+    from secure_constructs.observability import (
+        TrafficAnomaly,
+        add_dashboard_row,
+        configure_monitoring,
+        disable_dashboard,
+    )
     from secure_constructs.role import LambdaExecutionRole
     from secure_constructs.secret import SecretRotation, SecureSecret
     from secure_constructs.secrets_cache import SecretsCache, powertools_layer
@@ -42,11 +48,15 @@ __all__ = [
     "SecureStateMachine",
     "SecureUserPool",
     "SecureWebAcl",
+    "TrafficAnomaly",
     "ValidationError",
     "WafProfile",
     "__version__",
     "acknowledge",
+    "add_dashboard_row",
     "apply_checks",
+    "configure_monitoring",
+    "disable_dashboard",
     "forward_logs",
     "powertools_layer",
     "security_key",
@@ -72,9 +82,13 @@ _EXPORTS = {
     "SecureStateMachine": "secure_constructs.workflow",
     "SecureUserPool": "secure_constructs.user_pool",
     "SecureWebAcl": "secure_constructs.waf",
+    "TrafficAnomaly": "secure_constructs.observability",
     "ValidationError": "secure_constructs.errors",
     "WafProfile": "secure_constructs.waf",
     "acknowledge": "secure_constructs.checks",
+    "add_dashboard_row": "secure_constructs.observability",
+    "configure_monitoring": "secure_constructs.observability",
+    "disable_dashboard": "secure_constructs.observability",
     "apply_checks": "secure_constructs.checks",
     "forward_logs": "secure_constructs.log_forwarding",
     "powertools_layer": "secure_constructs.secrets_cache",

@@ -82,3 +82,26 @@ LOG_STREAM_SHARD_COUNT = 1
 in, provisioned mode)."""
 LOG_STREAM_RETENTION_HOURS = 24
 """How long that stream keeps records (Kinesis's included retention; longer costs extra)."""
+
+# -- stack monitoring (secure_constructs.observability) ----------------------------------------
+ANOMALY_BAND_WIDTH = 3.0
+"""Standard deviations of the traffic anomaly band (CloudWatch's console default is 2: wider,
+so ordinary daily swings do not page)."""
+ANOMALY_PERIOD_MINUTES = 5
+ANOMALY_EVALUATION_PERIODS = 3
+ANOMALY_DATAPOINTS_TO_ALARM = 3
+"""Three 5-minute periods out of three above the band: a sustained surge, not one burst."""
+ANOMALY_MIN_REQUESTS = 100
+"""The minimum-traffic guard: below this many requests (or invocations) per period the alarm's
+value is 0, so a quiet or new service never pages on its first requests."""
+DENIAL_RATE_THRESHOLD = 0.1
+"""The denial alarm fires when more than this share of an API's requests in 5 minutes were
+refused with 401/403 by authorization (WAF blocks excluded)."""
+DENIAL_MIN_REQUESTS = 20
+"""The denial rate is 0 below this many requests per 5 minutes (one expired token is no attack)."""
+WAF_BLOCKED_RATE_THRESHOLD = 0.1
+"""The WAF alarm fires when the web ACL blocked more than this share of requests in 5 minutes."""
+WAF_BLOCKED_RATE_MIN_REQUESTS = 50
+"""The blocked rate is 0 below this many requests (allowed + blocked) per 5 minutes."""
+DASHBOARD_CONTEXT_KEY = "secure_constructs:dashboard"
+"""Context key: `false` turns off the per-stack dashboard for the whole app."""

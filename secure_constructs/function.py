@@ -54,6 +54,7 @@ from secure_constructs.monitoring import (
     subscribe_emails,
     validate_emails,
 )
+from secure_constructs.observability.stack import StackMonitoring
 from secure_constructs.prop_types import check_args
 from secure_constructs.prop_values import SECRET_KEY
 from secure_constructs.role import LambdaExecutionRole
@@ -206,7 +207,8 @@ class SecureFunction(FunctionTriggers, lambda_.Function):
             log_group=log_group,
             logging_format=lambda_.LoggingFormat.JSON,
             application_log_level_v2=log_level,
-            system_log_level_v2=lambda_.SystemLogLevel.WARN,
+            # INFO: Lambda writes the platform.report record the cold-start metric reads.
+            system_log_level_v2=lambda_.SystemLogLevel.INFO,
             tracing=tracing,
             retry_attempts=limits.retry_attempts,
             max_event_age=limits.max_event_age,
@@ -235,6 +237,14 @@ class SecureFunction(FunctionTriggers, lambda_.Function):
         self.alarm_topic: sns.ITopic = alarm_topic or stack_alarm_topic(stack)
         subscribe_emails(self.alarm_topic, emails)
         self._add_alarms(limits.timeout_seconds, dead_letter_queue, stack)
+        # Cold starts, the stack's invocation anomaly alarm, the dashboard row (observability/).
+        StackMonitoring.of(stack).observe_function(
+            self,
+            log_group=log_group,
+            timeout_seconds=limits.timeout_seconds,
+            queue=dead_letter_queue,
+            topic=self.alarm_topic,
+        )
         harden_stack(self)  # what CDK's trigger calls create (secure_constructs/triggers.py)
 
     def _wire_queue_and_logs(
@@ -390,8 +400,11 @@ _FIXED_OPTIONS: FixedOptions = {
     "application_log_level_v2": ("nothing: use log_level=", "pass log_level= instead"),
     "application_log_level": ("nothing: use log_level=", "pass log_level= instead"),
     "log_format": ("nothing: logs are always JSON", "remove log_format"),
-    "system_log_level": ("nothing: Lambda's own log level is WARN", "remove system_log_level"),
-    "system_log_level_v2": ("nothing: Lambda's own log level is WARN", "remove it"),
+    "system_log_level": (
+        "nothing: Lambda's own log level is INFO (cold starts)",
+        "remove system_log_level",
+    ),
+    "system_log_level_v2": ("nothing: Lambda's own log level is INFO (cold starts)", "remove it"),
     "dead_letter_topic": (
         "nothing: failed events go to an SQS dead-letter queue",
         "pass dead_letter_queue= to bring your own queue",

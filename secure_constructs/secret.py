@@ -35,6 +35,7 @@ from secure_constructs.defaults import ROTATION_DAYS
 from secure_constructs.errors import ValidationError
 from secure_constructs.function import SecureFunction
 from secure_constructs.monitoring import terminal_queue
+from secure_constructs.observability.stack import observe_secret
 from secure_constructs.open_grants import refuse_open_grantee, refuse_open_statement
 from secure_constructs.prop_types import check_args
 from secure_constructs.shared import StackIds, per_stack, security_key
@@ -368,6 +369,7 @@ class SecureSecret(secretsmanager.Secret):
         self.alarm_topic = alarm_topic or stack_alarm_topic(self)
         self.rotation_schedule = rotation.bind(self)
         self.rotation_failed_rule = self._report_rotation_failures()
+        observe_secret(self, self.rotation_failed_rule)  # its dashboard row
 
     @property
     def rotation_interval(self) -> cdk.Duration | None:

@@ -49,6 +49,8 @@ class StackIds:
     """API Gateway's account-level CloudWatch logging setting (`ApiGatewayAccountLogging`)."""
     LOG_FORWARDING = "SecureConstructsLogForwarding"
     """The stack's log forwarding (`forward_logs`): its role and, if created, its stream."""
+    MONITORING = "SecureConstructsMonitoring"
+    """The stack dashboard and function-traffic anomaly alarms (`observability.StackMonitoring`)."""
 
     @classmethod
     def all(cls) -> dict[str, str]:

@@ -32,6 +32,7 @@ from secure_constructs.defaults import (
 from secure_constructs.errors import ValidationError
 from secure_constructs.facts.prices import FIXED
 from secure_constructs.monitoring import alarm
+from secure_constructs.observability.security_signals import add_blocked_rate_alarm
 from secure_constructs.prop_types import check_args
 from secure_constructs.shared import alarm_topic as stack_alarm_topic
 from secure_constructs.shared import security_key
@@ -374,6 +375,10 @@ class SecureWebAcl(Construct):
             ),
             topic=self.alarm_topic,
         )
+        self.blocked_rate_alarm: cloudwatch.Alarm = add_blocked_rate_alarm(
+            self, self.metric("BlockedRequests"), self.metric("AllowedRequests"), self.alarm_topic
+        )
+        """Blocked / (allowed + blocked) above 10% in 5 minutes (observability/)."""
         self.counted_requests_alarm: cloudwatch.Alarm | None = None
         if profile.count_only:
             cdk.Annotations.of(self).add_warning_v2(

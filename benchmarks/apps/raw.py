@@ -141,6 +141,71 @@ def alarm(scope: object, cid: str, metric: cloudwatch.IMetric, threshold: float,
     ).add_alarm_action(alarm_action)
 
 
+five = cdk.Duration.minutes(5)
+monitoring = Construct(stack, "SecureConstructsMonitoring")
+dashboard = cloudwatch.Dashboard(monitoring, "Dashboard")
+
+
+def graph(title: str, left: list, right: list | None = None, **extra: object) -> object:
+    return cloudwatch.GraphWidget(
+        title=title, left=left, right=right or [], width=6, height=6, **extra
+    )
+
+
+def row(heading: str, widgets: list) -> None:
+    dashboard.add_widgets(cloudwatch.TextWidget(markdown=f"### {heading}", width=24, height=1))
+    dashboard.add_widgets(*widgets)
+
+
+def anomaly_alarm(scope: Construct, cid: str, metrics: list, label: str, text: str) -> None:
+    ids = [f"m{n}" for n in range(len(metrics))]
+    total = ids[0] if len(ids) == 1 else f"SUM([{', '.join(ids)}])"
+    queries = [
+        {
+            "Id": "band",
+            "Expression": "ANOMALY_DETECTION_BAND(traffic, 3)",
+            "Label": "expected range",
+            "ReturnData": True,
+        },
+        {
+            "Id": "traffic",
+            "Expression": f"IF({total} >= 100, {total}, 0)",
+            "Label": label,
+            "ReturnData": True,
+        },
+    ]
+    for query_id, (namespace, metric_name, dims) in zip(ids, metrics, strict=True):
+        queries.append(
+            {
+                "Id": query_id,
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": namespace,
+                        "MetricName": metric_name,
+                        "Dimensions": [{"Name": k, "Value": v} for k, v in dims.items()],
+                    },
+                    "Period": 300,
+                    "Stat": "Sum",
+                },
+                "ReturnData": False,
+            }
+        )
+    scope = Construct(scope, cid)
+    cfn = cloudwatch.CfnAlarm(
+        scope,
+        "Resource",
+        alarm_description=text,
+        comparison_operator="GreaterThanUpperThreshold",
+        evaluation_periods=3,
+        datapoints_to_alarm=3,
+        threshold_metric_id="band",
+        treat_missing_data="notBreaching",
+        actions_enabled=True,
+        alarm_actions=[topic.topic_arn],
+    )
+    cfn.add_property_override("Metrics", queries)
+
+
 ACCESS_LOG_FIELDS = {
     "requestId": "$context.requestId",
     "extendedRequestId": "$context.extendedRequestId",
@@ -384,6 +449,36 @@ def build_api() -> apigateway.RestApi:
         "The web ACL blocked more than 100 requests in 5 minutes (an attack, or a false "
         "positive locking out users)",
     )
+
+    def waf_metric(name: str) -> cloudwatch.Metric:
+        return cloudwatch.Metric(
+            namespace="AWS/WAFV2",
+            metric_name=name,
+            dimensions_map={"WebACL": waf_name, "Region": stack.region, "Rule": "ALL"},
+            statistic="Sum",
+            period=five,
+        )
+
+    def blocked_rate() -> cloudwatch.MathExpression:
+        total = "FILL(allowed, 0) + FILL(blocked, 0)"
+        return cloudwatch.MathExpression(
+            expression=f"IF({total} >= 50, FILL(blocked, 0) / ({total}), 0)",
+            using_metrics={
+                "blocked": waf_metric("BlockedRequests"),
+                "allowed": waf_metric("AllowedRequests"),
+            },
+            period=five,
+            label="blocked rate",
+        )
+
+    alarm(
+        waf,
+        "BlockedRateAlarm",
+        blocked_rate(),
+        0.1,
+        "The web ACL blocked more than 10% of requests in 5 minutes (at least 50 requests): an "
+        "attack, or a false positive locking out users",
+    )
     wafv2.CfnWebACLAssociation(
         api, "WebAclAssociation", resource_arn=stage.stage_arn, web_acl_arn=web_acl.attr_arn
     )
@@ -408,6 +503,86 @@ def build_api() -> apigateway.RestApi:
         api.metric_latency(period=minute, statistic="p99"),
         8000,
         "p99 latency above 80% of the longest integration timeout",
+    )
+    anomaly_alarm(
+        api,
+        "RequestsAnomalyAlarm",
+        [("AWS/ApiGateway", "Count", {"ApiName": api.rest_api_name})],
+        "requests",
+        "The API received far more (or fewer) requests than the anomaly model expects from its "
+        "history (a surge: abuse, scraping, a denial of service)",
+    )
+    denial_ns = "SecureConstructs/ApiGateway/Denials"
+    logs.MetricFilter(
+        api,
+        "DenialsFilter",
+        log_group=access_logs,
+        filter_pattern=logs.FilterPattern.all(
+            logs.FilterPattern.any(
+                logs.FilterPattern.string_value("$.status", "=", "401"),
+                logs.FilterPattern.string_value("$.status", "=", "403"),
+            ),
+            logs.FilterPattern.string_value("$.errorResponseType", "!=", "WAF_FILTERED"),
+        ),
+        metric_namespace=denial_ns,
+        metric_name=api.rest_api_id,
+        metric_value="1",
+        unit=cloudwatch.Unit.COUNT,
+    )
+
+    def denials() -> cloudwatch.Metric:
+        return cloudwatch.Metric(
+            namespace=denial_ns,
+            metric_name=api.rest_api_id,
+            statistic="Sum",
+            period=five,
+            label="denials (401/403)",
+        )
+
+    def denial_rate() -> cloudwatch.MathExpression:
+        return cloudwatch.MathExpression(
+            expression="IF(requests >= 20, FILL(denials, 0) / requests, 0)",
+            using_metrics={
+                "denials": denials(),
+                "requests": api.metric_count(period=five, statistic="Sum"),
+            },
+            period=five,
+            label="denial rate",
+        )
+
+    alarm(
+        api,
+        "DenialRateAlarm",
+        denial_rate(),
+        0.1,
+        "More than 10% of requests in 5 minutes were refused by authorization (401/403, at "
+        "least 20 requests): credential stuffing, token probing, or a client with broken "
+        "credentials",
+    )
+    row(
+        f"API {api.node.path}",
+        [
+            graph(
+                "Requests / WAF allowed, blocked",
+                [api.metric_count(period=minute, statistic="Sum")],
+                [waf_metric("AllowedRequests"), waf_metric("BlockedRequests")],
+            ),
+            graph(
+                "4XX / 5XX",
+                [
+                    api.metric_client_error(period=minute, statistic="Sum"),
+                    api.metric_server_error(period=minute, statistic="Sum"),
+                ],
+            ),
+            graph(
+                "p99 latency (ms)",
+                [
+                    api.metric_latency(period=minute, statistic="p99"),
+                    api.metric_integration_latency(period=minute, statistic="p99"),
+                ],
+            ),
+            graph("Denial / blocked rate", [denial_rate(), blocked_rate()], [denials()]),
+        ],
     )
     return api
 
@@ -471,6 +646,7 @@ def queue_trigger(i: int, fn: lambda_.Function, policy: iam.ManagedPolicy) -> No
 
 
 functions = []
+invocations: list = []
 for i in range(common.N):
     name = f"Fn{i}"
     role = iam.Role(
@@ -520,7 +696,7 @@ for i in range(common.N):
         log_group=log_group,
         logging_format=lambda_.LoggingFormat.JSON,
         application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
-        system_log_level_v2=lambda_.SystemLogLevel.WARN,
+        system_log_level_v2=lambda_.SystemLogLevel.INFO,
         tracing=lambda_.Tracing.ACTIVE,
         retry_attempts=2,
         max_event_age=cdk.Duration.hours(1),
@@ -563,6 +739,73 @@ for i in range(common.N):
         )
     if common.TRIGGER == "queue":
         queue_trigger(i, fn, policy)
+    # Cold starts: the report record's initDurationMs, one metric named after the function.
+    init_ns = "SecureConstructs/Lambda/InitDuration"
+    logs.MetricFilter(
+        fn,
+        "ColdStartFilter",
+        log_group=log_group,
+        filter_pattern=logs.FilterPattern.all(
+            logs.FilterPattern.string_value("$.type", "=", "platform.report"),
+            logs.FilterPattern.number_value("$.record.metrics.initDurationMs", ">=", 0),
+        ),
+        metric_namespace=init_ns,
+        metric_name=fn.function_name,
+        metric_value="$.record.metrics.initDurationMs",
+        unit=cloudwatch.Unit.MILLISECONDS,
+    )
+    invocations.append(("AWS/Lambda", "Invocations", {"FunctionName": fn.function_name}))
+    row(
+        f"Function {fn.node.path}",
+        [
+            graph(
+                "Invocations / cold starts",
+                [fn.metric_invocations(period=minute, statistic="Sum")],
+                [
+                    cloudwatch.Metric(
+                        namespace=init_ns,
+                        metric_name=fn.function_name,
+                        statistic="SampleCount",
+                        period=five,
+                        label="cold starts",
+                    )
+                ],
+            ),
+            graph(
+                "Errors / throttles",
+                [
+                    fn.metric_errors(period=minute, statistic="Sum"),
+                    fn.metric_throttles(period=minute, statistic="Sum"),
+                ],
+            ),
+            graph(
+                "p99 duration vs timeout (ms)",
+                [fn.metric_duration(period=minute, statistic="p99")],
+                [
+                    cloudwatch.Metric(
+                        namespace=init_ns,
+                        metric_name=fn.function_name,
+                        statistic="p99",
+                        period=five,
+                        unit=cloudwatch.Unit.MILLISECONDS,
+                        label="p99 init duration",
+                    )
+                ],
+                left_annotations=[
+                    cloudwatch.HorizontalAnnotation(value=10000, label="timeout"),
+                    cloudwatch.HorizontalAnnotation(value=8000, label="duration alarm"),
+                ],
+            ),
+            graph(
+                "Dead-letter queue depth",
+                [
+                    dlq.metric_approximate_number_of_messages_visible(
+                        period=minute, statistic="Maximum"
+                    )
+                ],
+            ),
+        ],
+    )
     if api is not None:
         # API Gateway invokes the functions as one role; at most 45 ARNs per policy.
         if i % 45 == 0:
@@ -604,6 +847,18 @@ if common.WORKFLOW:
     from benchmarks.apps.workflow_raw_parts import add_workflow
 
     add_workflow(stack, functions, key, alarm)
+# The stack's invocation anomaly alarms: one per 10 functions (CloudWatch's metric-math limit).
+for start in range(0, len(invocations), 10):
+    number = start // 10 + 1
+    anomaly_alarm(
+        monitoring,
+        "InvocationsAnomalyAlarm" if number == 1 else f"InvocationsAnomalyAlarm{number}",
+        invocations[start : start + 10],
+        "invocations of the stack's functions",
+        "The stack's functions were invoked far more (or less) than the anomaly model expects "
+        "from their history (a surge: abuse, scraping, a retry storm)"
+        + ("" if number == 1 else f" (group {number})"),
+    )
 
 common.register_checks(app)
 probe.mark("constructed")

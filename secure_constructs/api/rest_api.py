@@ -56,6 +56,7 @@ from secure_constructs.checks.guard import ensure_checked
 from secure_constructs.defaults import LOG_RETENTION
 from secure_constructs.errors import ValidationError
 from secure_constructs.monitoring import subscribe_emails, validate_emails
+from secure_constructs.observability.stack import observe_api
 from secure_constructs.prop_types import check_args
 from secure_constructs.shared import ApiGatewayAccountLogging, stack_of
 from secure_constructs.shared import alarm_topic as stack_alarm_topic
@@ -195,6 +196,15 @@ class SecureApi(apigateway.RestApi):
         subscribe_emails(self.alarm_topic, emails)
         self._add_web_acl(waf)
         self._add_alarms(client_error_rate_threshold)
+        # Requests anomaly and denial-rate alarms, the dashboard row (observability/).
+        acl = self.web_acl
+        self.requests_anomaly_alarm, self.denial_rate_alarm = observe_api(
+            self,
+            access_logs=self.access_log_group,
+            topic=self.alarm_topic,
+            waf_blocked=acl.metric("BlockedRequests") if acl is not None else None,
+            waf_allowed=acl.metric("AllowedRequests") if acl is not None else None,
+        )
 
     def _harden_stage(self, log_retention: logs.RetentionDays, account_logging: bool) -> None:
         """Access logs, method settings, the stage's acknowledgements and guards, and the

@@ -1,10 +1,11 @@
 """The fixed monthly cost of a stack's security baseline, from the price table in `prices`.
 
-Counts web ACLs, their rules and paid managed rule groups, CloudWatch alarms and dashboards, KMS
-keys, Secrets Manager secrets, Cognito user pools and the Kinesis streams of log forwarding.
-What is billed per request, per GB or per user is listed separately (rates only: the template
-says nothing about traffic); subscription filters are listed as a rate of $0 (CloudWatch Logs
-charges nothing per filter, the receiving stream bills what it receives).
+Counts web ACLs, their rules and paid managed rule groups, CloudWatch alarms (an anomaly band
+as three metrics), dashboards and the custom metrics of metric filters, KMS keys, Secrets
+Manager secrets, Cognito user pools and the Kinesis streams of log forwarding. What is billed
+per request, per GB or per user is listed separately (rates only: the template says nothing
+about traffic); subscription filters are listed as a rate of $0 (CloudWatch Logs charges
+nothing per filter, the receiving stream bills what it receives).
 """
 
 from __future__ import annotations
@@ -218,6 +219,10 @@ def _resource_cost(
         line("CloudWatch composite alarm", 1, "alarm_composite")
     elif kind == "AWS::CloudWatch::Dashboard":
         line("CloudWatch dashboard", 1, "dashboard")
+    elif kind == "AWS::Logs::MetricFilter":
+        # Each transformation publishes one custom metric (no dimensions of ours: one series).
+        metrics = max(len(_as_list(props.get("MetricTransformations"))), 1)
+        line("CloudWatch custom metric (metric filter)", metrics, "custom_metric")
     elif kind in ("AWS::KMS::Key", "AWS::KMS::ReplicaKey"):
         rotation = props.get("EnableKeyRotation") in (True, "true", "True")
         line("KMS key" + (" (rotation on)" if rotation else ""), 1, "kms_key")

@@ -51,7 +51,19 @@ FIXED: dict[str, Price] = {
         0.30, "alarm metric-month", _CLOUDWATCH, "period under 60 seconds"
     ),
     "alarm_composite": Price(0.50, "alarm-month", _CLOUDWATCH),
-    "dashboard": Price(3.00, "dashboard-month", _CLOUDWATCH),
+    "dashboard": Price(
+        3.00,
+        "dashboard-month",
+        _CLOUDWATCH,
+        "the first 3 dashboards of an account (up to 50 metrics each) are free",
+    ),
+    "custom_metric": Price(
+        0.30,
+        "metric-month",
+        _CLOUDWATCH,
+        "first 10,000 metrics; a metric filter's metric is billed for the hours it publishes "
+        "data (a function with no cold start in a month costs nothing)",
+    ),
     "kms_key": Price(
         1.00,
         "key-month",

@@ -69,6 +69,10 @@ def test_alarm_resolution_metric_math_composite_replicas_and_fraud_control(tmp_p
             Metrics=[metric, {"Id": "ad", "Expression": "ANOMALY_DETECTION_BAND(m, 2)"}]
         ),
         "Both": {"Type": "AWS::CloudWatch::CompositeAlarm", "Properties": {}},
+        "ColdStarts": {
+            "Type": "AWS::Logs::MetricFilter",
+            "Properties": {"MetricTransformations": [{"MetricName": "Fn", "MetricValue": "1"}]},
+        },
         "Replicated": {
             "Type": "AWS::SecretsManager::Secret",
             "Properties": {"ReplicaRegions": [{"Region": "eu-west-1"}, {"Region": "us-west-2"}]},
@@ -96,6 +100,7 @@ def test_alarm_resolution_metric_math_composite_replicas_and_fraud_control(tmp_p
     assert lines["CloudWatch alarm, 2 metrics: Math"] == 0.20
     assert lines["CloudWatch alarm, 3 metrics: Anomaly"] == 0.30
     assert lines["CloudWatch composite alarm: Both"] == 0.50
+    assert lines["CloudWatch custom metric (metric filter): ColdStarts"] == 0.30
     assert lines["Secrets Manager secret (+2 replicas): Replicated"] == 1.20
     assert lines["WAF Fraud Control (AWSManagedRulesATPRuleSet): Acl"] == 10.00
 

@@ -232,8 +232,8 @@ def _health_alarms(result: Synthesized) -> dict[str, dict[str, Any]]:
     """Function logical id -> its metric-math alarm: expression, metrics by id, the rest."""
     found: dict[str, dict[str, Any]] = {}
     for props in (a["Properties"] for a in result.resources("AWS::CloudWatch::Alarm").values()):
-        if "Metrics" not in props:
-            continue
+        if "Metrics" not in props or "ThresholdMetricId" in props:
+            continue  # the invocation anomaly alarm (test_observability.py)
         [expression] = [m for m in props["Metrics"] if m.get("ReturnData") is True]
         expressions = {m["Id"]: m["Expression"] for m in props["Metrics"] if "Expression" in m}
         stats = {m["Id"]: m["MetricStat"] for m in props["Metrics"] if "MetricStat" in m}
@@ -294,7 +294,8 @@ def test_dead_letter_queue_alarm_reaches_the_topic(default: Synthesized) -> None
     assert dlq["Threshold"] == 0
     assert dlq["ComparisonOperator"] == "GreaterThanThreshold"
     assert dlq["AlarmActions"] == [ref(default.only("AWS::SNS::Topic")[0])]
-    assert len(default.resources("AWS::CloudWatch::Alarm")) == 2
+    # the health alarm, the queue's, and the stack's invocation anomaly alarm
+    assert len(default.resources("AWS::CloudWatch::Alarm")) == 3
 
 
 def test_default_template_is_cfn_lint_clean(default: Synthesized) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesisfirehose as firehose
@@ -153,6 +154,7 @@ class World:
             event_sources.SqsEventSource(self.queue),
             ApiAuth.iam(),
             self.function.metric_errors(),
+            cloudwatch.TextWidget(markdown="sample"),
             shared.alarm_topic(stack),
             {},
             lambda_.Runtime.PYTHON_3_13,
@@ -401,7 +403,7 @@ KNOWN: list[tuple[str, Callable[[], Any], str, str]] = [
         "system_log_level",
         lambda: _fn(system_log_level="DEBUG"),
         "system_log_level",
-        "WARN",
+        "INFO",
     ),
     ("signing_profiles str", lambda: _fn(signing_profiles="prof"), "signing_profiles", "a list"),
     ("timeout=10", lambda: _fn(timeout=10), "timeout", r"Duration\.seconds"),

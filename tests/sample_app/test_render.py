@@ -16,6 +16,7 @@ import pytest
 import yaml
 from cookiecutter.exceptions import CookiecutterException
 
+from secure_constructs.checks.intrinsics import Resolver
 from tests.sample_app.code_grants import (
     assert_code_matches_grants,
     assert_planted_mismatches_are_reported,
@@ -138,6 +139,7 @@ def test_generated_project_synthesizes_clean(
     assert_code_matches_grants(project / "cdk.out")
     if variant == "defaults":
         assert_planted_mismatches_are_reported(project / "cdk.out", tmp_path)
+        assert_dashboard_shows_every_construct(project / "cdk.out" / "ItemsService.template.json")
     # The audit summary shows which packs ran over the assembly and that nothing is open.
     audit = run(project, str(Path(sys.executable).parent / "secure-constructs"), "audit", "cdk.out")
     assert audit.returncode == 0, audit.stdout + audit.stderr
@@ -155,6 +157,43 @@ def test_generated_project_synthesizes_clean(
     assert linted.returncode == 0, linted.stdout + linted.stderr
     openapi = json.loads((project / "cdk.out" / "ItemsService.openapi.json").read_text())
     assert {"/items", "/items/{id}", "/items/{id}/share"} <= set(openapi["paths"])
+
+
+def assert_dashboard_shows_every_construct(template_path: Path) -> None:
+    """The stack dashboard (docs/img/sample-app-dashboard.png is drawn from this body): a row
+    per function, the rotated secret and the API, each graph on that construct's metrics."""
+    template = json.loads(template_path.read_text())
+    [body] = [
+        r["Properties"]["DashboardBody"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::CloudWatch::Dashboard"
+    ]
+    widgets = json.loads(Resolver(template).text(body))["widgets"]
+    titles = [w["properties"]["markdown"] for w in widgets if w["type"] == "text"]
+    functions = {
+        r["Metadata"]["aws:cdk:path"].removesuffix("/Resource").removeprefix("ItemsService/"): k
+        for k, r in template["Resources"].items()
+        if r["Type"] == "AWS::Lambda::Function"
+    }
+    assert sorted(t for t in titles if t.startswith("### Function ")) == sorted(
+        f"### Function ItemsService/{name}" for name in functions
+    )
+    assert "### API ItemsService/Api" in titles
+    assert any(t.startswith("### Secret ItemsService/") for t in titles)
+    invocations = [
+        m[3]
+        for w in widgets
+        if w["type"] == "metric" and w["properties"]["title"] == "Invocations / cold starts"
+        for m in w["properties"]["metrics"]
+        if m[:2] == ["AWS/Lambda", "Invocations"]
+    ]
+    assert sorted(invocations) == sorted(functions.values())
+    [requests] = [
+        w
+        for w in widgets
+        if w["type"] == "metric" and w["properties"]["title"].startswith("Requests")
+    ]
+    assert requests["properties"]["metrics"][0][:4] == ["AWS/ApiGateway", "Count", "ApiName", "Api"]
 
 
 # --- workflow and Dependabot files ----------------------------------------------------------

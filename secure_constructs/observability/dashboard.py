@@ -1,0 +1,153 @@
+"""The per-stack dashboard's rows: one per SecureFunction, one per SecureApi, one per rotated
+SecureSecret, and any row a caller adds (`add_dashboard_row`), in the order they are added.
+
+Each row is a one-line title and up to four 6x6 graphs (a dashboard row is 24 units wide).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import aws_cdk as cdk
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_events as events
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
+
+from secure_constructs.defaults import DURATION_ALARM_RATIO
+from secure_constructs.facts.cloudwatch_facts import DASHBOARD_GRID_WIDTH
+from secure_constructs.observability import cold_starts, security_signals
+
+WIDGET_HEIGHT = 6
+TITLE_HEIGHT = 1
+_MINUTE = cdk.Duration.minutes(1)
+_FIVE_MINUTES = cdk.Duration.minutes(5)
+
+
+def title(text: str) -> cloudwatch.TextWidget:
+    """A row's one-line title."""
+    return cloudwatch.TextWidget(
+        markdown=f"### {text}", width=DASHBOARD_GRID_WIDTH, height=TITLE_HEIGHT
+    )
+
+
+def graph(
+    name: str,
+    left: Sequence[cloudwatch.IMetric],
+    right: Sequence[cloudwatch.IMetric] = (),
+    *,
+    width: int = DASHBOARD_GRID_WIDTH // 4,
+    annotations: Sequence[cloudwatch.HorizontalAnnotation] = (),
+) -> cloudwatch.GraphWidget:
+    """A 6-unit graph (four to a row)."""
+    return cloudwatch.GraphWidget(
+        title=name,
+        left=list(left),
+        right=list(right),
+        width=width,
+        height=WIDGET_HEIGHT,
+        left_annotations=list(annotations) or None,
+    )
+
+
+def function_widgets(
+    fn: lambda_.Function, timeout_seconds: float | None, queue: sqs.IQueue
+) -> list[cloudwatch.IWidget]:
+    """Invocations and cold starts; errors and throttles; p99 duration against the timeout
+    (and the alarm line at 80%) with the p99 init duration; the dead-letter queue's depth."""
+    annotations = []
+    if timeout_seconds is not None:
+        timeout_ms = timeout_seconds * 1000
+        annotations = [
+            cloudwatch.HorizontalAnnotation(value=timeout_ms, label="timeout"),
+            cloudwatch.HorizontalAnnotation(
+                value=round(timeout_ms * DURATION_ALARM_RATIO), label="duration alarm"
+            ),
+        ]
+    return [
+        graph(
+            "Invocations / cold starts",
+            [fn.metric_invocations(period=_MINUTE, statistic="Sum")],
+            [cold_starts.cold_starts(fn)],
+        ),
+        graph(
+            "Errors / throttles",
+            [
+                fn.metric_errors(period=_MINUTE, statistic="Sum"),
+                fn.metric_throttles(period=_MINUTE, statistic="Sum"),
+            ],
+        ),
+        graph(
+            "p99 duration vs timeout (ms)",
+            [fn.metric_duration(period=_MINUTE, statistic="p99")],
+            [cold_starts.init_duration(fn)],
+            annotations=annotations,
+        ),
+        graph(
+            "Dead-letter queue depth",
+            [
+                queue.metric_approximate_number_of_messages_visible(
+                    period=_MINUTE, statistic="Maximum"
+                )
+            ],
+        ),
+    ]
+
+
+def api_widgets(
+    api: apigateway.RestApi,
+    waf_blocked: cloudwatch.IMetric | None,
+    waf_allowed: cloudwatch.IMetric | None,
+) -> list[cloudwatch.IWidget]:
+    """Requests (and the web ACL's allowed / blocked); 4XX / 5XX; p99 latency; denial and
+    blocked rates with the denial count."""
+    waf = [m for m in (waf_allowed, waf_blocked) if m is not None]
+    rates: list[cloudwatch.IMetric] = [security_signals.denial_rate(api)]
+    if waf_blocked is not None and waf_allowed is not None:
+        rates.append(security_signals.blocked_rate(waf_blocked, waf_allowed))
+    return [
+        graph(
+            "Requests / WAF allowed, blocked",
+            [api.metric_count(period=_MINUTE, statistic="Sum")],
+            waf,
+        ),
+        graph(
+            "4XX / 5XX",
+            [
+                api.metric_client_error(period=_MINUTE, statistic="Sum"),
+                api.metric_server_error(period=_MINUTE, statistic="Sum"),
+            ],
+        ),
+        graph(
+            "p99 latency (ms)",
+            [
+                api.metric_latency(period=_MINUTE, statistic="p99"),
+                api.metric_integration_latency(period=_MINUTE, statistic="p99"),
+            ],
+        ),
+        graph("Denial / blocked rate", rates, [security_signals.denials(api)]),
+    ]
+
+
+def secret_widgets(rule: events.IRule) -> list[cloudwatch.IWidget]:
+    """Rotation failures: the times the secret's RotationFailed rule matched (and failed to
+    deliver to the alarm topic)."""
+
+    def rule_metric(name: str) -> cloudwatch.Metric:
+        return cloudwatch.Metric(
+            namespace="AWS/Events",
+            metric_name=name,
+            dimensions_map={"RuleName": rule.rule_name},
+            statistic="Sum",
+            period=_FIVE_MINUTES,
+        )
+
+    return [
+        graph(
+            "Rotation failures",
+            [rule_metric("TriggeredRules")],
+            [rule_metric("FailedInvocations")],
+            width=DASHBOARD_GRID_WIDTH // 2,
+        )
+    ]
