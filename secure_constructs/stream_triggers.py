@@ -30,6 +30,7 @@ from constructs import Construct
 
 from secure_constructs.dead_letters import queue_facts, region_of, send_statements
 from secure_constructs.errors import ValidationError
+from secure_constructs.observability.stack import observe_stream_trigger
 from secure_constructs.prop_types import provides
 from secure_constructs.role import LambdaExecutionRole
 from secure_constructs.shared import stack_of
@@ -110,7 +111,9 @@ def add_stream_trigger(
     # The function's own dead-letter queue is granted already; another queue is granted here.
     if queue_arn != granted_queue_arn:
         role.add_scoped_statements(*send_statements(queue_arn, key_arn, region_of(stack_of(fn))))
-    return add_mapping(fn, event_source)
+    mapping = add_mapping(fn, event_source)
+    observe_stream_trigger(fn, source, on_failure)  # its row on the stack dashboard
+    return mapping
 
 
 def _check_record_age(age: cdk.Duration) -> None:

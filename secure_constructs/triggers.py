@@ -40,6 +40,7 @@ from secure_constructs.dead_letters import (
     struct_field,
 )
 from secure_constructs.errors import ValidationError
+from secure_constructs.observability.stack import observe_queue_trigger
 from secure_constructs.role import attach_xray_write
 from secure_constructs.shared import security_key, stack_of
 from secure_constructs.trigger_facts import (
@@ -327,7 +328,9 @@ def add_queue_trigger(
         max_concurrency=max_concurrency,
         report_batch_item_failures=True,
     )
-    return add_mapping(fn, source)
+    mapping = add_mapping(fn, source)
+    observe_queue_trigger(fn, queue)  # its row on the stack dashboard
+    return mapping
 
 
 def add_mapping(fn: lambda_.Function, source: lambda_.IEventSource) -> lambda_.EventSourceMapping:

@@ -1,5 +1,6 @@
-"""The per-stack dashboard's rows: one per SecureFunction, one per SecureApi, one per rotated
-SecureSecret, and any row a caller adds (`add_dashboard_row`), in the order they are added.
+"""The per-stack dashboard's rows: one per SecureFunction, one per SecureApi, one per
+SecureStateMachine, one per rotated SecureSecret, and any row a caller adds
+(`add_dashboard_row`), in the order they are added.
 
 Each row is a one-line title and up to four 6x6 graphs (a dashboard row is 24 units wide).
 """
@@ -14,6 +15,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
 
 from secure_constructs.defaults import DURATION_ALARM_RATIO
 from secure_constructs.facts.cloudwatch_facts import DASHBOARD_GRID_WIDTH
@@ -150,4 +152,81 @@ def secret_widgets(rule: events.IRule) -> list[cloudwatch.IWidget]:
             [rule_metric("FailedInvocations")],
             width=DASHBOARD_GRID_WIDTH // 2,
         )
+    ]
+
+
+def workflow_widgets(machine: sfn.StateMachine, timeout_seconds: int) -> list[cloudwatch.IWidget]:
+    """Started and succeeded executions; failed, timed-out and throttled ones (its three alarms'
+    metrics); p99 execution time against the execution timeout."""
+    return [
+        graph(
+            "Executions started / succeeded",
+            [
+                machine.metric_started(period=_MINUTE, statistic="Sum"),
+                machine.metric_succeeded(period=_MINUTE, statistic="Sum"),
+            ],
+        ),
+        graph(
+            "Failed / timed out / throttled",
+            [
+                machine.metric_failed(period=_MINUTE, statistic="Sum"),
+                machine.metric_timed_out(period=_MINUTE, statistic="Sum"),
+                machine.metric_throttled(period=_MINUTE, statistic="Sum"),
+            ],
+        ),
+        graph(
+            "p99 execution time vs timeout (ms)",
+            [machine.metric_time(period=_MINUTE, statistic="p99")],
+            annotations=[
+                cloudwatch.HorizontalAnnotation(value=timeout_seconds * 1000, label="timeout")
+            ],
+            width=DASHBOARD_GRID_WIDTH // 2,
+        ),
+    ]
+
+
+def queue_trigger_widgets(queue: sqs.IQueue) -> list[cloudwatch.IWidget]:
+    """A queue trigger's backlog: messages waiting, the oldest one's age, its redrive queue."""
+    widgets: list[cloudwatch.IWidget] = [
+        graph(
+            "Messages waiting",
+            [queue.metric_approximate_number_of_messages_visible(period=_MINUTE)],
+        ),
+        graph(
+            "Age of the oldest message (s)",
+            [queue.metric_approximate_age_of_oldest_message(period=_MINUTE, statistic="Maximum")],
+        ),
+    ]
+    redrive = getattr(queue, "dead_letter_queue", None)
+    if redrive is not None:
+        widgets.append(
+            graph(
+                "Redrive queue depth",
+                [
+                    redrive.queue.metric_approximate_number_of_messages_visible(
+                        period=_MINUTE, statistic="Maximum"
+                    )
+                ],
+            )
+        )
+    return widgets
+
+
+def stream_trigger_widgets(
+    fn: lambda_.Function, on_failure: sqs.IQueue
+) -> list[cloudwatch.IWidget]:
+    """A stream trigger's lag (the function's IteratorAge) and its on-failure queue."""
+    return [
+        graph(
+            "Iterator age (ms)",
+            [fn.metric("IteratorAge", period=_MINUTE, statistic="Maximum")],
+        ),
+        graph(
+            "On-failure queue depth",
+            [
+                on_failure.metric_approximate_number_of_messages_visible(
+                    period=_MINUTE, statistic="Maximum"
+                )
+            ],
+        ),
     ]

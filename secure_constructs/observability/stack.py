@@ -14,6 +14,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct, IConstruct
 
 from secure_constructs.defaults import DASHBOARD_CONTEXT_KEY
@@ -157,6 +158,30 @@ def observe_api(
     denial = security_signals.add_denial_alarm(api, access_logs, topic)
     monitoring.add_row(f"API {api.node.path}", dashboard.api_widgets(api, waf_blocked, waf_allowed))
     return anomaly, denial
+
+
+def observe_workflow(machine: sfn.StateMachine, timeout_seconds: int) -> None:
+    """A SecureStateMachine's dashboard row (its alarms are its own)."""
+    StackMonitoring.of(machine).add_row(
+        f"Workflow {machine.node.path}", dashboard.workflow_widgets(machine, timeout_seconds)
+    )
+
+
+def observe_queue_trigger(fn: lambda_.Function, queue: sqs.IQueue) -> None:
+    """A queue trigger's dashboard row: its backlog and redrive queue."""
+    StackMonitoring.of(fn).add_row(
+        f"Queue trigger {queue.node.path} -> {fn.node.path}", dashboard.queue_trigger_widgets(queue)
+    )
+
+
+def observe_stream_trigger(
+    fn: lambda_.Function, source: IConstruct, on_failure: sqs.IQueue
+) -> None:
+    """A stream trigger's dashboard row: the function's iterator age and on-failure queue."""
+    StackMonitoring.of(fn).add_row(
+        f"Stream trigger {source.node.path} -> {fn.node.path}",
+        dashboard.stream_trigger_widgets(fn, on_failure),
+    )
 
 
 def observe_secret(scope: Construct, rule: events.IRule) -> None:

@@ -35,6 +35,7 @@ from secure_constructs.facts.stepfunctions_facts import (
     LOG_DELIVERY_PRINCIPAL,
 )
 from secure_constructs.monitoring import alarm, subscribe_emails, validate_emails
+from secure_constructs.observability.stack import observe_workflow
 from secure_constructs.prop_types import check_args
 from secure_constructs.role import CustomerManagedRole
 from secure_constructs.shared import alarm_topic as stack_alarm_topic
@@ -220,6 +221,7 @@ class SecureStateMachine(sfn.StateMachine):
         self.alarm_topic: sns.ITopic = alarm_topic or stack_alarm_topic(stack)
         subscribe_emails(self.alarm_topic, emails)
         self._add_alarms()
+        observe_workflow(self, timeout_seconds)  # its row on the stack dashboard
         _warn_downgrades(self, log_level, include_execution_data, tracing_enabled)
 
     @staticmethod

@@ -347,3 +347,25 @@ def test_downgrades_warn() -> None:
     text = " ".join(str(m.data) for m in flow.node.metadata if m.type == "aws:cdk:warning")
     assert "log_level=" in text and "include_execution_data=True" in text
     assert "tracing_enabled=False" in text
+
+
+def test_the_workflow_has_its_row_on_the_stack_dashboard(clean: Synthesized) -> None:
+    from tests.constructs.test_observability import _metrics_of, dashboard_body
+
+    widgets = dashboard_body(clean)["widgets"]
+    titles = [w["properties"]["markdown"] for w in widgets if w["type"] == "text"]
+    assert titles[-1] == "### Workflow Test/Flow"  # after the two functions' rows
+    row = widgets[[w.get("properties", {}).get("markdown") for w in widgets].index(titles[-1]) :]
+    graphs = {w["properties"]["title"]: w for w in row if w["type"] == "metric"}
+    name = _machine(clean)["StateMachineName"]
+    failures = _metrics_of(graphs["Failed / timed out / throttled"])
+    assert [m[:3] for m in failures] == [
+        ["AWS/States", "ExecutionsFailed", "StateMachineArn"],
+        ["AWS/States", "ExecutionsTimedOut", "StateMachineArn"],
+        ["AWS/States", "ExecutionThrottled", "StateMachineArn"],
+    ]
+    assert all(str(m[3]).endswith(f":stateMachine:{name}") for m in failures), failures
+    timing = graphs["p99 execution time vs timeout (ms)"]
+    assert _metrics_of(timing)[0][:2] == ["AWS/States", "ExecutionTime"]
+    [line] = timing["properties"]["annotations"]["horizontal"]
+    assert (line["label"], line["value"]) == ("timeout", 300_000)

@@ -57,6 +57,23 @@ def test_add_stream_trigger_defaults_and_zero_findings(kind: str) -> None:
     assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert props["BatchSize"] == 100
     assert props["StartingPosition"] == "TRIM_HORIZON"
+    _assert_stream_row(result, dlq_id)
+
+
+def _assert_stream_row(result: Any, dlq_id: str) -> None:
+    """The trigger's dashboard row: the function's iterator age and its on-failure queue."""
+    from tests.constructs.test_observability import _metrics_of, dashboard_body
+
+    widgets = dashboard_body(result)["widgets"]
+    titles = [w["properties"]["markdown"] for w in widgets if w["type"] == "text"]
+    assert titles[-1].startswith("### Stream trigger ") and titles[-1].endswith(" -> Test/Fn")
+    graphs = {w["properties"]["title"]: w for w in widgets if w["type"] == "metric"}
+    fn_id = next(iter(result.resources("AWS::Lambda::Function")))
+    [age] = _metrics_of(graphs["Iterator age (ms)"])
+    assert age == ["AWS/Lambda", "IteratorAge", "FunctionName", fn_id]
+    [depth] = _metrics_of(graphs["On-failure queue depth"])
+    assert depth[:3] == ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName"]
+    assert dlq_id in str(depth[3])
 
 
 def _role_statements(result: Any) -> list[dict[str, Any]]:

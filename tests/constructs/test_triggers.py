@@ -244,6 +244,22 @@ def test_add_queue_trigger_defaults_and_zero_findings() -> None:
     assert props["BatchSize"] == 10
     assert props["ScalingConfig"] == {"MaximumConcurrency": 2}
     assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    # its dashboard row: the backlog, the oldest message's age, the redrive queue
+    from tests.constructs.test_observability import _metrics_of, dashboard_body
+
+    widgets = dashboard_body(result)["widgets"]
+    titles = [w["properties"]["markdown"] for w in widgets if w["type"] == "text"]
+    assert titles[-1] == f"### Queue trigger Test/Jobs -> {titles[-1].rsplit(' ', 1)[-1]}"
+    graphs = {w["properties"]["title"]: w for w in widgets if w["type"] == "metric"}
+    assert [
+        m[1]
+        for g in ("Messages waiting", "Age of the oldest message (s)", "Redrive queue depth")
+        for m in _metrics_of(graphs[g])
+    ] == [
+        "ApproximateNumberOfMessagesVisible",
+        "ApproximateAgeOfOldestMessage",
+        "ApproximateNumberOfMessagesVisible",
+    ]
 
 
 def test_add_queue_trigger_passes_its_options() -> None:
