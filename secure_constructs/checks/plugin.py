@@ -241,7 +241,7 @@ def _violation(
         rule_name=finding.granular_id,
         description=f"{RULES[finding.rule_id].summary}: {finding.message}",
         fix=fix,
-        severity=finding.severity.value,
+        severity=_severity(finding, seen),
         violating_resources=[
             cdk.PolicyViolatingResource(
                 resource_logical_id=finding.logical_id,
@@ -253,6 +253,16 @@ def _violation(
             )
         ],
     )
+
+
+def _severity(finding: Finding, seen: gate.SeenFinding | None) -> str:
+    """An open error is `fatal`: CDK suppresses no fatal finding, so an acknowledgement made
+    during validation by a plugin registered after ours cannot silence it. The errors the gate
+    acknowledged stay `error`, for CDK to suppress with the acknowledgement the gate placed."""
+    acknowledged = seen is not None and seen.acknowledged
+    if finding.severity is Severity.ERROR and not acknowledged:
+        return "fatal"
+    return str(finding.severity.value)
 
 
 def _gate_violation(problem: gate.GateProblem) -> cdk.PolicyViolation:

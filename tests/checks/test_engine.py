@@ -62,4 +62,4 @@ def test_fails_when_a_rule_raises_the_synth_plugin_report_fails(
     report = plugin.validate(context)  # type: ignore[arg-type]
     assert not report.success
     (violation,) = report.violations
-    assert violation.rule_name == "LambdaTimeout[RuleError]" and violation.severity == "error"
+    assert violation.rule_name == "LambdaTimeout[RuleError]" and violation.severity == "fatal"

@@ -177,3 +177,44 @@ def test_a_second_synth_of_the_same_app_does_not_take_the_gates_placements_for_b
     apply_checks(app)
     app.synth()
     app.synth(force=True)  # e.g. Template.from_stack after a synth: no AcknowledgementOutsideGate
+
+
+def test_an_acknowledgement_made_during_validation_by_a_later_plugin_cannot_silence_an_error(
+    tmp_path: Any,
+) -> None:
+    # an open error is reported `fatal`, which CDK never suppresses
+    import jsii
+    from aws_cdk import aws_sns as sns
+
+    rule_id = "SecureServerless::ResourcePolicyPublic[Principal::*]"
+    app = cdk.App(outdir=str(tmp_path))
+    apply_checks(app)
+    stack = cdk.Stack(app, "Test")
+    topic = sns.Topic(stack, "Topic", enforce_ssl=True)
+    topic.add_to_resource_policy(
+        iam.PolicyStatement(
+            actions=["sns:Publish"], principals=[iam.AnyPrincipal()], resources=["*"]
+        )
+    )
+
+    @jsii.implements(cdk.IPolicyValidationPlugin)
+    class Quiet:
+        @property
+        def name(self) -> str:
+            return "Quiet"
+
+        @property
+        def version(self) -> str:
+            return "1"
+
+        @property
+        def rule_ids(self) -> list[str]:
+            return []
+
+        def validate(self, context: Any) -> cdk.PolicyValidationPluginReport:
+            cdk.Validations.of(topic).acknowledge(cdk.Acknowledgment(id=rule_id, reason=REASON))
+            return cdk.PolicyValidationPluginReport(success=True, violations=[])
+
+    cdk.Validations.of(app).add_plugins(Quiet())
+    with pytest.raises(Exception, match=r"ResourcePolicyPublic\[Principal::\*\]"):
+        app.synth()
