@@ -315,18 +315,17 @@ class SecureWebAcl(Construct):
         check_args(SecureWebAcl.__init__, locals())
         super().__init__(scope, construct_id)
         ensure_checked(self)  # warns at synth when apply_checks was never called
-        profile = WafProfile.baseline() if profile is None else profile
-        if not isinstance(profile, WafProfile):
-            raise ValidationError(
-                "profile",
-                profile,
-                "a WafProfile",
-                "pass profile=WafProfile.baseline() or .strict()",
-            )
+        profile = _checked_profile(profile)
         _check_threshold(blocked_requests_threshold)
         check_retention("log_retention", log_retention)
         self.profile = profile
+        self._build_web_acl(profile)
+        self._build_logging(log_retention)
+        self.alarm_topic: sns.ITopic = alarm_topic or stack_alarm_topic(self)
+        self._add_alarms(profile, blocked_requests_threshold)
 
+    def _build_web_acl(self, profile: WafProfile) -> None:
+        """The regional web ACL with the profile's rules and its rollout/exclusion metadata."""
         self.web_acl_name: str = cdk.Names.unique_resource_name(self, max_length=128, separator="-")
         self.web_acl = wafv2.CfnWebACL(
             self,
@@ -344,6 +343,8 @@ class SecureWebAcl(Construct):
         if profile.exclusion_reasons:
             self.web_acl.add_metadata(EXCLUSIONS_METADATA, dict(profile.exclusion_reasons))
 
+    def _build_logging(self, log_retention: logs.RetentionDays) -> None:
+        """WAF logs to an encrypted `aws-waf-logs-*` group, authorization and cookie redacted."""
         self.log_group = logs.LogGroup(
             self,
             "LogGroup",
@@ -363,14 +364,15 @@ class SecureWebAcl(Construct):
             ],
         )
 
-        self.alarm_topic: sns.ITopic = alarm_topic or stack_alarm_topic(self)
+    def _add_alarms(self, profile: WafProfile, threshold: int) -> None:
+        """Blocked requests (count and rate); a count-only web ACL's counted requests too."""
         self.blocked_requests_alarm = alarm(
             self,
             "BlockedRequestsAlarm",
             metric=self.metric("BlockedRequests"),
-            threshold=blocked_requests_threshold,
+            threshold=threshold,
             description=(
-                f"The web ACL blocked more than {blocked_requests_threshold} requests in 5 minutes "
+                f"The web ACL blocked more than {threshold} requests in 5 minutes "
                 "(an attack, or a false positive locking out users)"
             ),
             topic=self.alarm_topic,
@@ -381,25 +383,29 @@ class SecureWebAcl(Construct):
         """Blocked / (allowed + blocked) above 10% in 5 minutes (observability/)."""
         self.counted_requests_alarm: cloudwatch.Alarm | None = None
         if profile.count_only:
-            cdk.Annotations.of(self).add_warning_v2(
-                "secure-constructs:waf-count-only",
-                "count_only=True until "
-                f"{profile.rollout.until.isoformat() if profile.rollout else '?'}: the web ACL "
-                "counts matching requests but blocks nothing "
-                f"({profile.rollout.reason if profile.rollout else ''}); review the "
-                "CountedRequests metric and WAF logs, then remove count_only",
-            )
-            self.counted_requests_alarm = alarm(
-                self,
-                "CountedRequestsAlarm",
-                metric=self.metric("CountedRequests"),
-                threshold=blocked_requests_threshold,
-                description=(
-                    f"The count-only web ACL would have blocked more than "
-                    f"{blocked_requests_threshold} requests in 5 minutes"
-                ),
-                topic=self.alarm_topic,
-            )
+            self._warn_and_alarm_count_only(profile, threshold)
+
+    def _warn_and_alarm_count_only(self, profile: WafProfile, threshold: int) -> None:
+        rollout = profile.rollout
+        cdk.Annotations.of(self).add_warning_v2(
+            "secure-constructs:waf-count-only",
+            "count_only=True until "
+            f"{rollout.until.isoformat() if rollout else '?'}: the web ACL "
+            "counts matching requests but blocks nothing "
+            f"({rollout.reason if rollout else ''}); review the "
+            "CountedRequests metric and WAF logs, then remove count_only",
+        )
+        self.counted_requests_alarm = alarm(
+            self,
+            "CountedRequestsAlarm",
+            metric=self.metric("CountedRequests"),
+            threshold=threshold,
+            description=(
+                f"The count-only web ACL would have blocked more than "
+                f"{threshold} requests in 5 minutes"
+            ),
+            topic=self.alarm_topic,
+        )
 
     def metric(self, metric_name: str, *, rule: str = "ALL") -> cloudwatch.Metric:
         """A 5-minute Sum of an AWS/WAFV2 metric of this web ACL (e.g. BlockedRequests)."""
@@ -556,3 +562,16 @@ def _bad_exclusion(entry: object, groups: tuple[str, ...]) -> ValidationError:
         "copy the rule name from the WAF logs (terminatingRuleMatchDetails / ruleGroupList) or "
         "the AWS Managed Rules documentation; the rate limit is changed with rate_limit=",
     )
+
+
+def _checked_profile(profile: object) -> WafProfile:
+    """The profile given, or `WafProfile.baseline()` when None."""
+    profile = WafProfile.baseline() if profile is None else profile
+    if not isinstance(profile, WafProfile):
+        raise ValidationError(
+            "profile",
+            profile,
+            "a WafProfile",
+            "pass profile=WafProfile.baseline() or .strict()",
+        )
+    return profile
