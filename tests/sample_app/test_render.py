@@ -180,6 +180,7 @@ def assert_dashboard_shows_every_construct(template_path: Path) -> None:
     )
     assert "### API ItemsService/Api" in titles
     assert any(t.startswith("### Secret ItemsService/") for t in titles)
+    assert "### Queue trigger ItemsService/ItemImports -> ItemsService/ImportItems" in titles
     invocations = [
         m[3]
         for w in widgets
