@@ -19,6 +19,7 @@ from secure_constructs.checks.accounts import (
     account_of,
     mark_own,
     pins_this_account,
+    resource_types,
 )
 from secure_constructs.checks.cfn import UNKNOWN, renderings
 from secure_constructs.checks.model import Practice, Severity, Template, Violation, rule
@@ -86,10 +87,11 @@ def _other_account(text: str, accounts: frozenset[str]) -> str | None:
 def resource_policy_cross_account(t: Template) -> Iterator[Violation]:
     """Allow statements (and Lambda permissions) for another account without an org pin."""
     accounts = t.options.accounts
+    types = resource_types(t.body)
     for logical_id, type_, path, raw in resource_policy_statements(t):
         if not is_allow(raw) or "NotPrincipal" in raw:
             continue
-        statement = mark_own(raw)
+        statement = mark_own(raw, types)
         if pins_this_account(statement.get("Condition"), accounts):
             continue
         principals = principal_values(statement)
@@ -99,7 +101,7 @@ def resource_policy_cross_account(t: Template) -> Iterator[Violation]:
             if other:
                 yield _cross(logical_id, f"{path}/Principal", type_, other, text)
     for logical_id, raw in t.of_type(_LAMBDA):
-        props = mark_own(with_parameter_defaults(t, raw))
+        props = mark_own(with_parameter_defaults(t, raw), types)
         if props.get("PrincipalOrgID") is not None:
             continue
         for text in renderings(props.get("Principal")):
