@@ -109,7 +109,9 @@ def _opens(scope: IConstruct, principal: Any, condition: Any) -> str | None:
                 "SSM parameter's value, a mapping or a custom resource's attribute may be '*')"
             )
         if judged == UNKNOWN_ACCOUNT:
-            return f"an account known only at deploy time ({shown(text)!r}, not this stack's account)"
+            return (
+                f"an account known only at deploy time ({shown(text)!r}, not this stack's account)"
+            )
         return f"account {judged} ({text!r})"
     return None
 

@@ -18,12 +18,12 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from secure_constructs.checks.cfn import UNKNOWN, as_list, intrinsic, reference, renderings
-from secure_constructs.facts.arn_formats import is_own_arn_attribute
 from secure_constructs.checks.policy_facts import (
     has_wildcard,
     is_account_id,
     is_restricting_condition,
 )
+from secure_constructs.facts.arn_formats import is_own_arn_attribute
 
 THIS_ACCOUNT = "<this-account>"
 """What `mark_own` writes for this stack's account id."""

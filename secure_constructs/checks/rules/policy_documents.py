@@ -9,6 +9,7 @@ import itertools
 import json
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from secure_constructs.checks.cfn import (
@@ -158,16 +159,34 @@ def with_parameter_defaults(t: Any, value: Any) -> Any:
     """`value` with each reference to a template parameter also read as every value the
     template shows for it (`parameter_values`: its Default, its AllowedValues, WORST_CASE for
     an SSM-typed parameter): `{"Ref": "Who"}` with `Default: "*"` renders as `*` and as the
-    deploy-time value (an Fn::If of them), `!Sub "...${Partner}..."` with each value filled in.
+    deploy-time value (an Fn::If of them; a parameter with AllowedValues, or SSM-typed, has no
+    other value), `!Sub "...${Partner}..."` with each value filled in; and each
+    `Fn::FindInMap` as the values of the template's Mappings it can pick (every value at a
+    level whose key is known only at deploy time).
 
     A deploy that keeps the default, or picks an allowed value, gets exactly that policy, so
     the rules judge each of them.
     """
-    parameters = t.body.get("Parameters") if isinstance(t.body, Mapping) else None
-    if not isinstance(parameters, Mapping):
-        return value
-    values = {str(n): v for n, p in parameters.items() if (v := parameter_values(p))}
-    return _fill_defaults(value, values) if values else value
+    body = t.body if isinstance(t.body, Mapping) else {}
+    parameters = body.get("Parameters")
+    parameters = parameters if isinstance(parameters, Mapping) else {}
+    mappings = body.get("Mappings")
+    known = _Known(
+        {str(n): v for n, p in parameters.items() if (v := parameter_values(p))},
+        mappings if isinstance(mappings, Mapping) else {},
+        frozenset(str(n) for n, p in parameters.items() if _is_closed(p)),
+    )
+    return known.fill(value) if known.values or known.maps else value
+
+
+def _is_closed(parameter: Any) -> bool:
+    """Whether `parameter_values` lists every value a deploy can give the parameter."""
+    if not isinstance(parameter, Mapping):
+        return False
+    type_ = str(parameter.get("Type", ""))
+    if type_.startswith(_SSM_TYPE_PREFIX):
+        return True
+    return bool(as_list(parameter.get("AllowedValues"))) and not type_.startswith(_LIST_TYPE)
 
 
 def _choices(values: list[Any], otherwise: Any) -> Any:
@@ -178,32 +197,71 @@ def _choices(values: list[Any], otherwise: Any) -> Any:
     return chosen
 
 
-def _fill_defaults(value: Any, values: Mapping[str, list[str]]) -> Any:
-    call = intrinsic(value)
-    if call is not None:
-        name, argument = call
-        if name == "Ref" and argument in values:
-            return _choices(values[argument], value)
-        if name == "Fn::Sub":
-            return _fill_sub(value, argument, values)
-    if isinstance(value, Mapping):
-        return {k: _fill_defaults(v, values) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_fill_defaults(v, values) for v in value]
-    return value
+def _one_of(values: list[Any]) -> Any:
+    """An Fn::If chain rendering as each of `values` and nothing else."""
+    return _choices(values[:-1], values[-1])
 
 
-def _fill_sub(value: Any, argument: Any, values: Mapping[str, list[str]]) -> Any:
-    text, variables = sub_parts(argument)
-    if text is None:
+@dataclass(frozen=True)
+class _Known:
+    """What the template says of its parameters' values and its mappings."""
+
+    values: Mapping[str, list[str]]
+    maps: Mapping[str, Any]
+    closed: frozenset[str]
+
+    def fill(self, value: Any) -> Any:
+        call = intrinsic(value)
+        if call is not None:
+            name, argument = call
+            if name == "Ref" and argument in self.values:
+                chosen = self.values[argument]
+                return _one_of(chosen) if argument in self.closed else _choices(chosen, value)
+            if name == "Fn::Sub":
+                filled = self.fill(argument)
+                return self._fill_sub({"Fn::Sub": filled}, filled)
+            if name == "Fn::FindInMap":
+                found = _map_values(self.maps, self.fill(argument))
+                return _one_of(found) if found else value
+        if isinstance(value, Mapping):
+            return {k: self.fill(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.fill(v) for v in value]
         return value
-    names = [n for n in dict.fromkeys(_SUB_NAME.findall(text)) if n in values]
-    names = [n for n in names if n not in variables]
-    if not names:
-        return value
-    combos = itertools.islice(itertools.product(*(values[n] for n in names)), MAX_RENDERINGS)
-    subs = [{"Fn::Sub": [text, {**variables, **dict(zip(names, c, strict=True))}]} for c in combos]
-    return _choices(subs, value)
+
+    def _fill_sub(self, value: Any, argument: Any) -> Any:
+        text, variables = sub_parts(argument)
+        if text is None:
+            return value
+        names = [n for n in dict.fromkeys(_SUB_NAME.findall(text)) if n in self.values]
+        names = [n for n in names if n not in variables]
+        if not names:
+            return value
+        values = (self.values[n] for n in names)
+        combos = itertools.islice(itertools.product(*values), MAX_RENDERINGS)
+        subs = [
+            {"Fn::Sub": [text, {**variables, **dict(zip(names, c, strict=True))}]} for c in combos
+        ]
+        return _one_of(subs) if all(n in self.closed for n in names) else _choices(subs, value)
+
+
+def _map_values(maps: Mapping[str, Any], argument: Any) -> list[Any]:
+    """Every value `Fn::FindInMap [map, key, key]` can return (a list value's items one by
+    one); [] when the map is not the template's (then it stays unknown)."""
+    if not (isinstance(argument, list) and len(argument) >= 3):
+        return []
+    levels: list[Any] = [maps]
+    for key in argument[:3]:
+        names = renderings(key)
+        known = bool(names) and all(UNKNOWN not in n for n in names)
+        levels = [
+            item
+            for level in levels
+            if isinstance(level, Mapping)
+            for name, item in level.items()
+            if not known or name in names
+        ]
+    return [v for level in levels for v in as_list(level) if not isinstance(v, Mapping)]
 
 
 def shown(text: str) -> str:
@@ -214,6 +272,25 @@ def shown(text: str) -> str:
 def is_everyone(text: str) -> bool:
     """An AWS principal value meaning every principal of every account."""
     return text.strip() == "*"
+
+
+def is_unreadable(text: str) -> bool:
+    """A rendered value that is WHOLLY known only at deploy time (an `Fn::ImportValue`, an SSM
+    parameter's value, a custom resource's attribute, a mapping the template lacks): it may be
+    `*`, so a principal or resource like it is judged as possibly everyone (fail closed). A
+    partly known value (`arn:aws:iam::<deploy-time>:role/app`) is not."""
+    return not text.replace(UNKNOWN, "").strip() and UNKNOWN in text
+
+
+UNREADABLE_NOTE = (
+    "cannot be read from the template (an Fn::ImportValue, an SSM parameter's value, a custom "
+    "resource's attribute or another value known only at deploy time), so it may be '*'"
+)
+"""What a finding on an `is_unreadable` value says."""
+UNREADABLE_FIX = (
+    "write the principal or resource in the template (a literal ARN, ${AWS::AccountId}, or "
+    "Fn::GetAtt of the role/resource itself) so that it can be checked"
+)
 
 
 def is_allow(statement: Mapping[str, Any]) -> bool:

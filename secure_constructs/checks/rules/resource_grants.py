@@ -27,6 +27,7 @@ from secure_constructs.checks.policy_facts import has_source_condition
 from secure_constructs.checks.rules.policy_documents import (
     RESOURCE_POLICY_TYPES,
     is_allow,
+    is_unreadable,
     principal_values,
     resource_policy_statements,
     shown,
@@ -56,8 +57,8 @@ def _other_account(text: str, accounts: frozenset[str]) -> str | None:
     """How a principal names another account ('account 1111...', 'an account known only at
     deploy time'), or None when it is this account's or everyone's (ResourcePolicyPublic's)."""
     judged = account_of(text, accounts)
-    if judged == OURS or text.strip() == "*":
-        return None
+    if judged == OURS or text.strip() == "*" or is_unreadable(text):
+        return None  # everyone, or possibly everyone: ResourcePolicyPublic's
     if judged == UNKNOWN_ACCOUNT:
         return f"an account known only at deploy time ({shown(text)})"
     if judged == EVERYONE:
