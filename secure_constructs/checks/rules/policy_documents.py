@@ -20,40 +20,16 @@ from secure_constructs.checks.cfn import (
     renderings,
     sub_parts,
 )
+from secure_constructs.checks.resource_policy_facts import EACH, JSON, RESOURCE_POLICY_PATHS
 from secure_constructs.checks.rules.iam import statements
 
-# type -> the property holding its policy document (a path of property names).
-RESOURCE_POLICY_PATHS: dict[str, tuple[str, ...]] = {
-    "AWS::KMS::Key": ("KeyPolicy",),
-    "AWS::KMS::ReplicaKey": ("KeyPolicy",),
-    "AWS::SecretsManager::ResourcePolicy": ("ResourcePolicy",),
-    "AWS::SNS::TopicPolicy": ("PolicyDocument",),
-    "AWS::SNS::TopicInlinePolicy": ("PolicyDocument",),
-    "AWS::SQS::QueuePolicy": ("PolicyDocument",),
-    "AWS::SQS::QueueInlinePolicy": ("PolicyDocument",),
-    "AWS::S3::BucketPolicy": ("PolicyDocument",),
-    "AWS::S3::AccessPoint": ("Policy",),
-    "AWS::ApiGateway::RestApi": ("Policy",),
-    "AWS::Logs::ResourcePolicy": ("PolicyDocument",),
-    "AWS::Events::EventBus": ("Policy",),
-    "AWS::ECR::Repository": ("RepositoryPolicyText",),
-    "AWS::ECR::RegistryPolicy": ("PolicyText",),
-    "AWS::DynamoDB::Table": ("ResourcePolicy", "PolicyDocument"),
-    "AWS::Kinesis::ResourcePolicy": ("ResourcePolicy",),
-    "AWS::EFS::FileSystem": ("FileSystemPolicy",),
-    "AWS::OpenSearchService::Domain": ("AccessPolicies",),
-    "AWS::Backup::BackupVault": ("AccessPolicy",),
-    "AWS::CodeArtifact::Repository": ("PermissionsPolicyDocument",),
-    "AWS::Glue::ResourcePolicy": ("PolicyInJson",),
-}
-"""Every resource type whose policy `resource_policy_documents` reads (plus EventBusPolicy)."""
-RESOURCE_POLICY_TYPES = (*RESOURCE_POLICY_PATHS, "AWS::Events::EventBusPolicy")
-# Other places a type keeps a policy: a REST API defined by an OpenAPI body (SAM's
-# Auth.ResourcePolicy, an imported definition) holds it in the x-amazon-apigateway-policy
-# extension (https://docs.aws.amazon.com/apigateway/latest/developerguide/openapi-extensions-policy.html).
-MORE_POLICY_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
-    "AWS::ApiGateway::RestApi": (("Body", "x-amazon-apigateway-policy"),),
-}
+RESOURCE_POLICY_TYPES = (
+    *RESOURCE_POLICY_PATHS,
+    "AWS::Events::EventBusPolicy",
+    "AWS::Lambda::LayerVersionPermission",
+)
+"""Every resource type whose policy `resource_policy_statements` reads
+(checks/resource_policy_facts.py has where each keeps it)."""
 _SUB_NAME = re.compile(r"\$\{([^}!][^}]*)\}")
 _OWN_ACCOUNT = ({"Ref": "AWS::AccountId"}, {"Fn::Sub": "${AWS::AccountId}"})
 
@@ -68,20 +44,61 @@ def _document(value: Any) -> Mapping[str, Any] | None:
     return value if isinstance(value, Mapping) else None
 
 
+def _as_json_text(value: Any) -> str | None:
+    """A JSON string as written, or built by `Fn::Join`/`Fn::Sub` (deploy-time parts as
+    UNKNOWN; this account as `${AWS::AccountId}`, which `accounts.mark_own` reads later)."""
+    if isinstance(value, str):
+        return value
+    texts = renderings(_own_account_as_text(value))
+    return texts[0] if len(texts) == 1 else None
+
+
+def _own_account_as_text(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_own_account_as_text(v) for v in value]
+    if isinstance(value, Mapping):
+        if dict(value) == {"Ref": "AWS::AccountId"}:
+            return "${AWS::AccountId}"
+        return {k: _own_account_as_text(v) for k, v in value.items()}
+    return value
+
+
+def _walk(value: Any, where: tuple[str, ...], path: str) -> Iterator[tuple[str, Any]]:
+    """(path, value) at the end of `where` (resource_policy_facts.EACH / JSON steps too)."""
+    if not where:
+        yield path, value
+        return
+    step, rest = where[0], where[1:]
+    if step == EACH:
+        for index, item in enumerate(value if isinstance(value, list) else []):
+            yield from _walk(item, rest, f"{path}/{index}")
+    elif step == JSON:
+        text = _as_json_text(value)
+        try:
+            parsed = json.loads(text, strict=False) if text is not None else None
+        except ValueError:
+            parsed = None
+        yield from _walk(parsed, rest, path)
+    elif isinstance(value, Mapping):
+        yield from _walk(value.get(step), rest, f"{path}/{step}")
+
+
 def resource_policy_statements(t: Any) -> Iterator[tuple[str, str, str, Mapping[str, Any]]]:
     """(logical id, type, path, statement) of every statement of every resource-based policy."""
-    for type_, keys in RESOURCE_POLICY_PATHS.items():
+    for type_, paths in RESOURCE_POLICY_PATHS.items():
         for logical_id, props in t.of_type(type_):
-            for where in (keys, *MORE_POLICY_PATHS.get(type_, ())):
-                value: Any = props
-                for key in where:
-                    value = value.get(key) if isinstance(value, Mapping) else None
-                document = _document(value)
-                if document is not None:
-                    yield from (
-                        (logical_id, type_, path, with_parameter_defaults(t, statement))
-                        for path, statement in statements("Properties/" + "/".join(where), document)
-                    )
+            for where in paths:
+                for path, value in _walk(props, where, "Properties"):
+                    document = _document(value)
+                    if document is None:
+                        continue
+                    for at, statement in statements(path, document):
+                        yield logical_id, type_, at, with_parameter_defaults(t, statement)
+    yield from _event_bus_policies(t)
+    yield from _layer_permissions(t)
+
+
+def _event_bus_policies(t: Any) -> Iterator[tuple[str, str, str, Mapping[str, Any]]]:
     for logical_id, props in t.of_type("AWS::Events::EventBusPolicy"):
         statement = props.get("Statement")
         if isinstance(statement, Mapping):
@@ -94,6 +111,24 @@ def resource_policy_statements(t: Any) -> Iterator[tuple[str, str, str, Mapping[
                     "StringEquals": {condition.get("Key"): condition.get("Value")}
                 }
             yield logical_id, "AWS::Events::EventBusPolicy", "Properties/Principal", legacy
+
+
+def _layer_permissions(t: Any) -> Iterator[tuple[str, str, str, Mapping[str, Any]]]:
+    """A layer permission as the statement it adds: `Principal` an account id or `*`,
+    `OrganizationId` an aws:PrincipalOrgID condition
+    (https://docs.aws.amazon.com/lambda/latest/api/API_AddLayerVersionPermission.html)."""
+    type_ = "AWS::Lambda::LayerVersionPermission"
+    for logical_id, props in t.of_type(type_):
+        statement: dict[str, Any] = {
+            "Effect": "Allow",
+            "Principal": {"AWS": props.get("Principal")},
+            "Action": props.get("Action"),
+        }
+        if props.get("OrganizationId") is not None:
+            statement["Condition"] = {
+                "StringEquals": {"aws:PrincipalOrgID": props.get("OrganizationId")}
+            }
+        yield logical_id, type_, "Properties/Principal", with_parameter_defaults(t, statement)
 
 
 def principal_values(statement: Mapping[str, Any]) -> dict[str, list[str]]:
