@@ -97,6 +97,17 @@ def test_passes_when_the_policy_allows_this_account(kind: str) -> None:
     assert _public(BUILDS[kind](OURS)) == []
 
 
+def _role(stack: cdk.Stack) -> iam.IPrincipal:
+    return iam.Role(stack, "R", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+
+
+def test_an_opensearch_policy_for_a_role_of_the_stack_passes() -> None:
+    def build(stack: cdk.Stack) -> None:
+        _domain(lambda: _role(stack))(stack)
+
+    assert _public(build) == []
+
+
 def test_a_layer_shared_with_everyone_fails_and_with_an_organization_passes() -> None:
     assert _public(_layer(None)) == ["ResourcePolicyPublic[Principal::*]"]
     assert _public(_layer("o-a1b2c3d4e5")) == []

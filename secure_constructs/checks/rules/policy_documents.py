@@ -12,16 +12,19 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from secure_constructs.checks.accounts import resource_types
 from secure_constructs.checks.cfn import (
     MAX_RENDERINGS,
     UNKNOWN,
     as_list,
     intrinsic,
+    reference,
     renderings,
     sub_parts,
 )
 from secure_constructs.checks.resource_policy_facts import EACH, JSON, RESOURCE_POLICY_PATHS
 from secure_constructs.checks.rules.iam import statements
+from secure_constructs.facts.arn_formats import is_own_arn_attribute
 
 RESOURCE_POLICY_TYPES = (
     *RESOURCE_POLICY_PATHS,
@@ -44,26 +47,33 @@ def _document(value: Any) -> Mapping[str, Any] | None:
     return value if isinstance(value, Mapping) else None
 
 
-def _as_json_text(value: Any) -> str | None:
+def _as_json_text(value: Any, types: Mapping[str, str]) -> str | None:
     """A JSON string as written, or built by `Fn::Join`/`Fn::Sub` (deploy-time parts as
-    UNKNOWN; this account as `${AWS::AccountId}`, which `accounts.mark_own` reads later)."""
+    UNKNOWN; this account, and an ARN attribute of a resource of the template, written with
+    `${AWS::AccountId}`, which `accounts.mark_own` reads as this account later)."""
     if isinstance(value, str):
         return value
-    texts = renderings(_own_account_as_text(value))
+    texts = renderings(_own_as_text(value, types))
     return texts[0] if len(texts) == 1 else None
 
 
-def _own_account_as_text(value: Any) -> Any:
+def _own_as_text(value: Any, types: Mapping[str, str]) -> Any:
     if isinstance(value, list):
-        return [_own_account_as_text(v) for v in value]
+        return [_own_as_text(v, types) for v in value]
     if isinstance(value, Mapping):
         if dict(value) == {"Ref": "AWS::AccountId"}:
             return "${AWS::AccountId}"
-        return {k: _own_account_as_text(v) for k, v in value.items()}
+        call = intrinsic(value)
+        found = reference(value) if call is not None and call[0] == "Fn::GetAtt" else None
+        if found is not None and is_own_arn_attribute(types.get(found.logical_id), found.attribute):
+            return f"arn:aws:cloudformation::${{AWS::AccountId}}:resource/{found.logical_id}"
+        return {k: _own_as_text(v, types) for k, v in value.items()}
     return value
 
 
-def _walk(value: Any, where: tuple[str, ...], path: str) -> Iterator[tuple[str, Any]]:
+def _walk(
+    value: Any, where: tuple[str, ...], path: str, types: Mapping[str, str]
+) -> Iterator[tuple[str, Any]]:
     """(path, value) at the end of `where` (resource_policy_facts.EACH / JSON steps too)."""
     if not where:
         yield path, value
@@ -71,24 +81,25 @@ def _walk(value: Any, where: tuple[str, ...], path: str) -> Iterator[tuple[str, 
     step, rest = where[0], where[1:]
     if step == EACH:
         for index, item in enumerate(value if isinstance(value, list) else []):
-            yield from _walk(item, rest, f"{path}/{index}")
+            yield from _walk(item, rest, f"{path}/{index}", types)
     elif step == JSON:
-        text = _as_json_text(value)
+        text = _as_json_text(value, types)
         try:
             parsed = json.loads(text, strict=False) if text is not None else None
         except ValueError:
             parsed = None
-        yield from _walk(parsed, rest, path)
+        yield from _walk(parsed, rest, path, types)
     elif isinstance(value, Mapping):
-        yield from _walk(value.get(step), rest, f"{path}/{step}")
+        yield from _walk(value.get(step), rest, f"{path}/{step}", types)
 
 
 def resource_policy_statements(t: Any) -> Iterator[tuple[str, str, str, Mapping[str, Any]]]:
     """(logical id, type, path, statement) of every statement of every resource-based policy."""
+    types = resource_types(t.body)
     for type_, paths in RESOURCE_POLICY_PATHS.items():
         for logical_id, props in t.of_type(type_):
             for where in paths:
-                for path, value in _walk(props, where, "Properties"):
+                for path, value in _walk(props, where, "Properties", types):
                     document = _document(value)
                     if document is None:
                         continue
