@@ -105,3 +105,21 @@ def compliant() -> Synthesized:
 def test_a_topic_policy_for_a_role_of_the_stack_passes(compliant: Synthesized) -> None:
     rules = [rule for _, rule, _ in compliant.violations]
     assert not [r for r in rules if r.startswith(("ResourcePolicy", "Trust"))], rules
+
+
+def _trusting(who: Callable[[cdk.Stack], iam.IPrincipal]) -> Callable[[cdk.Stack], None]:
+    def build(stack: cdk.Stack) -> None:
+        iam.Role(stack, "Assumed", assumed_by=who(stack))
+
+    return build
+
+
+def test_fails_the_synth_when_a_role_trusts_a_principal_it_cannot_read() -> None:
+    result = synth(_trusting(_imported))
+    assert result.failed
+    assert any(rule == "TrustPolicyOpen[Principal::unknown]" for _, rule, _ in result.violations)
+
+
+def test_a_role_trusting_a_role_of_the_stack_passes() -> None:
+    result = synth(_trusting(_role))
+    assert not [r for _, r, _ in result.violations if r.startswith("TrustPolicyOpen")]
