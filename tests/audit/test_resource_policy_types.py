@@ -10,16 +10,10 @@ organization for the layer). Every Open* must fail ResourcePolicyPublic; no Ok* 
 
 from __future__ import annotations
 
-import contextlib
-import io
-import json
-from collections import defaultdict
-
 import pytest
 import yaml
 
-from secure_constructs.audit.cli import main
-from tests.audit.helpers import FIXTURES
+from tests.audit.helpers import FIXTURES, probe_findings
 
 TYPES = FIXTURES / "probes" / "resource_policy_types.yaml"
 RESOURCES = sorted(yaml.safe_load(TYPES.read_text())["Resources"])
@@ -27,16 +21,7 @@ RESOURCES = sorted(yaml.safe_load(TYPES.read_text())["Resources"])
 
 @pytest.fixture(scope="module")
 def findings() -> dict[str, set[str]]:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        assert main(["audit", str(TYPES), "--format", "json"]) == 1
-    report = json.loads(out.getvalue())
-    assert report["rule_errors"] == [] and report["file_errors"] == []
-    found: dict[str, set[str]] = defaultdict(set)
-    for finding in report["findings"]:
-        if str(finding["rule"]).startswith(("ResourcePolicy", "KmsKeyPolicy")):
-            found[str(finding["logical_id"])].add(str(finding["rule"]))
-    return found
+    return probe_findings(TYPES, ("ResourcePolicy", "KmsKeyPolicy"))[0]
 
 
 @pytest.mark.parametrize("resource", [r for r in RESOURCES if r.startswith("Open")])

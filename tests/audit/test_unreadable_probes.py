@@ -10,15 +10,9 @@ caller. The Ok* resources are the compliant forms (a role of the template, a pin
 
 from __future__ import annotations
 
-import contextlib
-import io
-import json
-from collections import defaultdict
-
 import pytest
 
-from secure_constructs.audit.cli import main
-from tests.audit.helpers import FIXTURES
+from tests.audit.helpers import FIXTURES, probe_findings
 
 PROBES = FIXTURES / "probes" / "unreadable_probes.yaml"
 RULES = (
@@ -60,19 +54,13 @@ EXPECTED: dict[str, set[str]] = {
 
 
 @pytest.fixture(scope="module")
-def findings() -> dict[str, set[str]]:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        code = main(["audit", str(PROBES), "--format", "json"])
-    assert code == 1
-    report = json.loads(out.getvalue())
-    assert report["rule_errors"] == [] and report["file_errors"] == []
-    found: dict[str, set[str]] = defaultdict(set)
-    for finding in report["findings"]:
-        rule = str(finding["rule"])
-        if rule.split("[")[0] in RULES:
-            found[str(finding["logical_id"])].add(rule)
-    return found
+def audited() -> tuple[dict[str, set[str]], list[dict[str, object]]]:
+    return probe_findings(PROBES, RULES)
+
+
+@pytest.fixture(scope="module")
+def findings(audited: tuple[dict[str, set[str]], list[dict[str, object]]]) -> dict[str, set[str]]:
+    return audited[0]
 
 
 @pytest.mark.parametrize("resource", sorted(EXPECTED))
@@ -93,13 +81,8 @@ def test_every_probe_is_pinned(findings: dict[str, set[str]]) -> None:
     assert probes <= set(EXPECTED), probes - set(EXPECTED)
 
 
-def test_an_unreadable_principal_says_it_cannot_be_read() -> None:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        main(["audit", str(PROBES), "--format", "json"])
-    messages = [
-        f["message"]
-        for f in json.loads(out.getvalue())["findings"]
-        if f["logical_id"] == "OpenImport"
-    ]
+def test_an_unreadable_principal_says_it_cannot_be_read(
+    audited: tuple[dict[str, set[str]], list[dict[str, object]]],
+) -> None:
+    messages = [str(f["message"]) for f in audited[1] if f["logical_id"] == "OpenImport"]
     assert messages and all("cannot be read" in m for m in messages)
