@@ -123,3 +123,27 @@ def test_fails_the_synth_when_a_role_trusts_a_principal_it_cannot_read() -> None
 def test_a_role_trusting_a_role_of_the_stack_passes() -> None:
     result = synth(_trusting(_role))
     assert not [r for _, r, _ in result.violations if r.startswith("TrustPolicyOpen")]
+
+
+def test_fails_the_synth_when_a_sensitive_grant_names_a_resource_it_cannot_read() -> None:
+    def build(stack: cdk.Stack) -> None:
+        role = _role(stack)
+        assert isinstance(role, iam.Role)
+        actions = ["iam:PassRole", "secretsmanager:GetSecretValue"]
+        imported = cdk.Fn.import_value("EveryRole")
+        role.add_to_policy(iam.PolicyStatement(actions=actions, resources=[imported]))
+
+    result = synth(build)
+    assert result.failed
+    assert any(rule == "IAMWildcard[Resource::unknown]" for _, rule, _ in result.violations)
+
+
+def test_a_sensitive_grant_on_a_resource_of_the_stack_passes() -> None:
+    def build(stack: cdk.Stack) -> None:
+        role = _role(stack)
+        assert isinstance(role, iam.Role)
+        secret = SecureSecret(stack, "S", rotation=SecretRotation.none(reason=_REASON))
+        secret.grant_read(role)
+
+    result = synth(build)
+    assert not [r for _, r, _ in result.violations if r.startswith("IAMWildcard")]

@@ -424,9 +424,8 @@ def _public_permission(
     # mapping's value) too; one that cannot be read at all may be "*".
     texts = renderings(mark_own(with_parameter_defaults(t, principal), types))
     everyone = principal == "*" or any(is_everyone(text) for text in texts)
-    if props.get("PrincipalOrgID"):
-        pass
-    elif everyone:
+    pinned = bool(props.get("PrincipalOrgID"))
+    if everyone and not pinned:
         yield Violation(
             logical_id,
             "Properties/Principal",
@@ -434,7 +433,7 @@ def _public_permission(
             _PERMISSION_FIX,
         )
         return
-    elif any(is_unreadable(text) for text in texts):
+    if any(is_unreadable(text) for text in texts) and not pinned:
         yield Violation(
             logical_id,
             "Properties/Principal",
