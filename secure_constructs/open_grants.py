@@ -23,6 +23,7 @@ from secure_constructs.checks.accounts import (
     pins_this_account,
 )
 from secure_constructs.checks.cfn import UNKNOWN, renderings
+from secure_constructs.checks.rules.policy_documents import shown
 from secure_constructs.errors import ValidationError
 
 # KMS actions that hand over the key (its policy, its grants, its deletion): on the stack key
@@ -64,6 +65,18 @@ def _accounts(scope: IConstruct) -> frozenset[str]:
 _SERVICE_KEYS = frozenset({"Service"})
 
 
+def _types(scope: IConstruct) -> dict[str, str]:
+    """Logical id -> type of every CloudFormation resource of the scope's stack, so that only an
+    ARN attribute of one of them (`Fn::GetAtt [Role, Arn]`) counts as this account's; an
+    `Fn::ImportValue`, an SSM parameter's value or a custom resource's attribute is unknown."""
+    stack = cdk.Stack.of(scope)
+    found: dict[str, str] = {}
+    for node in stack.node.find_all():
+        if isinstance(node, cdk.CfnResource) and cdk.Stack.of(node) is stack:
+            found[str(stack.resolve(node.logical_id))] = node.cfn_resource_type
+    return found
+
+
 def _principals(scope: IConstruct, principal: Any) -> list[tuple[str, str]]:
     """(account judgement, rendered principal) for every AWS/Federated value of a Principal."""
     if principal == "*" or principal is None:
@@ -72,10 +85,11 @@ def _principals(scope: IConstruct, principal: Any) -> list[tuple[str, str]]:
         return [(UNKNOWN_ACCOUNT, str(principal))]
     found: list[tuple[str, str]] = []
     accounts = _accounts(scope)
+    types = _types(scope)
     # Service principals are judged by their condition elsewhere (aws:SourceArn).
     for items in (v for key, v in principal.items() if key not in _SERVICE_KEYS):
         for item in items if isinstance(items, list) else [items]:
-            texts = renderings(mark_own(item)) or [UNKNOWN]
+            texts = renderings(mark_own(item, types)) or [UNKNOWN]
             found.extend((account_of(t, accounts), t) for t in texts)
     return found
 
@@ -83,13 +97,21 @@ def _principals(scope: IConstruct, principal: Any) -> list[tuple[str, str]]:
 def _opens(scope: IConstruct, principal: Any, condition: Any) -> str | None:
     """What is open ('*', 'account <id>', an unknown account), or None when the principal is
     of this account (or pinned to it by the condition)."""
+    pinned = pins_this_account(mark_own(condition, _types(scope)), _accounts(scope))
     for judged, text in _principals(scope, principal):
-        if judged == OURS or pins_this_account(mark_own(condition), _accounts(scope)):
+        if judged == OURS or pinned:
             continue
         if judged == EVERYONE:
             return f"'*' (every principal of every account: {text!r})"
+        if judged == UNKNOWN_ACCOUNT and not text.replace(UNKNOWN, "").strip():
+            return (
+                f"a principal that cannot be read before deploy ({shown(text)!r}: an import, an "
+                "SSM parameter's value, a mapping or a custom resource's attribute may be '*')"
+            )
         if judged == UNKNOWN_ACCOUNT:
-            return f"an account known only at deploy time ({text!r}, not this stack's account)"
+            return (
+                f"an account known only at deploy time ({shown(text)!r}, not this stack's account)"
+            )
         return f"account {judged} ({text!r})"
     return None
 

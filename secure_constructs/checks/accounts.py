@@ -2,10 +2,12 @@
 
 A template names its own account only through the `AWS::AccountId` pseudo parameter (`Ref`,
 `${AWS::AccountId}` in a `Fn::Sub`, either inside a `Fn::Join` or a `Fn::If`), through an
-attribute of one of its own resources (`Fn::GetAtt`; an `Fn::ImportValue` can only import an
-export of its own account and region), or by a literal id the reader knows to be its own (the
+ARN attribute of one of its own resources (`Fn::GetAtt [Role, Arn]`:
+facts.arn_formats.is_own_arn_attribute), or by a literal id the reader knows to be its own (the
 stack's `env` at synth, `secure-constructs audit --account`). Any other literal account is
-another account, and an account that comes from a parameter is unknown: both fail closed.
+another account, and an account that comes from a parameter, an `Fn::ImportValue` (an export
+holds any string, `*` included), an SSM parameter's value or a custom resource's attribute is
+unknown: both fail closed.
 Pure Python, no CDK; the rules and the constructs' refusals (open_grants) share it.
 """
 
@@ -15,17 +17,18 @@ import re
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from secure_constructs.checks.cfn import UNKNOWN, as_list, renderings
+from secure_constructs.checks.cfn import UNKNOWN, as_list, intrinsic, reference, renderings
 from secure_constructs.checks.policy_facts import (
     has_wildcard,
     is_account_id,
     is_restricting_condition,
 )
+from secure_constructs.facts.arn_formats import is_own_arn_attribute
 
 THIS_ACCOUNT = "<this-account>"
 """What `mark_own` writes for this stack's account id."""
 THIS_RESOURCE = "<resource-of-this-account>"
-"""What `mark_own` writes for an attribute of a resource (or an export) of this account."""
+"""What `mark_own` writes for an ARN attribute of a resource of this template."""
 
 OURS = "ours"
 EVERYONE = "everyone"
@@ -36,7 +39,6 @@ UNKNOWN_ACCOUNT = "unknown"
 _ARN = re.compile(r"^arn:[^:]*:[^:]*:[^:]*:([^:]*):(.*)$")
 _OWN_SUB = "${AWS::AccountId}"
 _OWN_REF = {"Ref": "AWS::AccountId"}
-_OWN_RESOURCE_FUNCTIONS = ("Fn::GetAtt", "Fn::ImportValue")
 _ROOT = re.compile(r"^arn:[^:]+:iam::[^:]+:root$")
 AWS_OWNED_ACCOUNTS = frozenset({"cloudfront"})
 """The account field of principals AWS itself owns: a CloudFront origin access identity is
@@ -51,24 +53,51 @@ ARN_CONDITION_KEYS = frozenset({"aws:sourcearn", "aws:principalarn"})
 """Restricting condition keys whose value is an ARN (with its account)."""
 
 
-def mark_own(value: Any) -> Any:
+def mark_own(value: Any, types: Mapping[str, str] | None = None) -> Any:
     """`value` with this account written as THIS_ACCOUNT, in every intrinsic form (`Ref
     AWS::AccountId`, `${AWS::AccountId}` in a `Fn::Sub` string, nested in `Fn::Join`/`Fn::If`),
-    and an attribute of a resource of this account (`Fn::GetAtt`, `Fn::ImportValue`) as
-    THIS_RESOURCE. CloudFormation resolves nothing else to this account."""
+    and an ARN attribute of a resource of this template (`Fn::GetAtt`; `types` maps the
+    template's logical ids to their types) as THIS_RESOURCE. CloudFormation resolves nothing
+    else to this account: an `Fn::ImportValue`, an SSM parameter's value, a custom resource's
+    attribute stay as they are (read as unknown: fail closed)."""
     if isinstance(value, list):
-        return [mark_own(v) for v in value]
+        return [mark_own(v, types) for v in value]
     if isinstance(value, Mapping):
         if dict(value) == _OWN_REF:
             return THIS_ACCOUNT
-        if len(value) == 1 and next(iter(value)) in _OWN_RESOURCE_FUNCTIONS:
-            return THIS_RESOURCE
-        return {k: mark_own(v) for k, v in value.items()}
+        target = _get_att_target(value)
+        if target is not None:
+            logical_id, attribute = target
+            if is_own_arn_attribute((types or {}).get(logical_id), attribute):
+                return THIS_RESOURCE
+            return dict(value)
+        return {k: mark_own(v, types) for k, v in value.items()}
     if isinstance(value, str):
         # a marker written literally in the template is not this account: unknown
         forged = value.replace(THIS_ACCOUNT, UNKNOWN).replace(THIS_RESOURCE, UNKNOWN)
         return forged.replace(_OWN_SUB, THIS_ACCOUNT)
     return value
+
+
+def _get_att_target(value: Mapping[str, Any]) -> tuple[str, str | None] | None:
+    """(logical id, attribute) of an `Fn::GetAtt` (either form), else None."""
+    call = intrinsic(value)
+    if call is None or call[0] != "Fn::GetAtt":
+        return None
+    found = reference(value)
+    return (found.logical_id, found.attribute) if found is not None else ("", None)
+
+
+def resource_types(body: Any) -> dict[str, str]:
+    """Logical id -> type of every resource of a template body (what `mark_own` needs)."""
+    resources = body.get("Resources") if isinstance(body, Mapping) else None
+    if not isinstance(resources, Mapping):
+        return {}
+    return {
+        str(logical_id): str(resource.get("Type", ""))
+        for logical_id, resource in resources.items()
+        if isinstance(resource, Mapping)
+    }
 
 
 def account_field(text: str) -> str | None:

@@ -211,10 +211,20 @@ def alarm_metrics(props: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
 def renderings(value: Any) -> list[str]:
     """The strings `value` can evaluate to, with UNKNOWN for parts known only at deploy time.
 
-    `Fn::If` contributes both branches (at most MAX_RENDERINGS strings in all). A value that is
-    not string-like at all (a list, an object) has no rendering.
+    `Fn::If` contributes both branches, `Fn::Select` every element its index may pick,
+    `Fn::Split` every piece (at most MAX_RENDERINGS strings in all: when there are more, the
+    last one is UNKNOWN, so a reader of the list never takes a cut list for the whole). A value
+    that is not string-like at all (a list, an object) has no rendering. `Fn::FindInMap`
+    needs the template's Mappings: `policy_documents.with_parameter_defaults` writes it as its
+    values first; left as it is, it is UNKNOWN.
     """
-    return _render(value)[:MAX_RENDERINGS]
+    rendered = _render(value)
+    if len(rendered) > MAX_RENDERINGS:
+        return [*rendered[: MAX_RENDERINGS - 1], UNKNOWN]
+    return rendered
+
+
+_LIMIT = MAX_RENDERINGS + 1  # one more than is kept, so that `renderings` sees the cut
 
 
 def _render(value: Any) -> list[str]:
@@ -238,11 +248,22 @@ def _render(value: Any) -> list[str]:
         return _render_sub(argument)
     if name == "Fn::If":
         if isinstance(argument, list) and len(argument) == 3:
-            return (_render(argument[1]) + _render(argument[2]))[:MAX_RENDERINGS]
+            return _unique(_render(argument[1]) + _render(argument[2]))
         return [UNKNOWN]
     if name == "Fn::Base64":
         return _render(argument)
+    if name == "Fn::Select":
+        return _render_select(argument)
+    if name == "Fn::Split":
+        found = _list_choices(value)
+        if found is None:
+            return [UNKNOWN]
+        return _unique([t for items, _ in found for item in items for t in _render(item)])
     return [UNKNOWN]
+
+
+def _unique(texts: list[str]) -> list[str]:
+    return list(dict.fromkeys(texts))[:_LIMIT]
 
 
 def _render_join(argument: Any) -> list[str]:
@@ -252,22 +273,71 @@ def _render_join(argument: Any) -> list[str]:
     if not isinstance(parts, list):
         return [UNKNOWN]
     choices = [_render(part) or [""] for part in parts]
-    combos = itertools.islice(itertools.product(*choices), MAX_RENDERINGS)
-    return [delimiter.join(combo) for combo in combos]
+    combos = itertools.islice(itertools.product(*choices), _LIMIT)
+    return _unique([delimiter.join(combo) for combo in combos])
 
 
 def _render_sub(argument: Any) -> list[str]:
     text, variables = sub_parts(argument)
     if text is None:
         return [UNKNOWN]
+    names = [n for n in dict.fromkeys(SUB_VARIABLE.findall(text)) if n in variables]
+    choices = [_render(variables[n]) or [""] for n in names]
+    found: list[str] = []
+    for combo in itertools.islice(itertools.product(*choices), _LIMIT):
+        chosen = dict(zip(names, combo, strict=True))
 
-    def substitute(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name.startswith("!"):
-            return "${" + name[1:] + "}"
-        if name in variables:
-            rendered = _render(variables[name])
-            return rendered[0] if rendered else ""
-        return _PSEUDO.get(name, UNKNOWN)
+        def substitute(match: re.Match[str], chosen: Mapping[str, str] = chosen) -> str:
+            name = match.group(1)
+            if name.startswith("!"):
+                return "${" + name[1:] + "}"
+            if name in chosen:
+                return chosen[name]
+            return _PSEUDO.get(name, UNKNOWN)
 
-    return [SUB_VARIABLE.sub(substitute, text)]
+        found.append(SUB_VARIABLE.sub(substitute, text))
+    return _unique(found)
+
+
+def _list_choices(value: Any) -> list[tuple[list[Any], bool]] | None:
+    """The lists a list-valued `value` can be, each with whether it may hold more items than
+    shown (a split of a string with a deploy-time part); None when nothing is known of it."""
+    if isinstance(value, list):
+        return [(value, False)]
+    call = intrinsic(value)
+    if call is None:
+        return None
+    name, argument = call
+    if name == "Fn::If" and isinstance(argument, list) and len(argument) == 3:
+        branches = [_list_choices(argument[1]), _list_choices(argument[2])]
+        if any(branch is None for branch in branches):
+            return None
+        return [choice for branch in branches if branch for choice in branch]
+    if name != "Fn::Split":
+        return None
+    if not (isinstance(argument, list) and len(argument) == 2):
+        return None
+    delimiter, source = argument
+    if not isinstance(delimiter, str) or not delimiter:
+        return None
+    return [(list(text.split(delimiter)), UNKNOWN in text) for text in _render(source)] or None
+
+
+def _render_select(argument: Any) -> list[str]:
+    """Every element `Fn::Select [index, list]` may pick: the one at a literal index, every one
+    when the index is known only at deploy time; UNKNOWN when the list is not known."""
+    if not (isinstance(argument, list) and len(argument) == 2):
+        return [UNKNOWN]
+    index, source = argument
+    lists = _list_choices(source)
+    if lists is None:
+        return [UNKNOWN]
+    indexes = [int(i) for i in _render(index) if i.strip().isdigit()]
+    any_index = not indexes or len(indexes) < len(_render(index))
+    found: list[str] = []
+    for items, partial in lists:
+        chosen = range(len(items)) if any_index else [i for i in indexes if i < len(items)]
+        found.extend(t for i in chosen for t in (_render(items[i]) or [""]))
+        if partial or (not any_index and any(i >= len(items) for i in indexes)):
+            found.append(UNKNOWN)
+    return _unique(found) or [UNKNOWN]

@@ -129,3 +129,22 @@ ARN_FORMATS: dict[str, ArnFormat] = {
     ),
 }
 """Resource type -> how its ARN is written."""
+
+ARN_ATTRIBUTES = frozenset({"Arn", "TopicArn", "PolicyArn", "KeyArn", "SecretArn", "StreamArn"})
+"""`Fn::GetAtt` attributes that return the resource's own ARN (each type's CloudFormation
+reference page, "Return values"), besides any other attribute named `...Arn`."""
+CUSTOM_RESOURCE_TYPES = ("AWS::CloudFormation::CustomResource", "Custom::")
+"""Types whose attributes are whatever their handler returns: no attribute is known to be an
+ARN of this account (an `Arn` attribute of a custom resource may be `*`)."""
+
+
+def is_own_arn_attribute(resource_type: str | None, attribute: str | None) -> bool:
+    """Whether `Fn::GetAtt [X, attribute]` of a resource of `resource_type` in this template is
+    an ARN of that resource, hence of this stack's account: an AWS type (not a custom resource)
+    and an ARN attribute. An attribute such as an SSM parameter's `Value`, an import, or a
+    custom resource's output is not (it may be anything, `*` included)."""
+    if not resource_type or not attribute or not resource_type.startswith("AWS::"):
+        return False
+    if resource_type.startswith(CUSTOM_RESOURCE_TYPES):
+        return False
+    return attribute in ARN_ATTRIBUTES or attribute.endswith("Arn")

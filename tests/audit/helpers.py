@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,3 +48,21 @@ def assert_one_line_error(result: Result, *fragments: str) -> None:
     assert lines[0].startswith("secure-constructs: error: ")
     for fragment in fragments:
         assert fragment in lines[0], (fragment, lines[0])
+
+
+def probe_findings(
+    template: Path, rules: tuple[str, ...], *args: str
+) -> tuple[dict[str, set[str]], list[dict[str, object]]]:
+    """Audit a probe template (`--format json`): logical id -> the finding ids of `rules`
+    (a rule id or its prefix), and the raw findings. The audit must fail and read cleanly."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(["audit", str(template), "--format", "json", *args])
+    assert code == 1
+    report = json.loads(out.getvalue())
+    assert report["rule_errors"] == [] and report["file_errors"] == []
+    found: dict[str, set[str]] = defaultdict(set)
+    for finding in report["findings"]:
+        if str(finding["rule"]).startswith(rules):
+            found[str(finding["logical_id"])].add(str(finding["rule"]))
+    return found, list(report["findings"])

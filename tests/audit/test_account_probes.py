@@ -35,16 +35,12 @@ EXPECTED: dict[str, set[str]] = {
     "OkKeyRootByJoin": set(),
     "OpenTopicOtherAccount": {"ResourcePolicyCrossAccount[Account::111122223333]"},
     "OkTopicOtherAccountInOrg": set(),
-    # an SSM parameter's value is unknown: the worst case, '*' (and the deploy-time value)
-    "OpenTopicSsmPrincipal": {
-        "ResourcePolicyCrossAccount[Account::everyone]",
-        "ResourcePolicyCrossAccount[Account::unknown]",
-    },
-    # each allowed value, and the value passed at deploy time
+    # an SSM parameter's value is unknown: judged as the worst case, '*'
+    "OpenTopicSsmPrincipal": {"ResourcePolicyCrossAccount[Account::everyone]"},
+    # each allowed value (a deploy can pass no other)
     "OpenTopicAllowedStar": {
         "ResourcePolicyPublic[Principal::*]",
         "ResourcePolicyCrossAccount[Account::123456789012]",
-        "ResourcePolicyCrossAccount[Account::unknown]",
     },
     "OpenTopicForAllValueTypo": {"ResourcePolicyPublic[Principal::*]"},
     "OpenQueueServiceNoSource": {"ResourcePolicyServiceSource[Service::events.amazonaws.com]"},
@@ -91,11 +87,8 @@ def test_account_option_makes_a_literal_account_this_one() -> None:
 
     assert found.get("OpenKeyLiteralRoot", set()) == set()
     assert found.get("OpenTopicOtherAccount", set()) == set()
-    # '*' stays public whatever the account, and a deploy-time value stays unknown
-    assert found["OpenTopicAllowedStar"] == {
-        "ResourcePolicyPublic[Principal::*]",
-        "ResourcePolicyCrossAccount[Account::unknown]",
-    }
+    # '*' stays public whatever the account
+    assert found["OpenTopicAllowedStar"] == {"ResourcePolicyPublic[Principal::*]"}
 
 
 def test_refuses_an_account_option_that_is_not_an_account_id() -> None:

@@ -34,7 +34,11 @@ EXPECTED: dict[str, set[str]] = {
     "OkSubAccount": set(),
     "OpenIfBranch": {"ResourcePolicyPublic[Principal::*]"},
     "OpenJoin": {"ResourcePolicyPublic[Principal::*]"},
-    "OpenParameterDefault": {"ResourcePolicyPublic[Principal::*]"},
+    # the default is "*", and any other value passed at deploy cannot be read
+    "OpenParameterDefault": {
+        "ResourcePolicyPublic[Principal::*]",
+        "ResourcePolicyPublic[Principal::unknown]",
+    },
     "OpenPrincipalList": {"ResourcePolicyPublic[Principal::*]"},
     "OpenNotPrincipal": {"ResourcePolicyPublic[NotPrincipal]"},
     "OpenNotAction": {"ResourcePolicyPublic[Principal::*]"},

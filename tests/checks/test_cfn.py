@@ -53,7 +53,16 @@ def test_referenced_id(value: Any, expected: str | None) -> None:
         ({"Fn::Sub": ["${A}-${B}", {"A": "x", "B": {"Ref": "Y"}}]}, [f"x-{UNKNOWN}"]),
         ({"Fn::If": ["C", "yes", {"Fn::Join": ["", ["n", "o"]]}]}, ["yes", "no"]),
         ({"Fn::Base64": "text"}, ["text"]),
-        ({"Fn::Select": [0, ["a"]]}, [UNKNOWN]),
+        ({"Fn::Select": [0, ["a"]]}, ["a"]),
+        ({"Fn::Select": [1, ["a", {"Fn::If": ["C", "*", "b"]}]]}, ["*", "b"]),
+        ({"Fn::Select": [{"Ref": "I"}, ["a", "*"]]}, ["a", "*"]),  # any index: every item
+        ({"Fn::Select": [2, ["a"]]}, [UNKNOWN]),  # out of range: not a pass
+        ({"Fn::Select": [0, {"Fn::Split": [",", "*,b"]}]}, ["*"]),
+        ({"Fn::Select": [1, {"Fn::Split": [",", {"Ref": "P"}]}]}, [UNKNOWN]),
+        ({"Fn::Select": [0, {"Ref": "List"}]}, [UNKNOWN]),
+        ({"Fn::Split": [",", "a,*"]}, ["a", "*"]),
+        ({"Fn::FindInMap": ["M", "K", "V"]}, [UNKNOWN]),  # no Mappings here: unknown
+        ({"Fn::Sub": ["${A}", {"A": {"Fn::If": ["C", "*", "b"]}}]}, ["*", "b"]),
         (["a", "b"], []),
         ({"Key": "value"}, []),
     ],
@@ -64,7 +73,10 @@ def test_renderings(value: Any, expected: list[str]) -> None:
 
 def test_renderings_are_bounded() -> None:
     branch = {"Fn::If": ["C", "a", "b"]}
-    assert len(renderings({"Fn::Join": ["", [branch] * 10]})) == MAX_RENDERINGS
+    rendered = renderings({"Fn::Join": ["", [branch] * 10]})
+    # a cut list ends in UNKNOWN, so that no rule takes it for every value (fail closed)
+    assert len(rendered) == MAX_RENDERINGS and rendered[-1] == UNKNOWN
+    assert renderings({"Fn::Join": ["", [branch] * 4]})[-1] != UNKNOWN  # 16 fit
 
 
 def test_as_list_and_intrinsic() -> None:

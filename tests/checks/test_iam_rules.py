@@ -113,7 +113,41 @@ def test_the_message_names_the_actions_granted_on_star() -> None:
     ],
 )
 def test_scoped_and_star_only_statements_pass(statement: dict[str, Any]) -> None:
-    assert run("IAMWildcard", {"Policy": policy(statement)}) == []
+    key = resource("AWS::KMS::Key", KeyPolicy={})
+    assert run("IAMWildcard", {"Policy": policy(statement), "Key": key}) == []
+
+
+@pytest.mark.parametrize(
+    "resource_",
+    [
+        {"Fn::ImportValue": "EverySecret"},  # an export may hold "*"
+        {"Fn::GetAtt": ["Param", "Value"]},  # an SSM parameter's value
+        {"Fn::FindInMap": ["M", "K", "V"]},  # a mapping the template lacks
+        {"Ref": "Who"},  # a parameter with no default
+    ],
+)
+def test_a_sensitive_grant_on_a_resource_that_cannot_be_read_fails(resource_: Any) -> None:
+    param = resource("AWS::SSM::Parameter", Type="String", Value="*")
+    statement = allow(["secretsmanager:GetSecretValue"], resource_)
+    findings = run("IAMWildcard", {"Policy": policy(statement), "Param": param})
+    assert [(f.finding_id, f.path.rsplit("/", 1)[-1]) for f in findings] == [
+        ("Resource::unknown", "Resource")
+    ]
+    assert "cannot be read" in findings[0].message
+
+
+@pytest.mark.parametrize(
+    "resource_",
+    [
+        {"Ref": "Topic"},  # a resource of the template names itself
+        {"Fn::GetAtt": ["Key", "Arn"]},
+        {"Fn::Join": ["", ["arn:aws:secretsmanager:", {"Ref": "AWS::Region"}, ":1:secret:x"]]},
+    ],
+)
+def test_a_grant_on_a_resource_of_the_template_passes(resource_: Any) -> None:
+    extra = {"Topic": resource("AWS::SNS::Topic"), "Key": resource("AWS::KMS::Key", KeyPolicy={})}
+    statement = allow(["kms:Decrypt", "sns:Publish"], resource_)
+    assert run("IAMWildcard", {"Policy": policy(statement), **extra}) == []
 
 
 def test_resource_policies_and_trust_policies_are_not_identity_policies() -> None:

@@ -325,6 +325,10 @@ def test_fails_when_a_function_url_has_no_auth() -> None:
             {"Principal": {"Fn::Join": ["", ["states.", {"Ref": "AWS::URLSuffix"}]]}},
             "Properties/SourceArn",
         ),
+        # a principal that cannot be read before deploy may be "*" (fail closed)
+        ({"Principal": {"Ref": "CallerPrincipal"}}, "Properties/Principal"),
+        ({"Principal": {"Fn::ImportValue": "Caller"}}, "Properties/Principal"),
+        ({"Principal": {"Fn::Select": [1, ["123456789012", "*"]]}}, "Properties/Principal"),
     ],
 )
 def test_fails_when_a_permission_is_open_to_anyone(props: dict[str, Any], path: str) -> None:
@@ -341,11 +345,23 @@ def test_fails_when_a_permission_is_open_to_anyone(props: dict[str, Any], path: 
         {"Principal": "s3.amazonaws.com", "SourceAccount": {"Ref": "AWS::AccountId"}},
         {"Principal": "apigateway.amazonaws.com", "SourceArn": {"Fn::Join": ["", ["arn:"]]}},
         {"Principal": "*", "PrincipalOrgID": "o-abc123"},
-        {"Principal": {"Ref": "CallerPrincipal"}},
+        {"Principal": {"Fn::GetAtt": ["FnRole", "Arn"]}},
     ],
 )
 def test_permissions_for_named_or_scoped_principals_pass(props: dict[str, Any]) -> None:
-    assert run("LambdaPublicAccess", {"Fn": function(), "Allow": permission(**props)}) == []
+    role = resource("AWS::IAM::Role", AssumeRolePolicyDocument={})
+    resources = {"Fn": function(), "FnRole": role, "Allow": permission(**props)}
+    assert run("LambdaPublicAccess", resources) == []
+
+
+@pytest.mark.parametrize(
+    "auth",
+    [{"Fn::ImportValue": "Auth"}, {"Ref": "Auth"}, {"Fn::Select": [1, ["AWS_IAM", "NONE"]]}],
+)
+def test_a_function_url_whose_auth_type_cannot_be_read_or_may_be_none_fails(auth: Any) -> None:
+    url = resource("AWS::Lambda::Url", AuthType=auth, TargetFunctionArn={"Ref": "Fn"})
+    (finding,) = run("LambdaPublicAccess", {"Fn": function(), "Url": url})
+    assert (finding.logical_id, finding.path) == ("Url", "Properties/AuthType")
 
 
 def test_a_function_url_with_iam_auth_passes() -> None:

@@ -55,9 +55,27 @@ OWN_FORMS = [
 ]
 
 
+ROLE = resource("AWS::IAM::Role", AssumeRolePolicyDocument={})
+TYPES = {"Role": "AWS::IAM::Role", "P": "AWS::SSM::Parameter", "C": "Custom::Thing"}
+
+
 @pytest.mark.parametrize("value", OWN_FORMS)
 def test_this_account_is_recognised_in_every_intrinsic_form(value: Any) -> None:
-    assert all(account_of(t) == OURS for t in renderings(mark_own(value)))
+    assert all(account_of(t) == OURS for t in renderings(mark_own(value, TYPES)))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"Fn::ImportValue": "PartnerPrincipal"},  # an export may hold "*"
+        {"Fn::GetAtt": ["P", "Value"]},  # an SSM parameter's value
+        {"Fn::GetAtt": ["C", "Arn"]},  # a custom resource returns what its handler says
+        {"Fn::GetAtt": ["Missing", "Arn"]},  # not a resource of this template
+        {"Fn::GetAtt": ["Role", "RoleId"]},  # not an ARN
+    ],
+)
+def test_what_only_deploy_knows_is_not_this_account(value: Any) -> None:
+    assert [account_of(t) for t in renderings(mark_own(value, TYPES))] == [UNKNOWN_ACCOUNT]
 
 
 @pytest.mark.parametrize(
@@ -87,7 +105,7 @@ CROSS = [
 
 @pytest.mark.parametrize("principal", CROSS)
 def test_fails_when_a_resource_policy_allows_another_account_without_a_pin(principal: Any) -> None:
-    findings = run("ResourcePolicyCrossAccount", {"P": topic_policy(principal)})
+    findings = run("ResourcePolicyCrossAccount", {"P": topic_policy(principal), "Role": ROLE})
 
     assert [f.logical_id for f in findings] == ["P"]
     assert all(f.finding_id and f.finding_id.startswith("Account::") for f in findings)
@@ -128,7 +146,7 @@ def test_fails_another_account_whose_condition_pins_nothing_of_ours(condition: A
 def test_passes_this_accounts_principals_and_leaves_star_to_resource_policy_public(
     principal: Any,
 ) -> None:
-    assert run("ResourcePolicyCrossAccount", {"P": topic_policy(principal)}) == []
+    assert run("ResourcePolicyCrossAccount", {"P": topic_policy(principal), "Role": ROLE}) == []
 
 
 def test_passes_a_literal_account_known_to_be_this_one() -> None:

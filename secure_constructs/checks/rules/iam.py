@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from secure_constructs.checks.accounts import mark_own, resource_types
 from secure_constructs.checks.cfn import UNKNOWN, as_list, intrinsic, reference, renderings
 from secure_constructs.checks.iam_facts import is_star_only
 from secure_constructs.checks.model import Practice, Severity, Template, Violation, rule
@@ -118,11 +119,23 @@ def iam_wildcard(t: Template) -> Iterator[Violation]:
         "SecureFunction(secrets={...})) or fn.add_to_role_policy(PolicyStatement(actions=[named "
         "actions], resources=[ARNs]))"
     )
+    types = resource_types(t.body)
     for logical_id, doc_path, document in policy_documents(t):
         for path, statement in statements(doc_path, document):
             if statement.get("Effect") != "Allow":
                 continue
             actions = as_list(statement.get("Action"))
+            if _unreadable_resource(statement, types) and _sensitive(actions):
+                yield Violation(
+                    logical_id,
+                    f"{path}/Resource",
+                    f"the statement allows {_listed(actions)} on a Resource that cannot be read "
+                    "from the template (an Fn::ImportValue, an SSM parameter's value, a mapping "
+                    "or another value known only at deploy time), so it may be '*'",
+                    "write the resource's ARN in the template (Fn::GetAtt of the resource, a "
+                    "literal or ${AWS::AccountId}-based ARN); " + fix,
+                    finding_id="Resource::unknown",
+                )
             for key in ("NotAction", "NotResource"):
                 if key in statement:
                     yield Violation(
@@ -168,6 +181,29 @@ def iam_wildcard(t: Template) -> Iterator[Violation]:
                     "STAR_ONLY_ACTIONS)",
                     finding_id="Resource::*",
                 )
+
+
+def _unreadable_resource(statement: Mapping[str, Any], types: Mapping[str, str]) -> bool:
+    """Whether a Resource value renders WHOLLY unknown (policy_documents.is_unreadable): not a
+    `Ref` to a resource of the template (its own name or ARN), not an ARN attribute of one."""
+    for value in as_list(statement.get("Resource")):
+        call = intrinsic(value)
+        if call is not None and call[0] == "Ref" and call[1] in types:
+            continue
+        for text in renderings(mark_own(value, types)):
+            if UNKNOWN in text and not text.replace(UNKNOWN, "").strip():
+                return True
+    return False
+
+
+def _sensitive(actions: list[Any]) -> bool:
+    """Some action is a wildcard or of a service holding identities, keys, secrets or code."""
+    for text in (t for a in actions for t in renderings(a)):
+        if UNKNOWN in text or is_action_wildcard(text):
+            return True
+        if text.partition(":")[0].lower() in SENSITIVE_SERVICES:
+            return True
+    return False
 
 
 def _known(values: list[Any]) -> list[str]:

@@ -8,6 +8,7 @@ from secure_constructs.checks.accounts import (
     account_field,
     is_root_of_ours,
     mark_own,
+    resource_types,
 )
 from secure_constructs.checks.cfn import UNKNOWN
 from secure_constructs.checks.model import Practice, Template, Violation, rule
@@ -62,7 +63,7 @@ def kms_key_policy_full_access(t: Template) -> Iterator[Violation]:
     for logical_id, type_, path, raw in resource_policy_statements(t):
         if type_ not in KEY_TYPES or not is_allow(raw):
             continue
-        statement = mark_own(raw)
+        statement = mark_own(raw, resource_types(t.body))
         # An Allow with NotAction grants every action it does not list: kms:* but one or two.
         negated = "NotAction" in statement
         if not negated and not any(

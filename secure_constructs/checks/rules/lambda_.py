@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from secure_constructs.checks.accounts import mark_own, resource_types
 from secure_constructs.checks.cfn import (
     alarm_metrics,
     alarm_notifies,
@@ -25,7 +26,13 @@ from secure_constructs.checks.cfn import (
 from secure_constructs.checks.model import Practice, Template, Violation, rule
 from secure_constructs.checks.rules.iam import policy_documents, statements
 from secure_constructs.checks.rules.plaintext_secrets import is_lambda_environment
-from secure_constructs.checks.rules.policy_documents import is_everyone, with_parameter_defaults
+from secure_constructs.checks.rules.policy_documents import (
+    UNREADABLE_FIX,
+    UNREADABLE_NOTE,
+    is_everyone,
+    is_unreadable,
+    with_parameter_defaults,
+)
 
 FUNCTION = "AWS::Lambda::Function"
 _SERVICE_PRINCIPAL = re.compile(r"^[a-z0-9][a-z0-9.-]*\.amazonaws\.com(?:\.cn)?$")
@@ -380,45 +387,79 @@ def _lambda_metrics(props: Mapping[str, Any]) -> Iterator[tuple[FunctionKey, str
 def lambda_public_access(t: Template) -> Iterator[Violation]:
     """Function URLs without auth; permissions for everyone or for an unscoped service."""
     for logical_id, props in t.of_type("AWS::Lambda::Url"):
-        if props.get("AuthType") == "NONE":
+        auth = renderings(with_parameter_defaults(t, props.get("AuthType")))
+        if any(text.strip() == "NONE" for text in auth):
             yield Violation(
                 logical_id,
                 "Properties/AuthType",
                 "the function URL has AuthType NONE: anyone can invoke the function",
-                "use SecureFunction.add_function_url() (AWS_IAM auth), or put the function "
-                "behind SecureApi (WAF, throttling, an authorizer)",
+                _URL_FIX,
             )
+        elif any(is_unreadable(text) for text in auth):
+            yield Violation(
+                logical_id,
+                "Properties/AuthType",
+                "the function URL's AuthType cannot be read from the template (an import, an SSM "
+                "parameter's value, a mapping it lacks ...), so it may be NONE",
+                "write AuthType: AWS_IAM in the template; " + _URL_FIX,
+            )
+    types = resource_types(t.body)
     for logical_id, props in t.of_type("AWS::Lambda::Permission"):
-        principal = props.get("Principal")
-        if isinstance(principal, Mapping) and principal.get("AWS") == "*":
-            principal = "*"
-        # An intrinsic that renders to "*" (either Fn::If branch, a parameter's Default) too.
-        everyone = principal == "*" or any(
-            is_everyone(text) for text in renderings(with_parameter_defaults(t, principal))
-        )
-        if everyone and not props.get("PrincipalOrgID"):
-            yield Violation(
-                logical_id,
-                "Properties/Principal",
-                "the permission lets any principal ('*') invoke the function",
-                "grant invoke to a named principal (fn.grant_invoke(iam.AccountPrincipal(...))), "
-                "to a service with source_arn=, or scope it with principal_org_id=",
-            )
-            continue
-        rendered = renderings(principal)
-        service = rendered[0] if len(rendered) == 1 else ""
-        if _SERVICE_PRINCIPAL.match(service) and not (
-            props.get("SourceArn") or props.get("SourceAccount")
-        ):
-            yield Violation(
-                logical_id,
-                "Properties/SourceArn",
-                f"the permission lets {service} invoke the function on behalf of any account "
-                "(no SourceArn or SourceAccount)",
-                "pass source_arn= (the bucket, topic, rule or API that invokes it) and "
-                "source_account= to fn.add_permission(...)",
-            )
+        yield from _public_permission(t, logical_id, props, types)
 
+
+_URL_FIX = (
+    "use SecureFunction.add_function_url() (AWS_IAM auth), or put the function behind "
+    "SecureApi (WAF, throttling, an authorizer)"
+)
+
+
+def _public_permission(
+    t: Template, logical_id: str, props: Mapping[str, Any], types: Mapping[str, str]
+) -> Iterator[Violation]:
+    principal = props.get("Principal")
+    if isinstance(principal, Mapping) and principal.get("AWS") == "*":
+        principal = "*"
+    # An intrinsic that renders to "*" (either Fn::If branch, a parameter's Default, a
+    # mapping's value) too; one that cannot be read at all may be "*".
+    texts = renderings(mark_own(with_parameter_defaults(t, principal), types))
+    everyone = principal == "*" or any(is_everyone(text) for text in texts)
+    pinned = bool(props.get("PrincipalOrgID"))
+    if everyone and not pinned:
+        yield Violation(
+            logical_id,
+            "Properties/Principal",
+            "the permission lets any principal ('*') invoke the function",
+            _PERMISSION_FIX,
+        )
+        return
+    if any(is_unreadable(text) for text in texts) and not pinned:
+        yield Violation(
+            logical_id,
+            "Properties/Principal",
+            f"the permission's principal {UNREADABLE_NOTE}",
+            f"{UNREADABLE_FIX}; {_PERMISSION_FIX}",
+        )
+        return
+    rendered = renderings(principal)
+    service = rendered[0] if len(rendered) == 1 else ""
+    if _SERVICE_PRINCIPAL.match(service) and not (
+        props.get("SourceArn") or props.get("SourceAccount")
+    ):
+        yield Violation(
+            logical_id,
+            "Properties/SourceArn",
+            f"the permission lets {service} invoke the function on behalf of any account "
+            "(no SourceArn or SourceAccount)",
+            "pass source_arn= (the bucket, topic, rule or API that invokes it) and "
+            "source_account= to fn.add_permission(...)",
+        )
+
+
+_PERMISSION_FIX = (
+    "grant invoke to a named principal (fn.grant_invoke(iam.AccountPrincipal(...))), to a "
+    "service with source_arn=, or scope it with principal_org_id="
+)
 
 RULES = (
     lambda_environment_secret,

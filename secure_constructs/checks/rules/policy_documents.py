@@ -9,50 +9,30 @@ import itertools
 import json
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from secure_constructs.checks.accounts import resource_types
 from secure_constructs.checks.cfn import (
     MAX_RENDERINGS,
     UNKNOWN,
     as_list,
     intrinsic,
+    reference,
     renderings,
     sub_parts,
 )
+from secure_constructs.checks.resource_policy_facts import EACH, JSON, RESOURCE_POLICY_PATHS
 from secure_constructs.checks.rules.iam import statements
+from secure_constructs.facts.arn_formats import is_own_arn_attribute
 
-# type -> the property holding its policy document (a path of property names).
-RESOURCE_POLICY_PATHS: dict[str, tuple[str, ...]] = {
-    "AWS::KMS::Key": ("KeyPolicy",),
-    "AWS::KMS::ReplicaKey": ("KeyPolicy",),
-    "AWS::SecretsManager::ResourcePolicy": ("ResourcePolicy",),
-    "AWS::SNS::TopicPolicy": ("PolicyDocument",),
-    "AWS::SNS::TopicInlinePolicy": ("PolicyDocument",),
-    "AWS::SQS::QueuePolicy": ("PolicyDocument",),
-    "AWS::SQS::QueueInlinePolicy": ("PolicyDocument",),
-    "AWS::S3::BucketPolicy": ("PolicyDocument",),
-    "AWS::S3::AccessPoint": ("Policy",),
-    "AWS::ApiGateway::RestApi": ("Policy",),
-    "AWS::Logs::ResourcePolicy": ("PolicyDocument",),
-    "AWS::Events::EventBus": ("Policy",),
-    "AWS::ECR::Repository": ("RepositoryPolicyText",),
-    "AWS::ECR::RegistryPolicy": ("PolicyText",),
-    "AWS::DynamoDB::Table": ("ResourcePolicy", "PolicyDocument"),
-    "AWS::Kinesis::ResourcePolicy": ("ResourcePolicy",),
-    "AWS::EFS::FileSystem": ("FileSystemPolicy",),
-    "AWS::OpenSearchService::Domain": ("AccessPolicies",),
-    "AWS::Backup::BackupVault": ("AccessPolicy",),
-    "AWS::CodeArtifact::Repository": ("PermissionsPolicyDocument",),
-    "AWS::Glue::ResourcePolicy": ("PolicyInJson",),
-}
-"""Every resource type whose policy `resource_policy_documents` reads (plus EventBusPolicy)."""
-RESOURCE_POLICY_TYPES = (*RESOURCE_POLICY_PATHS, "AWS::Events::EventBusPolicy")
-# Other places a type keeps a policy: a REST API defined by an OpenAPI body (SAM's
-# Auth.ResourcePolicy, an imported definition) holds it in the x-amazon-apigateway-policy
-# extension (https://docs.aws.amazon.com/apigateway/latest/developerguide/openapi-extensions-policy.html).
-MORE_POLICY_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
-    "AWS::ApiGateway::RestApi": (("Body", "x-amazon-apigateway-policy"),),
-}
+RESOURCE_POLICY_TYPES = (
+    *RESOURCE_POLICY_PATHS,
+    "AWS::Events::EventBusPolicy",
+    "AWS::Lambda::LayerVersionPermission",
+)
+"""Every resource type whose policy `resource_policy_statements` reads
+(checks/resource_policy_facts.py has where each keeps it)."""
 _SUB_NAME = re.compile(r"\$\{([^}!][^}]*)\}")
 _OWN_ACCOUNT = ({"Ref": "AWS::AccountId"}, {"Fn::Sub": "${AWS::AccountId}"})
 
@@ -67,20 +47,69 @@ def _document(value: Any) -> Mapping[str, Any] | None:
     return value if isinstance(value, Mapping) else None
 
 
+def _as_json_text(value: Any, types: Mapping[str, str]) -> str | None:
+    """A JSON string as written, or built by `Fn::Join`/`Fn::Sub` (deploy-time parts as
+    UNKNOWN; this account, and an ARN attribute of a resource of the template, written with
+    `${AWS::AccountId}`, which `accounts.mark_own` reads as this account later)."""
+    if isinstance(value, str):
+        return value
+    texts = renderings(_own_as_text(value, types))
+    return texts[0] if len(texts) == 1 else None
+
+
+def _own_as_text(value: Any, types: Mapping[str, str]) -> Any:
+    if isinstance(value, list):
+        return [_own_as_text(v, types) for v in value]
+    if isinstance(value, Mapping):
+        if dict(value) == {"Ref": "AWS::AccountId"}:
+            return "${AWS::AccountId}"
+        call = intrinsic(value)
+        found = reference(value) if call is not None and call[0] == "Fn::GetAtt" else None
+        if found is not None and is_own_arn_attribute(types.get(found.logical_id), found.attribute):
+            return f"arn:aws:cloudformation::${{AWS::AccountId}}:resource/{found.logical_id}"
+        return {k: _own_as_text(v, types) for k, v in value.items()}
+    return value
+
+
+def _walk(
+    value: Any, where: tuple[str, ...], path: str, types: Mapping[str, str]
+) -> Iterator[tuple[str, Any]]:
+    """(path, value) at the end of `where` (resource_policy_facts.EACH / JSON steps too)."""
+    if not where:
+        yield path, value
+        return
+    step, rest = where[0], where[1:]
+    if step == EACH:
+        for index, item in enumerate(value if isinstance(value, list) else []):
+            yield from _walk(item, rest, f"{path}/{index}", types)
+    elif step == JSON:
+        text = _as_json_text(value, types)
+        try:
+            parsed = json.loads(text, strict=False) if text is not None else None
+        except ValueError:
+            parsed = None
+        yield from _walk(parsed, rest, path, types)
+    elif isinstance(value, Mapping):
+        yield from _walk(value.get(step), rest, f"{path}/{step}", types)
+
+
 def resource_policy_statements(t: Any) -> Iterator[tuple[str, str, str, Mapping[str, Any]]]:
     """(logical id, type, path, statement) of every statement of every resource-based policy."""
-    for type_, keys in RESOURCE_POLICY_PATHS.items():
+    types = resource_types(t.body)
+    for type_, paths in RESOURCE_POLICY_PATHS.items():
         for logical_id, props in t.of_type(type_):
-            for where in (keys, *MORE_POLICY_PATHS.get(type_, ())):
-                value: Any = props
-                for key in where:
-                    value = value.get(key) if isinstance(value, Mapping) else None
-                document = _document(value)
-                if document is not None:
-                    yield from (
-                        (logical_id, type_, path, with_parameter_defaults(t, statement))
-                        for path, statement in statements("Properties/" + "/".join(where), document)
-                    )
+            for where in paths:
+                for path, value in _walk(props, where, "Properties", types):
+                    document = _document(value)
+                    if document is None:
+                        continue
+                    for at, statement in statements(path, document):
+                        yield logical_id, type_, at, with_parameter_defaults(t, statement)
+    yield from _event_bus_policies(t)
+    yield from _layer_permissions(t)
+
+
+def _event_bus_policies(t: Any) -> Iterator[tuple[str, str, str, Mapping[str, Any]]]:
     for logical_id, props in t.of_type("AWS::Events::EventBusPolicy"):
         statement = props.get("Statement")
         if isinstance(statement, Mapping):
@@ -93,6 +122,24 @@ def resource_policy_statements(t: Any) -> Iterator[tuple[str, str, str, Mapping[
                     "StringEquals": {condition.get("Key"): condition.get("Value")}
                 }
             yield logical_id, "AWS::Events::EventBusPolicy", "Properties/Principal", legacy
+
+
+def _layer_permissions(t: Any) -> Iterator[tuple[str, str, str, Mapping[str, Any]]]:
+    """A layer permission as the statement it adds: `Principal` an account id or `*`,
+    `OrganizationId` an aws:PrincipalOrgID condition
+    (https://docs.aws.amazon.com/lambda/latest/api/API_AddLayerVersionPermission.html)."""
+    type_ = "AWS::Lambda::LayerVersionPermission"
+    for logical_id, props in t.of_type(type_):
+        statement: dict[str, Any] = {
+            "Effect": "Allow",
+            "Principal": {"AWS": props.get("Principal")},
+            "Action": props.get("Action"),
+        }
+        if props.get("OrganizationId") is not None:
+            statement["Condition"] = {
+                "StringEquals": {"aws:PrincipalOrgID": props.get("OrganizationId")}
+            }
+        yield logical_id, type_, "Properties/Principal", with_parameter_defaults(t, statement)
 
 
 def principal_values(statement: Mapping[str, Any]) -> dict[str, list[str]]:
@@ -158,16 +205,34 @@ def with_parameter_defaults(t: Any, value: Any) -> Any:
     """`value` with each reference to a template parameter also read as every value the
     template shows for it (`parameter_values`: its Default, its AllowedValues, WORST_CASE for
     an SSM-typed parameter): `{"Ref": "Who"}` with `Default: "*"` renders as `*` and as the
-    deploy-time value (an Fn::If of them), `!Sub "...${Partner}..."` with each value filled in.
+    deploy-time value (an Fn::If of them; a parameter with AllowedValues, or SSM-typed, has no
+    other value), `!Sub "...${Partner}..."` with each value filled in; and each
+    `Fn::FindInMap` as the values of the template's Mappings it can pick (every value at a
+    level whose key is known only at deploy time).
 
     A deploy that keeps the default, or picks an allowed value, gets exactly that policy, so
     the rules judge each of them.
     """
-    parameters = t.body.get("Parameters") if isinstance(t.body, Mapping) else None
-    if not isinstance(parameters, Mapping):
-        return value
-    values = {str(n): v for n, p in parameters.items() if (v := parameter_values(p))}
-    return _fill_defaults(value, values) if values else value
+    body = t.body if isinstance(t.body, Mapping) else {}
+    parameters = body.get("Parameters")
+    parameters = parameters if isinstance(parameters, Mapping) else {}
+    mappings = body.get("Mappings")
+    known = _Known(
+        {str(n): v for n, p in parameters.items() if (v := parameter_values(p))},
+        mappings if isinstance(mappings, Mapping) else {},
+        frozenset(str(n) for n, p in parameters.items() if _is_closed(p)),
+    )
+    return known.fill(value) if known.values or known.maps else value
+
+
+def _is_closed(parameter: Any) -> bool:
+    """Whether `parameter_values` lists every value a deploy can give the parameter."""
+    if not isinstance(parameter, Mapping):
+        return False
+    type_ = str(parameter.get("Type", ""))
+    if type_.startswith(_SSM_TYPE_PREFIX):
+        return True
+    return bool(as_list(parameter.get("AllowedValues"))) and not type_.startswith(_LIST_TYPE)
 
 
 def _choices(values: list[Any], otherwise: Any) -> Any:
@@ -178,32 +243,71 @@ def _choices(values: list[Any], otherwise: Any) -> Any:
     return chosen
 
 
-def _fill_defaults(value: Any, values: Mapping[str, list[str]]) -> Any:
-    call = intrinsic(value)
-    if call is not None:
-        name, argument = call
-        if name == "Ref" and argument in values:
-            return _choices(values[argument], value)
-        if name == "Fn::Sub":
-            return _fill_sub(value, argument, values)
-    if isinstance(value, Mapping):
-        return {k: _fill_defaults(v, values) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_fill_defaults(v, values) for v in value]
-    return value
+def _one_of(values: list[Any]) -> Any:
+    """An Fn::If chain rendering as each of `values` and nothing else."""
+    return _choices(values[:-1], values[-1])
 
 
-def _fill_sub(value: Any, argument: Any, values: Mapping[str, list[str]]) -> Any:
-    text, variables = sub_parts(argument)
-    if text is None:
+@dataclass(frozen=True)
+class _Known:
+    """What the template says of its parameters' values and its mappings."""
+
+    values: Mapping[str, list[str]]
+    maps: Mapping[str, Any]
+    closed: frozenset[str]
+
+    def fill(self, value: Any) -> Any:
+        call = intrinsic(value)
+        if call is not None:
+            name, argument = call
+            if name == "Ref" and argument in self.values:
+                chosen = self.values[argument]
+                return _one_of(chosen) if argument in self.closed else _choices(chosen, value)
+            if name == "Fn::Sub":
+                filled = self.fill(argument)
+                return self._fill_sub({"Fn::Sub": filled}, filled)
+            if name == "Fn::FindInMap":
+                found = _map_values(self.maps, self.fill(argument))
+                return _one_of(found) if found else value
+        if isinstance(value, Mapping):
+            return {k: self.fill(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.fill(v) for v in value]
         return value
-    names = [n for n in dict.fromkeys(_SUB_NAME.findall(text)) if n in values]
-    names = [n for n in names if n not in variables]
-    if not names:
-        return value
-    combos = itertools.islice(itertools.product(*(values[n] for n in names)), MAX_RENDERINGS)
-    subs = [{"Fn::Sub": [text, {**variables, **dict(zip(names, c, strict=True))}]} for c in combos]
-    return _choices(subs, value)
+
+    def _fill_sub(self, value: Any, argument: Any) -> Any:
+        text, variables = sub_parts(argument)
+        if text is None:
+            return value
+        names = [n for n in dict.fromkeys(_SUB_NAME.findall(text)) if n in self.values]
+        names = [n for n in names if n not in variables]
+        if not names:
+            return value
+        values = (self.values[n] for n in names)
+        combos = itertools.islice(itertools.product(*values), MAX_RENDERINGS)
+        subs = [
+            {"Fn::Sub": [text, {**variables, **dict(zip(names, c, strict=True))}]} for c in combos
+        ]
+        return _one_of(subs) if all(n in self.closed for n in names) else _choices(subs, value)
+
+
+def _map_values(maps: Mapping[str, Any], argument: Any) -> list[Any]:
+    """Every value `Fn::FindInMap [map, key, key]` can return (a list value's items one by
+    one); [] when the map is not the template's (then it stays unknown)."""
+    if not (isinstance(argument, list) and len(argument) >= 3):
+        return []
+    levels: list[Any] = [maps]
+    for key in argument[:3]:
+        names = renderings(key)
+        known = bool(names) and all(UNKNOWN not in n for n in names)
+        levels = [
+            item
+            for level in levels
+            if isinstance(level, Mapping)
+            for name, item in level.items()
+            if not known or name in names
+        ]
+    return [v for level in levels for v in as_list(level) if not isinstance(v, Mapping)]
 
 
 def shown(text: str) -> str:
@@ -214,6 +318,25 @@ def shown(text: str) -> str:
 def is_everyone(text: str) -> bool:
     """An AWS principal value meaning every principal of every account."""
     return text.strip() == "*"
+
+
+def is_unreadable(text: str) -> bool:
+    """A rendered value that is WHOLLY known only at deploy time (an `Fn::ImportValue`, an SSM
+    parameter's value, a custom resource's attribute, a mapping the template lacks): it may be
+    `*`, so a principal or resource like it is judged as possibly everyone (fail closed). A
+    partly known value (`arn:aws:iam::<deploy-time>:role/app`) is not."""
+    return not text.replace(UNKNOWN, "").strip() and UNKNOWN in text
+
+
+UNREADABLE_NOTE = (
+    "cannot be read from the template (an Fn::ImportValue, an SSM parameter's value, a custom "
+    "resource's attribute or another value known only at deploy time), so it may be '*'"
+)
+"""What a finding on an `is_unreadable` value says."""
+UNREADABLE_FIX = (
+    "write the principal or resource in the template (a literal ARN, ${AWS::AccountId}, or "
+    "Fn::GetAtt of the role/resource itself) so that it can be checked"
+)
 
 
 def is_allow(statement: Mapping[str, Any]) -> bool:

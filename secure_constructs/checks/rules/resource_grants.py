@@ -19,6 +19,7 @@ from secure_constructs.checks.accounts import (
     account_of,
     mark_own,
     pins_this_account,
+    resource_types,
 )
 from secure_constructs.checks.cfn import UNKNOWN, renderings
 from secure_constructs.checks.model import Practice, Severity, Template, Violation, rule
@@ -26,6 +27,7 @@ from secure_constructs.checks.policy_facts import has_source_condition
 from secure_constructs.checks.rules.policy_documents import (
     RESOURCE_POLICY_TYPES,
     is_allow,
+    is_unreadable,
     principal_values,
     resource_policy_statements,
     shown,
@@ -55,8 +57,8 @@ def _other_account(text: str, accounts: frozenset[str]) -> str | None:
     """How a principal names another account ('account 1111...', 'an account known only at
     deploy time'), or None when it is this account's or everyone's (ResourcePolicyPublic's)."""
     judged = account_of(text, accounts)
-    if judged == OURS or text.strip() == "*":
-        return None
+    if judged == OURS or text.strip() == "*" or is_unreadable(text):
+        return None  # everyone, or possibly everyone: ResourcePolicyPublic's
     if judged == UNKNOWN_ACCOUNT:
         return f"an account known only at deploy time ({shown(text)})"
     if judged == EVERYONE:
@@ -86,10 +88,11 @@ def _other_account(text: str, accounts: frozenset[str]) -> str | None:
 def resource_policy_cross_account(t: Template) -> Iterator[Violation]:
     """Allow statements (and Lambda permissions) for another account without an org pin."""
     accounts = t.options.accounts
+    types = resource_types(t.body)
     for logical_id, type_, path, raw in resource_policy_statements(t):
         if not is_allow(raw) or "NotPrincipal" in raw:
             continue
-        statement = mark_own(raw)
+        statement = mark_own(raw, types)
         if pins_this_account(statement.get("Condition"), accounts):
             continue
         principals = principal_values(statement)
@@ -99,7 +102,7 @@ def resource_policy_cross_account(t: Template) -> Iterator[Violation]:
             if other:
                 yield _cross(logical_id, f"{path}/Principal", type_, other, text)
     for logical_id, raw in t.of_type(_LAMBDA):
-        props = mark_own(with_parameter_defaults(t, raw))
+        props = mark_own(with_parameter_defaults(t, raw), types)
         if props.get("PrincipalOrgID") is not None:
             continue
         for text in renderings(props.get("Principal")):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from secure_constructs.checks.accounts import mark_own, resource_types
 from secure_constructs.checks.cfn import UNKNOWN, as_list, renderings
 from secure_constructs.checks.model import Practice, Template, Violation, rule
 from secure_constructs.checks.policy_facts import (
@@ -16,8 +17,11 @@ from secure_constructs.checks.policy_facts import (
 )
 from secure_constructs.checks.rules.policy_documents import (
     RESOURCE_POLICY_TYPES,
+    UNREADABLE_FIX,
+    UNREADABLE_NOTE,
     is_allow,
     is_everyone,
+    is_unreadable,
     principal_values,
     resource_policy_statements,
     shown,
@@ -51,14 +55,15 @@ _PUBLIC_FIX = (
 )
 def resource_policy_public(t: Template) -> Iterator[Violation]:
     """Allow statements of resource-based policies open to everyone, or with an open source."""
+    types = resource_types(t.body)
     for logical_id, type_, path, statement in resource_policy_statements(t):
         if not is_allow(statement):
             continue
-        yield from _open_statement(logical_id, type_, path, statement)
+        yield from _open_statement(logical_id, type_, path, statement, types)
 
 
 def _open_statement(
-    logical_id: str, type_: str, path: str, statement: Mapping[str, Any]
+    logical_id: str, type_: str, path: str, statement: Mapping[str, Any], types: Mapping[str, str]
 ) -> Iterator[Violation]:
     condition = statement.get("Condition")
     if "NotPrincipal" in statement:
@@ -70,7 +75,17 @@ def _open_statement(
             finding_id="NotPrincipal",
         )
         return
-    principals = principal_values(statement)
+    principals = principal_values(mark_own(statement, types))
+    unreadable = [v for v in principals.get("AWS", []) if is_unreadable(v)]
+    if unreadable and not is_restricting_condition(condition):
+        yield Violation(
+            logical_id,
+            f"{path}/Principal",
+            f"the {type_} policy allows {_actions(statement)} to a principal that "
+            f"{UNREADABLE_NOTE}, with no condition that restricts the caller",
+            UNREADABLE_FIX,
+            finding_id="Principal::unknown",
+        )
     everyone = any(is_everyone(v) for v in principals.get("AWS", []))
     if everyone and not is_restricting_condition(condition):
         yield Violation(

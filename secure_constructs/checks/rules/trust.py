@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from secure_constructs.checks.accounts import mark_own, resource_types
 from secure_constructs.checks.cfn import UNKNOWN, as_list, renderings
 from secure_constructs.checks.model import Practice, Template, Violation, rule
 from secure_constructs.checks.policy_facts import (
@@ -16,8 +17,11 @@ from secure_constructs.checks.policy_facts import (
 )
 from secure_constructs.checks.rules.iam import statements
 from secure_constructs.checks.rules.policy_documents import (
+    UNREADABLE_FIX,
+    UNREADABLE_NOTE,
     is_allow,
     is_everyone,
+    is_unreadable,
     principal_values,
     shown,
     with_parameter_defaults,
@@ -55,16 +59,20 @@ _FIX = (
 )
 def trust_policy_open(t: Template) -> Iterator[Violation]:
     """Allow statements of AssumeRolePolicyDocument that let too many principals in."""
+    types = resource_types(t.body)
     for logical_id, props in t.of_type("AWS::IAM::Role"):
         document = props.get("AssumeRolePolicyDocument")
         if not isinstance(document, Mapping):
             continue
         for path, statement in statements("Properties/AssumeRolePolicyDocument", document):
             if is_allow(statement):
-                yield from _statement(logical_id, path, with_parameter_defaults(t, statement))
+                filled = with_parameter_defaults(t, statement)
+                yield from _statement(logical_id, path, filled, types)
 
 
-def _statement(logical_id: str, path: str, statement: Mapping[str, Any]) -> Iterator[Violation]:
+def _statement(
+    logical_id: str, path: str, statement: Mapping[str, Any], types: Mapping[str, str]
+) -> Iterator[Violation]:
     condition = statement.get("Condition")
     if "NotPrincipal" in statement:
         yield Violation(
@@ -75,8 +83,16 @@ def _statement(logical_id: str, path: str, statement: Mapping[str, Any]) -> Iter
             finding_id="NotPrincipal",
         )
         return
-    principals = principal_values(statement)
+    principals = principal_values(mark_own(statement, types))
     for text in principals.get("AWS", []):
+        if is_unreadable(text) and not is_restricting_condition(condition):
+            yield Violation(
+                logical_id,
+                f"{path}/Principal",
+                f"the trust policy lets a principal assume the role that {UNREADABLE_NOTE}",
+                UNREADABLE_FIX,
+                finding_id="Principal::unknown",
+            )
         if is_everyone(text) and not is_restricting_condition(condition):
             yield Violation(
                 logical_id,
