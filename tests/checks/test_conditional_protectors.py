@@ -6,12 +6,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import aws_cdk as cdk
+import jsii
 import pytest
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_lambda as lambda_
+from constructs import IConstruct
 
+from secure_constructs import SecureFunction
 from secure_constructs.audit.sources import parse_template_text
 from secure_constructs.checks.model import Template, condition_always_true
 from secure_constructs.checks.registry import RULES
 from tests.audit.helpers import run as cli
+from tests.synth import synth
 
 CONDITIONS = """
 Parameters:
@@ -185,3 +192,27 @@ def test_the_audit_reports_a_conditional_alarm(
     assert "has a Condition the function does not share" in " ".join(result.out.split())
     path.write_text(template(ALARMS, "Always"), encoding="utf-8")
     assert "LambdaAlarms" not in cli(capsys, "audit", "--account", "111111111111", path).out
+
+
+def _gated_function(stack: cdk.Stack, *, gate: bool) -> None:
+    code = lambda_.Code.from_inline("def handler(e, c):\n    return None\n")
+    fn = SecureFunction(stack, "W", code=code, handler="index.handler")
+    never = cdk.CfnCondition(stack, "Never", expression=cdk.Fn.condition_equals("a", "b"))
+
+    @jsii.implements(cdk.IAspect)
+    class Gate:
+        def visit(self, node: IConstruct) -> None:
+            if isinstance(node, cw.CfnAlarm | lambda_.CfnEventInvokeConfig):
+                node.cfn_options.condition = never
+            if not gate and isinstance(node, lambda_.CfnFunction) and node.node.scope == fn:
+                node.cfn_options.condition = never  # the same condition: still protected
+
+    cdk.Aspects.of(stack).add(Gate(), priority=cdk.AspectPriority.MUTATING)
+
+
+@pytest.mark.parametrize("gate", [True, False])
+def test_cdk_an_aspect_making_the_alarms_conditional_fails_the_synth(gate: bool) -> None:
+    result = synth(lambda stack: _gated_function(stack, gate=gate))
+    ids = result.violation_ids()
+    assert ("LambdaAlarms[Errors]" in ids) is gate, ids
+    assert ("LambdaAsyncFailureHandling[MaximumRetryAttempts]" in ids) is gate, ids
