@@ -246,11 +246,12 @@ def _targets(value: Any) -> list[str]:
     "ApiServerErrorAlarm",
     practice=Practice.MONITORING,
     applies_to=(REST_API,),
-    summary="A REST API has no 5XXError alarm that notifies someone",
+    summary="A REST API has no 5XXError alarm with an enabled alarm action",
     explanation=(
         "5XX responses mean the API is failing its callers (function errors, timeouts, "
         "throttled integrations, misconfiguration). An alarm without an enabled alarm action "
-        "changes colour in a console nobody watches; it must reach a person."
+        "changes colour in a console nobody watches; it must have one (whether its topic has "
+        "a subscriber is not checked)."
     ),
 )
 def api_server_error_alarm(t: Template) -> Iterator[Violation]:

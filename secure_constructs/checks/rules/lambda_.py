@@ -303,11 +303,12 @@ _ALARMED_METRICS = ("Errors", "Throttles")
     granular=True,
     practice=Practice.MONITORING,
     applies_to=(FUNCTION,),
-    summary="A Lambda function has no Errors or Throttles alarm that notifies someone",
+    summary="A Lambda function has no Errors or Throttles alarm with an enabled alarm action",
     explanation=(
         "Errors and throttles are the two signals that a function is failing its callers. An "
         "alarm without an alarm action changes colour in a console nobody watches; it must "
-        "reach a person (an SNS topic with a subscription, a pager integration)."
+        "have one (an SNS topic, a pager integration). Whether the topic has a subscriber is "
+        "not checked: subscriptions are often made outside the template."
     ),
 )
 def lambda_alarms(t: Template) -> Iterator[Violation]:
