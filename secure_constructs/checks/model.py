@@ -93,6 +93,60 @@ class Template:
                 props = resource.get("Properties")
                 yield logical_id, props if isinstance(props, Mapping) else {}
 
+    def condition_of(self, logical_id: str) -> Any:
+        """The resource's `Condition` attribute (None when it has none, or does not exist)."""
+        resource = self.resources.get(logical_id)
+        return resource.get("Condition") if isinstance(resource, Mapping) else None
+
+    def exists_with(self, protector: str, protected: str) -> bool:
+        """Whether resource `protector` (an alarm, a subscription filter, an async config, a
+        web ACL association) exists whenever resource `protected` does.
+
+        CloudFormation creates a resource with a `Condition` only when the condition is true, so
+        a conditional protector counts only if it has no condition, the very condition of the
+        resource it protects, or a condition that is true in every deployment (see
+        `condition_always_true`). Anything else may leave the protected resource bare: fail
+        closed.
+        """
+        condition = self.condition_of(protector)
+        if condition is None or condition == self.condition_of(protected):
+            return True
+        return isinstance(condition, str) and condition_always_true(self.body, condition)
+
+
+def condition_always_true(body: Mapping[str, Any], name: str, depth: int = 0) -> bool:
+    """Whether condition `name` of the template is true in every deployment: only what literals
+    decide (`Fn::Equals` of two equal literals, `Fn::Not` of a condition that is always false,
+    `Fn::And` / `Fn::Or` of such, `Condition` naming another); a parameter or a pseudo
+    parameter makes it undecidable, so False."""
+    conditions = body.get("Conditions")
+    expression = conditions.get(name) if isinstance(conditions, Mapping) else None
+    return _literal_truth(body, expression, depth) is True
+
+
+def _literal_truth(body: Mapping[str, Any], expression: Any, depth: int) -> bool | None:
+    """True/False when literals alone decide a condition expression, else None."""
+    if depth > 20 or not isinstance(expression, Mapping) or len(expression) != 1:
+        return None
+    ((function, args),) = expression.items()
+    if function == "Condition" and isinstance(args, str):
+        conditions = body.get("Conditions")
+        nested = conditions.get(args) if isinstance(conditions, Mapping) else None
+        return _literal_truth(body, nested, depth + 1)
+    if not isinstance(args, list):
+        return None
+    if function == "Fn::Equals" and len(args) == 2:
+        literal = all(isinstance(a, str | int | float | bool) for a in args)
+        return str(args[0]) == str(args[1]) if literal else None
+    values = [_literal_truth(body, a, depth + 1) for a in args]
+    if function == "Fn::Not" and len(values) == 1 and values[0] is not None:
+        return not values[0]
+    if function == "Fn::And":
+        return False if False in values else (True if None not in values else None)
+    if function == "Fn::Or":
+        return True if True in values else (False if None not in values else None)
+    return None
+
 
 @dataclass(frozen=True)
 class Violation:

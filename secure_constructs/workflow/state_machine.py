@@ -428,7 +428,9 @@ def log_delivery_statement(stack: cdk.Stack) -> iam.PolicyStatement:
     kms:Decrypt for `delivery.logs.amazonaws.com` (Step Functions Developer Guide, "Data at rest
     encryption", step 3), only for log deliveries of this account and region: the encryption
     context `SourceArn` is `arn:<partition>:logs:<region>:<account>:*`, as in the execution
-    role's statement and AWS's documented key policies for vended-log delivery."""
+    role's statement and AWS's documented key policies for vended-log delivery. The shared
+    key's guard (guarded.py `_scope_service_statement`) adds `aws:SourceAccount` = this account
+    as well; whether log delivery sends that key is unverified (README "Not done yet")."""
     return iam.PolicyStatement(
         sid="AllowLogDeliveryOfEncryptedStateMachines",
         principals=[iam.ServicePrincipal(LOG_DELIVERY_PRINCIPAL)],

@@ -133,3 +133,75 @@ def test_the_audit_reports_a_log_group_left_out(
     assert "LogForwarding" in result.out
     path.write_text(MARKER + BASE + forwarding_filter(), encoding="utf-8")
     assert "LogForwarding" not in cli(capsys, "audit", path).out
+
+
+OUTSIDE_ARN = "arn:aws:logs:us-east-1:111111111111:log-group:/legacy/outside:*"
+STATE_MACHINE = """
+  Flow:
+    Type: AWS::StepFunctions::StateMachine
+    Properties:
+      RoleArn: !GetAtt Role.Arn
+      DefinitionString: "{}"
+      LoggingConfiguration:
+        Level: ALL
+        Destinations: [{CloudWatchLogsLogGroup: {LogGroupArn: GROUP}}]
+"""
+STAGE = """
+  Stage:
+    Type: AWS::ApiGateway::Stage
+    Properties:
+      RestApiId: api
+      StageName: prod
+      AccessLogSetting: {DestinationArn: GROUP, Format: "$context.requestId"}
+"""
+WAF_LOGGING = """
+  WafLogging:
+    Type: AWS::WAFv2::LoggingConfiguration
+    Properties:
+      ResourceArn: arn:aws:wafv2:us-east-1:111111111111:regional/webacl/a/1
+      LogDestinationConfigs: [GROUP]
+"""
+
+
+@pytest.mark.parametrize(
+    ("writer", "logical_id", "group"),
+    [
+        (FUNCTION + "      LoggingConfig: {LogGroup: /legacy/outside}\n", "Fn", "/legacy/outside"),
+        (STATE_MACHINE, "Flow", OUTSIDE_ARN),
+        (STAGE, "Stage", OUTSIDE_ARN),
+        (WAF_LOGGING, "WafLogging", OUTSIDE_ARN),
+    ],
+)
+def test_a_log_group_outside_the_template_needs_a_filter_on_its_name(
+    writer: str, logical_id: str, group: str
+) -> None:
+    text = MARKER + BASE + forwarding_filter() + writer.replace("GROUP", f'"{group}"')
+    assert [f[0] for f in findings(text)] == [logical_id]
+    named = forwarding_filter(group="/legacy/outside").replace("Forward:", "Outside:")
+    assert findings(text + named) == []
+
+
+def test_a_log_group_of_the_template_written_by_arn_is_judged_as_a_log_group() -> None:
+    text = MARKER + BASE + forwarding_filter() + STATE_MACHINE.replace("GROUP", "!GetAtt Logs.Arn")
+    assert findings(text) == []
+
+
+def test_a_log_group_named_by_a_parameter_fails_closed() -> None:
+    parameter = "Parameters:\n  Group: {Type: String}\n"
+    text = MARKER + parameter + BASE + forwarding_filter() + STAGE.replace("GROUP", "!Ref Group")
+    assert findings(text) == [("Stage", "Properties/AccessLogSetting/DestinationArn")]
+
+
+def test_a_firehose_access_log_destination_names_no_log_group() -> None:
+    firehose = "arn:aws:firehose:us-east-1:111111111111:deliverystream/amazon-apigateway-x"
+    assert findings(MARKER + BASE + forwarding_filter() + STAGE.replace("GROUP", firehose)) == []
+
+
+def test_the_audit_reports_a_function_logging_outside_the_template(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    own = FUNCTION + "      LoggingConfig: {LogGroup: /legacy/outside}\n"
+    path = tmp_path / "outside.yaml"
+    path.write_text(MARKER + BASE + forwarding_filter() + own, encoding="utf-8")
+    result = cli(capsys, "audit", path)
+    assert "writes to log group /legacy/outside" in " ".join(result.out.split()), result

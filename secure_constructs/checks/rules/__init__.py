@@ -31,6 +31,7 @@ from secure_constructs.checks.rules import (
     trust,
     waf,
     waf_standalone,
+    workflow_logging,
     workflows,
 )
 
@@ -58,5 +59,6 @@ PACK: tuple[Rule, ...] = (
     *trust.RULES,
     *waf.RULES,
     *waf_standalone.RULES,
+    *workflow_logging.RULES,
     *workflows.RULES,
 )

@@ -246,39 +246,43 @@ def _targets(value: Any) -> list[str]:
     "ApiServerErrorAlarm",
     practice=Practice.MONITORING,
     applies_to=(REST_API,),
-    summary="A REST API has no 5XXError alarm that notifies someone",
+    summary="A REST API has no 5XXError alarm with an enabled alarm action",
     explanation=(
         "5XX responses mean the API is failing its callers (function errors, timeouts, "
         "throttled integrations, misconfiguration). An alarm without an enabled alarm action "
-        "changes colour in a console nobody watches; it must reach a person."
+        "changes colour in a console nobody watches; it must have one (whether its topic has "
+        "a subscriber is not checked)."
     ),
 )
 def api_server_error_alarm(t: Template) -> Iterator[Violation]:
     """Per REST API (matched by the ApiName dimension): a 5XXError alarm with alarm actions."""
-    alarmed: set[str] = set()
+    alarmed: dict[str, list[str]] = {}
     silent: dict[str, str] = {}
     for alarm_id, props in t.of_type("AWS::CloudWatch::Alarm"):
         notifies = alarm_notifies(props)
         for api_name in _server_error_api_names(props):
             if notifies:
-                alarmed.add(api_name)
+                alarmed.setdefault(api_name, []).append(alarm_id)
             else:
                 silent.setdefault(api_name, alarm_id)
     for logical_id, props in t.of_type(REST_API):
         name = props.get("Name")
         key = _key(name) if name is not None else None
         if key is None:
-            covered = bool(alarmed)
+            alarms = [a for ids in alarmed.values() for a in ids]
             quiet = next(iter(silent.values()), None)
         else:
-            covered = key in alarmed
+            alarms = alarmed.get(key, [])
             quiet = silent.get(key)
-        if covered:
+        if any(t.exists_with(a, logical_id) for a in alarms):
             continue
         yield Violation(
             logical_id,
             "Properties",
-            f"the 5XXError alarm {quiet} has no enabled AlarmActions"
+            f"the 5XXError alarm {alarms[0]} has a Condition the API does not share (it may not "
+            "exist when the API does)"
+            if alarms
+            else f"the 5XXError alarm {quiet} has no enabled AlarmActions"
             if quiet
             else "no AWS::CloudWatch::Alarm on the AWS/ApiGateway 5XXError metric of this API",
             "use SecureApi (5XX, 4XX-rate and p99 latency alarms to the stack's alarm topic), or "

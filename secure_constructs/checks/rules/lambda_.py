@@ -257,7 +257,8 @@ def lambda_async_failure_handling(t: Template) -> Iterator[Violation]:
     for logical_id, props in t.of_type(FUNCTION):
         if logical_id in handlers:
             continue
-        found = [c for key in function_keys(logical_id, props) for c in configs.get(key, [])]
+        listed = [c for key in function_keys(logical_id, props) for c in configs.get(key, [])]
+        found = [c for c in listed if t.exists_with(c[0], logical_id)]
         for field, what in (
             ("MaximumRetryAttempts", "retry attempts"),
             ("MaximumEventAgeInSeconds", "maximum event age"),
@@ -269,7 +270,11 @@ def lambda_async_failure_handling(t: Template) -> Iterator[Violation]:
                 message = f"the EventInvokeConfig of {logical_id} does not set {field}"
             else:
                 owner, path = logical_id, "Properties"
-                message = f"no AWS::Lambda::EventInvokeConfig bounds the {what}"
+                message = f"no AWS::Lambda::EventInvokeConfig bounds the {what}" + (
+                    f" ({listed[0][0]} has a Condition the function does not share)"
+                    if listed
+                    else ""
+                )
             yield Violation(owner, path, message, fix, finding_id=field)
         has_dlq = _has(props, "DeadLetterConfig", "TargetArn")
         has_destination = any(
@@ -305,11 +310,12 @@ _ALARMED_METRICS = ("Errors", "Throttles")
     granular=True,
     practice=Practice.MONITORING,
     applies_to=(FUNCTION,),
-    summary="A Lambda function has no Errors or Throttles alarm that notifies someone",
+    summary="A Lambda function has no Errors or Throttles alarm with an enabled alarm action",
     explanation=(
         "Errors and throttles are the two signals that a function is failing its callers. An "
         "alarm without an alarm action changes colour in a console nobody watches; it must "
-        "reach a person (an SNS topic with a subscription, a pager integration)."
+        "have one (an SNS topic, a pager integration). Whether the topic has a subscriber is "
+        "not checked: subscriptions are often made outside the template."
     ),
 )
 def lambda_alarms(t: Template) -> Iterator[Violation]:
@@ -317,13 +323,13 @@ def lambda_alarms(t: Template) -> Iterator[Violation]:
 
     Custom-resource handlers are skipped: their errors are the deployment's stack events.
     """
-    alarmed: dict[FunctionKey, set[str]] = defaultdict(set)
+    alarmed: dict[FunctionKey, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     silent: dict[FunctionKey, dict[str, str]] = defaultdict(dict)
     for alarm_id, props in t.of_type("AWS::CloudWatch::Alarm"):
         notifies = alarm_notifies(props)
         for key, metric in _lambda_metrics(props):
             if notifies:
-                alarmed[key].add(metric)
+                alarmed[key][metric].append(alarm_id)
             else:
                 silent[key].setdefault(metric, alarm_id)
     handlers = custom_resource_handlers(t)
@@ -331,13 +337,16 @@ def lambda_alarms(t: Template) -> Iterator[Violation]:
         if logical_id in handlers:
             continue
         keys = function_keys(logical_id, props)
-        covered = set().union(*(alarmed.get(k, set()) for k in keys))
         for metric in _ALARMED_METRICS:
-            if metric in covered:
+            alarms = [a for k in keys for a in alarmed.get(k, {}).get(metric, [])]
+            if any(t.exists_with(a, logical_id) for a in alarms):
                 continue
             quiet = next((silent[k][metric] for k in keys if metric in silent.get(k, {})), None)
             message = (
-                f"the {metric} alarm {quiet} has no enabled AlarmActions"
+                f"the {metric} alarm {alarms[0]} has a Condition the function does not share "
+                "(it may not exist when the function does)"
+                if alarms
+                else f"the {metric} alarm {quiet} has no enabled AlarmActions"
                 if quiet
                 else f"no AWS::CloudWatch::Alarm on the AWS/Lambda {metric} metric of this function"
             )

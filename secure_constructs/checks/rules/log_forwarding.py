@@ -8,10 +8,12 @@ implicit `/aws/lambda/<name>` group, needs an `AWS::Logs::SubscriptionFilter` to
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from secure_constructs.checks.cfn import UNKNOWN, referenced_id, referenced_ids, renderings
+from secure_constructs.checks.log_writers import WRITERS, defined_in, group_names, log_writes
 from secure_constructs.checks.model import Practice, Template, Violation, rule
 from secure_constructs.facts.logs_facts import FORWARDING_METADATA
 
@@ -31,6 +33,12 @@ _FIX_FUNCTION = (
     "LoggingConfig.LogGroup to an AWS::Logs::LogGroup of the template"
 )
 
+_FIX_OUTSIDE = (
+    "write to a log group of this stack (forward_logs subscribes it), or add an "
+    "AWS::Logs::SubscriptionFilter with LogGroupName set to that group's name literally and the "
+    "forwarding DestinationArn (in the stack that owns the group if it is another's)"
+)
+
 
 def _marker(t: Template) -> tuple[bool, Any]:
     """(whether the template declares forwarding, its DestinationArn or None)."""
@@ -45,7 +53,7 @@ def _marker(t: Template) -> tuple[bool, Any]:
 @rule(
     "LogForwarding",
     practice=Practice.MONITORING,
-    applies_to=(LOG_GROUP, FUNCTION),
+    applies_to=(LOG_GROUP, *WRITERS),
     applies_if=lambda t: _marker(t)[0],
     summary="A stack forwards its logs to a SIEM, but a log group is left out",
     explanation=(
@@ -75,54 +83,103 @@ def log_forwarding(t: Template) -> Iterator[Violation]:
     ids, names = _forwarded(t, destination)
     exempt = _destination_groups(t, destination)
     for logical_id, props in t.of_type(LOG_GROUP):
-        if logical_id in exempt | ids or _literals(props.get("LogGroupName")) & names:
+        filters = ids.get(logical_id, []) + [
+            f for n in _literals(props.get("LogGroupName")) for f in names.get(n, [])
+        ]
+        if logical_id in exempt or any(t.exists_with(f, logical_id) for f in filters):
             continue
         yield Violation(
             logical_id,
             "Properties/LogGroupName",
-            "the log group has no subscription filter to the stack's forwarding destination",
+            "the log group has no subscription filter to the stack's forwarding destination"
+            + _conditional(filters),
             _FIX_GROUP,
         )
     yield from _implicit_groups(t, ids, names)
+    yield from _outside_groups(t, names)
 
 
-def _implicit_groups(t: Template, ids: set[str], names: set[str]) -> Iterator[Violation]:
+def _conditional(filters: list[str]) -> str:
+    """What to add to a message when the only filters have a Condition of their own."""
+    return (
+        f" that always exists ({filters[0]} has a Condition it does not share)" if filters else ""
+    )
+
+
+def _implicit_groups(
+    t: Template, ids: Mapping[str, list[str]], names: Mapping[str, list[str]]
+) -> Iterator[Violation]:
     named_for = {
         fn for _, props in t.of_type(LOG_GROUP) for fn in referenced_ids(props.get("LogGroupName"))
     }
     for logical_id, props in t.of_type(FUNCTION):
         logging = props.get("LoggingConfig")
         if isinstance(logging, Mapping) and logging.get("LogGroup") not in (None, ""):
-            continue  # its own group: judged as a log group (or outside this template)
-        if logical_id in named_for or logical_id in ids:
-            continue  # a LogGroup named /aws/lambda/${Fn} (judged above), or a filter on it
-        name = props.get("FunctionName")
-        if {IMPLICIT_PREFIX + n for n in _literals(name)} & names:
+            continue  # its own group: judged as a log group, or by _outside_groups
+        if logical_id in named_for:
+            continue  # a LogGroup named /aws/lambda/${Fn} (judged above)
+        literal = {IMPLICIT_PREFIX + n for n in _literals(props.get("FunctionName"))}
+        filters = ids.get(logical_id, []) + [f for n in literal for f in names.get(n, [])]
+        if any(t.exists_with(f, logical_id) for f in filters):
             continue
         yield Violation(
             logical_id,
             "Properties/LoggingConfig",
             "the function logs to its implicit /aws/lambda/ log group, which no template can "
-            "subscribe (it exists only after the first invocation)",
+            "subscribe (it exists only after the first invocation)" + _conditional(filters),
             _FIX_FUNCTION,
         )
 
 
-def _forwarded(t: Template, destination: Any) -> tuple[set[str], set[str]]:
-    """(logical ids, literal names) of the log groups with a filter to `destination`; a filter
-    on `/aws/lambda/${Fn}` counts for the function Fn."""
-    ids: set[str] = set()
-    names: set[str] = set()
-    for _, props in t.of_type(SUBSCRIPTION_FILTER):
+def _outside_groups(t: Template, names: Mapping[str, list[str]]) -> Iterator[Violation]:
+    """Log groups a resource writes to that the template does not define (a function's
+    LoggingConfig.LogGroup name, a state machine's, stage's or web ACL's log group ARN): each
+    needs a filter whose LogGroupName is literally that name."""
+    defined = {n for _, props in t.of_type(LOG_GROUP) for n in _literals(props.get("LogGroupName"))}
+    for write in log_writes(t.resources):
+        if defined_in(write, t.resources):
+            continue
+        found = group_names(write)
+        if found is None:
+            yield Violation(
+                write.logical_id,
+                write.path,
+                "the resource writes to a log group this template names only through a "
+                "parameter or an import, so it cannot be shown to be forwarded",
+                _FIX_OUTSIDE,
+            )
+            continue
+        for name in sorted(found - defined):
+            filters = names.get(name, [])
+            if any(t.exists_with(f, write.logical_id) for f in filters):
+                continue
+            yield Violation(
+                write.logical_id,
+                write.path,
+                f"the resource writes to log group {name}, which the template does not define "
+                "and no subscription filter to the forwarding destination names"
+                + _conditional(filters),
+                _FIX_OUTSIDE,
+            )
+
+
+def _forwarded(t: Template, destination: Any) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """The filters to `destination`, by the logical id and by the literal name of the log group
+    they subscribe; a filter on `/aws/lambda/${Fn}` counts for the function Fn."""
+    ids: dict[str, list[str]] = defaultdict(list)
+    names: dict[str, list[str]] = defaultdict(list)
+    for filter_id, props in t.of_type(SUBSCRIPTION_FILTER):
         if not _same(props.get("DestinationArn"), destination):
             continue
         group = props.get("LogGroupName")
         found = referenced_id(group)
         if found is not None:
-            ids.add(found)
+            ids[found].append(filter_id)
         elif any(r.startswith(IMPLICIT_PREFIX) for r in renderings(group)):
-            ids.update(referenced_ids(group))
-        names |= _literals(group)
+            for target in referenced_ids(group):
+                ids[target].append(filter_id)
+        for name in _literals(group):
+            names[name].append(filter_id)
     return ids, names
 
 

@@ -29,7 +29,8 @@ PLAIN_HTTP_FINDING = "PlainHttp"
 EXTERNAL_FINDING = "ExternalHost"
 
 
-def _can_be_true(value: Any) -> bool:
+def can_be_true(value: Any) -> bool:
+    """Whether a boolean property is or can be (`Fn::If`) true in some rendering."""
     return any(r.strip().lower() == "true" for r in renderings(value))
 
 
@@ -54,7 +55,7 @@ def api_data_trace(t: Template) -> Iterator[Violation]:
     """Stages (and Deployment stages) with a method setting whose DataTraceEnabled can be true."""
     for stage in stages(t.resources):
         for index, setting in enumerate(method_settings(stage)):
-            if not _can_be_true(setting.get("DataTraceEnabled")):
+            if not can_be_true(setting.get("DataTraceEnabled")):
                 continue
             where = setting.get("ResourcePath", "/*"), setting.get("HttpMethod", "*")
             yield Violation(

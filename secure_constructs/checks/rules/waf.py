@@ -70,8 +70,9 @@ def api_stage_waf_rules(t: Template) -> Iterator[Violation]:
         stage_id = stage.logical_id
         acl_refs = [
             a.get("WebACLArn")
-            for _, a in associations
+            for association_id, a in associations
             if _protects_stage(a.get("ResourceArn"), stage)
+            and t.exists_with(association_id, stage.logical_id)
         ]
         if not acl_refs:
             where = (
