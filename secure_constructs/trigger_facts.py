@@ -37,6 +37,7 @@ QUEUE_TRIGGER_MAX_CONCURRENCY_RANGE = (2, 1000)
 # -1 (infinite) or 0-10,000, MaximumRecordAgeInSeconds -1 (infinite) or 60-604,800). -1 is
 # refused: a failing batch would block its shard until the records expire (up to a year on
 # Kinesis, a day on DynamoDB).
+STREAM_UNBOUNDED = -1  # MaximumRetryAttempts / MaximumRecordAgeInSeconds: retry until expiry
 STREAM_TRIGGER_BATCH_SIZE = 100
 STREAM_TRIGGER_BATCH_SIZE_RANGE = (1, 10_000)
 STREAM_TRIGGER_RETRY_ATTEMPTS = 2
