@@ -61,6 +61,12 @@ SNS_DLQ_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
 # (EventBridge's own default is 185 attempts over 24 hours). EventBridge's limits:
 # MaximumRetryAttempts 0-185, MaximumEventAgeInSeconds 60-86,400.
 EVENT_TARGET_RETRY_ATTEMPTS = 2
+# The largest RetryPolicy EventBridge and Scheduler accept, which is also what they use for a
+# field left out (EventBridge API Reference, RetryPolicy: MaximumRetryAttempts 0-185, default
+# 185; MaximumEventAgeInSeconds 60-86400, default 86400; EventBridge Scheduler API Reference,
+# RetryPolicy, the same). A policy at these values bounds nothing.
+EVENT_TARGET_MAX_RETRY_ATTEMPTS = 185
+EVENT_TARGET_MAX_EVENT_AGE_LIMIT_SECONDS = 86_400
 EVENT_TARGET_MAX_EVENT_AGE_SECONDS = 3600
 
 # fn.add_schedule (EventBridge Scheduler): defaults, and Scheduler's limits (AWS::Scheduler::

@@ -9,9 +9,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from secure_constructs.checks.cfn import as_list, intrinsic, number
+from secure_constructs.checks.condition_branches import branches
+
+Range = tuple[float | None, float | None]
+"""(lowest, highest); None where unbounded."""
 
 
-def parameter_bounds(declared: Any) -> tuple[float | None, float | None]:
+def parameter_bounds(declared: Any) -> Range:
     """(lowest, highest) value a deploy may give a parameter declaration; None where the
     template does not bound it (any number can be passed)."""
     if not isinstance(declared, Mapping):
@@ -29,3 +33,25 @@ def referenced_parameter(value: Any, parameters: Mapping[str, Any]) -> Any:
     if call is None or call[0] != "Ref" or not isinstance(call[1], str):
         return None
     return parameters.get(call[1])
+
+
+def value_ranges(
+    value: Any, parameters: Mapping[str, Any]
+) -> list[tuple[float | None, float | None]]:
+    """(lowest, highest) of each value a numeric property can deploy as (every `Fn::If`
+    branch): a literal is its own range, a parameter its `parameter_bounds`; an absent branch
+    or any other intrinsic is (None, None), unbounded both ways (fail closed)."""
+    found: list[Range] = []
+    for branch in branches(value):
+        literal = number(branch)
+        if literal is not None:
+            found.append((literal, literal))
+        else:
+            found.append(parameter_bounds(referenced_parameter(branch, parameters)))
+    return found
+
+
+def template_parameters(body: Any) -> Mapping[str, Any]:
+    """A template body's Parameters section ({} when it has none or it is not a mapping)."""
+    parameters = body.get("Parameters") if isinstance(body, Mapping) else None
+    return parameters if isinstance(parameters, Mapping) else {}

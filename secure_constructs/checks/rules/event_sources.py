@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from secure_constructs.checks.cfn import UNKNOWN, intrinsic, number, referenced_id, renderings
+from secure_constructs.checks.cfn import UNKNOWN, number, referenced_id, renderings
 from secure_constructs.checks.model import Practice, Template, Violation, rule
-from secure_constructs.checks.parameter_bounds import parameter_bounds, referenced_parameter
+from secure_constructs.checks.parameter_bounds import template_parameters, value_ranges
 from secure_constructs.trigger_facts import (
     LAMBDA_DEFAULT_TIMEOUT_SECONDS,
     SQS_DEFAULT_VISIBILITY_SECONDS,
@@ -149,27 +149,8 @@ def _stream_failures(t: Template, logical_id: str, props: Mapping[str, Any]) -> 
 def _may_be_unbounded(t: Template, value: Any) -> bool:
     """Whether a retry bound can deploy as absent or -1 (infinite): either Fn::If branch, a
     parameter whose AllowedValues / MinValue do not rule out -1, any other intrinsic."""
-    if value is None:
-        return True
-    literal = number(value)
-    if literal is not None:
-        return literal == STREAM_UNBOUNDED
-    call = intrinsic(value)
-    if call is None:
-        return True
-    name, argument = call
-    if name == "Fn::If":
-        if not (isinstance(argument, list) and len(argument) == 3):
-            return True
-        return _may_be_unbounded(t, argument[1]) or _may_be_unbounded(t, argument[2])
-    if name == "Ref" and argument == "AWS::NoValue":
-        return True
-    parameters = t.body.get("Parameters")
-    declared = referenced_parameter(value, parameters if isinstance(parameters, Mapping) else {})
-    if declared is None:
-        return True
-    lowest = parameter_bounds(declared)[0]
-    return lowest is None or lowest <= STREAM_UNBOUNDED
+    ranges = value_ranges(value, template_parameters(t.body))
+    return any(lowest is None or lowest <= STREAM_UNBOUNDED for lowest, _ in ranges)
 
 
 @rule(
