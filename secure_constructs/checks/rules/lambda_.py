@@ -13,9 +13,9 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from secure_constructs.checks.alarm_facts import alarm_always_notifies
 from secure_constructs.checks.cfn import (
     alarm_metrics,
-    alarm_notifies,
     as_list,
     number,
     referenced_id,
@@ -313,7 +313,7 @@ def lambda_alarms(t: Template) -> Iterator[Violation]:
     alarmed: dict[FunctionKey, set[str]] = defaultdict(set)
     silent: dict[FunctionKey, dict[str, str]] = defaultdict(dict)
     for alarm_id, props in t.of_type("AWS::CloudWatch::Alarm"):
-        notifies = alarm_notifies(props)
+        notifies = alarm_always_notifies(props, t.body)
         for key, metric in _lambda_metrics(props):
             if notifies:
                 alarmed[key].add(metric)
