@@ -37,6 +37,7 @@ QUEUE_TRIGGER_MAX_CONCURRENCY_RANGE = (2, 1000)
 # -1 (infinite) or 0-10,000, MaximumRecordAgeInSeconds -1 (infinite) or 60-604,800). -1 is
 # refused: a failing batch would block its shard until the records expire (up to a year on
 # Kinesis, a day on DynamoDB).
+STREAM_UNBOUNDED = -1  # MaximumRetryAttempts / MaximumRecordAgeInSeconds: retry until expiry
 STREAM_TRIGGER_BATCH_SIZE = 100
 STREAM_TRIGGER_BATCH_SIZE_RANGE = (1, 10_000)
 STREAM_TRIGGER_RETRY_ATTEMPTS = 2
@@ -60,6 +61,12 @@ SNS_DLQ_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
 # (EventBridge's own default is 185 attempts over 24 hours). EventBridge's limits:
 # MaximumRetryAttempts 0-185, MaximumEventAgeInSeconds 60-86,400.
 EVENT_TARGET_RETRY_ATTEMPTS = 2
+# The largest RetryPolicy EventBridge and Scheduler accept, which is also what they use for a
+# field left out (EventBridge API Reference, RetryPolicy: MaximumRetryAttempts 0-185, default
+# 185; MaximumEventAgeInSeconds 60-86400, default 86400; EventBridge Scheduler API Reference,
+# RetryPolicy, the same). A policy at these values bounds nothing.
+EVENT_TARGET_MAX_RETRY_ATTEMPTS = 185
+EVENT_TARGET_MAX_EVENT_AGE_LIMIT_SECONDS = 86_400
 EVENT_TARGET_MAX_EVENT_AGE_SECONDS = 3600
 
 # fn.add_schedule (EventBridge Scheduler): defaults, and Scheduler's limits (AWS::Scheduler::

@@ -14,6 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from secure_constructs.checks.cfn import renderings
+from secure_constructs.checks.sfn_structure import (
+    TooManyBranchesError,
+    expand_conditions,
+    unreadable_part,
+)
 from secure_constructs.facts.stepfunctions_facts import NESTED_STATE_TYPES
 
 
@@ -33,8 +38,8 @@ def definitions(props: Mapping[str, Any]) -> Definitions:
             "the definition is in S3 (DefinitionS3Location), so its states cannot be checked",
             "Properties/DefinitionS3Location",
         )
-    if isinstance(props.get("Definition"), Mapping):
-        return Definitions((props["Definition"],), path="Properties/Definition")
+    if "Definition" in props:
+        return _checked(_object_bodies(props["Definition"]), "Properties/Definition")
     value = props.get("DefinitionString")
     if value is None:
         return Definitions((), "the state machine has no definition in the template")
@@ -52,7 +57,31 @@ def definitions(props: Mapping[str, Any]) -> Definitions:
         bodies.append(body)
     if not bodies:
         return Definitions((), "the DefinitionString cannot be rendered")
-    return Definitions(tuple(bodies))
+    return _checked(bodies, "Properties/DefinitionString")
+
+
+def _object_bodies(definition: Any) -> list[Any] | str:
+    """Every body a `Definition` object can deploy as (its conditions expanded), or why not."""
+    try:
+        bodies = expand_conditions(definition)
+    except TooManyBranchesError as error:
+        return f"the Definition has {error}, so not every form of it can be checked"
+    return bodies
+
+
+def _checked(bodies: list[Any] | str, path: str) -> Definitions:
+    """The bodies, or why the rules cannot read one of them (fail closed)."""
+    if isinstance(bodies, str):
+        return Definitions((), bodies, path)
+    for body in bodies:
+        where = unreadable_part(body) if isinstance(body, Mapping) else "it is not an object"
+        if where:
+            return Definitions(
+                (), f"the definition cannot be checked: {where} (write it out literally)", path
+            )
+    if not bodies:
+        return Definitions((), "the definition is empty", path)
+    return Definitions(tuple(bodies), path=path)
 
 
 def substitute(text: str, substitutions: Any) -> str:
@@ -74,7 +103,10 @@ def parse_definition(text: str) -> Mapping[str, Any] | None:
 
 
 def states(body: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Mapping[str, Any]]]:
-    """(path, state) of every state, nested Parallel branches and Map processors included."""
+    """(path, state) of every state, nested Parallel branches and Map processors included.
+
+    `definitions` has refused a body with a state that is not an object with a Type
+    (`sfn_structure.unreadable_part`), so none is skipped here unseen."""
     listed = body.get("States")
     if not isinstance(listed, Mapping):
         return

@@ -25,8 +25,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from secure_constructs.checks.cfn import as_list, intrinsic, number
+from secure_constructs.checks.cfn import as_list, number
 from secure_constructs.checks.model import Severity
+from secure_constructs.checks.parameter_bounds import parameter_bounds, referenced_parameter
 from secure_constructs.checks.waf_facts import GROUPS, MAX_RATE_LIMIT, REQUIRED_GROUPS
 
 RATE_FINDING = "RateBasedRule"
@@ -164,16 +165,7 @@ def _worst_limit(limit: Any, parameters: Mapping[str, Any]) -> float | None:
     value = number(limit)
     if value is not None:
         return value
-    ref = intrinsic(limit)
-    if ref is None or ref[0] != "Ref" or not isinstance(ref[1], str):
-        return None
-    declared = parameters.get(ref[1])
-    if not isinstance(declared, Mapping):
-        return None
-    allowed = [number(v) for v in as_list(declared.get("AllowedValues"))]
-    if allowed and all(v is not None for v in allowed):
-        return max(v for v in allowed if v is not None)
-    return number(declared.get("MaxValue"))
+    return parameter_bounds(referenced_parameter(limit, parameters))[1]
 
 
 def _aggregation_shortfall(rate: Mapping[str, Any]) -> Shortfall | None:

@@ -18,6 +18,13 @@ LAMBDA_TRANSIENT_ERRORS: tuple[str, ...] = (
 """The errors of Lambda's Invoke API that are transient, which AWS's best practice says a
 Lambda task should retry ("Handle transient Lambda service exceptions")."""
 
+DEFAULT_RETRY_MAX_ATTEMPTS = 3
+"""A retrier's MaxAttempts when it leaves it out (Amazon States Language, "Retrying after an
+error": MaxAttempts defaults to 3; 0 means the error is never retried)."""
+RETRIED_ERRORS: tuple[str, ...] = ("States.ALL", "States.TaskFailed", *LAMBDA_TRANSIENT_ERRORS)
+"""A Task's Retry absorbs transient errors when one retrier names one of these: every error
+(States.ALL), every task failure but a timeout (States.TaskFailed), or a Lambda transient one."""
+
 KMS_DATA_KEY_REUSE_RANGE_SECONDS = (60, 900)
 """`EncryptionConfiguration.KmsDataKeyReusePeriodSeconds`: 1 to 15 minutes."""
 CUSTOMER_MANAGED_KEY_TYPE = "CUSTOMER_MANAGED_KMS_KEY"

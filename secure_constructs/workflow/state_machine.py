@@ -352,9 +352,13 @@ class _TaskTimeoutsFit:
     def validate(self) -> list[str]:
         cfn = self._machine.node.default_child
         assert isinstance(cfn, sfn.CfnStateMachine)
-        rendered = stack_of(self._machine).resolve(cfn.definition_string)
+        stack = stack_of(self._machine)
+        props = {
+            "DefinitionString": stack.resolve(cfn.definition_string),
+            "DefinitionSubstitutions": stack.resolve(cfn.definition_substitutions),
+        }
         errors = []
-        for body in definitions({"DefinitionString": rendered}).bodies:
+        for body in definitions(props).bodies:
             for path, state in states(body):
                 seconds = number(state.get("TimeoutSeconds"))
                 if state.get("Type") == "Task" and seconds is not None and seconds > self._timeout:

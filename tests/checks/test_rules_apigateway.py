@@ -216,6 +216,10 @@ def test_a_5xx_alarm_in_metric_math_counts() -> None:
         ({}, "no AWS::CloudWatch::Alarm"),
         ({"A": api_alarm(AlarmActions=None)}, "the 5XXError alarm A has no enabled"),
         ({"A": api_alarm(ActionsEnabled=False)}, "the 5XXError alarm A has no enabled"),
+        (
+            {"A": api_alarm(ActionsEnabled={"Fn::If": ["Prod", True, False]})},
+            "the 5XXError alarm A has no enabled",
+        ),
         ({"A": api_alarm(api_name="Other")}, "no AWS::CloudWatch::Alarm"),
         ({"A": api_alarm(MetricName="4XXError")}, "no AWS::CloudWatch::Alarm"),
         ({"A": api_alarm(Namespace="AWS/Lambda")}, "no AWS::CloudWatch::Alarm"),

@@ -3,6 +3,8 @@ YAML and CDK."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -15,6 +17,7 @@ from aws_cdk.aws_lambda_event_sources import DynamoEventSource, SqsDlq, SqsEvent
 from secure_constructs.audit.sources import parse_template_text
 from secure_constructs.checks.model import Template
 from secure_constructs.checks.registry import RULES
+from tests.audit.helpers import run as run_cli
 from tests.checks.templates import function, granular, resource, run
 from tests.synth import synth
 
@@ -227,6 +230,130 @@ def test_cdk_dynamodb_stream_source(bounded: bool) -> None:
             }
         _fn(stack).add_event_source(
             DynamoEventSource(table, starting_position=lambda_.StartingPosition.LATEST, **extra)
+        )
+
+    result = synth(build)
+    assert ("EventSourceFailureHandling" in _ours(result)) is not bounded
+
+
+# Sources not known by their type alone (attacker review): each is judged as a stream.
+STREAM_SOURCES = {
+    "import": {"Fn::ImportValue": "ClicksStreamArn"},
+    "parameter": {"Ref": "StreamArn"},
+    "sub": {"Fn::Sub": "arn:${AWS::Partition}:kinesis:${AWS::Region}:${AWS::AccountId}:stream/s"},
+    "table_v2": {"Fn::GetAtt": ["TableV2", "StreamArn"]},
+    "consumer": {"Fn::GetAtt": ["Consumer", "ConsumerARN"]},
+}
+_SOURCE_RESOURCES = {
+    "TableV2": resource("AWS::DynamoDB::GlobalTable"),
+    "Consumer": resource("AWS::Kinesis::StreamConsumer"),
+}
+
+
+@pytest.mark.parametrize("source", sorted(STREAM_SOURCES))
+def test_a_stream_source_not_told_by_type_is_judged(source: str) -> None:
+    unbounded = {"StartingPosition": "LATEST"}
+    resources = {"Fn": function(), **_SOURCE_RESOURCES}
+    resources["Map"] = _mapping(STREAM_SOURCES[source], **unbounded)
+    assert granular(run("EventSourceFailureHandling", resources)) == [
+        ("Map", "MaximumRecordAgeInSeconds"),
+        ("Map", "MaximumRetryAttempts"),
+        ("Map", "OnFailure"),
+    ]
+    resources["Map"] = _mapping(STREAM_SOURCES[source], **STREAM_OK)
+    assert run("EventSourceFailureHandling", resources) == []
+
+
+def test_a_source_of_unknown_kind_without_starting_position_is_a_queue_not_in_the_template() -> (
+    None
+):
+    resources = {"Fn": function(), "Map": _mapping({"Fn::ImportValue": "QueueArn"})}
+    assert granular(run("EventSourceFailureHandling", resources)) == [("Map", "QueueNotInTemplate")]
+
+
+@pytest.mark.parametrize(
+    "bound",
+    [
+        {"Fn::If": ["InProd", -1, 3]},
+        {"Fn::If": ["InProd", 3, {"Ref": "AWS::NoValue"}]},
+        {"Ref": "Bound"},
+        {"Fn::ImportValue": "Bound"},
+    ],
+)
+def test_every_branch_and_parameter_of_a_retry_bound_is_judged(bound: Any) -> None:
+    props = {**STREAM_OK, "MaximumRetryAttempts": bound}
+    template = Template(
+        {
+            "Parameters": {"Bound": {"Type": "Number", "Default": 3}},
+            "Resources": {"Fn": function(), "Map": _mapping(STREAM_SOURCES["sub"], **props)},
+        }
+    )
+    findings = RULES["EventSourceFailureHandling"].run(template)
+    assert granular(findings) == [("Map", "MaximumRetryAttempts")]
+
+
+@pytest.mark.parametrize(
+    "declared",
+    [{"Type": "Number", "MinValue": 0}, {"Type": "Number", "AllowedValues": [2, 3]}],
+)
+def test_a_parameter_that_rules_out_minus_one_is_a_bound(declared: dict[str, Any]) -> None:
+    props = {**STREAM_OK, "MaximumRetryAttempts": {"Ref": "Bound"}}
+    template = Template(
+        {
+            "Parameters": {"Bound": declared},
+            "Resources": {"Fn": function(), "Map": _mapping(STREAM_SOURCES["sub"], **props)},
+        }
+    )
+    assert RULES["EventSourceFailureHandling"].run(template) == []
+
+
+STREAM_YAML = """
+Parameters:
+  StreamArn: {Type: String}
+  Retries: {Type: Number, Default: 3EXTRA}
+Resources:
+  Map:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties:
+      FunctionName: f
+      EventSourceArn: !Ref StreamArn
+      StartingPosition: LATEST
+      MaximumRetryAttempts: !Ref Retries
+      MaximumRecordAgeInSeconds: 3600
+      DestinationConfig: {OnFailure: {Destination: !ImportValue Dlq}}
+"""
+
+
+@pytest.mark.parametrize("bounded", [False, True])
+def test_hand_written_yaml_stream_from_a_parameter_through_the_audit(
+    bounded: bool, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "stream.yaml"
+    path.write_text(STREAM_YAML.replace("EXTRA", ", MinValue: 0" if bounded else ""))
+    result = run_cli(capsys, "audit", path, "--format", "json", "--fail-on", "never")
+    assert result.code == 0, result.err
+    rules = {f["rule"] for f in json.loads(result.out)["findings"]}
+    assert ("EventSourceFailureHandling[MaximumRetryAttempts]" in rules) is not bounded
+
+
+@pytest.mark.parametrize("bounded", [False, True])
+def test_cdk_table_v2_stream_source(bounded: bool) -> None:
+    def build(stack: cdk.Stack) -> None:
+        table = dynamodb.TableV2(
+            stack,
+            "Table",
+            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+            dynamo_stream=dynamodb.StreamViewType.NEW_IMAGE,
+        )
+        extra: dict[str, Any] = {}
+        if bounded:
+            extra = {"retry_attempts": 3, "max_record_age": cdk.Duration.hours(1)}
+        _fn(stack).add_event_source_mapping(
+            "Orders",
+            event_source_arn=table.table_stream_arn,
+            starting_position=lambda_.StartingPosition.LATEST,
+            on_failure=SqsDlq(sqs.Queue(stack, "Dlq")),
+            **extra,
         )
 
     result = synth(build)

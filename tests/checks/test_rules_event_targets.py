@@ -12,6 +12,8 @@ import pytest
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_scheduler_targets as scheduler_targets
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subs
 from aws_cdk import aws_sqs as sqs
@@ -260,3 +262,125 @@ def test_cdk_rule_target_and_subscription_of_a_plain_function(compliant: bool) -
             "EventTargetFailureHandling[RetryPolicy]",
         ]
         assert _ours(result, "SnsSubscriptionRedrive") == ["SnsSubscriptionRedrive"]
+
+
+# Retry values and every branch of a DLQ (attacker review).
+NO_DLQ_BRANCH = {"Fn::If": ["InProd", DLQ, {"Ref": "AWS::NoValue"}]}
+NO_ARN_BRANCH = {"Arn": {"Fn::If": ["InProd", DLQ["Arn"], {"Ref": "AWS::NoValue"}]}}
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        (_target(DeadLetterConfig=DLQ, RetryPolicy={}), ["RetryPolicy"]),
+        (
+            _target(
+                DeadLetterConfig=DLQ,
+                RetryPolicy={"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400},
+            ),
+            ["RetryPolicy"],
+        ),
+        (
+            _target(
+                DeadLetterConfig=DLQ,
+                RetryPolicy={"Fn::If": ["InProd", RETRY, {"Ref": "AWS::NoValue"}]},
+            ),
+            ["RetryPolicy"],
+        ),
+        (
+            _target(DeadLetterConfig=DLQ, RetryPolicy={"MaximumRetryAttempts": {"Ref": "N"}}),
+            ["RetryPolicy"],
+        ),
+        (_target(DeadLetterConfig=NO_DLQ_BRANCH, RetryPolicy=RETRY), ["DeadLetterConfig"]),
+        (_target(DeadLetterConfig=NO_ARN_BRANCH, RetryPolicy=RETRY), ["DeadLetterConfig"]),
+        (_target(DeadLetterConfig=DLQ, RetryPolicy={"MaximumRetryAttempts": 2}), []),
+        (_target(DeadLetterConfig=DLQ, RetryPolicy={"MaximumEventAgeInSeconds": 3600}), []),
+    ],
+)
+def test_a_retry_policy_must_bound_and_every_branch_needs_a_dlq(
+    target: dict[str, Any], expected: list[str]
+) -> None:
+    findings = run("EventTargetFailureHandling", {"Nightly": _rule(target)})
+    assert granular(findings) == [("Nightly", e) for e in expected]
+
+
+def test_a_subscription_redrive_policy_is_needed_in_every_branch() -> None:
+    redrive = {"deadLetterTargetArn": {"Fn::GetAtt": ["Dlq", "Arn"]}}
+    either = {"Fn::If": ["InProd", redrive, {"Ref": "AWS::NoValue"}]}
+    assert granular(run("SnsSubscriptionRedrive", {"Sub": _subscription(RedrivePolicy=either)}))
+    both = {"Fn::If": ["InProd", redrive, redrive]}
+    assert run("SnsSubscriptionRedrive", {"Sub": _subscription(RedrivePolicy=both)}) == []
+
+
+@pytest.mark.parametrize(
+    ("entries", "expected"),
+    [
+        ([{"Protocol": "lambda", "Endpoint": FN_ARN}], ["Properties/Subscription/0"]),
+        ([{"Protocol": {"Ref": "P"}, "Endpoint": FN_ARN}], ["Properties/Subscription/0"]),
+        ({"Ref": "Subs"}, ["Properties/Subscription"]),
+        ([{"Protocol": "email", "Endpoint": "ops@example.com"}], []),
+    ],
+)
+def test_inline_topic_subscriptions_of_functions_are_reported(
+    entries: Any, expected: list[str]
+) -> None:
+    findings = run(
+        "SnsSubscriptionRedrive", {"Topic": resource("AWS::SNS::Topic", Subscription=entries)}
+    )
+    assert [f.path for f in findings] == expected
+
+
+INLINE_YAML = """
+Resources:
+  Topic:
+    Type: AWS::SNS::Topic
+    Properties:
+      Subscription:
+        - {Protocol: PROTOCOL, Endpoint: ENDPOINT}
+"""
+
+
+@pytest.mark.parametrize(
+    ("protocol", "endpoint", "flagged"),
+    [
+        ("lambda", "arn:aws:lambda:us-east-1:111122223333:function:f", True),
+        ("email", "a@b.c", False),
+    ],
+)
+def test_hand_written_yaml_inline_subscription_through_the_audit(
+    protocol: str, endpoint: str, flagged: bool, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "topic.yaml"
+    path.write_text(INLINE_YAML.replace("PROTOCOL", protocol).replace("ENDPOINT", endpoint))
+    result = run_cli(capsys, "audit", path, "--format", "json", "--fail-on", "never")
+    assert result.code == 0, result.err
+    rules = {f["rule"] for f in json.loads(result.out)["findings"]}
+    assert ("SnsSubscriptionRedrive" in rules) is flagged
+
+
+@pytest.mark.parametrize("compliant", [False, True])
+def test_cdk_inline_subscription_and_scheduler_default_retry(compliant: bool) -> None:
+    def build(stack: cdk.Stack) -> None:
+        fn = _plain_function(stack)
+        dlq = sqs.Queue(stack, "Dlq")
+        retry: dict[str, Any] = (
+            {"retry_attempts": 2, "max_event_age": cdk.Duration.hours(1)} if compliant else {}
+        )
+        scheduler.Schedule(
+            stack,
+            "Hourly",
+            schedule=scheduler.ScheduleExpression.rate(cdk.Duration.hours(1)),
+            target=scheduler_targets.LambdaInvoke(fn, dead_letter_queue=dlq, **retry),
+        )
+        protocol = "email" if compliant else "lambda"
+        endpoint = "ops@example.com" if compliant else fn.function_arn
+        sns.CfnTopic(
+            stack,
+            "Topic",
+            subscription=[sns.CfnTopic.SubscriptionProperty(protocol=protocol, endpoint=endpoint)],
+        )
+
+    result = synth(build)
+    expected = [] if compliant else ["EventTargetFailureHandling[RetryPolicy]"]
+    assert _ours(result, "EventTargetFailureHandling") == expected
+    assert bool(_ours(result, "SnsSubscriptionRedrive")) is not compliant

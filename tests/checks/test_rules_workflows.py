@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -255,3 +256,129 @@ def test_cdk_secure_state_machine_passes_the_workflow_rules() -> None:
         SecureStateMachine(stack, "Flow", definition_body=sfn.DefinitionBody.from_chainable(task))
 
     assert _ours(synth(build)) == set()
+
+
+# --- attacker review: retriers that retry nothing; conditions and intrinsics in Definition ---
+
+
+@pytest.mark.parametrize(
+    ("retry", "flagged"),
+    [
+        ([{"ErrorEquals": ["Never.Happens"], "MaxAttempts": 3}], True),
+        ([{"ErrorEquals": ["States.ALL"], "MaxAttempts": 0}], True),
+        ([{"ErrorEquals": ["States.Timeout"]}], True),
+        (["States.ALL"], True),
+        ([{"ErrorEquals": ["States.ALL"]}], False),
+        ([{"ErrorEquals": ["States.TaskFailed"], "MaxAttempts": 2}], False),
+        ([{"ErrorEquals": ["Lambda.TooManyRequestsException"], "MaxAttempts": 1}], False),
+    ],
+)
+def test_a_retry_must_retry_a_transient_error(retry: list[Any], flagged: bool) -> None:
+    body = {"StartAt": "A", "TimeoutSeconds": 300, "States": {"A": {**TASK_OK, "Retry": retry}}}
+    findings = granular(run("TaskRetry", {"Flow": _machine(body)}))
+    assert findings == ([("Flow", "A")] if flagged else [])
+
+
+BAD_TASK = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": True}
+
+
+@pytest.mark.parametrize(
+    "definition",
+    [
+        {
+            "StartAt": "A",
+            "TimeoutSeconds": 300,
+            "States": {"A": {"Fn::If": ["C", TASK_OK, BAD_TASK]}},
+        },
+        {
+            "StartAt": "A",
+            "TimeoutSeconds": 300,
+            "States": {"Fn::If": ["C", {"A": TASK_OK}, {"A": BAD_TASK}]},
+        },
+        {
+            "StartAt": "A",
+            "TimeoutSeconds": 300,
+            "States": {
+                "A": {**TASK_OK, "Retry": {"Fn::If": ["C", RETRY, {"Ref": "AWS::NoValue"}]}}
+            },
+        },
+    ],
+)
+def test_each_branch_of_a_condition_in_the_definition_object_is_judged(
+    definition: dict[str, Any],
+) -> None:
+    resources = {"Flow": _machine(DefinitionString=None, Definition=definition)}
+    assert granular(run("TaskRetry", resources)) == [("Flow", "A")]
+    both_good = {
+        "StartAt": "A",
+        "TimeoutSeconds": 300,
+        "States": {"A": {"Fn::If": ["C", TASK_OK, TASK_OK]}},
+    }
+    assert run("TaskRetry", {"Flow": _machine(DefinitionString=None, Definition=both_good)}) == []
+
+
+@pytest.mark.parametrize(
+    "states",
+    [
+        {"Ref": "States"},
+        {"A": {"Fn::ImportValue": "State"}},
+        {"A": {**TASK_OK, "Retry": {"Fn::GetAtt": ["X", "Retry"]}}},
+        {"A": {**TASK_OK, "TimeoutSeconds": {"Ref": "T"}}},
+        {"A": "a state"},
+        {"A": {"Resource": "arn:aws:states:::lambda:invoke", "End": True}},
+    ],
+)
+def test_an_intrinsic_or_a_malformed_state_in_the_definition_is_unreadable(
+    states: Any,
+) -> None:
+    definition = {"StartAt": "A", "TimeoutSeconds": 300, "States": states}
+    resources = {"Flow": _machine(DefinitionString=None, Definition=definition)}
+    assert granular(run("TaskRetry", resources)) == [("Flow", "Definition")]
+    assert granular(run("TaskTimeout", resources)) == [("Flow", "Definition")]
+
+
+RETRY_YAML = """
+Resources:
+  Flow:
+    Type: AWS::StepFunctions::StateMachine
+    Properties:
+      RoleArn: arn:aws:iam::111122223333:role/flow
+      Definition:
+        StartAt: A
+        TimeoutSeconds: 300
+        States:
+          A:
+            Type: Task
+            Resource: arn:aws:states:::lambda:invoke
+            TimeoutSeconds: 15
+            End: true
+            Retry: [{ErrorEquals: [ERRORS], MaxAttempts: 2}]
+"""
+
+
+@pytest.mark.parametrize(("errors", "flagged"), [("Never.Happens", True), ("States.ALL", False)])
+def test_hand_written_yaml_retry_through_the_audit(
+    errors: str, flagged: bool, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "flow.yaml"
+    path.write_text(RETRY_YAML.replace("ERRORS", errors))
+    result = cli(capsys, "audit", path, "--format", "json", "--fail-on", "never")
+    assert result.code == 0, result.err
+    rules = {f["rule"] for f in json.loads(result.out)["findings"]}
+    assert ("TaskRetry[A]" in rules) is flagged
+
+
+@pytest.mark.parametrize("errors", [["Never.Happens"], ["States.ALL"]])
+def test_cdk_task_retrying_nothing_is_flagged(errors: list[str]) -> None:
+    def build(stack: cdk.Stack) -> None:
+        task = sfn_tasks.LambdaInvoke(
+            stack,
+            "Call",
+            lambda_function=_fn(stack),
+            retry_on_service_exceptions=False,
+            task_timeout=sfn.Timeout.duration(cdk.Duration.seconds(15)),
+        )
+        task.add_retry(errors=errors, max_attempts=2)
+        sfn.StateMachine(stack, "Flow", definition_body=sfn.DefinitionBody.from_chainable(task))
+
+    assert ("TaskRetry[Call]" in _ours(synth(build))) is (errors == ["Never.Happens"])

@@ -369,3 +369,35 @@ def test_the_workflow_has_its_row_on_the_stack_dashboard(clean: Synthesized) -> 
     assert _metrics_of(timing)[0][:2] == ["AWS/States", "ExecutionTime"]
     [line] = timing["properties"]["annotations"]["horizontal"]
     assert (line["label"], line["value"]) == ("timeout", 300_000)
+
+
+@pytest.mark.parametrize(("task_seconds", "refused"), [("3600", True), ("60", False)])
+def test_the_synth_check_reads_definition_substitutions(task_seconds: str, refused: bool) -> None:
+    app = cdk.App()
+    stack = cdk.Stack(app, "S")
+    text = json.dumps(
+        {
+            "StartAt": "Call",
+            "TimeoutSeconds": 300,
+            "States": {
+                "Call": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::lambda:invoke",
+                    "Retry": [{"ErrorEquals": ["States.ALL"]}],
+                    "TimeoutSeconds": "${T}",
+                    "End": True,
+                }
+            },
+        }
+    ).replace('"${T}"', "${T}")
+    SecureStateMachine(
+        stack,
+        "Flow",
+        definition_body=sfn.DefinitionBody.from_string(text),
+        definition_substitutions={"T": task_seconds},
+    )
+    if refused:
+        with pytest.raises(RuntimeError, match=r"shorter than the timeout of task 'Call'"):
+            app.synth()
+    else:
+        assert app.synth().get_stack_by_name("S").template

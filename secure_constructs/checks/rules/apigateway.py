@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from secure_constructs.checks.alarm_facts import alarm_always_notifies
 from secure_constructs.checks.api_facts import (
     ADDITIONAL_PROPERTIES_FINDING,
     AUTHORIZER_MAX_SECONDS,
@@ -23,7 +24,6 @@ from secure_constructs.checks.api_facts import (
 )
 from secure_constructs.checks.cfn import (
     alarm_metrics,
-    alarm_notifies,
     as_list,
     intrinsic,
     number,
@@ -259,7 +259,7 @@ def api_server_error_alarm(t: Template) -> Iterator[Violation]:
     alarmed: dict[str, list[str]] = {}
     silent: dict[str, str] = {}
     for alarm_id, props in t.of_type("AWS::CloudWatch::Alarm"):
-        notifies = alarm_notifies(props)
+        notifies = alarm_always_notifies(props, t.body)
         for api_name in _server_error_api_names(props):
             if notifies:
                 alarmed.setdefault(api_name, []).append(alarm_id)

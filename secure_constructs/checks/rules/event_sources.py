@@ -6,36 +6,67 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from secure_constructs.checks.cfn import number, referenced_id
+from secure_constructs.checks.cfn import UNKNOWN, number, referenced_id, renderings
 from secure_constructs.checks.model import Practice, Template, Violation, rule
+from secure_constructs.checks.parameter_bounds import template_parameters, value_ranges
 from secure_constructs.trigger_facts import (
     LAMBDA_DEFAULT_TIMEOUT_SECONDS,
     SQS_DEFAULT_VISIBILITY_SECONDS,
+    STREAM_UNBOUNDED,
 )
 
 MAPPING = "AWS::Lambda::EventSourceMapping"
-_STREAM_TYPES = ("AWS::Kinesis::Stream", "AWS::DynamoDB::Table")
+# What a mapping's EventSourceArn can point at in the template, per kind of source: a table's
+# stream (Table and TableV2 = GlobalTable, GetAtt StreamArn), a Kinesis stream or its enhanced
+# fan-out consumer (GetAtt ConsumerARN).
+_STREAM_TYPES = (
+    "AWS::Kinesis::Stream",
+    "AWS::Kinesis::StreamConsumer",
+    "AWS::DynamoDB::Table",
+    "AWS::DynamoDB::GlobalTable",
+)
 
 
 def _source(t: Template, props: Mapping[str, Any]) -> tuple[str, str | None]:
-    """("sqs" | "stream" | "other", the source's logical id when it is in the template)."""
+    """("sqs" | "stream" | "other", the source's logical id when it is in the template).
+
+    A source not in the template is told by its ARN's service in every rendering; one whose
+    service cannot be told is judged as a stream when StartingPosition is set (only stream and
+    Kafka sources have one), as a queue not in the template otherwise: fail closed.
+    """
     arn = props.get("EventSourceArn")
     target = referenced_id(arn)
-    if target is not None:
-        resource = t.resources.get(target)
-        type_ = resource.get("Type") if isinstance(resource, Mapping) else None
+    resource = t.resources.get(target) if target is not None else None
+    if isinstance(resource, Mapping):
+        type_ = resource.get("Type")
         if type_ == "AWS::SQS::Queue":
             return "sqs", target
         if type_ in _STREAM_TYPES:
             return "stream", target
         return "other", target
-    if isinstance(arn, str):
-        service = arn.split(":")[2] if arn.count(":") >= 5 else ""
-        if service == "sqs":
-            return "sqs", None
-        if service in ("kinesis", "dynamodb"):
-            return "stream", None
-    return "other", None
+    kinds = {_arn_kind(text) for text in renderings(arn)}
+    if kinds == {"sqs"}:
+        return "sqs", None
+    if kinds and kinds <= {"stream", "other"} and "stream" in kinds:
+        return "stream", None
+    if kinds == {"other"}:
+        return "other", None
+    # the kind cannot be told: a stream when StartingPosition is set, else most likely a queue
+    # (both fail closed: a queue not in the template is a finding)
+    return ("stream" if "StartingPosition" in props else "sqs"), None
+
+
+def _arn_kind(text: str) -> str:
+    """ "sqs", "stream", "other" (another service's ARN), "unknown" (the service is not literal)."""
+    parts = text.split(":")
+    service = parts[2] if len(parts) >= 6 and parts[0] == "arn" else UNKNOWN
+    if UNKNOWN in service or not service:
+        return "unknown"
+    if service == "sqs":
+        return "sqs"
+    if service == "kinesis" or (service == "dynamodb" and "/stream/" in text):
+        return "stream"
+    return "other"
 
 
 @rule(
@@ -58,7 +89,7 @@ def event_source_failure_handling(t: Template) -> Iterator[Violation]:
         if kind == "sqs":
             yield from _sqs_failures(t, logical_id, source)
         elif kind == "stream":
-            yield from _stream_failures(logical_id, props)
+            yield from _stream_failures(t, logical_id, props)
 
 
 def _sqs_failures(t: Template, logical_id: str, source: str | None) -> Iterator[Violation]:
@@ -88,7 +119,7 @@ def _sqs_failures(t: Template, logical_id: str, source: str | None) -> Iterator[
         )
 
 
-def _stream_failures(logical_id: str, props: Mapping[str, Any]) -> Iterator[Violation]:
+def _stream_failures(t: Template, logical_id: str, props: Mapping[str, Any]) -> Iterator[Violation]:
     fix = (
         "set on_failure=, retry_attempts=, max_record_age= and bisect_batch_on_error=True on "
         "the DynamoEventSource / KinesisEventSource"
@@ -104,15 +135,22 @@ def _stream_failures(logical_id: str, props: Mapping[str, Any]) -> Iterator[Viol
             finding_id="OnFailure",
         )
     for field in ("MaximumRetryAttempts", "MaximumRecordAgeInSeconds"):
-        value = props.get(field)
-        if value is None or number(value) == -1:
+        if _may_be_unbounded(t, props.get(field)):
             yield Violation(
                 logical_id,
                 f"Properties/{field}",
-                f"{field} is unbounded (absent or -1): a failing batch blocks the shard",
+                f"{field} may be unbounded (absent, -1, or a value the template does not "
+                "bound): a failing batch blocks the shard",
                 fix,
                 finding_id=field,
             )
+
+
+def _may_be_unbounded(t: Template, value: Any) -> bool:
+    """Whether a retry bound can deploy as absent or -1 (infinite): either Fn::If branch, a
+    parameter whose AllowedValues / MinValue do not rule out -1, any other intrinsic."""
+    ranges = value_ranges(value, template_parameters(t.body))
+    return any(lowest is None or lowest <= STREAM_UNBOUNDED for lowest, _ in ranges)
 
 
 @rule(

@@ -14,9 +14,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from secure_constructs.checks.accounts import mark_own, resource_types
+from secure_constructs.checks.alarm_facts import alarm_always_notifies
 from secure_constructs.checks.cfn import (
     alarm_metrics,
-    alarm_notifies,
     as_list,
     number,
     referenced_id,
@@ -326,7 +326,7 @@ def lambda_alarms(t: Template) -> Iterator[Violation]:
     alarmed: dict[FunctionKey, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     silent: dict[FunctionKey, dict[str, str]] = defaultdict(dict)
     for alarm_id, props in t.of_type("AWS::CloudWatch::Alarm"):
-        notifies = alarm_notifies(props)
+        notifies = alarm_always_notifies(props, t.body)
         for key, metric in _lambda_metrics(props):
             if notifies:
                 alarmed[key][metric].append(alarm_id)

@@ -15,6 +15,8 @@ from secure_constructs.checks.model import Practice, Template, Violation, rule
 from secure_constructs.checks.sfn_definitions import Definitions, definitions, states
 from secure_constructs.facts.stepfunctions_facts import (
     CUSTOMER_MANAGED_KEY_TYPE,
+    DEFAULT_RETRY_MAX_ATTEMPTS,
+    RETRIED_ERRORS,
     TASK_TIMEOUT_FIELDS,
 )
 
@@ -165,9 +167,27 @@ def _task_findings(
 
 def _no_retry(state: Mapping[str, Any]) -> str | None:
     retry = state.get("Retry")
-    if isinstance(retry, list) and retry:
+    if not isinstance(retry, list) or not retry:
+        return "the Task state has no Retry"
+    if any(_retries_transient_errors(retrier) for retrier in retry):
         return None
-    return "the Task state has no Retry"
+    return (
+        "no retrier of the Task state retries (MaxAttempts above 0) States.ALL, "
+        "States.TaskFailed or a Lambda transient error"
+    )
+
+
+def _retries_transient_errors(retrier: Any) -> bool:
+    if not isinstance(retrier, Mapping):
+        return False
+    errors = retrier.get("ErrorEquals")
+    attempts = number(retrier.get("MaxAttempts", DEFAULT_RETRY_MAX_ATTEMPTS))
+    return (
+        isinstance(errors, list)
+        and any(error in RETRIED_ERRORS for error in errors)
+        and attempts is not None
+        and attempts > 0
+    )
 
 
 def _no_timeout(state: Mapping[str, Any]) -> str | None:
@@ -180,11 +200,13 @@ def _no_timeout(state: Mapping[str, Any]) -> str | None:
     "TaskRetry",
     practice=Practice.EXECUTION_TIME,
     applies_to=(STATE_MACHINE,),
-    summary="A Task state without a Retry",
+    summary="A Task state without a Retry that retries transient errors",
     explanation=(
         "A Task without Retry fails the whole execution on the first transient error of the "
         "service it calls (Lambda's ServiceException and TooManyRequestsException, throttling), "
-        "which a retry with exponential backoff and jitter would have absorbed."
+        "which a retry with exponential backoff and jitter would have absorbed. A Retry counts "
+        "when one retrier has MaxAttempts above 0 (3 when left out) and names States.ALL, "
+        "States.TaskFailed or one of Lambda's transient errors."
     ),
     granular=True,
 )
