@@ -231,21 +231,26 @@ class SecureFunction(FunctionTriggers, lambda_.Function):
             if c is not None
         ]
         self._grant_and_warn(secrets or {}, options.get("vpc") is not None, tracing)
-
         self.timeout_seconds: float | None = limits.timeout_seconds
         """The timeout in seconds (None when it is a token); SecureApi reads it."""
         self.alarm_topic: sns.ITopic = alarm_topic or stack_alarm_topic(stack)
+        self._monitor(emails, log_group, dead_letter_queue, stack)
+        harden_stack(self)  # what CDK's trigger calls create (secure_constructs/triggers.py)
+
+    def _monitor(
+        self, emails: list[str], log_group: logs.ILogGroup, queue: sqs.IQueue, stack: cdk.Stack
+    ) -> None:
+        """E-mail subscribers, the health alarms, and (observability/) the cold-start metric, the
+        stack's invocation anomaly alarm and the function's dashboard row."""
         subscribe_emails(self.alarm_topic, emails)
-        self._add_alarms(limits.timeout_seconds, dead_letter_queue, stack)
-        # Cold starts, the stack's invocation anomaly alarm, the dashboard row (observability/).
+        self._add_alarms(self.timeout_seconds, queue, stack)
         StackMonitoring.of(stack).observe_function(
             self,
             log_group=log_group,
-            timeout_seconds=limits.timeout_seconds,
-            queue=dead_letter_queue,
+            timeout_seconds=self.timeout_seconds,
+            queue=queue,
             topic=self.alarm_topic,
         )
-        harden_stack(self)  # what CDK's trigger calls create (secure_constructs/triggers.py)
 
     def _wire_queue_and_logs(
         self,
