@@ -183,11 +183,11 @@ def _policies_naming(resource: Construct, ref: Callable[[], Any]) -> Callable[[]
         own_policy = resource.node.try_find_child("Policy")
         found = []
         for node in stack.node.find_all():
-            if own_policy is not None and node.node.scope is own_policy:
-                continue  # the resource's own policy: judged as its document
-            named = _named_resources(node)
+            named = _named_resources(node)  # isinstance first: no jsii call for other nodes
             if named is None:
                 continue
+            if own_policy is not None and node.node.scope is own_policy:
+                continue  # the resource's own policy: judged as its document
             targets, document = named
             if any(stack.resolve(t) == own for t in targets):
                 found.append((f"{node.node.path} (names {resource.node.id})", document))
