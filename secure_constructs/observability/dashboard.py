@@ -53,6 +53,14 @@ def graph(
     )
 
 
+def _depth(name: str, queue: sqs.IQueue) -> cloudwatch.GraphWidget:
+    """A queue's depth: the most messages visible in each minute."""
+    return graph(
+        name,
+        [queue.metric_approximate_number_of_messages_visible(period=_MINUTE, statistic="Maximum")],
+    )
+
+
 def function_widgets(
     fn: lambda_.Function, timeout_seconds: float | None, queue: sqs.IQueue
 ) -> list[cloudwatch.IWidget]:
@@ -86,14 +94,7 @@ def function_widgets(
             [cold_starts.init_duration(fn)],
             annotations=annotations,
         ),
-        graph(
-            "Dead-letter queue depth",
-            [
-                queue.metric_approximate_number_of_messages_visible(
-                    period=_MINUTE, statistic="Maximum"
-                )
-            ],
-        ),
+        _depth("Dead-letter queue depth", queue),
     ]
 
 
@@ -199,16 +200,7 @@ def queue_trigger_widgets(queue: sqs.IQueue) -> list[cloudwatch.IWidget]:
     ]
     redrive = getattr(queue, "dead_letter_queue", None)
     if redrive is not None:
-        widgets.append(
-            graph(
-                "Redrive queue depth",
-                [
-                    redrive.queue.metric_approximate_number_of_messages_visible(
-                        period=_MINUTE, statistic="Maximum"
-                    )
-                ],
-            )
-        )
+        widgets.append(_depth("Redrive queue depth", redrive.queue))
     return widgets
 
 
@@ -221,12 +213,5 @@ def stream_trigger_widgets(
             "Iterator age (ms)",
             [fn.metric("IteratorAge", period=_MINUTE, statistic="Maximum")],
         ),
-        graph(
-            "On-failure queue depth",
-            [
-                on_failure.metric_approximate_number_of_messages_visible(
-                    period=_MINUTE, statistic="Maximum"
-                )
-            ],
-        ),
+        _depth("On-failure queue depth", on_failure),
     ]
