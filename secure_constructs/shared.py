@@ -51,6 +51,8 @@ class StackIds:
     """The stack's log forwarding (`forward_logs`): its role and, if created, its stream."""
     MONITORING = "SecureConstructsMonitoring"
     """The stack dashboard and function-traffic anomaly alarms (`observability.StackMonitoring`)."""
+    TRIGGER_HARDENING = "SecureConstructsTriggerHardening"
+    """No resource: the Aspect that hardens what CDK's trigger calls create (`triggers.py`)."""
 
     @classmethod
     def all(cls) -> dict[str, str]:

@@ -11,7 +11,7 @@ Three standard CDK calls leave gaps that the user cannot close by hand:
 - `targets.LambdaFunction(fn, dead_letter_queue=fn.dead_letter_queue)` points EventBridge at a
   queue encrypted with the stack key, whose key policy has no statement for EventBridge.
 
-`harden_stack(stack)` (called by every SecureFunction) registers one Aspect per stack that
+`harden_stack(fn)` (called by every SecureFunction) adds one construct per stack whose Aspect
 closes the first and third; `accept_event_source` (called by `SecureFunction.add_event_source`)
 handles the second. Facts and defaults live in `secure_constructs.trigger_facts`.
 """
@@ -19,8 +19,7 @@ handles the second. Facts and defaults live in `secure_constructs.trigger_facts`
 from __future__ import annotations
 
 import json
-import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import aws_cdk as cdk
@@ -42,7 +41,7 @@ from secure_constructs.dead_letters import (
 from secure_constructs.errors import ValidationError
 from secure_constructs.observability.stack import observe_queue_trigger
 from secure_constructs.role import attach_xray_write
-from secure_constructs.shared import security_key, stack_of
+from secure_constructs.shared import StackIds, per_stack, security_key
 from secure_constructs.trigger_facts import (
     BUCKET_NOTIFICATIONS_HANDLER_ID,
     EVENT_TARGET_MAX_EVENT_AGE_SECONDS,
@@ -74,52 +73,90 @@ _INLINE_POLICY_RULES = tuple(
     f"{pack}-IAMNoInlinePolicy" for pack in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")
 )
 SCHEDULE_TYPE = "AWS::Scheduler::Schedule"
-_HARDENED: weakref.WeakKeyDictionary[cdk.Stack, _TriggerHardening] = weakref.WeakKeyDictionary()
 
 
 def harden_stack(fn: lambda_.Function) -> None:
-    """Register, once per stack, the Aspect that hardens what CDK's trigger calls create, and
-    tell it about `fn` (a SecureFunction: rule targets invoking it get bounded retries)."""
-    stack = stack_of(fn)
-    aspect = _HARDENED.get(stack)
-    if aspect is None:
-        aspect = _HARDENED[stack] = _TriggerHardening(stack)
-        cdk.Aspects.of(stack).add(aspect)
-    aspect.functions.append(fn)
+    """Create, once per stack, the construct whose Aspect hardens what CDK's trigger calls
+    create, and tell it about `fn` (a SecureFunction: rule targets invoking it get bounded
+    retries)."""
+    hardening = per_stack(fn, StackIds.TRIGGER_HARDENING, _TriggerHardening, _TriggerHardening)
+    hardening.functions.append(fn)
 
 
-@jsii.implements(cdk.IAspect)
-class _TriggerHardening:
-    """Runs before synthesis, when every bucket notification and rule target exists."""
+class _TriggerHardening(Construct):
+    """A leaf of the stack (no resources) carrying the Aspect: CDK calls it once, before
+    synthesis, when every bucket notification and rule target exists, and it walks the stack
+    itself. An Aspect on the stack would be called back from the jsii kernel for every
+    construct (about 0.3 ms each). What another Aspect adds after this one ran is not hardened
+    here; the SecureServerless rules still judge it in the template."""
 
-    def __init__(self, stack: cdk.Stack) -> None:
+    def __init__(self, stack: cdk.Stack, construct_id: str) -> None:
+        super().__init__(stack, construct_id)
         self._stack = stack
-        self._done: set[str] = set()
         self.functions: list[lambda_.Function] = []
+        cdk.Aspects.of(self).add(_HardenOnce(self))
 
-    def visit(self, node: IConstruct) -> None:
-        if node is self._stack:
-            harden_bucket_notifications_handler(self._stack)
-        elif node.node.path in self._done:
-            return
-        elif isinstance(node, iam.Policy) and node.node.id == "HandlerPolicy":
-            self._done.add(node.node.path)
-            accept_notifications_handler_policy(node)
-        elif isinstance(node, events.CfnRule):
-            self._done.add(node.node.path)
-            bound_function_target_retries(self._stack, node, self.functions)
-            allow_eventbridge_dead_letters(self._stack, node)
-        elif isinstance(node, sns.CfnSubscription):
+    def harden(self) -> None:
+        harden_bucket_notifications_handler(self._stack)
+        done: set[str] = set()
+        for node in self._stack.node.find_all():
+            harden = self._hardening_for(node)
+            # isinstance (Python only) first: a path is a jsii round trip
+            if harden is None or node.node.path in done:
+                continue
+            done.add(node.node.path)
+            harden(node)
+
+    def _hardening_for(self, node: IConstruct) -> Callable[[Any], None] | None:
+        stack = self._stack
+        if isinstance(node, iam.Policy):
+            return accept_notifications_handler_policy if node.node.id == "HandlerPolicy" else None
+        if isinstance(node, events.CfnRule):
+            return lambda rule: _harden_rule(stack, rule, self.functions)
+        if isinstance(node, sns.CfnSubscription):
             from secure_constructs.topic_triggers import allow_sns_dead_letters
 
-            self._done.add(node.node.path)
-            allow_sns_dead_letters(self._stack, node)
-        elif isinstance(node, cdk.CfnResource) and node.cfn_resource_type == SCHEDULE_TYPE:
+            return lambda subscription: allow_sns_dead_letters(stack, subscription)
+        if isinstance(node, cdk.CfnResource) and _resource_type(node) == SCHEDULE_TYPE:
             # By type name: importing aws_scheduler for every stack costs the jsii kernel time.
             from secure_constructs.schedules import allow_scheduler_dead_letters
 
-            self._done.add(node.node.path)
-            allow_scheduler_dead_letters(self._stack, node)  # type: ignore[arg-type]
+            return lambda schedule: allow_scheduler_dead_letters(stack, schedule)
+        return None
+
+
+@jsii.implements(cdk.IAspect)
+class _HardenOnce:
+    def __init__(self, owner: _TriggerHardening) -> None:
+        self._owner = owner
+        self._done = False
+
+    def visit(self, node: IConstruct) -> None:
+        if node is self._owner and not self._done:
+            self._done = True
+            self._owner.harden()
+
+
+def _harden_rule(stack: cdk.Stack, rule: events.CfnRule, functions: list[lambda_.Function]) -> None:
+    bound_function_target_retries(stack, rule, functions)
+    allow_eventbridge_dead_letters(stack, rule)
+
+
+_CLASS_RESOURCE_TYPES: dict[type, str] = {}
+"""The CloudFormation type of each generated L1 class (its `CFN_RESOURCE_TYPE_NAME` constant),
+read once per class: asking every resource its type would be one jsii round trip each."""
+
+
+def _resource_type(node: cdk.CfnResource) -> str:
+    cls = type(node)
+    known = _CLASS_RESOURCE_TYPES.get(cls)
+    if known is not None:
+        return known
+    if "CFN_RESOURCE_TYPE_NAME" not in cls.__dict__:
+        # cdk.CfnResource itself, or a subclass that is not a generated L1
+        return node.cfn_resource_type
+    _CLASS_RESOURCE_TYPES[cls] = str(cls.CFN_RESOURCE_TYPE_NAME)  # type: ignore[attr-defined]
+    return _CLASS_RESOURCE_TYPES[cls]
 
 
 def harden_bucket_notifications_handler(stack: cdk.Stack) -> None:

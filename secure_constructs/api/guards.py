@@ -35,9 +35,10 @@ def guard_api(
     every method integrates Lambda, an AWS service or a MOCK, once all methods exist."""
 
     def validate() -> list[str]:
-        if not _http_methods(api):
+        http = _http_methods(api)
+        if not http:
             acknowledge_certificate()
-        return [*_foreign_stages(api, own_stage), *_plain_http_methods(api)]
+        return [*_foreign_stages(api, own_stage), *_plain_http_methods(http)]
 
     api.node.add_validation(_Validation(validate))
 
@@ -90,7 +91,10 @@ def _http_methods(api: apigateway.RestApi) -> list[tuple[apigateway.Method, Any]
         cfn = method.node.default_child
         if not isinstance(cfn, apigateway.CfnMethod):
             continue
-        integration = stack.resolve(cfn.integration)
+        # The rendered properties (a plain map, one round trip); `cfn.integration` is a struct
+        # that jsii would read back field by field.
+        properties = stack.resolve(cfn._cfn_properties)
+        integration = properties.get("integration") if isinstance(properties, Mapping) else None
         if not isinstance(integration, Mapping):
             continue
         if str(integration.get("type", "")).upper() in ("HTTP", "HTTP_PROXY"):
@@ -98,9 +102,9 @@ def _http_methods(api: apigateway.RestApi) -> list[tuple[apigateway.Method, Any]
     return found
 
 
-def _plain_http_methods(api: apigateway.RestApi) -> list[str]:
+def _plain_http_methods(http: list[tuple[apigateway.Method, Any]]) -> list[str]:
     errors = []
-    for method, uri in _http_methods(api):
+    for method, uri in http:
         if isinstance(uri, str) and uri.strip().lower().startswith("http://"):
             errors.append(
                 str(
