@@ -117,7 +117,7 @@ class _TriggerHardening(Construct):
             from secure_constructs.topic_triggers import allow_sns_dead_letters
 
             return lambda subscription: allow_sns_dead_letters(stack, subscription)
-        if isinstance(node, cdk.CfnResource) and _resource_type(node) == SCHEDULE_TYPE:
+        if isinstance(node, cdk.CfnResource) and _is_schedule(node):
             # By type name: importing aws_scheduler for every stack costs the jsii kernel time.
             from secure_constructs.schedules import allow_scheduler_dead_letters
 
@@ -142,21 +142,17 @@ def _harden_rule(stack: cdk.Stack, rule: events.CfnRule, functions: list[lambda_
     allow_eventbridge_dead_letters(stack, rule)
 
 
-_CLASS_RESOURCE_TYPES: dict[type, str] = {}
-"""The CloudFormation type of each generated L1 class (its `CFN_RESOURCE_TYPE_NAME` constant),
-read once per class: asking every resource its type would be one jsii round trip each."""
+_SCHEDULE_JSII_TYPE = "aws-cdk-lib.aws_scheduler.CfnSchedule"
+_GENERIC_JSII_TYPE = "aws-cdk-lib.CfnResource"
 
 
-def _resource_type(node: cdk.CfnResource) -> str:
-    cls = type(node)
-    known = _CLASS_RESOURCE_TYPES.get(cls)
-    if known is not None:
-        return known
-    if "CFN_RESOURCE_TYPE_NAME" not in cls.__dict__:
-        # cdk.CfnResource itself, or a subclass that is not a generated L1
-        return node.cfn_resource_type
-    _CLASS_RESOURCE_TYPES[cls] = str(cls.CFN_RESOURCE_TYPE_NAME)  # type: ignore[attr-defined]
-    return _CLASS_RESOURCE_TYPES[cls]
+def _is_schedule(node: cdk.CfnResource) -> bool:
+    """A Scheduler schedule, told from its class's jsii type name (Python only); a plain
+    `cdk.CfnResource` (or a subclass of it) is asked its type, one jsii round trip."""
+    jsii_type = getattr(type(node), "__jsii_type__", _GENERIC_JSII_TYPE)
+    if jsii_type == _SCHEDULE_JSII_TYPE:
+        return True
+    return jsii_type == _GENERIC_JSII_TYPE and node.cfn_resource_type == SCHEDULE_TYPE
 
 
 def harden_bucket_notifications_handler(stack: cdk.Stack) -> None:

@@ -39,6 +39,7 @@ def test_public_construct_ids_are_one_table() -> None:
         "API_GATEWAY_ACCOUNT": "SecureConstructsApiGatewayAccount",
         "LOG_FORWARDING": "SecureConstructsLogForwarding",
         "MONITORING": "SecureConstructsMonitoring",
+        "TRIGGER_HARDENING": "SecureConstructsTriggerHardening",
     }
     # and the module-level names the constructs used before read the same table
     assert shared.KEY_ID == StackIds.KEY and shared.TOPIC_ID == StackIds.ALARM_TOPIC

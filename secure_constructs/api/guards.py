@@ -35,10 +35,13 @@ def guard_api(
     every method integrates Lambda, an AWS service or a MOCK, once all methods exist."""
 
     def validate() -> list[str]:
-        http = _http_methods(api)
+        stack: cdk.Stack = api.stack
+        own = stack.resolve(api.rest_api_id)
+        nodes = stack.node.find_all()  # one walk, shared by both checks
+        http = _http_methods(stack, own, nodes)
         if not http:
             acknowledge_certificate()
-        return [*_foreign_stages(api, own_stage), *_plain_http_methods(http)]
+        return [*_foreign_stages(api, own_stage, own, nodes), *_plain_http_methods(http)]
 
     api.node.add_validation(_Validation(validate))
 
@@ -55,12 +58,13 @@ class _Validation:
         return result
 
 
-def _foreign_stages(api: apigateway.RestApi, own_stage: apigateway.Stage) -> list[str]:
+def _foreign_stages(
+    api: apigateway.RestApi, own_stage: apigateway.Stage, own: Any, nodes: list[IConstruct]
+) -> list[str]:
     stack = api.stack
-    own = stack.resolve(api.rest_api_id)
     own_stage_path = own_stage.node.path + "/Resource"
     errors = []
-    for node in stack.node.find_all():
+    for node in nodes:
         if isinstance(node, apigateway.CfnStage):
             if node.node.path == own_stage_path or stack.resolve(node.rest_api_id) != own:
                 continue
@@ -83,18 +87,20 @@ def _stage_error(api: IConstruct, node: IConstruct, what: str) -> str:
     )
 
 
-def _http_methods(api: apigateway.RestApi) -> list[tuple[apigateway.Method, Any]]:
-    """(method, integration URI) of every HTTP / HTTP_PROXY integration of the API."""
-    stack: cdk.Stack = api.stack
+def _http_methods(
+    stack: cdk.Stack, own: Any, nodes: list[IConstruct]
+) -> list[tuple[apigateway.CfnMethod, Any]]:
+    """(method, integration URI) of every HTTP / HTTP_PROXY integration on the API: each
+    `CfnMethod` of the stack whose RestApiId is the API's, whether `add_route`, a resource's
+    `add_method` or a hand-made L1 created it. Their rendered properties (plain maps) are
+    resolved in one round trip; `cfn.integration` is a struct jsii would read field by field."""
+    methods = [n for n in nodes if isinstance(n, apigateway.CfnMethod)]
+    rendered = stack.resolve([m._cfn_properties for m in methods])
     found = []
-    for method in api.methods:
-        cfn = method.node.default_child
-        if not isinstance(cfn, apigateway.CfnMethod):
+    for method, properties in zip(methods, rendered, strict=True):
+        if not isinstance(properties, Mapping) or properties.get("restApiId") != own:
             continue
-        # The rendered properties (a plain map, one round trip); `cfn.integration` is a struct
-        # that jsii would read back field by field.
-        properties = stack.resolve(cfn._cfn_properties)
-        integration = properties.get("integration") if isinstance(properties, Mapping) else None
+        integration = properties.get("integration")
         if not isinstance(integration, Mapping):
             continue
         if str(integration.get("type", "")).upper() in ("HTTP", "HTTP_PROXY"):
@@ -102,7 +108,7 @@ def _http_methods(api: apigateway.RestApi) -> list[tuple[apigateway.Method, Any]
     return found
 
 
-def _plain_http_methods(http: list[tuple[apigateway.Method, Any]]) -> list[str]:
+def _plain_http_methods(http: list[tuple[apigateway.CfnMethod, Any]]) -> list[str]:
     errors = []
     for method, uri in http:
         if isinstance(uri, str) and uri.strip().lower().startswith("http://"):
@@ -110,7 +116,7 @@ def _plain_http_methods(http: list[tuple[apigateway.Method, Any]]) -> list[str]:
                 str(
                     ValidationError(
                         "integration",
-                        f"{uri} on {method.node.path}",
+                        f"{uri} on {method.node.path.removesuffix('/Resource')}",
                         "https:// HTTP integrations only (http:// sends every request, "
                         "Authorization header included, in clear text)",
                         "use an https:// URI or a VPC link; for a Lambda backend use "

@@ -171,6 +171,27 @@ def test_fails_when_a_method_integrates_plain_http() -> None:
     assert "https://" in message
 
 
+def test_fails_when_a_hand_made_l1_method_on_the_api_integrates_plain_http() -> None:
+    # GIVEN a CfnMethod written by hand on SecureApi's root (not in `api.methods`)
+    def build(stack: cdk.Stack) -> None:
+        api = api_with_route(stack)
+        apigateway.CfnMethod(
+            stack,
+            "RawMethod",
+            rest_api_id=api.rest_api_id,
+            resource_id=api.root.resource_id,
+            http_method="PUT",
+            authorization_type="AWS_IAM",
+            integration=apigateway.CfnMethod.IntegrationProperty(
+                type="HTTP_PROXY", integration_http_method="PUT", uri="http://raw.internal/x"
+            ),
+        )
+
+    # THEN SecureApi's guard refuses it at synth, naming the L1
+    message = refused_at_synth(build)
+    assert "integration='http://raw.internal/x on Test/RawMethod'" in message
+
+
 @pytest.fixture(scope="module")
 def https_proxy() -> Synthesized:
     def build(stack: cdk.Stack) -> None:
