@@ -99,8 +99,10 @@ def record(construct: IConstruct, targets: Iterable[IConstruct], rule_id: str, r
 _PLACED: dict[int, set[tuple[str, str]]] = {}
 
 
-def _acknowledge(app: IConstruct, target: IConstruct, rule_id: str, reason: str) -> None:
-    _PLACED.setdefault(id(app), set()).add((target.node.path, rule_id))
+def _acknowledge(
+    app: IConstruct, target: IConstruct, rule_id: str, reason: str, path: str | None = None
+) -> None:
+    _PLACED.setdefault(id(app), set()).add((path or target.node.path, rule_id))
     cdk.Validations.of(target).acknowledge(cdk.Acknowledgment(id=rule_id, reason=reason))
 
 
@@ -168,10 +170,10 @@ def run_gate(
             result.problems.append(_unmatched(intent, findings))
             continue
         for finding in matched:
-            resource = find_by_path(app, finding.path)
+            resource = _resource_at(app, intent, finding.path)
             if resource is None:
                 continue
-            _acknowledge(app, resource, intent.rule_id, intent.reason)
+            _acknowledge(app, resource, intent.rule_id, intent.reason, finding.path)
             finding.acknowledged = True
             result.placed += 1
     return result
@@ -246,7 +248,20 @@ def _unmatched(intent: Intent, findings: list[SeenFinding]) -> GateProblem:
     )
 
 
+def _resource_at(app: IConstruct, intent: Intent, path: str) -> IConstruct | None:
+    """The construct at `path`, a finding under the intent: walked down from the intent's own
+    construct or companion whose path holds it (each step is two jsii round trips), from the
+    app only when none does."""
+    for construct, own in zip([intent.construct, *intent.targets], intent.paths, strict=True):
+        if path == own:
+            return construct
+        if path.startswith(own + "/"):
+            return find_by_path(construct, path[len(own) :])
+    return find_by_path(app, path)
+
+
 def find_by_path(app: IConstruct, path: str) -> IConstruct | None:
+    """The construct at `path` below `app` (the App, or any construct for a relative path)."""
     node: IConstruct | None = app
     for part in [p for p in path.split("/") if p]:
         if node is None:

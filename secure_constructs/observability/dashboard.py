@@ -8,18 +8,21 @@ Each row is a one-line title and up to four 6x6 graphs (a dashboard row is 24 un
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_events as events
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
-from aws_cdk import aws_stepfunctions as sfn
 
 from secure_constructs.defaults import DURATION_ALARM_RATIO
 from secure_constructs.facts.cloudwatch_facts import DASHBOARD_GRID_WIDTH
 from secure_constructs.observability import cold_starts, security_signals
+
+if TYPE_CHECKING:  # type hints only: importing aws_stepfunctions costs every app ~50 ms
+    from aws_cdk import aws_events as events
+    from aws_cdk import aws_stepfunctions as sfn
 
 WIDGET_HEIGHT = 6
 TITLE_HEIGHT = 1

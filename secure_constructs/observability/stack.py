@@ -9,12 +9,10 @@ from typing import TYPE_CHECKING
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_events as events
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
-from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct, IConstruct
 
 from secure_constructs.defaults import DASHBOARD_CONTEXT_KEY
@@ -25,8 +23,10 @@ from secure_constructs.observability.settings import TrafficAnomaly
 from secure_constructs.prop_types import check_args
 from secure_constructs.shared import StackIds, alarm_topic, per_stack
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # type hints only: importing aws_stepfunctions costs every app ~50 ms
     from aws_cdk import aws_apigateway as apigateway
+    from aws_cdk import aws_events as events
+    from aws_cdk import aws_stepfunctions as sfn
 
 DASHBOARD_ID = "Dashboard"
 INVOCATIONS_ALARM_ID = "InvocationsAnomalyAlarm"
