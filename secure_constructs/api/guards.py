@@ -91,9 +91,10 @@ def _http_methods(
     stack: cdk.Stack, own: Any, nodes: list[IConstruct]
 ) -> list[tuple[apigateway.CfnMethod, Any]]:
     """(method, integration URI) of every HTTP / HTTP_PROXY integration on the API: each
-    `CfnMethod` of the stack whose RestApiId is the API's, whether `add_route`, a resource's
-    `add_method` or a hand-made L1 created it. Their rendered properties (plain maps) are
-    resolved in one round trip; `cfn.integration` is a struct jsii would read field by field."""
+    `CfnMethod` of the stack and its nested stacks whose RestApiId is the API's, whether
+    `add_route`, a resource's `add_method` or a hand-made L1 created it. Their rendered
+    properties (plain maps) are resolved in one round trip; `cfn.integration` is a struct jsii
+    would read field by field."""
     methods = [n for n in nodes if isinstance(n, apigateway.CfnMethod)]
     rendered = stack.resolve([m._cfn_properties for m in methods])
     found = []

@@ -192,6 +192,25 @@ def test_fails_when_a_hand_made_l1_method_on_the_api_integrates_plain_http() -> 
     assert "integration='http://raw.internal/x on Test/RawMethod'" in message
 
 
+def test_fails_when_a_method_made_in_a_nested_stack_integrates_plain_http() -> None:
+    # GIVEN a Method on SecureApi's root made in a nested stack (its RestApiId there is a
+    # parameter of the nested stack, not the API's Ref)
+    def build(stack: cdk.Stack) -> None:
+        api = api_with_route(stack)
+        apigateway.Method(
+            cdk.NestedStack(stack, "Nested"),
+            "Legacy",
+            resource=api.root,
+            http_method="PATCH",
+            integration=apigateway.HttpIntegration("http://nested.internal/x"),
+            options=apigateway.MethodOptions(authorization_type=apigateway.AuthorizationType.IAM),
+        )
+
+    # THEN SecureApi's guard still refuses it at synth
+    message = refused_at_synth(build)
+    assert "integration='http://nested.internal/x on Test/Nested/Legacy'" in message
+
+
 @pytest.fixture(scope="module")
 def https_proxy() -> Synthesized:
     def build(stack: cdk.Stack) -> None:
