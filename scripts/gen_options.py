@@ -52,6 +52,7 @@ SPECS = (
         "function",
         "SecureFunction",
         refusal_tables=("_FIXED_OPTIONS",),
+        tables_module="function_props",
         refused=("role", "log_retention_role", "log_retention_retry_options"),
         # CDK refuses it beside the system_log_level_v2 that SecureFunction sets.
         extra=("system_log_level",),

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Unpack
+from typing import TYPE_CHECKING, Unpack
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -21,7 +20,6 @@ from secure_constructs._options import FunctionOptions, FunctionUrlOptions
 from secure_constructs.checks import acknowledge
 from secure_constructs.checks.guard import ensure_checked
 from secure_constructs.checks.iam_facts import VPC_NETWORK_INTERFACE_ACTIONS
-from secure_constructs.checks.secret_patterns import secret_reason
 from secure_constructs.dead_letters import (
     DEAD_LETTER_QUEUE_ID as DEAD_LETTER_QUEUE_ID,
 )
@@ -35,18 +33,15 @@ from secure_constructs.dead_letters import (
 )
 from secure_constructs.defaults import (
     DURATION_ALARM_RATIO,
-    FUNCTION_MAX_EVENT_AGE_SECONDS,
-    FUNCTION_MEMORY_MB,
-    FUNCTION_RETRY_ATTEMPTS,
-    FUNCTION_TIMEOUT_SECONDS,
     LOG_RETENTION,
 )
 from secure_constructs.errors import ValidationError
-from secure_constructs.facts.lambda_facts import (
-    ASYNC_RETRY_RANGE,
-    EVENT_AGE_RANGE_SECONDS,
-    MAX_TIMEOUT_SECONDS,
-    MEMORY_RANGE_MB,
+from secure_constructs.function_props import (
+    add_code_signing,
+    checked_limits,
+    configured,
+    refuse_passthrough,
+    refuse_secret_value,
 )
 from secure_constructs.function_triggers import FunctionTriggers
 from secure_constructs.monitoring import (
@@ -56,19 +51,14 @@ from secure_constructs.monitoring import (
 )
 from secure_constructs.observability.stack import StackMonitoring
 from secure_constructs.prop_types import check_args
-from secure_constructs.prop_values import SECRET_KEY
 from secure_constructs.role import LambdaExecutionRole
 from secure_constructs.runtimes import latest_python_runtime
-from secure_constructs.secrets_cache import SecretsCache, apply_secrets_cache
+from secure_constructs.secrets_cache import SecretsCache
 from secure_constructs.shared import alarm_topic as stack_alarm_topic
 from secure_constructs.shared import security_key, stack_of
 from secure_constructs.triggers import harden_stack
 from secure_constructs.validation import (
-    FixedOptions,
-    check_number,
     check_retention,
-    refuse_fixed_options,
-    whole_seconds,
 )
 
 if TYPE_CHECKING:  # only in annotations: importing them costs the jsii kernel time
@@ -78,7 +68,41 @@ if TYPE_CHECKING:  # only in annotations: importing them costs the jsii kernel t
 
 __all__ = ["SecureFunction", "latest_python_runtime", "shared_dead_letter_queue"]
 
-_ENV_NAME = SECRET_KEY  # one pattern for secrets= keys (secure_constructs/prop_values.py)
+
+@dataclass(frozen=True)
+class _OwnResources:
+    """The role, log group and dead-letter queue a SecureFunction is built with."""
+
+    role: LambdaExecutionRole
+    log_group: logs.ILogGroup
+    dead_letter_queue: sqs.IQueue
+    queue_if_own: sqs.IQueue | None
+    queue_arn: str
+    queue_key_arn: str | None
+
+    @classmethod
+    def make(
+        cls,
+        scope: Construct,
+        construct_id: str,
+        permissions_boundary: iam.IManagedPolicy | None,
+        log_group: logs.ILogGroup | None,
+        log_retention: logs.RetentionDays,
+        queue: sqs.IQueue | None,
+    ) -> _OwnResources:
+        """A new role; the given log group or a new one; the given queue or the stack's."""
+        stack = stack_of(scope)
+        role = LambdaExecutionRole(
+            scope,
+            f"{construct_id}ServiceRole",
+            permissions_boundary=permissions_boundary,
+            description="Execution role of one SecureFunction (customer-managed policies only)",
+        )
+        if log_group is None:
+            log_group = _new_log_group(scope, construct_id, log_retention, security_key(stack))
+        dead_letter_queue = queue or shared_dead_letter_queue(stack)
+        queue_arn, queue_key_arn = queue_facts(dead_letter_queue)
+        return cls(role, log_group, dead_letter_queue, queue, queue_arn, queue_key_arn)
 
 
 class SecureFunction(FunctionTriggers, lambda_.Function):
@@ -158,40 +182,19 @@ class SecureFunction(FunctionTriggers, lambda_.Function):
         **options: Unpack[FunctionOptions],
     ) -> None:
         check_args(SecureFunction.__init__, locals())
-        _refuse_passthrough(options)
-        _add_code_signing(scope, construct_id, signing_profiles, options)
-        limits = _checked_limits(timeout, memory_size, retry_attempts, max_event_age, options)
+        refuse_passthrough(options)
+        add_code_signing(scope, construct_id, signing_profiles, options)
+        limits = checked_limits(timeout, memory_size, retry_attempts, max_event_age, options)
         check_retention("log_retention", log_retention)
-        env = _environment(environment or {}, secrets or {})
-        # secrets_cache= (all logic in secure_constructs/secrets_cache.py): the cache layer and
-        # its settings; a TTL longer than a secret's rotation interval is refused.
-        passed = apply_secrets_cache(
-            scope,
-            construct_id,
-            secrets_cache,
-            secrets or {},
-            env,
-            options,
-            runtime=runtime,
-            architecture=architecture,
+        env, passed = configured(
+            scope, construct_id, environment, secrets, secrets_cache, options, runtime, architecture
         )
         emails = validate_emails("alarm_emails", alarm_emails)
-
         stack = stack_of(scope)
         key = security_key(stack)
-        role = LambdaExecutionRole(
-            scope,
-            f"{construct_id}ServiceRole",
-            permissions_boundary=permissions_boundary,
-            description="Execution role of one SecureFunction (customer-managed policies only)",
+        own = _OwnResources.make(
+            scope, construct_id, permissions_boundary, log_group, log_retention, dead_letter_queue
         )
-        if log_group is None:
-            log_group = _new_log_group(scope, construct_id, log_retention, key)
-        own_queue = dead_letter_queue is not None
-        if dead_letter_queue is None:
-            dead_letter_queue = shared_dead_letter_queue(stack)
-
-        queue_arn, queue_key_arn = queue_facts(dead_letter_queue)
         super().__init__(
             scope,
             construct_id,
@@ -203,8 +206,8 @@ class SecureFunction(FunctionTriggers, lambda_.Function):
             timeout=limits.timeout,
             environment=env,
             environment_encryption=environment_encryption or key,
-            role=role,
-            log_group=log_group,
+            role=own.role,
+            log_group=own.log_group,
             logging_format=lambda_.LoggingFormat.JSON,
             application_log_level_v2=log_level,
             # INFO: Lambda writes the platform.report record the cold-start metric reads.
@@ -212,30 +215,37 @@ class SecureFunction(FunctionTriggers, lambda_.Function):
             tracing=tracing,
             retry_attempts=limits.retry_attempts,
             max_event_age=limits.max_event_age,
-            # The queue is wired below instead of through CDK's grants, which would give the
-            # role encrypt/decrypt on the whole stack key (which also encrypts secrets).
-            on_failure=on_failure or QueueArnDestination(queue_arn),
+            # Wired in _wire_queue_and_logs: CDK's grants would decrypt with the whole stack key.
+            on_failure=on_failure or QueueArnDestination(own.queue_arn),
             **passed,
         )
         ensure_checked(self)  # warns at synth when apply_checks was never called
-        self._wire_queue_and_logs(role, log_group, queue_arn, queue_key_arn, stack)
-        self._dead_letter_queue: sqs.IQueue = dead_letter_queue
-        self.execution_role: LambdaExecutionRole = role
-        self.function_log_group: logs.ILogGroup = log_group
+        made_signing = options.get("code_signing_config") if signing_profiles else None
+        self._finish(own, stack, made_signing, limits.timeout_seconds, alarm_topic)
+        self._grant_and_warn(secrets or {}, options.get("vpc") is not None, tracing)
+        self._monitor(emails, own.log_group, own.dead_letter_queue, stack)
+        harden_stack(self)  # what CDK's trigger calls create (secure_constructs/triggers.py)
+
+    def _finish(
+        self,
+        own: _OwnResources,
+        stack: cdk.Stack,
+        made_signing: object | None,
+        timeout_seconds: float | None,
+        alarm_topic: sns.ITopic | None,
+    ) -> None:
+        """The queue and log grants, the public attributes and the companions."""
+        self._wire_queue_and_logs(own.role, own.log_group, own.queue_arn, own.queue_key_arn, stack)
+        self._dead_letter_queue: sqs.IQueue = own.dead_letter_queue
+        self.execution_role: LambdaExecutionRole = own.role
+        self.function_log_group: logs.ILogGroup = own.log_group
         # The shared queue is not a companion: acknowledging a finding on one function must not
         # reach the queue every function of the stack sends to.
-        made_signing = options.get("code_signing_config") if signing_profiles else None
-        self._companions: list[object] = [
-            c
-            for c in (role, log_group, dead_letter_queue if own_queue else None, made_signing)
-            if c is not None
-        ]
-        self._grant_and_warn(secrets or {}, options.get("vpc") is not None, tracing)
-        self.timeout_seconds: float | None = limits.timeout_seconds
+        companions = (own.role, own.log_group, own.queue_if_own, made_signing)
+        self._companions: list[object] = [c for c in companions if c is not None]
+        self.timeout_seconds: float | None = timeout_seconds
         """The timeout in seconds (None when it is a token); SecureApi reads it."""
         self.alarm_topic: sns.ITopic = alarm_topic or stack_alarm_topic(stack)
-        self._monitor(emails, log_group, dead_letter_queue, stack)
-        harden_stack(self)  # what CDK's trigger calls create (secure_constructs/triggers.py)
 
     def _monitor(
         self, emails: list[str], log_group: logs.ILogGroup, queue: sqs.IQueue, stack: cdk.Stack
@@ -397,193 +407,6 @@ class SecureFunction(FunctionTriggers, lambda_.Function):
         return super().add_function_url(
             auth_type=auth_type or lambda_.FunctionUrlAuthType.AWS_IAM, **options
         )
-
-
-# Function props that would undo a default the promise depends on: (allowed, fix).
-_FIXED_OPTIONS: FixedOptions = {
-    "logging_format": ("nothing: logs are always JSON", "remove logging_format"),
-    "application_log_level_v2": ("nothing: use log_level=", "pass log_level= instead"),
-    "application_log_level": ("nothing: use log_level=", "pass log_level= instead"),
-    "log_format": ("nothing: logs are always JSON", "remove log_format"),
-    "system_log_level": (
-        "nothing: Lambda's own log level is INFO (cold starts)",
-        "remove system_log_level",
-    ),
-    "system_log_level_v2": ("nothing: Lambda's own log level is INFO (cold starts)", "remove it"),
-    "dead_letter_topic": (
-        "nothing: failed events go to an SQS dead-letter queue",
-        "pass dead_letter_queue= to bring your own queue",
-    ),
-    "dead_letter_queue_enabled": (
-        "nothing: the dead-letter queue is always on",
-        "remove dead_letter_queue_enabled (pass dead_letter_queue= to bring your own)",
-    ),
-}
-
-
-def _refuse_passthrough(options: Mapping[str, Any]) -> None:
-    refuse_fixed_options(options, _FIXED_OPTIONS)
-    if options.get("role") is not None:
-        raise ValidationError(
-            "role",
-            options["role"],
-            "no role: each SecureFunction creates its own least-privilege role",
-            "remove role= and give permissions with grant_* (e.g. table.grant_read_data(fn)) "
-            "or fn.add_to_role_policy(...)",
-        )
-    if options.get("log_retention_role") is not None or "log_retention_retry_options" in options:
-        raise ValidationError(
-            "log_retention_role",
-            options.get("log_retention_role"),
-            "nothing: the log group is created directly, without a log-retention custom resource",
-            "remove it and set log_retention=",
-        )
-
-
-def _check_timeout(timeout: cdk.Duration) -> float | None:
-    seconds = whole_seconds("timeout", timeout)
-    if seconds is None:
-        return None
-    if seconds <= 0 or seconds > MAX_TIMEOUT_SECONDS:
-        raise ValidationError(
-            "timeout",
-            f"{seconds} seconds",
-            f"1 to {MAX_TIMEOUT_SECONDS} seconds (Lambda's maximum)",
-            "pass e.g. timeout=Duration.seconds(10); keep it as short as the work allows",
-        )
-    return seconds
-
-
-def _check_event_age(age: cdk.Duration) -> None:
-    seconds = whole_seconds("max_event_age", age)
-    if seconds is None:
-        return
-    low, high = EVENT_AGE_RANGE_SECONDS
-    if not low <= seconds <= high:
-        raise ValidationError(
-            "max_event_age",
-            f"{seconds} seconds",
-            f"{low} seconds to {high // 3600} hours (Lambda's limits)",
-            "pass e.g. max_event_age=Duration.hours(1)",
-        )
-
-
-def _check_reserved(value: Any) -> None:
-    if value is None:
-        return
-    check_number(
-        "reserved_concurrent_executions",
-        value,
-        0,
-        math.inf,
-        whole=True,
-        allowed="a whole number >= 0",
-        fix="pass e.g. reserved_concurrent_executions=10, or leave it out",
-    )
-
-
-def refuse_secret_value(name: str, value: object, prop: str = "environment") -> None:
-    """Refuse a literal environment value the secret scan's detector flags (never echoed)."""
-    if isinstance(value, str) and not cdk.Token.is_unresolved(value):
-        reason = secret_reason(name, value)
-        if reason:
-            raise ValidationError(
-                f"{prop}[{name!r}]",
-                "<redacted>",
-                f"plain configuration, not {reason}",
-                f"store it in a SecureSecret and pass secrets={{{name!r}: secret}}; "
-                "the function then gets the secret's ARN, never its value",
-            )
-
-
-def _environment(
-    environment: Mapping[str, str], secrets: Mapping[str, secretsmanager.ISecret]
-) -> dict[str, str]:
-    env: dict[str, str] = {}
-    for name, value in environment.items():
-        refuse_secret_value(name, value)
-        env[name] = value
-    for key, secret in secrets.items():
-        if not isinstance(key, str) or not _ENV_NAME.match(key):
-            raise ValidationError(
-                "secrets",
-                key,
-                "keys that are valid environment variable names (letters, digits, _; not "
-                "starting with a digit)",
-                "rename the key, e.g. secrets={'DB': secret}",
-            )
-        variable = f"{key}_SECRET_ARN"
-        if variable in env:
-            raise ValidationError(
-                "secrets",
-                key,
-                f"keys whose {variable} variable is not also set in environment",
-                f"remove {variable} from environment or rename the secret key",
-            )
-        env[variable] = secret.secret_arn
-    return env
-
-
-@dataclass(frozen=True)
-class _Limits:
-    """The checked timeout, memory and asynchronous-retry props, defaults filled in."""
-
-    timeout: cdk.Duration
-    timeout_seconds: float | None
-    """None when the timeout is a token."""
-    memory_size: int
-    retry_attempts: int
-    max_event_age: cdk.Duration
-
-
-def _checked_limits(
-    timeout: cdk.Duration | None,
-    memory_size: int | None,
-    retry_attempts: int | None,
-    max_event_age: cdk.Duration | None,
-    options: Mapping[str, Any],
-) -> _Limits:
-    # Our own defaults are known in Python: no round trips to check or read them back.
-    timeout_seconds: float | None = FUNCTION_TIMEOUT_SECONDS
-    if timeout is None:
-        timeout = cdk.Duration.seconds(FUNCTION_TIMEOUT_SECONDS)
-    else:
-        timeout_seconds = _check_timeout(timeout)
-    memory_size = FUNCTION_MEMORY_MB if memory_size is None else memory_size
-    retry_attempts = FUNCTION_RETRY_ATTEMPTS if retry_attempts is None else retry_attempts
-    if max_event_age is None:
-        max_event_age = cdk.Duration.seconds(FUNCTION_MAX_EVENT_AGE_SECONDS)
-    else:
-        _check_event_age(max_event_age)
-    check_number("memory_size", memory_size, *MEMORY_RANGE_MB, unit="MiB", whole=True)
-    check_number("retry_attempts", retry_attempts, *ASYNC_RETRY_RANGE, unit="retries", whole=True)
-    _check_reserved(options.get("reserved_concurrent_executions"))
-    return _Limits(timeout, timeout_seconds, memory_size, retry_attempts, max_event_age)
-
-
-def _add_code_signing(
-    scope: Construct,
-    construct_id: str,
-    signing_profiles: Sequence[signer.ISigningProfile],
-    options: FunctionOptions,
-) -> None:
-    """With `signing_profiles`, a code-signing configuration that enforces them, set in
-    `options` (refused beside the user's own `code_signing_config`)."""
-    if not signing_profiles:
-        return
-    if options.get("code_signing_config") is not None:
-        raise ValidationError(
-            "signing_profiles",
-            [p.signing_profile_name for p in signing_profiles],
-            "either signing_profiles or code_signing_config, not both",
-            "drop one of them",
-        )
-    options["code_signing_config"] = lambda_.CodeSigningConfig(
-        scope,
-        f"{construct_id}CodeSigning",
-        signing_profiles=list(signing_profiles),
-        untrusted_artifact_on_deployment=lambda_.UntrustedArtifactOnDeployment.ENFORCE,
-    )
 
 
 def _new_log_group(

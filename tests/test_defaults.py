@@ -13,7 +13,16 @@ from aws_cdk import assertions
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 
-from secure_constructs import api, auth, defaults, function, secret, secrets_cache, waf
+from secure_constructs import (
+    api,
+    auth,
+    defaults,
+    function,
+    function_props,
+    secret,
+    secrets_cache,
+    waf,
+)
 from secure_constructs.checks import model
 from secure_constructs.checks.rules import apigateway as api_rules
 from secure_constructs.facts import apigateway_facts, lambda_facts, prices
@@ -44,7 +53,7 @@ def test_constructs_and_rules_share_the_api_gateway_limits() -> None:
 
 
 def test_the_pack_and_the_function_share_the_lambda_limits_and_cap() -> None:
-    assert function.MAX_TIMEOUT_SECONDS is lambda_facts.MAX_TIMEOUT_SECONDS
+    assert function_props.MAX_TIMEOUT_SECONDS is lambda_facts.MAX_TIMEOUT_SECONDS
     assert model.CheckOptions().max_timeout_seconds == defaults.CHECKS_MAX_TIMEOUT_SECONDS
     assert lambda_facts.ASYNC_RETRY_RANGE[1] == defaults.FUNCTION_RETRY_ATTEMPTS
 

@@ -610,7 +610,7 @@ dlq = sqs.Queue(
 ack(dlq, "Serverless::Serverless-SQSRedrivePolicy", TERMINAL_DLQ)
 
 
-def queue_trigger(i: int, fn: lambda_.Function, policy: iam.ManagedPolicy) -> None:
+def queue_trigger(i: int, fn: lambda_.Function, policy: iam.ManagedPolicy) -> sqs.Queue:
     """The queue and mapping of fn.add_queue_trigger, and the grants CDK's SqsEventSource would
     have added to a mutable role (the role is imported immutable, so they are written here)."""
     jobs = sqs.Queue(
@@ -643,6 +643,7 @@ def queue_trigger(i: int, fn: lambda_.Function, policy: iam.ManagedPolicy) -> No
     for child in fn.node.children:
         if child.node.id not in before:
             ack(child, "Serverless::Serverless-LambdaEventSourceMappingDestination", SQS_MAPPING)
+    return jobs
 
 
 functions = []
@@ -737,8 +738,7 @@ for i in range(common.N):
             "Failed asynchronous events are waiting in the dead-letter queue (the on-failure "
             "records name the function in requestContext.functionArn)",
         )
-    if common.TRIGGER == "queue":
-        queue_trigger(i, fn, policy)
+    jobs = queue_trigger(i, fn, policy) if common.TRIGGER == "queue" else None
     # Cold starts: the report record's initDurationMs, one metric named after the function.
     init_ns = "SecureConstructs/Lambda/InitDuration"
     logs.MetricFilter(
@@ -806,6 +806,32 @@ for i in range(common.N):
             ),
         ],
     )
+    if jobs is not None:
+        row(
+            f"Queue trigger {jobs.node.path} -> {fn.node.path}",
+            [
+                graph(
+                    "Messages waiting",
+                    [jobs.metric_approximate_number_of_messages_visible(period=minute)],
+                ),
+                graph(
+                    "Age of the oldest message (s)",
+                    [
+                        jobs.metric_approximate_age_of_oldest_message(
+                            period=minute, statistic="Maximum"
+                        )
+                    ],
+                ),
+                graph(
+                    "Redrive queue depth",
+                    [
+                        dlq.metric_approximate_number_of_messages_visible(
+                            period=minute, statistic="Maximum"
+                        )
+                    ],
+                ),
+            ],
+        )
     if api is not None:
         # API Gateway invokes the functions as one role; at most 45 ARNs per policy.
         if i % 45 == 0:

@@ -66,6 +66,17 @@ from secure_constructs.waf import SecureWebAcl, WafProfile, web_acl_for
 __all__ = ["ApiCache", "SecureApi", "SecureApiRoute"]
 
 
+def _stage_options(stage_name: str, cache: ApiCache | None) -> apigateway.StageOptions:
+    """The stage: traced, with the cache cluster only when `cache=` is given."""
+    return apigateway.StageOptions(
+        stage_name=stage_name,
+        tracing_enabled=True,
+        cache_cluster_enabled=cache is not None,
+        cache_cluster_size=cache.cluster_size if cache is not None else None,
+        description=f"secure-constructs stage {stage_name}",
+    )
+
+
 class SecureApi(apigateway.RestApi):
     """A regional REST API with a required authorizer, request validation, stage throttling,
     JSON access logs, X-Ray, a web ACL and alarms; add routes with `add_route`.
@@ -160,13 +171,7 @@ class SecureApi(apigateway.RestApi):
             construct_id,
             cloud_watch_role=False,
             deploy=True,
-            deploy_options=apigateway.StageOptions(
-                stage_name=stage_name,
-                tracing_enabled=True,
-                cache_cluster_enabled=cache is not None,
-                cache_cluster_size=cache.cluster_size if cache is not None else None,
-                description=f"secure-constructs stage {stage_name}",
-            ),
+            deploy_options=_stage_options(stage_name, cache),
             default_cors_preflight_options=cors,
             **options,
         )
@@ -196,7 +201,10 @@ class SecureApi(apigateway.RestApi):
         subscribe_emails(self.alarm_topic, emails)
         self._add_web_acl(waf)
         self._add_alarms(client_error_rate_threshold)
-        # Requests anomaly and denial-rate alarms, the dashboard row (observability/).
+        self._observe()
+
+    def _observe(self) -> None:
+        """The requests anomaly and denial-rate alarms and the dashboard row (observability/)."""
         acl = self.web_acl
         self.requests_anomaly_alarm, self.denial_rate_alarm = observe_api(
             self,

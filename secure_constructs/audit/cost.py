@@ -175,6 +175,13 @@ _USAGE_LABELS = {
 }
 
 
+Line = Callable[[str, float, str], None]
+"""Adds a fixed cost line: (item, quantity, price key)."""
+Rate = Callable[[str], None]
+"""Lists the resource under a usage rate (price key)."""
+Pricer = Callable[[Mapping[str, Any], Line, Rate], None]
+
+
 def _resource_cost(
     stack: str,
     logical_id: str,
@@ -182,9 +189,11 @@ def _resource_cost(
     lines: list[CostLine],
     rates: dict[str, list[str]],
 ) -> None:
-    kind = resource.get("Type")
+    """Price one resource by its type's pricer; types with no pricer cost nothing fixed."""
+    pricer = _PRICERS.get(str(resource.get("Type")))
+    if pricer is None:
+        return
     props = resource.get("Properties")
-    props = props if isinstance(props, Mapping) else {}
 
     def line(item: str, quantity: float, key: str) -> None:
         lines.append(CostLine(stack, item, logical_id, quantity, key))
@@ -192,103 +201,131 @@ def _resource_cost(
     def rate(key: str) -> None:
         rates.setdefault(key, []).append(logical_id)
 
-    if kind == "AWS::WAFv2::WebACL":
-        rules = _as_list(props.get("Rules"))
-        line("WAF web ACL", 1, "waf_web_acl")
-        if rules:
-            line(f"WAF rules ({len(rules)})", len(rules), "waf_rule")
-        groups = _managed_groups(rules)
-        rate("waf_requests")
-        if _BOT_CONTROL in groups:
-            line("WAF Bot Control", 1, "waf_bot_control")
-            rate("waf_bot_control_requests")
-        fraud = [g for g in groups if g in _FRAUD_CONTROL]
-        if fraud:
-            line(f"WAF Fraud Control ({', '.join(fraud)})", len(fraud), "waf_fraud_control")
-            rate("waf_fraud_control_requests")
-    elif kind == "AWS::WAFv2::RuleGroup":
-        rules = _as_list(props.get("Rules"))
-        if rules:
-            line(f"WAF rule group rules ({len(rules)})", len(rules), "waf_rule")
-    elif kind == "AWS::CloudWatch::Alarm":
-        metrics, high_resolution = _alarm_metrics(props)
-        key = "alarm_high_resolution" if high_resolution else "alarm_standard"
-        label = "CloudWatch alarm" + (" (high resolution)" if high_resolution else "")
-        line(label if metrics == 1 else f"{label}, {metrics} metrics", metrics, key)
-    elif kind == "AWS::CloudWatch::CompositeAlarm":
-        line("CloudWatch composite alarm", 1, "alarm_composite")
-    elif kind == "AWS::CloudWatch::Dashboard":
-        line("CloudWatch dashboard", 1, "dashboard")
-    elif kind == "AWS::Logs::MetricFilter":
-        # Each transformation publishes one custom metric (no dimensions of ours: one series).
-        metrics = max(len(_as_list(props.get("MetricTransformations"))), 1)
-        line("CloudWatch custom metric (metric filter)", metrics, "custom_metric")
-    elif kind in ("AWS::KMS::Key", "AWS::KMS::ReplicaKey"):
-        rotation = props.get("EnableKeyRotation") in (True, "true", "True")
-        line("KMS key" + (" (rotation on)" if rotation else ""), 1, "kms_key")
-        rate("kms_requests")
-    elif kind == "AWS::SecretsManager::Secret":
-        replicas = len(_as_list(props.get("ReplicaRegions")))  # each replica is billed as a secret
-        label = "Secrets Manager secret" + (f" (+{replicas} replicas)" if replicas else "")
-        line(label, 1 + replicas, "secret")
-        rate("secret_api_calls")
-    elif kind == "AWS::Cognito::UserPool":
-        tier = str(props.get("UserPoolTier", "ESSENTIALS")).upper()
-        line(f"Cognito user pool ({tier.title()} plan)", 1, "user_pool")
-        rate(_COGNITO_TIERS.get(tier, "cognito_plus_mau"))
-    elif kind == "AWS::SNS::Topic":
-        rate("sns_publish")
-    elif kind == "AWS::SNS::Subscription" and props.get("Protocol") == "email":
+    pricer(props if isinstance(props, Mapping) else {}, line, rate)
+
+
+def _web_acl(props: Mapping[str, Any], line: Line, rate: Rate) -> None:
+    """The ACL, its rules, and the paid managed rule groups (Bot Control, Fraud Control)."""
+    rules = _as_list(props.get("Rules"))
+    line("WAF web ACL", 1, "waf_web_acl")
+    if rules:
+        line(f"WAF rules ({len(rules)})", len(rules), "waf_rule")
+    groups = _managed_groups(rules)
+    rate("waf_requests")
+    if _BOT_CONTROL in groups:
+        line("WAF Bot Control", 1, "waf_bot_control")
+        rate("waf_bot_control_requests")
+    fraud = [g for g in groups if g in _FRAUD_CONTROL]
+    if fraud:
+        line(f"WAF Fraud Control ({', '.join(fraud)})", len(fraud), "waf_fraud_control")
+        rate("waf_fraud_control_requests")
+
+
+def _rule_group(props: Mapping[str, Any], line: Line, rate: Rate) -> None:
+    rules = _as_list(props.get("Rules"))
+    if rules:
+        line(f"WAF rule group rules ({len(rules)})", len(rules), "waf_rule")
+
+
+def _alarm(props: Mapping[str, Any], line: Line, rate: Rate) -> None:
+    metrics, high_resolution = _alarm_metrics(props)
+    key = "alarm_high_resolution" if high_resolution else "alarm_standard"
+    label = "CloudWatch alarm" + (" (high resolution)" if high_resolution else "")
+    line(label if metrics == 1 else f"{label}, {metrics} metrics", metrics, key)
+
+
+def _metric_filter(props: Mapping[str, Any], line: Line, rate: Rate) -> None:
+    # Each transformation publishes one custom metric (no dimensions of ours: one series).
+    metrics = max(len(_as_list(props.get("MetricTransformations"))), 1)
+    line("CloudWatch custom metric (metric filter)", metrics, "custom_metric")
+
+
+def _kms_key(props: Mapping[str, Any], line: Line, rate: Rate) -> None:
+    rotation = props.get("EnableKeyRotation") in (True, "true", "True")
+    line("KMS key" + (" (rotation on)" if rotation else ""), 1, "kms_key")
+    rate("kms_requests")
+
+
+def _secret(props: Mapping[str, Any], line: Line, rate: Rate) -> None:
+    replicas = len(_as_list(props.get("ReplicaRegions")))  # each replica is billed as a secret
+    label = "Secrets Manager secret" + (f" (+{replicas} replicas)" if replicas else "")
+    line(label, 1 + replicas, "secret")
+    rate("secret_api_calls")
+
+
+def _user_pool(props: Mapping[str, Any], line: Line, rate: Rate) -> None:
+    tier = str(props.get("UserPoolTier", "ESSENTIALS")).upper()
+    line(f"Cognito user pool ({tier.title()} plan)", 1, "user_pool")
+    rate(_COGNITO_TIERS.get(tier, "cognito_plus_mau"))
+
+
+def _subscription(props: Mapping[str, Any], line: Line, rate: Rate) -> None:
+    if props.get("Protocol") == "email":
         rate("alarm_notifications")
-    elif kind == "AWS::SQS::Queue":
-        rate("sqs_requests")
-    elif kind == "AWS::Lambda::Function":
-        rate("lambda_requests")
-        arm = "arm64" in (props.get("Architectures") or [])
-        rate("lambda_duration_arm" if arm else "lambda_duration_x86")
-        tracing = props.get("TracingConfig")
-        if isinstance(tracing, Mapping) and tracing.get("Mode") == "Active":
-            rate("xray_traces")
-    elif kind == "AWS::Logs::LogGroup":
-        rate("logs_ingestion")
-        rate("logs_storage")
-    elif kind in _FORWARDING:
-        _forwarding_cost(kind, props, line, rate)
-    elif kind == "AWS::ApiGateway::RestApi":
-        rate("rest_api_requests")
-    elif kind == "AWS::ApiGatewayV2::Api":
-        rate("http_api_requests")
 
 
-_FORWARDING = (
-    "AWS::Kinesis::Stream",
-    "AWS::KinesisFirehose::DeliveryStream",
-    "AWS::Logs::SubscriptionFilter",
-)
+def _function(props: Mapping[str, Any], line: Line, rate: Rate) -> None:
+    rate("lambda_requests")
+    arm = "arm64" in (props.get("Architectures") or [])
+    rate("lambda_duration_arm" if arm else "lambda_duration_x86")
+    tracing = props.get("TracingConfig")
+    if isinstance(tracing, Mapping) and tracing.get("Mode") == "Active":
+        rate("xray_traces")
 
 
-def _forwarding_cost(
-    kind: str,
-    props: Mapping[str, Any],
-    line: Callable[[str, float, str], None],
-    rate: Callable[[str], None],
-) -> None:
-    """Log forwarding: a Kinesis stream's shards (or on-demand stream) are fixed, its data, a
-    Firehose stream's ingestion and the subscription filters' delivery (no charge) are rates."""
-    if kind == "AWS::Logs::SubscriptionFilter":
-        rate("logs_subscription_delivery")
-    elif kind == "AWS::KinesisFirehose::DeliveryStream":
-        rate("firehose_ingestion")
-    else:
-        mode = props.get("StreamModeDetails")
-        if isinstance(mode, Mapping) and mode.get("StreamMode") == "ON_DEMAND":
-            line("Kinesis stream (on-demand)", 1, "kinesis_on_demand_stream")
-            rate("kinesis_on_demand_data_in")
-            return
-        shards = props.get("ShardCount", 1)  # CloudFormation's default: one shard
-        count = shards if isinstance(shards, int) and not isinstance(shards, bool) else 1
-        line(f"Kinesis stream ({count} shard{'s' if count != 1 else ''})", count, "kinesis_shard")
-        rate("kinesis_put_units")
+def _kinesis_stream(props: Mapping[str, Any], line: Line, rate: Rate) -> None:
+    """Log forwarding's stream: its shards (or the on-demand stream) are fixed, its data a rate."""
+    mode = props.get("StreamModeDetails")
+    if isinstance(mode, Mapping) and mode.get("StreamMode") == "ON_DEMAND":
+        line("Kinesis stream (on-demand)", 1, "kinesis_on_demand_stream")
+        rate("kinesis_on_demand_data_in")
+        return
+    shards = props.get("ShardCount", 1)  # CloudFormation's default: one shard
+    count = shards if isinstance(shards, int) and not isinstance(shards, bool) else 1
+    line(f"Kinesis stream ({count} shard{'s' if count != 1 else ''})", count, "kinesis_shard")
+    rate("kinesis_put_units")
+
+
+def _fixed(item: str, key: str) -> Pricer:
+    """A pricer for one fixed line of quantity 1."""
+    return lambda props, line, rate: line(item, 1, key)
+
+
+def _rates(*keys: str) -> Pricer:
+    """A pricer that only lists the resource under usage rates."""
+
+    def price(props: Mapping[str, Any], line: Line, rate: Rate) -> None:
+        for key in keys:
+            rate(key)
+
+    return price
+
+
+_PRICERS: dict[str, Pricer] = {
+    "AWS::WAFv2::WebACL": _web_acl,
+    "AWS::WAFv2::RuleGroup": _rule_group,
+    "AWS::CloudWatch::Alarm": _alarm,
+    "AWS::CloudWatch::CompositeAlarm": _fixed("CloudWatch composite alarm", "alarm_composite"),
+    "AWS::CloudWatch::Dashboard": _fixed("CloudWatch dashboard", "dashboard"),
+    "AWS::Logs::MetricFilter": _metric_filter,
+    "AWS::KMS::Key": _kms_key,
+    "AWS::KMS::ReplicaKey": _kms_key,
+    "AWS::SecretsManager::Secret": _secret,
+    "AWS::Cognito::UserPool": _user_pool,
+    "AWS::SNS::Topic": _rates("sns_publish"),
+    "AWS::SNS::Subscription": _subscription,
+    "AWS::SQS::Queue": _rates("sqs_requests"),
+    "AWS::Lambda::Function": _function,
+    "AWS::Logs::LogGroup": _rates("logs_ingestion", "logs_storage"),
+    # Log forwarding: the subscription filters' delivery costs nothing (the receiving stream
+    # bills what it receives), a Firehose stream's ingestion is a rate.
+    "AWS::Kinesis::Stream": _kinesis_stream,
+    "AWS::KinesisFirehose::DeliveryStream": _rates("firehose_ingestion"),
+    "AWS::Logs::SubscriptionFilter": _rates("logs_subscription_delivery"),
+    "AWS::ApiGateway::RestApi": _rates("rest_api_requests"),
+    "AWS::ApiGatewayV2::Api": _rates("http_api_requests"),
+}
+"""Each resource type with a cost, and how it is priced."""
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -18,7 +18,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from secure_constructs import ApiAuth, PythonCode, SecureFunction, SecureUserPool, ValidationError
 from secure_constructs.api import ApiCache, SecureApi
 from secure_constructs.api.props import _FIXED_OPTIONS as API_FIXED_OPTIONS
-from secure_constructs.function import _FIXED_OPTIONS as FUNCTION_FIXED_OPTIONS
+from secure_constructs.function_props import _FIXED_OPTIONS as FUNCTION_FIXED_OPTIONS
 from secure_constructs.secret import SecretRotation
 from secure_constructs.secrets_cache import SecretsCache
 from secure_constructs.user_pool import _FIXED as USER_POOL_FIXED
