@@ -3,7 +3,7 @@
 The construct validation (`guarded._PolicyCheck`) reads the construct tree, which does not see an
 L1 override (`add_property_override("KeyPolicy.Statement.1", ...)`, `add_override(...)`) nor a
 policy resource written by hand with a raw reference or a literal ARN. This CDK validation
-plugin, registered on the stack by each guarded resource, reads the template CDK wrote
+plugin, registered once per stack for its guarded resources, reads the template CDK wrote
 (overrides applied) and judges with the same judgement (`open_grants`): the resource's own
 KeyPolicy, and every AWS::SNS::TopicPolicy / TopicInlinePolicy / AWS::SQS::QueuePolicy /
 QueueInlinePolicy whose topics or queues reference it, or name it by a literal ARN (a queue
@@ -16,7 +16,9 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
+import weakref
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -131,66 +133,27 @@ def names_by_arn(value: Any, pattern: str | None, resources: Any = ()) -> bool:
     return False
 
 
-@jsii.implements(cdk.IPolicyValidationPlugin)
-class SharedResourcePolicies:
-    """Judges the final policies of one guarded resource in its stack's template."""
+@dataclass(frozen=True)
+class _Guarded:
+    """One guarded resource (the stack's key, alarm topic or a terminal queue) and the sentence
+    that says what it protects."""
 
-    def __init__(self, resource: Construct, shared: str, *, key: bool) -> None:
-        self._resource = resource
-        self._shared = shared
-        self._key = key
+    resource: Construct
+    shared: str
+    key: bool
 
-    @property
-    def name(self) -> str:
-        return PLUGIN_NAME
-
-    @property
-    def version(self) -> str | None:
-        return None
-
-    @property
-    def rule_ids(self) -> list[str] | None:
-        return None
-
-    def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
-        stack = cdk.Stack.of(self._resource)
-        top = stack
-        while top.nested_stack_parent is not None:  # a NestedStack has no artifact of its own
-            top = top.nested_stack_parent
-        paths = [
-            Path(t.template_path)
-            for t in context.stack_templates
-            if t.stack_construct_path == top.node.path
-        ]
-        violations: list[cdk.PolicyViolation] = []
-        if not paths:
-            violations.append(self._violation("", "", "its stack's template was not synthesized"))
-        for path in paths:
-            # CDK writes a nested stack's template (its `template_file`) as a file asset of the
-            # top-level stack, in the same assembly folder; a missing one fails closed.
-            nested = stack.nested_stack_parent is not None
-            template = path.parent / stack.template_file if nested else path
-            violations.extend(self._judge_template(template))
-        return cdk.PolicyValidationPluginReport(success=not violations, violations=violations)
-
-    def _judge_template(self, path: Path) -> Iterator[cdk.PolicyViolation]:
-        try:
-            body = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            problem = f"its template {path.name} cannot be read: {error}"
-            yield self._violation(str(path), "", problem)
-            return
-        resources = body.get("Resources", {}) if isinstance(body, dict) else {}
-        default = self._resource.node.default_child
-        logical_id = cdk.Stack.of(self._resource).resolve(
+    def judge(self, path: Path, resources: dict[str, Any]) -> Iterator[cdk.PolicyViolation]:
+        """Its own KeyPolicy (a key) and every topic/queue policy of the template naming it."""
+        default = self.resource.node.default_child
+        logical_id = cdk.Stack.of(self.resource).resolve(
             default.logical_id if isinstance(default, cdk.CfnElement) else ""
         )
-        pattern = own_arn_pattern(cdk.Stack.of(self._resource), resources.get(logical_id))
+        pattern = own_arn_pattern(cdk.Stack.of(self.resource), resources.get(logical_id))
         for other_id, other in resources.items():
             if not isinstance(other, dict):
                 continue
             props = other.get("Properties") or {}
-            if other_id == logical_id and self._key:
+            if other_id == logical_id and self.key:
                 yield from self._judge(path, other_id, "KeyPolicy", props.get("KeyPolicy"))
             targets = _POLICY_TARGETS.get(other.get("Type", ""), ())
             if any(
@@ -209,17 +172,17 @@ class SharedResourcePolicies:
         for index, statement in enumerate(statements if isinstance(statements, list) else []):
             where = f"{logical_id}.Properties.{prop}.Statement.{index}"
             try:
-                refuse_open_body(self._resource, where, statement, self._shared, key=self._key)
+                refuse_open_body(self.resource, where, statement, self.shared, key=self.key)
             except ValidationError as error:
-                yield self._violation(str(path), logical_id, str(error), where)
+                yield self.violation(str(path), logical_id, str(error), where)
 
-    def _violation(
+    def violation(
         self, path: str, logical_id: str, message: str, where: str = ""
     ) -> cdk.PolicyViolation:
         return cdk.PolicyViolation(
-            rule_name=f"{PLUGIN_NAME}-{self._resource.node.id}",
+            rule_name=f"{PLUGIN_NAME}-{self.resource.node.id}",
             description=(
-                f"the stack's shared {self._resource.node.id} is opened in the template: {message}"
+                f"the stack's shared {self.resource.node.id} is opened in the template: {message}"
             ),
             fix=(
                 "remove the override or the hand-written policy statement; grant through the "
@@ -236,8 +199,81 @@ class SharedResourcePolicies:
         )
 
 
+@jsii.implements(cdk.IPolicyValidationPlugin)
+class SharedResourcePolicies:
+    """Judges the final policies of the guarded resources of one stack in its template (read
+    once for all of them)."""
+
+    def __init__(self, resource: Construct, shared: str, *, key: bool) -> None:
+        self._stack = cdk.Stack.of(resource)
+        self._guarded: list[_Guarded] = []
+        self.add(resource, shared, key=key)
+
+    def add(self, resource: Construct, shared: str, *, key: bool) -> None:
+        """Judge `resource` too (a resource of the same stack)."""
+        self._guarded.append(_Guarded(resource, shared, key))
+
+    @property
+    def name(self) -> str:
+        return PLUGIN_NAME
+
+    @property
+    def version(self) -> str | None:
+        return None
+
+    @property
+    def rule_ids(self) -> list[str] | None:
+        return None
+
+    def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
+        stack = self._stack
+        top = stack
+        while top.nested_stack_parent is not None:  # a NestedStack has no artifact of its own
+            top = top.nested_stack_parent
+        paths = [
+            Path(t.template_path)
+            for t in context.stack_templates
+            if t.stack_construct_path == top.node.path
+        ]
+        violations: list[cdk.PolicyViolation] = []
+        if not paths:
+            problem = "its stack's template was not synthesized"
+            violations.extend(g.violation("", "", problem) for g in self._guarded)
+        for path in paths:
+            # CDK writes a nested stack's template (its `template_file`) as a file asset of the
+            # top-level stack, in the same assembly folder; a missing one fails closed.
+            nested = stack.nested_stack_parent is not None
+            template = path.parent / stack.template_file if nested else path
+            violations.extend(self._judge_template(template))
+        return cdk.PolicyValidationPluginReport(success=not violations, violations=violations)
+
+    def _judge_template(self, path: Path) -> Iterator[cdk.PolicyViolation]:
+        try:
+            body = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            problem = f"its template {path.name} cannot be read: {error}"
+            for guarded in self._guarded:
+                yield guarded.violation(str(path), "", problem)
+            return
+        resources = body.get("Resources", {}) if isinstance(body, dict) else {}
+        resources = resources if isinstance(resources, dict) else {}
+        for guarded in self._guarded:
+            yield from guarded.judge(path, resources)
+
+
+# Only a shortcut: a miss (another Python proxy of the same stack) registers a second plugin for
+# that stack, which judges its own resources the same way; no resource is ever left unjudged.
+_PLUGINS: weakref.WeakKeyDictionary[cdk.Stack, SharedResourcePolicies] = weakref.WeakKeyDictionary()
+
+
 def register(resource: Construct, shared: str, *, key: bool = False) -> None:
-    """Judge `resource`'s final policies in its stack's synthesized template."""
-    cdk.Validations.of(cdk.Stack.of(resource)).add_plugins(
-        SharedResourcePolicies(resource, shared, key=key)
-    )
+    """Judge `resource`'s final policies in its stack's synthesized template: one plugin per
+    stack judges all of its guarded resources."""
+    stack = cdk.Stack.of(resource)
+    plugin = _PLUGINS.get(stack)
+    if plugin is not None:
+        plugin.add(resource, shared, key=key)
+        return
+    plugin = SharedResourcePolicies(resource, shared, key=key)
+    _PLUGINS[stack] = plugin
+    cdk.Validations.of(stack).add_plugins(plugin)
