@@ -18,7 +18,7 @@ from secure_constructs.checks.engine import RULE_ERROR, inspected_practices, run
 from secure_constructs.checks.model import CheckOptions, Finding, Practice, Rule, Template
 from secure_constructs.checks.nag_rules import NAG_RULES
 from secure_constructs.checks.reasons import reason_problem
-from secure_constructs.checks.registry import PACK_NAME, RULES
+from secure_constructs.checks.registry import NEVER_ACCEPTABLE, PACK_NAME, RULES
 
 SEVERITIES = ("error", "warning", "info")
 
@@ -369,6 +369,8 @@ def _apply_acknowledgements(findings: list[AuditFinding], acks: Iterable[Acknowl
         else:
             by_id.setdefault(ack.rule_id, {})[ack.at] = ack
     for finding in findings:
+        if finding.rule_name in NEVER_ACCEPTABLE:
+            continue  # no acknowledgement accepts it; an acknowledgement of it stays unmatched
         rule_id = f"{PACK_NAME}::{finding.rule_name}"
         if finding.construct_path:
             covering = [a for a in intents.get(rule_id, []) if a.covers(finding.construct_path)]
@@ -462,6 +464,8 @@ def _apply_template_acknowledgements(
             continue
         for f in findings:
             if f.stack is not stack or f.acknowledgement is not None or f.logical_id is None:
+                continue
+            if f.tool == PACK_NAME and f.rule_name in NEVER_ACCEPTABLE:
                 continue
             rule_id = f"{f.tool}::{f.rule_name}"
             for target in (f.logical_id, f.sam_resource):

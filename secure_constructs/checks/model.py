@@ -198,6 +198,9 @@ class Rule:
     granular: bool = False
     """Every finding carries a finding id, so a bare acknowledgement would match none of them
     (`acknowledge` refuses the bare id of such a rule)."""
+    never_acceptable: tuple[str, ...] = ()
+    """Finding ids no reason can justify (e.g. `PlainHttp`): `acknowledge` refuses them, the
+    synth report offers no acknowledge call, and the audit honours no acknowledgement of them."""
 
     def __call__(self, template: Template) -> Iterable[Violation]:
         """The rule's check itself: a rule module's rules stay plain functions of a template."""
@@ -235,6 +238,7 @@ def rule(
     applies_to: tuple[str, ...] = (),
     applies_if: Callable[[Template], bool] | None = None,
     granular: bool = False,
+    never_acceptable: tuple[str, ...] = (),
 ) -> Callable[[Check], Rule]:
     """Make a check function a rule of the pack, with its metadata (nothing is registered:
     the module lists its rules in `RULES`, and `checks.rules.PACK` concatenates those).
@@ -242,7 +246,8 @@ def rule(
     `applies_to` names the CloudFormation resource types the rule inspects (default: it reads
     the whole template, so it always applies); `applies_if` narrows that further. The audit's
     scorecard says "n/a" for a practice none of whose rules applies to a stack, instead of a
-    vacuous "pass". `granular=True` says every finding carries a finding id.
+    vacuous "pass". `granular=True` says every finding carries a finding id; `never_acceptable`
+    names the finding ids no acknowledgement may accept.
     """
 
     def make(check: Check) -> Rule:
@@ -256,6 +261,7 @@ def rule(
             applies_to,
             applies_if,
             granular,
+            never_acceptable,
         )
 
     return make

@@ -12,7 +12,12 @@ from constructs import Construct, IConstruct
 from secure_constructs.checks import gate, guard
 from secure_constructs.checks.nag_rules import NAG_RULE_IDS
 from secure_constructs.checks.plugin import RecordedPack, SecureServerlessChecks
-from secure_constructs.checks.registry import GRANULAR_RULE_IDS, PACK_NAME, RULES
+from secure_constructs.checks.registry import (
+    GRANULAR_RULE_IDS,
+    NEVER_ACCEPTABLE,
+    PACK_NAME,
+    RULES,
+)
 from secure_constructs.errors import ValidationError
 from secure_constructs.facts.lambda_facts import MAX_TIMEOUT_SECONDS
 from secure_constructs.prop_types import check_args
@@ -192,6 +197,14 @@ def qualify_rule_id(rule_id: str) -> str:
             "copy the exact id, brackets included, from the synth report's 'Acknowledge with' line",
         )
     if namespace in ("", PACK_NAME) and rule in RULES:
+        if rest in NEVER_ACCEPTABLE:
+            raise ValidationError(
+                "rule_id",
+                rule_id,
+                f"a finding that may be acknowledged: {rest} is never acceptable (see "
+                f"`secure-constructs rules {rule}`)",
+                "fix the resource; no reason makes this finding acceptable",
+            )
         return f"{PACK_NAME}::{rest}"
     for pack, ids in NAG_RULE_IDS.items():
         if rule in ids and namespace in ("", pack):

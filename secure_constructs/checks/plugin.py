@@ -22,7 +22,7 @@ from secure_constructs.checks import gate
 from secure_constructs.checks.engine import run_rules
 from secure_constructs.checks.model import CheckOptions, Finding, Severity, Template
 from secure_constructs.checks.nested import StackTemplate, owner, stack_templates
-from secure_constructs.checks.registry import PACK_NAME, RULES
+from secure_constructs.checks.registry import NEVER_ACCEPTABLE, PACK_NAME, RULES
 from secure_constructs.defaults import CHECKS_MAX_TIMEOUT_SECONDS
 
 _VERSION = "0.1.0"
@@ -234,7 +234,9 @@ def _violation(
     unit: StackTemplate, finding: Finding, seen: gate.SeenFinding | None
 ) -> cdk.PolicyViolation:
     fix = finding.fix
-    if seen is not None:  # the call from the top-level stack, which holds its nested stacks
+    if finding.granular_id in NEVER_ACCEPTABLE:
+        fix = f"{fix}. No acknowledgement accepts this finding: fix the resource"
+    elif seen is not None:  # the call from the top-level stack, which holds its nested stacks
         call = gate.paste_call(unit.top_path, seen.path, f"{PACK_NAME}::{finding.granular_id}")
         fix = f"{fix}. Only if truly unavoidable: {call}"
     return cdk.PolicyViolation(
@@ -260,6 +262,8 @@ def _severity(finding: Finding, seen: gate.SeenFinding | None) -> str:
     during validation by a plugin registered after ours cannot silence it. The errors the gate
     acknowledged stay `error`, for CDK to suppress with the acknowledgement the gate placed."""
     acknowledged = seen is not None and seen.acknowledged
+    if finding.granular_id in NEVER_ACCEPTABLE:
+        return "fatal"  # whatever acknowledgement reached it
     if finding.severity is Severity.ERROR and not acknowledged:
         return "fatal"
     return str(finding.severity.value)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from secure_constructs.checks.model import PACK_NAME, Rule
 from secure_constructs.checks.rules import PACK
 
-__all__ = ["GRANULAR_RULE_IDS", "PACK_NAME", "RULES"]
+__all__ = ["GRANULAR_RULE_IDS", "NEVER_ACCEPTABLE", "PACK_NAME", "RULES"]
 
 
 def _index(pack: tuple[Rule, ...]) -> dict[str, Rule]:
@@ -26,3 +26,9 @@ RULES: dict[str, Rule] = _index(PACK)
 
 GRANULAR_RULE_IDS: frozenset[str] = frozenset(r.rule_id for r in PACK if r.granular)
 """Our rules whose findings always carry a finding id (from each rule's `granular` flag)."""
+
+NEVER_ACCEPTABLE: frozenset[str] = frozenset(
+    f"{r.rule_id}[{finding}]" for r in PACK for finding in r.never_acceptable
+)
+"""`Rule[finding]` of every finding no acknowledgement may accept (each rule's
+`never_acceptable`)."""

@@ -4,6 +4,7 @@ visibility timeout against the function's timeout."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from secure_constructs.checks.cfn import UNKNOWN, number, referenced_id, renderings
@@ -27,8 +28,49 @@ _STREAM_TYPES = (
 )
 
 
-def _source(t: Template, props: Mapping[str, Any]) -> tuple[str, str | None]:
-    """("sqs" | "stream" | "other", the source's logical id when it is in the template).
+@dataclass(frozen=True)
+class _Queue:
+    """An SQS source: its failures go to the queue's redrive policy (a mapping cannot have an
+    on-failure destination)."""
+
+    logical_id: str | None
+    """The queue's logical id when it is in the template."""
+
+    def failures(
+        self, t: Template, mapping_id: str, props: Mapping[str, Any]
+    ) -> Iterator[Violation]:
+        return _sqs_failures(t, mapping_id, self.logical_id)
+
+
+@dataclass(frozen=True)
+class _Stream:
+    """A Kinesis or DynamoDB stream source: bounded retries and an on-failure destination."""
+
+    logical_id: str | None
+
+    def failures(
+        self, t: Template, mapping_id: str, props: Mapping[str, Any]
+    ) -> Iterator[Violation]:
+        return _stream_failures(t, mapping_id, props)
+
+
+@dataclass(frozen=True)
+class _Other:
+    """Another source (Kafka, MQ, DocumentDB): not judged by these rules."""
+
+    logical_id: str | None
+
+    def failures(
+        self, t: Template, mapping_id: str, props: Mapping[str, Any]
+    ) -> Iterator[Violation]:
+        return iter(())
+
+
+_Source = _Queue | _Stream | _Other
+
+
+def _source(t: Template, props: Mapping[str, Any]) -> _Source:
+    """The mapping's source, with its logical id when it is in the template.
 
     A source not in the template is told by its ARN's service in every rendering; one whose
     service cannot be told is judged as a stream when StartingPosition is set (only stream and
@@ -40,33 +82,33 @@ def _source(t: Template, props: Mapping[str, Any]) -> tuple[str, str | None]:
     if isinstance(resource, Mapping):
         type_ = resource.get("Type")
         if type_ == "AWS::SQS::Queue":
-            return "sqs", target
+            return _Queue(target)
         if type_ in _STREAM_TYPES:
-            return "stream", target
-        return "other", target
-    kinds = {_arn_kind(text) for text in renderings(arn)}
-    if kinds == {"sqs"}:
-        return "sqs", None
-    if kinds and kinds <= {"stream", "other"} and "stream" in kinds:
-        return "stream", None
-    if kinds == {"other"}:
-        return "other", None
-    # the kind cannot be told: a stream when StartingPosition is set, else most likely a queue
+            return _Stream(target)
+        return _Other(target)
+    told = {_arn_source(text) for text in renderings(arn)}
+    if told == {_Queue}:
+        return _Queue(None)
+    if told and told <= {_Stream, _Other} and _Stream in told:
+        return _Stream(None)
+    if told == {_Other}:
+        return _Other(None)
+    # the source cannot be told: a stream when StartingPosition is set, else most likely a queue
     # (both fail closed: a queue not in the template is a finding)
-    return ("stream" if "StartingPosition" in props else "sqs"), None
+    return _Stream(None) if "StartingPosition" in props else _Queue(None)
 
 
-def _arn_kind(text: str) -> str:
-    """ "sqs", "stream", "other" (another service's ARN), "unknown" (the service is not literal)."""
+def _arn_source(text: str) -> type[_Source] | None:
+    """The kind of source an ARN names (None: the service is not literal)."""
     parts = text.split(":")
     service = parts[2] if len(parts) >= 6 and parts[0] == "arn" else UNKNOWN
     if UNKNOWN in service or not service:
-        return "unknown"
+        return None
     if service == "sqs":
-        return "sqs"
+        return _Queue
     if service == "kinesis" or (service == "dynamodb" and "/stream/" in text):
-        return "stream"
-    return "other"
+        return _Stream
+    return _Other
 
 
 @rule(
@@ -85,11 +127,7 @@ def _arn_kind(text: str) -> str:
 )
 def event_source_failure_handling(t: Template) -> Iterator[Violation]:
     for logical_id, props in t.of_type(MAPPING):
-        kind, source = _source(t, props)
-        if kind == "sqs":
-            yield from _sqs_failures(t, logical_id, source)
-        elif kind == "stream":
-            yield from _stream_failures(t, logical_id, props)
+        yield from _source(t, props).failures(t, logical_id, props)
 
 
 def _sqs_failures(t: Template, logical_id: str, source: str | None) -> Iterator[Violation]:
@@ -167,9 +205,10 @@ def _may_be_unbounded(t: Template, value: Any) -> bool:
 )
 def sqs_visibility_timeout(t: Template) -> Iterator[Violation]:
     for _mapping_id, props in t.of_type(MAPPING):
-        kind, source = _source(t, props)
+        found = _source(t, props)
+        source = found.logical_id if isinstance(found, _Queue) else None
         function_id = referenced_id(props.get("FunctionName"))
-        if kind != "sqs" or source is None or function_id is None:
+        if source is None or function_id is None:
             continue
         fn = t.resources.get(function_id)
         queue = t.resources[source].get("Properties") or {}

@@ -188,6 +188,7 @@ def _has_key(t: Template) -> bool:
 @rule(
     "ApiHttpIntegration",
     granular=True,
+    never_acceptable=(PLAIN_HTTP_FINDING,),
     practice=Practice.API_PROTECTION,
     applies_to=(METHOD, REST_API),
     summary="An API method proxies to an HTTP backend in clear text or outside the account",
