@@ -219,7 +219,7 @@ class SecureFunction(FunctionTriggers, lambda_.Function):
             on_failure=on_failure or QueueArnDestination(own.queue_arn),
             **passed,
         )
-        ensure_checked(self)  # warns at synth when apply_checks was never called
+        ensure_checked(stack)  # warns at synth when apply_checks was never called
         made_signing = options.get("code_signing_config") if signing_profiles else None
         self._finish(own, stack, made_signing, limits.timeout_seconds, alarm_topic)
         self._grant_and_warn(secrets or {}, options.get("vpc") is not None, tracing)

@@ -79,8 +79,8 @@ class CustomerManagedRole(iam.Role):
             permissions_boundary=permissions_boundary,
             description=description,
         )
-        ensure_checked(self)  # warns at synth when apply_checks was never called
         self._role_stack: cdk.Stack = stack_of(scope)
+        ensure_checked(self._role_stack)  # warns at synth when apply_checks was never called
         self._policy_description = policy_description
         self._star_only_reason = star_only_reason
         self._scoped: iam.ManagedPolicy | None = None

@@ -74,9 +74,10 @@ def spanned_scope(construct: IConstruct) -> str | None:
     for kind in (cdk.App, cdk.Stage, cdk.Stack):
         if isinstance(construct, kind):
             return f"a {kind.__name__}"
-    if not any(isinstance(s, cdk.Stack) for s in construct.node.scopes):
+    node = construct.node  # one round trip for the two reads below
+    if not any(isinstance(s, cdk.Stack) for s in node.scopes):
         return "a construct outside every Stack"
-    for child in construct.node.find_all():
+    for child in node.find_all():
         if child is not construct and isinstance(child, (cdk.Stage, cdk.Stack)):
             return f"a construct holding the {type(child).__name__} {child.node.path!r}"
     return None
@@ -85,11 +86,12 @@ def spanned_scope(construct: IConstruct) -> str | None:
 def record(construct: IConstruct, targets: Iterable[IConstruct], rule_id: str, reason: str) -> None:
     """Record an intent; the plugin places it at synth (see the module docstring)."""
     companions = list(targets)
-    paths = tuple(c.node.path for c in [construct, *companions])
+    node = construct.node  # one round trip for its path, root and metadata
+    paths = (node.path, *(c.node.path for c in companions))
     intent = Intent(construct, companions, rule_id, reason, paths)
-    root = construct.node.root
+    root = node.root
     _INTENTS.setdefault(id(root), (root, []))[1].append(intent)
-    construct.node.add_metadata(
+    node.add_metadata(
         INTENT_METADATA, {"id": rule_id, "reason": reason, "targets": list(paths[1:])}
     )
 

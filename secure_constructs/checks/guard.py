@@ -9,6 +9,7 @@ When no App or Stage above the stack had `apply_checks`, the stack gets a warnin
 from __future__ import annotations
 
 import os
+import weakref
 
 import aws_cdk as cdk
 import jsii
@@ -78,13 +79,21 @@ def _is_false(value: object) -> bool:
     return value is False or (isinstance(value, str) and value.strip().lower() == "false")
 
 
+# Only a shortcut: a miss (e.g. another Python proxy of the same stack) looks the marker up in
+# the tree, so the result never depends on which Python object stands for the stack.
+_MARKED: weakref.WeakSet[cdk.Stack] = weakref.WeakSet()
+
+
 def ensure_checked(construct: IConstruct) -> None:
-    """Add the per-stack marker whose validation reports missing checks (idempotent)."""
-    stack = cdk.Stack.of(construct)
-    if stack.node.try_find_child(MARKER_ID) is not None:
+    """Add the per-stack marker whose validation reports missing checks (idempotent). Pass the
+    stack itself where it is at hand: that saves a jsii round trip per construct."""
+    stack = construct if isinstance(construct, cdk.Stack) else cdk.Stack.of(construct)
+    if stack in _MARKED:
         return
-    marker = Construct(stack, MARKER_ID)
-    marker.node.add_validation(_ChecksOn(stack))
+    if stack.node.try_find_child(MARKER_ID) is None:
+        marker = Construct(stack, MARKER_ID)
+        marker.node.add_validation(_ChecksOn(stack))
+    _MARKED.add(stack)
 
 
 @jsii.implements(IValidation)

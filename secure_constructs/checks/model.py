@@ -80,6 +80,9 @@ class Template:
     path: Path | None = None
     assembly_dir: Path | None = None
     options: CheckOptions = field(default_factory=CheckOptions)
+    _index: tuple[tuple[int, int], dict[str, list[tuple[int, str]]]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @property
     def resources(self) -> Mapping[str, Mapping[str, Any]]:
@@ -87,11 +90,37 @@ class Template:
         return res if isinstance(res, Mapping) else {}
 
     def of_type(self, *types: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
-        """(logical id, properties) of every resource of the given types."""
-        for logical_id, resource in self.resources.items():
+        """(logical id, properties) of every resource of the given types, in template order.
+
+        The resources are indexed by type once (52 rules asked each a scan of every resource).
+        Rules only read a template, and nothing in the package changes a body once a Template
+        is made; each resource found is read again (an entry whose type changed is skipped),
+        and the index is rebuilt when the resources are replaced or their count changes."""
+        resources = self.resources
+        index = self._type_index(resources)
+        if len(types) == 1:
+            found = index.get(types[0], [])
+        else:
+            found = sorted(entry for t in set(types) for entry in index.get(t, []))
+        for _, logical_id in found:
+            resource = resources.get(logical_id)
             if isinstance(resource, Mapping) and resource.get("Type") in types:
                 props = resource.get("Properties")
                 yield logical_id, props if isinstance(props, Mapping) else {}
+
+    def _type_index(
+        self, resources: Mapping[str, Mapping[str, Any]]
+    ) -> dict[str, list[tuple[int, str]]]:
+        """Type -> [(position, logical id)] of the template's resources."""
+        key = (id(resources), len(resources))
+        if self._index is None or self._index[0] != key:
+            index: dict[str, list[tuple[int, str]]] = {}
+            for position, (logical_id, resource) in enumerate(resources.items()):
+                type_ = resource.get("Type") if isinstance(resource, Mapping) else None
+                if isinstance(type_, str):
+                    index.setdefault(type_, []).append((position, logical_id))
+            self._index = (key, index)
+        return self._index[1]
 
     def condition_of(self, logical_id: str) -> Any:
         """The resource's `Condition` attribute (None when it has none, or does not exist)."""

@@ -110,15 +110,21 @@ class AnomalyAlarm(Construct):
             limit = METRIC_MATH_ALARM_MAX_METRICS
             raise ValueError(f"{self.node.path} already sums {limit} metrics")
         self.metrics.append(metric)
-        self.render()
+        self._write_metrics(self._settings())
 
     def render(self) -> None:
-        """Write the current metrics and settings into the alarm (after each change: one jsii
-        call, instead of lazy values CDK would call back into Python for at synthesis)."""
+        """Write the current settings and metrics into the alarm (after the settings change:
+        `configure_monitoring` calls it)."""
         settings = self._settings()
         self.alarm.comparison_operator = settings.comparison_operator
         self.alarm.evaluation_periods = settings.evaluation_periods
         self.alarm.datapoints_to_alarm = settings.datapoints_to_alarm
+        self._write_metrics(settings)
+
+    def _write_metrics(self, settings: TrafficAnomaly) -> None:
+        """The metrics, after each one added: one jsii call, instead of lazy values CDK would
+        call back into Python for at synthesis (the other settings change only through
+        `render`)."""
         self.alarm.add_property_override(
             "Metrics", anomaly_queries(self.metrics, settings, self._label)
         )
