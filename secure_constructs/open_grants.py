@@ -83,11 +83,13 @@ class _StackTypes(Mapping[str, str]):
     def _read(self) -> dict[str, str]:
         if self._found is None:
             stack = self._stack
-            self._found = {
-                str(stack.resolve(node.logical_id)): node.cfn_resource_type
-                for node in stack.node.find_all()
-                if isinstance(node, cdk.CfnResource) and cdk.Stack.of(node) is stack
-            }
+            nodes = stack.node.find_all()
+            cfn = [n for n in nodes if isinstance(n, cdk.CfnResource)]
+            if any(isinstance(n, cdk.Stack) and n is not stack for n in nodes):
+                cfn = [n for n in cfn if cdk.Stack.of(n) is stack]  # not a nested stack's
+            # The logical ids resolved in one round trip, the types from the L1 classes.
+            ids = stack.resolve([n.logical_id for n in cfn])
+            self._found = {str(i): _resource_type(n) for i, n in zip(ids, cfn, strict=True)}
         return self._found
 
     def __bool__(self) -> bool:
@@ -101,6 +103,19 @@ class _StackTypes(Mapping[str, str]):
 
     def __len__(self) -> int:
         return len(self._read())
+
+
+_CLASS_TYPES: dict[type, str | None] = {}
+
+
+def _resource_type(node: cdk.CfnResource) -> str:
+    """The resource's CloudFormation type: an L1 class's constant (read once per class), or
+    the node's own for a generic `CfnResource` (a custom resource, say)."""
+    cls = type(node)
+    if cls not in _CLASS_TYPES:
+        owner: Any = next((c for c in cls.__mro__ if "CFN_RESOURCE_TYPE_NAME" in vars(c)), None)
+        _CLASS_TYPES[cls] = None if owner is None else str(owner.CFN_RESOURCE_TYPE_NAME)
+    return _CLASS_TYPES[cls] or node.cfn_resource_type
 
 
 def _principals(scope: IConstruct, principal: Any) -> list[tuple[str, str]]:
