@@ -10,9 +10,9 @@ encrypted with the stack key calling `key.grant(...)`, `iam.Grant.add_to_princip
 (resource=key)`): jsii then calls the same overrides back, and the same refusal fires there;
 jsii delivers it to the user as a `RuntimeError` carrying the same message and naming the
 user's line (an exception cannot cross jsii with its type). A statement added to the policy
-document itself, past every method, fails the synth through the resource's own validation; a
-hand-made topic or queue policy naming the resource and an L1 override, read in the
-synthesized template, fail it too (`guarded_template`).
+document itself, past every method, fails the synth through the resource's own validation;
+so does a hand-made topic or queue policy naming the resource; an L1 override, read in the
+synthesized template, fails it too (`guarded_template`).
 """
 
 from __future__ import annotations
@@ -130,34 +130,35 @@ def _scope_service_statement(resource: Construct, statement: iam.PolicyStatement
 
 @jsii.implements(constructs.IValidation)
 class _PolicyCheck:
-    """At synth, the resource's own policy judged again: a statement added past the refusing
+    """At synth, the resource's policy judged again: a statement added past the refusing
     methods (`key.policy.add_statements(...)`, `topic's Policy.document.add_statements(...)`)
-    fails the synth, with apply_checks or without, naming the call to remove. Every other topic
-    or queue policy of the stack that names the resource (`sns.TopicPolicy(topics=[topic])`,
-    `sqs.CfnQueuePolicy`, `sns.CfnTopicInlinePolicy`), whoever made it, is judged in the
-    synthesized template (`guarded_template`), which also sees L1 overrides; walking the
-    construct tree for them here too cost two stack walks per synth."""
+    fails the synth, with apply_checks or without. So does every topic or queue policy of the
+    stack that names the resource (`sns.TopicPolicy(topics=[topic])`, `sqs.CfnQueuePolicy`,
+    `sns.CfnTopicInlinePolicy`), whoever made it."""
 
     def __init__(
         self,
         resource: Construct,
         document: Callable[[], Any],
         shared: str,
+        others: Callable[[], list[tuple[str, Any]]] | None = None,
     ) -> None:
         self._resource = resource
         self._document = document
         self._shared = shared
+        self._others = others
 
     def validate(self) -> list[str]:
         stack = cdk.Stack.of(self._resource)
-        document = self._document()
-        if document is None:
-            return []
-        call = f"{self._resource.node.id} policy statement"
-        body = stack.resolve(document)
+        documents = [(f"{self._resource.node.id} policy statement", self._document())]
+        documents.extend(self._others() if self._others else [])
         errors = []
-        for statement in body.get("Statement", []) if isinstance(body, dict) else []:
-            errors.extend(self._judge(call, statement))
+        for call, document in documents:
+            if document is None:
+                continue
+            body = stack.resolve(document)
+            for statement in body.get("Statement", []) if isinstance(body, dict) else []:
+                errors.extend(self._judge(call, statement))
         return errors
 
     def _judge(self, call: str, statement: Any) -> list[str]:
@@ -171,6 +172,40 @@ class _PolicyCheck:
             )
             return [str(ValidationError(error.prop, error.value, error.allowed, fix))]
         return []
+
+
+def _policies_naming(resource: Construct, ref: Callable[[], Any]) -> Callable[[], Any]:
+    """The (call, document) of every topic/queue policy L1 of the stack naming `resource`."""
+
+    def others() -> list[tuple[str, Any]]:
+        stack = cdk.Stack.of(resource)
+        own = stack.resolve(ref())
+        own_policy = resource.node.try_find_child("Policy")
+        found = []
+        for node in stack.node.find_all():
+            named = _named_resources(node)  # isinstance first: no jsii call for other nodes
+            if named is None:
+                continue
+            if own_policy is not None and node.node.scope is own_policy:
+                continue  # the resource's own policy: judged as its document
+            targets, document = named
+            if any(stack.resolve(t) == own for t in targets):
+                found.append((f"{node.node.path} (names {resource.node.id})", document))
+        return found
+
+    return others
+
+
+def _named_resources(node: constructs.IConstruct) -> tuple[list[Any], Any] | None:
+    if isinstance(node, sns.CfnTopicPolicy):
+        return list(node.topics), node.policy_document
+    if isinstance(node, sns.CfnTopicInlinePolicy):
+        return [node.topic_arn], node.policy_document
+    if isinstance(node, sqs.CfnQueuePolicy):
+        return list(node.queues), node.policy_document
+    if isinstance(node, sqs.CfnQueueInlinePolicy):
+        return [node.queue], node.policy_document
+    return None
 
 
 def _child_document(resource: Construct) -> Callable[[], Any]:
@@ -250,7 +285,8 @@ class GuardedTopic(sns.Topic):
 
     def __init__(self, scope: Construct, construct_id: str, **props: Any) -> None:
         super().__init__(scope, construct_id, **props)
-        self.node.add_validation(_PolicyCheck(self, _child_document(self), _TOPIC))
+        others = _policies_naming(self, lambda: self.topic_arn)
+        self.node.add_validation(_PolicyCheck(self, _child_document(self), _TOPIC, others))
         guarded_template.register(self, _TOPIC)
 
     def add_to_resource_policy(
@@ -279,7 +315,8 @@ class GuardedQueue(sqs.Queue):
 
     def __init__(self, scope: Construct, construct_id: str, **props: Any) -> None:
         super().__init__(scope, construct_id, **props)
-        self.node.add_validation(_PolicyCheck(self, _child_document(self), _QUEUE))
+        others = _policies_naming(self, lambda: self.queue_url)
+        self.node.add_validation(_PolicyCheck(self, _child_document(self), _QUEUE, others))
         guarded_template.register(self, _QUEUE)
 
     def add_to_resource_policy(
