@@ -29,34 +29,9 @@ _STREAM_TYPES = (
 
 
 @dataclass(frozen=True)
-class _Queue:
-    """An SQS source: its failures go to the queue's redrive policy (a mapping cannot have an
-    on-failure destination)."""
-
-    logical_id: str | None
-    """The queue's logical id when it is in the template."""
-
-    def failures(
-        self, t: Template, mapping_id: str, props: Mapping[str, Any]
-    ) -> Iterator[Violation]:
-        return _sqs_failures(t, mapping_id, self.logical_id)
-
-
-@dataclass(frozen=True)
-class _Stream:
-    """A Kinesis or DynamoDB stream source: bounded retries and an on-failure destination."""
-
-    logical_id: str | None
-
-    def failures(
-        self, t: Template, mapping_id: str, props: Mapping[str, Any]
-    ) -> Iterator[Violation]:
-        return _stream_failures(t, mapping_id, props)
-
-
-@dataclass(frozen=True)
-class _Other:
-    """Another source (Kafka, MQ, DocumentDB): not judged by these rules."""
+class _Source:
+    """A mapping's source, with its logical id when it is in the template. This base is a
+    source these rules do not judge (Kafka, MQ, DocumentDB)."""
 
     logical_id: str | None
 
@@ -66,7 +41,26 @@ class _Other:
         return iter(())
 
 
-_Source = _Queue | _Stream | _Other
+class _Queue(_Source):
+    """An SQS source: its failures go to the queue's redrive policy (a mapping cannot have an
+    on-failure destination)."""
+
+    def failures(
+        self, t: Template, mapping_id: str, props: Mapping[str, Any]
+    ) -> Iterator[Violation]:
+        return _sqs_failures(t, mapping_id, self.logical_id)
+
+
+class _Stream(_Source):
+    """A Kinesis or DynamoDB stream source: bounded retries and an on-failure destination."""
+
+    def failures(
+        self, t: Template, mapping_id: str, props: Mapping[str, Any]
+    ) -> Iterator[Violation]:
+        return _stream_failures(t, mapping_id, props)
+
+
+_Other = _Source
 
 
 def _source(t: Template, props: Mapping[str, Any]) -> _Source:

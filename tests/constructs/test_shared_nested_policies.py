@@ -1,0 +1,53 @@
+"""A policy written by hand in a nested stack that opens the parent stack's shared topic or
+dead-letter queue fails the synth, without apply_checks: the parent's template names no such
+policy (it lives in the nested template), so the construct-tree validation must find it."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+
+from secure_constructs.dead_letters import shared_dead_letter_queue
+from secure_constructs.shared import alarm_topic
+
+
+def _open(resource_arn: str) -> iam.PolicyDocument:
+    return iam.PolicyDocument(
+        statements=[
+            iam.PolicyStatement(
+                actions=["sns:Publish", "sqs:SendMessage"],
+                principals=[iam.AnyPrincipal()],
+                resources=[resource_arn],
+            )
+        ]
+    )
+
+
+def _topic(stack: cdk.Stack, inner: cdk.NestedStack) -> str:
+    topic = alarm_topic(stack)
+    sns.CfnTopicPolicy(inner, "Open", topics=[topic.topic_arn], policy_document=_open("*"))
+    return "SecureConstructsAlarmTopic"
+
+
+def _queue(stack: cdk.Stack, inner: cdk.NestedStack) -> str:
+    queue = shared_dead_letter_queue(stack)
+    sqs.CfnQueuePolicy(inner, "Open", queues=[queue.queue_url], policy_document=_open("*"))
+    return "SecureConstructsDeadLetterQueue"
+
+
+@pytest.mark.synth
+@pytest.mark.parametrize("build", [_topic, _queue], ids=["topic", "queue"])
+def test_fails_the_synth_when_a_nested_stack_policy_opens_a_shared_resource(
+    build: Callable[[cdk.Stack, cdk.NestedStack], str],
+) -> None:
+    app = cdk.App(outdir=tempfile.mkdtemp(prefix="sc-nested-"))
+    stack = cdk.Stack(app, "P")
+    shared = build(stack, cdk.NestedStack(stack, "Inner"))
+    with pytest.raises(RuntimeError, match=rf"P/Inner/Open \(names {shared}\)"):
+        app.synth()
