@@ -12,7 +12,7 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
-from constructs import IConstruct
+from constructs import Construct, IConstruct
 
 from secure_constructs.checks.accounts import (
     EVERYONE,
@@ -75,9 +75,27 @@ def _types(scope: IConstruct) -> Mapping[str, str]:
     return _StackTypes(cdk.Stack.of(scope))
 
 
+def _grantee_types(scope: IConstruct, grantee: iam.IGrantable) -> Mapping[str, str]:
+    """`_types`, with the grantee's own resource (a role made in this stack) known without
+    walking the stack: a grant to each new function's role read every resource of the stack
+    once per grant, so a stack of N triggers took N^2 round trips. The entry is exactly what
+    the walk would find for it: the role's logical id and type, when it is of this stack and
+    not of a nested one."""
+    stack = cdk.Stack.of(scope)
+    principal = grantee.grant_principal
+    child = principal.node.default_child if isinstance(principal, Construct) else None
+    if not isinstance(child, cdk.CfnResource) or cdk.Stack.of(child) is not stack:
+        return _StackTypes(stack)
+    return _StackTypes(stack, {str(stack.resolve(child.logical_id)): _resource_type(child)})
+
+
 class _StackTypes(Mapping[str, str]):
-    def __init__(self, stack: cdk.Stack) -> None:
+    """The stack's resource types, read from the stack on the first lookup `known` (entries
+    the caller has read from the resources themselves) does not answer."""
+
+    def __init__(self, stack: cdk.Stack, known: Mapping[str, str] | None = None) -> None:
         self._stack = stack
+        self._known = dict(known or {})
         self._found: dict[str, str] | None = None
 
     def _read(self) -> dict[str, str]:
@@ -90,12 +108,15 @@ class _StackTypes(Mapping[str, str]):
             # The logical ids resolved in one round trip, the types from the L1 classes.
             ids = stack.resolve([n.logical_id for n in cfn])
             self._found = {str(i): _resource_type(n) for i, n in zip(ids, cfn, strict=True)}
+            self._found.update(self._known)
         return self._found
 
     def __bool__(self) -> bool:
         return True  # `types or {}` must not read the stack
 
     def __getitem__(self, logical_id: str) -> str:
+        if logical_id in self._known:
+            return self._known[logical_id]
         return self._read()[logical_id]
 
     def __iter__(self) -> Iterator[str]:
@@ -118,15 +139,18 @@ def _resource_type(node: cdk.CfnResource) -> str:
     return _CLASS_TYPES[cls] or node.cfn_resource_type
 
 
-def _principals(scope: IConstruct, principal: Any) -> list[tuple[str, str]]:
-    """(account judgement, rendered principal) for every AWS/Federated value of a Principal."""
+def _principals(
+    scope: IConstruct, principal: Any, types: Mapping[str, str] | None = None
+) -> list[tuple[str, str]]:
+    """(account judgement, rendered principal) for every AWS/Federated value of a Principal
+    (`types`: the stack's resource types, read from the stack when not given)."""
     if principal == "*" or principal is None:
         return [(EVERYONE, "*")] if principal == "*" else []
     if not isinstance(principal, dict):
         return [(UNKNOWN_ACCOUNT, str(principal))]
     found: list[tuple[str, str]] = []
     accounts = _accounts(scope)
-    types = _types(scope)
+    types = _types(scope) if types is None else types
     # Service principals are judged by their condition elsewhere (aws:SourceArn).
     for items in (v for key, v in principal.items() if key not in _SERVICE_KEYS):
         for item in items if isinstance(items, list) else [items]:
@@ -135,11 +159,14 @@ def _principals(scope: IConstruct, principal: Any) -> list[tuple[str, str]]:
     return found
 
 
-def _opens(scope: IConstruct, principal: Any, condition: Any) -> str | None:
+def _opens(
+    scope: IConstruct, principal: Any, condition: Any, types: Mapping[str, str] | None = None
+) -> str | None:
     """What is open ('*', 'account <id>', an unknown account), or None when the principal is
     of this account (or pinned to it by the condition)."""
-    pinned = pins_this_account(mark_own(condition, _types(scope)), _accounts(scope))
-    for judged, text in _principals(scope, principal):
+    types = _types(scope) if types is None else types
+    pinned = pins_this_account(mark_own(condition, types), _accounts(scope))
+    for judged, text in _principals(scope, principal, types):
         if judged == OURS or pinned:
             continue
         if judged == EVERYONE:
@@ -205,7 +232,7 @@ def refuse_open_grantee(
     fragment = grantee.grant_principal.policy_fragment
     conditions = fragment.conditions or None
     principal = cdk.Stack.of(scope).resolve(fragment.principal_json)
-    opened = _opens(scope, principal, conditions)
+    opened = _opens(scope, principal, conditions, _grantee_types(scope, grantee))
     if opened:
         raise ValidationError(call, principal, f"a grantee other than {opened}{_why(shared)}", _FIX)
     if key_actions is not None:
