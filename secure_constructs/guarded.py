@@ -35,6 +35,7 @@ from constructs import Construct
 from secure_constructs import guarded_template
 from secure_constructs.checks.policy_facts import has_source_condition
 from secure_constructs.errors import ValidationError
+from secure_constructs.jsii_refs import same
 from secure_constructs.open_grants import (
     KEY_ADMIN_ACTIONS,
     refuse_open_body,
@@ -179,32 +180,43 @@ def _policies_naming(resource: Construct, ref: Callable[[], Any]) -> Callable[[]
 
     def others() -> list[tuple[str, Any]]:
         stack = cdk.Stack.of(resource)
-        own = stack.resolve(ref())
-        own_policy = resource.node.try_find_child("Policy")
-        found = []
-        for node in stack.node.find_all():
-            named = _named_resources(node)  # isinstance first: no jsii call for other nodes
-            if named is None:
-                continue
-            if own_policy is not None and node.node.scope is own_policy:
-                continue  # the resource's own policy: judged as its document
-            targets, document = named
-            if any(stack.resolve(t) == own for t in targets):
-                found.append((f"{node.node.path} (names {resource.node.id})", document))
-        return found
+        policies = [
+            found
+            for node in stack.node.find_all()  # isinstance first: no jsii call for other nodes
+            if (found := _named_resources(node)) is not None
+        ]
+        # The resource's reference and every policy's targets resolved in one round trip.
+        own, *resolved = stack.resolve([ref(), *(targets for _, targets in policies)])
+        naming = [
+            node
+            for (node, _), targets in zip(policies, resolved, strict=True)
+            if any(t == own for t in targets)
+        ]
+        own_policy = resource.node.try_find_child("Policy") if naming else None
+        return [
+            (f"{node.node.path} (names {resource.node.id})", node.policy_document)
+            for node in naming
+            if own_policy is None or not same(node.node.scope, own_policy)  # judged as its document
+        ]
 
     return others
 
 
-def _named_resources(node: constructs.IConstruct) -> tuple[list[Any], Any] | None:
+_Policy = (
+    sns.CfnTopicPolicy | sns.CfnTopicInlinePolicy | sqs.CfnQueuePolicy | sqs.CfnQueueInlinePolicy
+)
+
+
+def _named_resources(node: constructs.IConstruct) -> tuple[_Policy, list[Any]] | None:
+    """A topic/queue policy L1 with the topics or queues it names; None for any other node."""
     if isinstance(node, sns.CfnTopicPolicy):
-        return list(node.topics), node.policy_document
+        return node, list(node.topics)
     if isinstance(node, sns.CfnTopicInlinePolicy):
-        return [node.topic_arn], node.policy_document
+        return node, [node.topic_arn]
     if isinstance(node, sqs.CfnQueuePolicy):
-        return list(node.queues), node.policy_document
+        return node, list(node.queues)
     if isinstance(node, sqs.CfnQueueInlinePolicy):
-        return [node.queue], node.policy_document
+        return node, [node.queue]
     return None
 
 

@@ -7,6 +7,7 @@ construct never accepts what ResourcePolicyPublic would flag.
 from __future__ import annotations
 
 import fnmatch
+import functools
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -57,41 +58,46 @@ _ADMIN_FIX = (
 )
 
 
-def _accounts(scope: IConstruct) -> frozenset[str]:
-    """The literal account ids that are this stack's (its env account, when it has one)."""
-    own = cdk.Stack.of(scope).account
-    return frozenset() if cdk.Token.is_unresolved(own) else frozenset({own})
+class _Scope:
+    """What a refusal reads of the scope's stack, each read once per refusal: the stack, the
+    literal account ids that are its own (its env account, when it has one) and the types of
+    its resources (`_StackTypes`, read on the first lookup `known` does not answer)."""
+
+    def __init__(self, scope: IConstruct, known: Mapping[str, str] | None = None) -> None:
+        self.stack = scope if isinstance(scope, cdk.Stack) else cdk.Stack.of(scope)
+        self.types = _StackTypes(self.stack, known)
+
+    @functools.cached_property
+    def accounts(self) -> frozenset[str]:
+        own = self.stack.account
+        return frozenset() if cdk.Token.is_unresolved(own) else frozenset({own})
+
+    @classmethod
+    def of_grantee(cls, scope: IConstruct, grantee: iam.IGrantable) -> _Scope:
+        """The scope, with the grantee's own resource (a role made in this stack) known
+        without walking the stack: a grant to each new function's role read every resource
+        of the stack once per grant, so a stack of N triggers took N^2 round trips. The entry
+        is exactly what the walk would find for it: the role's logical id and type, when it
+        is of this stack and not of a nested one."""
+        found = cls(scope)
+        principal = grantee.grant_principal
+        child = principal.node.default_child if isinstance(principal, Construct) else None
+        if isinstance(child, cdk.CfnResource) and cdk.Stack.of(child) is found.stack:
+            logical_id = str(found.stack.resolve(child.logical_id))
+            found.types = _StackTypes(found.stack, {logical_id: _resource_type(child)})
+        return found
 
 
 _SERVICE_KEYS = frozenset({"Service"})
 
 
-def _types(scope: IConstruct) -> Mapping[str, str]:
-    """Logical id -> type of every CloudFormation resource of the scope's stack, so that only an
-    ARN attribute of one of them (`Fn::GetAtt [Role, Arn]`) counts as this account's; an
-    `Fn::ImportValue`, an SSM parameter's value or a custom resource's attribute is unknown.
-    Read on the first lookup only: most statements hold no `Fn::GetAtt`, and walking the
-    stack for each statement made a stack of 50 functions synthesize twice as slowly."""
-    return _StackTypes(cdk.Stack.of(scope))
-
-
-def _grantee_types(scope: IConstruct, grantee: iam.IGrantable) -> Mapping[str, str]:
-    """`_types`, with the grantee's own resource (a role made in this stack) known without
-    walking the stack: a grant to each new function's role read every resource of the stack
-    once per grant, so a stack of N triggers took N^2 round trips. The entry is exactly what
-    the walk would find for it: the role's logical id and type, when it is of this stack and
-    not of a nested one."""
-    stack = cdk.Stack.of(scope)
-    principal = grantee.grant_principal
-    child = principal.node.default_child if isinstance(principal, Construct) else None
-    if not isinstance(child, cdk.CfnResource) or cdk.Stack.of(child) is not stack:
-        return _StackTypes(stack)
-    return _StackTypes(stack, {str(stack.resolve(child.logical_id)): _resource_type(child)})
-
-
 class _StackTypes(Mapping[str, str]):
-    """The stack's resource types, read from the stack on the first lookup `known` (entries
-    the caller has read from the resources themselves) does not answer."""
+    """Logical id -> type of every CloudFormation resource of the stack, so that only an ARN
+    attribute of one of them (`Fn::GetAtt [Role, Arn]`) counts as this account's; an
+    `Fn::ImportValue`, an SSM parameter's value or a custom resource's attribute is unknown.
+    Read from the stack on the first lookup `known` (entries read from the resources
+    themselves) does not answer: most statements hold no `Fn::GetAtt`, and walking the stack
+    for each statement made a stack of 50 functions synthesize twice as slowly."""
 
     def __init__(self, stack: cdk.Stack, known: Mapping[str, str] | None = None) -> None:
         self._stack = stack
@@ -139,34 +145,26 @@ def _resource_type(node: cdk.CfnResource) -> str:
     return _CLASS_TYPES[cls] or node.cfn_resource_type
 
 
-def _principals(
-    scope: IConstruct, principal: Any, types: Mapping[str, str] | None = None
-) -> list[tuple[str, str]]:
-    """(account judgement, rendered principal) for every AWS/Federated value of a Principal
-    (`types`: the stack's resource types, read from the stack when not given)."""
+def _principals(where: _Scope, principal: Any) -> list[tuple[str, str]]:
+    """(account judgement, rendered principal) for every AWS/Federated value of a Principal."""
     if principal == "*" or principal is None:
         return [(EVERYONE, "*")] if principal == "*" else []
     if not isinstance(principal, dict):
         return [(UNKNOWN_ACCOUNT, str(principal))]
     found: list[tuple[str, str]] = []
-    accounts = _accounts(scope)
-    types = _types(scope) if types is None else types
     # Service principals are judged by their condition elsewhere (aws:SourceArn).
     for items in (v for key, v in principal.items() if key not in _SERVICE_KEYS):
         for item in items if isinstance(items, list) else [items]:
-            texts = renderings(mark_own(item, types)) or [UNKNOWN]
-            found.extend((account_of(t, accounts), t) for t in texts)
+            texts = renderings(mark_own(item, where.types)) or [UNKNOWN]
+            found.extend((account_of(t, where.accounts), t) for t in texts)
     return found
 
 
-def _opens(
-    scope: IConstruct, principal: Any, condition: Any, types: Mapping[str, str] | None = None
-) -> str | None:
+def _opens(where: _Scope, principal: Any, condition: Any) -> str | None:
     """What is open ('*', 'account <id>', an unknown account), or None when the principal is
     of this account (or pinned to it by the condition)."""
-    types = _types(scope) if types is None else types
-    pinned = pins_this_account(mark_own(condition, types), _accounts(scope))
-    for judged, text in _principals(scope, principal, types):
+    pinned = pins_this_account(mark_own(condition, where.types), where.accounts)
+    for judged, text in _principals(where, principal):
         if judged == OURS or pinned:
             continue
         if judged == EVERYONE:
@@ -184,10 +182,9 @@ def _opens(
     return None
 
 
-def _root_of_ours(scope: IConstruct, principal: Any) -> bool:
-    accounts = _accounts(scope)
-    judged = _principals(scope, principal)
-    return bool(judged) and all(is_root_of_ours(t, accounts) for _, t in judged)
+def _root_of_ours(where: _Scope, principal: Any) -> bool:
+    judged = _principals(where, principal)
+    return bool(judged) and all(is_root_of_ours(t, where.accounts) for _, t in judged)
 
 
 def _admin_actions(actions: Any) -> list[str]:
@@ -206,8 +203,14 @@ def refuse_key_admin(
 ) -> None:
     """A ValidationError when a principal other than this account's root gets the key's
     administration (kms:*, kms:PutKeyPolicy, kms:CreateGrant, ...), whatever the condition."""
+    _refuse_key_admin(_Scope(scope), call, principal, actions, not_action)
+
+
+def _refuse_key_admin(
+    where: _Scope, call: str, principal: Any, actions: Any, not_action: bool = False
+) -> None:
     admin = _admin_actions(actions) or (["every action but those listed"] if not_action else [])
-    if admin and not _root_of_ours(scope, principal):
+    if admin and not _root_of_ours(where, principal):
         allowed = (
             "the key's administration (" + ", ".join(sorted(set(admin))[:4]) + ") only for "
             "this account's root"
@@ -231,12 +234,13 @@ def refuse_open_grantee(
     """
     fragment = grantee.grant_principal.policy_fragment
     conditions = fragment.conditions or None
-    principal = cdk.Stack.of(scope).resolve(fragment.principal_json)
-    opened = _opens(scope, principal, conditions, _grantee_types(scope, grantee))
+    where = _Scope.of_grantee(scope, grantee)
+    principal = where.stack.resolve(fragment.principal_json)
+    opened = _opens(where, principal, conditions)
     if opened:
         raise ValidationError(call, principal, f"a grantee other than {opened}{_why(shared)}", _FIX)
     if key_actions is not None:
-        refuse_key_admin(scope, call, principal, list(key_actions))
+        _refuse_key_admin(where, call, principal, list(key_actions))
 
 
 def _why(shared: str) -> str:
@@ -253,14 +257,18 @@ def refuse_open_statement(
 ) -> None:
     """A ValidationError naming `call` when an Allow statement opens the resource (on the
     stack key, `key`: also when it hands the key's administration to anyone but the root)."""
-    body = cdk.Stack.of(scope).resolve(statement.to_statement_json())
-    refuse_open_body(scope, call, body, shared, key=key)
+    where = _Scope(scope)
+    _refuse_body(where, call, where.stack.resolve(statement.to_statement_json()), shared, key)
 
 
 def refuse_open_body(
     scope: IConstruct, call: str, body: Any, shared: str = "", *, key: bool = False
 ) -> None:
     """`refuse_open_statement` for a statement already resolved to JSON."""
+    _refuse_body(_Scope(scope), call, body, shared, key)
+
+
+def _refuse_body(where: _Scope, call: str, body: Any, shared: str, key: bool) -> None:
     if not isinstance(body, dict):
         return
     if body.get("Effect", "Allow") != "Allow":
@@ -268,10 +276,10 @@ def refuse_open_body(
     if "NotPrincipal" in body:
         allowed = f"an Allow statement with Principal{_why(shared)}"
         raise ValidationError(call, body, allowed, _FIX)
-    opened = _opens(scope, body.get("Principal"), body.get("Condition"))
+    opened = _opens(where, body.get("Principal"), body.get("Condition"))
     if opened:
         allowed = f"a statement for principals other than {opened}{_why(shared)}"
         raise ValidationError(call, body, allowed, _FIX)
     if key:
         actions = body.get("Action", body.get("NotAction"))
-        refuse_key_admin(scope, call, body.get("Principal"), actions, "NotAction" in body)
+        _refuse_key_admin(where, call, body.get("Principal"), actions, "NotAction" in body)

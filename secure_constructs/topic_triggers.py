@@ -30,6 +30,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 
 from secure_constructs.dead_letters import allow_service_on_key, stack_key_queue_arns
+from secure_constructs.jsii_refs import ref
 from secure_constructs.shared import security_key
 from secure_constructs.trigger_facts import SNS_DLQ_KEY_ACTIONS, SNS_PRINCIPAL
 
@@ -44,19 +45,17 @@ def add_topic_trigger(
     """The subscription behind `SecureFunction.add_topic_trigger` (see its docstring)."""
     from aws_cdk import aws_sns_subscriptions as subs
 
-    before = {child.node.id for child in fn.node.children}
+    before = {ref(child) for parent in (fn, topic) for child in parent.node.children} - {None}
     topic.add_subscription(
         subs.LambdaSubscription(
             fn, dead_letter_queue=dead_letter_queue, filter_policy=filter_policy
         )
     )
-    # CDK puts the subscription under the function when both are in one stack, else under the
-    # topic; either way the new child of one of them.
+    # CDK puts the subscription under the function (its subscriberScope) or else under the
+    # topic; either way the new child of one of them (not one the topic had before).
     for parent in (fn, topic):
         for child in parent.node.children:
-            if isinstance(child, sns.Subscription) and (
-                parent is topic or child.node.id not in before
-            ):
+            if isinstance(child, sns.Subscription) and ref(child) not in before:
                 return child
     raise AssertionError("CDK's LambdaSubscription made no Subscription")  # pragma: no cover
 

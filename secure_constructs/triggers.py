@@ -39,6 +39,7 @@ from secure_constructs.dead_letters import (
     struct_field,
 )
 from secure_constructs.errors import ValidationError
+from secure_constructs.jsii_refs import ref
 from secure_constructs.observability.stack import observe_queue_trigger
 from secure_constructs.role import attach_xray_write
 from secure_constructs.shared import StackIds, per_stack, security_key
@@ -368,14 +369,23 @@ def add_queue_trigger(
 
 def add_mapping(fn: lambda_.Function, source: lambda_.IEventSource) -> lambda_.EventSourceMapping:
     """`fn.add_event_source(source)`, returning the one mapping it made."""
-    before = {child.node.id for child in fn.node.children}
-    fn.add_event_source(source)
-    (mapping,) = [
+    (mapping,) = added_mappings(fn, lambda: fn.add_event_source(source))
+    return mapping
+
+
+def added_mappings(
+    fn: lambda_.Function, add: Callable[[], None]
+) -> list[lambda_.EventSourceMapping]:
+    """The event source mappings `add()` made under `fn`, told from the children before by
+    their jsii object reference (read in Python; each child's id cost two round trips). A
+    child without one counts as new, so nothing made is missed."""
+    seen = {ref(child) for child in fn.node.children} - {None}
+    add()
+    return [
         c
         for c in fn.node.children
-        if c.node.id not in before and isinstance(c, lambda_.EventSourceMapping)
+        if ref(c) not in seen and isinstance(c, lambda_.EventSourceMapping)
     ]
-    return mapping
 
 
 def _check_range(prop: str, value: object, bounds: tuple[int, int]) -> None:

@@ -7,7 +7,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sqs as sqs
 
-from secure_constructs.open_grants import _grantee_types, _StackTypes
+from secure_constructs.open_grants import _Scope, _StackTypes
 
 
 class _MyRole(iam.CfnRole):
@@ -38,7 +38,7 @@ def test_a_nested_stack_reads_its_own_resources() -> None:
 def test_a_grant_to_a_role_of_this_stack_knows_the_role_without_reading_the_stack() -> None:
     stack = cdk.Stack(cdk.App(), "S")
     role = iam.Role(stack, "R", assumed_by=iam.AccountRootPrincipal())
-    types = _grantee_types(stack, role)
+    types = _Scope.of_grantee(stack, role).types
     role_id = stack.resolve((role.node.default_child).logical_id)  # type: ignore[union-attr]
     assert types[role_id] == "AWS::IAM::Role"
     assert isinstance(types, _StackTypes) and types._found is None  # the stack was not walked
@@ -55,5 +55,5 @@ def test_a_role_of_a_nested_or_other_stack_or_an_imported_one_is_not_taken_as_th
         iam.Role.from_role_arn(stack, "Imported", "arn:aws:iam::111122223333:role/x"),
     ]
     for role in roles:
-        assert _grantee_types(stack, role)._known == {}, role.node.path  # type: ignore[attr-defined]
-    assert _grantee_types(stack, iam.AnyPrincipal())._known == {}  # type: ignore[attr-defined]
+        assert _Scope.of_grantee(stack, role).types._known == {}, role.node.path
+    assert _Scope.of_grantee(stack, iam.AnyPrincipal()).types._known == {}

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subs
 
@@ -137,3 +138,16 @@ def test_an_email_subscription_of_the_alarm_topic_gets_no_statement_and_no_topic
     assert _sns_key_statements(result.template) == []
     (topic,) = result.resources("AWS::SNS::Topic").values()
     assert "TopicName" not in topic["Properties"]
+
+
+def test_add_topic_trigger_returns_the_subscription_it_made_not_an_earlier_one() -> None:
+    stack = cdk.Stack(cdk.App(), "Test")
+    topic = _topic(stack)
+    first = _function(stack).add_topic_trigger(topic)
+    other = SecureFunction(
+        stack, "Other", code=lambda_.Code.from_inline("def handler(e, c): pass"), handler="i.h"
+    )
+    second = other.add_topic_trigger(topic)
+    endpoints = [stack.resolve(s.node.default_child.endpoint) for s in (first, second)]  # type: ignore[union-attr]
+    assert endpoints[0] != endpoints[1]
+    assert endpoints[1] == stack.resolve(other.function_arn)

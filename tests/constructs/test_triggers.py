@@ -17,6 +17,7 @@ from aws_cdk.aws_lambda_event_sources import SqsEventSource
 from secure_constructs import SecureFunction, ValidationError
 from secure_constructs.shared import security_key
 from secure_constructs.trigger_facts import BUCKET_NOTIFICATIONS_HANDLER_ID
+from secure_constructs.triggers import added_mappings
 from tests.constructs.trigger_helpers import secure_function
 from tests.synth import arn, statements, synth
 
@@ -308,3 +309,21 @@ def test_fails_when_a_queue_trigger_option_is_out_of_range(prop: str, value: obj
     fn = _function(stack)
     with pytest.raises(ValidationError, match=prop):
         fn.add_queue_trigger(_jobs(stack, fn, visibility=60), **{prop: value})  # type: ignore[arg-type]
+
+
+def test_added_mappings_are_those_the_call_made_and_only_those() -> None:
+    stack = cdk.Stack(cdk.App(), "Test")
+    fn = _function(stack)
+    dlq = fn.dead_letter_queue
+    first = sqs.Queue(
+        stack, "First", dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=3)
+    )
+    second = sqs.Queue(
+        stack, "Second", dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=3)
+    )
+    (made,) = added_mappings(fn, lambda: fn.add_event_source(SqsEventSource(first)))
+    (later,) = added_mappings(fn, lambda: fn.add_event_source(SqsEventSource(second)))
+    assert made.node.path != later.node.path  # the first mapping is not taken for a new one
+    source_arn = stack.resolve(later.node.default_child.event_source_arn)  # type: ignore[union-attr]
+    assert source_arn == stack.resolve(second.queue_arn)
+    assert added_mappings(fn, lambda: None) == []

@@ -1,0 +1,21 @@
+"""Telling constructs apart in Python, without a jsii round trip.
+
+jsii hands Python a new proxy object each time it returns a construct made on the JavaScript
+side (a CfnQueue made by `sqs.Queue`, a QueuePolicy made by `add_to_resource_policy`), so `is`
+between two reads of the same construct is False. The kernel's object reference
+("aws-cdk-lib.aws_sqs.CfnQueue@10004") is the same for every proxy of one object, and it is a
+Python attribute of the proxy.
+"""
+
+from __future__ import annotations
+
+
+def ref(construct: object) -> str | None:
+    """The jsii kernel's reference to the object, or None for an object that has none."""
+    return getattr(getattr(construct, "__jsii_ref__", None), "ref", None)
+
+
+def same(first: object, second: object) -> bool:
+    """Whether two Python objects stand for one jsii object (False when either has no ref)."""
+    found = ref(first)
+    return found is not None and found == ref(second)
