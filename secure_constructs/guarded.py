@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import sys
 import traceback
+import weakref
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import aws_cdk as cdk
 import constructs
@@ -133,91 +134,110 @@ def _scope_service_statement(resource: Construct, statement: iam.PolicyStatement
 class _PolicyCheck:
     """At synth, the resource's policy judged again: a statement added past the refusing
     methods (`key.policy.add_statements(...)`, `topic's Policy.document.add_statements(...)`)
-    fails the synth, with apply_checks or without. So does every topic or queue policy of the
-    stack that names the resource (`sns.TopicPolicy(topics=[topic])`, `sqs.CfnQueuePolicy`,
-    `sns.CfnTopicInlinePolicy`), whoever made it."""
+    fails the synth, with apply_checks or without."""
 
-    def __init__(
-        self,
-        resource: Construct,
-        document: Callable[[], Any],
-        shared: str,
-        others: Callable[[], list[tuple[str, Any]]] | None = None,
-    ) -> None:
+    def __init__(self, resource: Construct, document: Callable[[], Any], shared: str) -> None:
         self._resource = resource
         self._document = document
         self._shared = shared
-        self._others = others
 
     def validate(self) -> list[str]:
-        stack = cdk.Stack.of(self._resource)
-        documents = [(f"{self._resource.node.id} policy statement", self._document())]
-        documents.extend(self._others() if self._others else [])
-        errors = []
-        for call, document in documents:
-            if document is None:
-                continue
-            body = stack.resolve(document)
-            for statement in body.get("Statement", []) if isinstance(body, dict) else []:
-                errors.extend(self._judge(call, statement))
-        return errors
+        call = f"{self._resource.node.id} policy statement"
+        return _judged(self._resource, self._shared, call, self._document())
 
-    def _judge(self, call: str, statement: Any) -> list[str]:
-        key = isinstance(self._resource, GuardedKey)
+
+def _judged(resource: Construct, shared: str, call: str, document: Any) -> list[str]:
+    """The refusal of every statement of `document` that opens `resource`, as error texts."""
+    if document is None:
+        return []
+    body = cdk.Stack.of(resource).resolve(document)
+    errors = []
+    for statement in body.get("Statement", []) if isinstance(body, dict) else []:
         try:
-            refuse_open_body(self._resource, call, statement, self._shared, key=key)
+            key = isinstance(resource, GuardedKey)
+            refuse_open_body(resource, call, statement, shared, key=key)
         except ValidationError as error:
             fix = (
                 "remove the statement added to the policy document directly (past "
                 f"grant_* and add_to_resource_policy, which refuse it); {error.fix}"
             )
-            return [str(ValidationError(error.prop, error.value, error.allowed, fix))]
-        return []
+            errors.append(str(ValidationError(error.prop, error.value, error.allowed, fix)))
+    return errors
 
 
-def _policies_naming(resource: Construct, ref: Callable[[], Any]) -> Callable[[], Any]:
-    """The (call, document) of every topic/queue policy L1 of the stack naming `resource`."""
+@jsii.implements(constructs.IValidation)
+class _PoliciesNaming:
+    """At synth, every topic or queue policy L1 of the stack that names one of its guarded
+    topics or queues (`sns.TopicPolicy(topics=[topic])`, `sqs.CfnQueuePolicy`,
+    `sns.CfnTopicInlinePolicy`), whoever made it, judged as that resource's own policy: one
+    walk of the stack for all of them. The walk covers the stack's nested stacks, whose
+    policies the stack's template plugin does not read."""
 
-    def others() -> list[tuple[str, Any]]:
+    def __init__(self, stack: cdk.Stack) -> None:
+        self._stack = stack
+        self._guarded: list[tuple[Construct, Callable[[], Any], str]] = []
+
+    @classmethod
+    def watch(cls, resource: Construct, ref: Callable[[], Any], shared: str) -> None:
+        """Judge the policies naming `resource` (`ref()`: its Ref) at synth."""
         stack = cdk.Stack.of(resource)
+        check = _NAMING.get(stack)
+        if check is None:
+            check = _NAMING[stack] = cls(stack)
+            stack.node.add_validation(check)
+        check._guarded.append((resource, ref, shared))
+
+    def validate(self) -> list[str]:
+        stack = self._stack
         policies = [
             found
-            for node in stack.node.find_all()  # isinstance first: no jsii call for other nodes
+            for node in stack.node.find_all()  # by class first: no jsii call for other nodes
             if (found := _named_resources(node)) is not None
         ]
-        # The resource's reference and every policy's targets resolved in one round trip.
-        own, *resolved = stack.resolve([ref(), *(targets for _, targets in policies)])
-        naming = [
-            node
-            for (node, _), targets in zip(policies, resolved, strict=True)
-            if any(t == own for t in targets)
-        ]
-        own_policy = resource.node.try_find_child("Policy") if naming else None
-        return [
-            (f"{node.node.path} (names {resource.node.id})", node.policy_document)
-            for node in naming
-            if own_policy is None or not same(node.node.scope, own_policy)  # judged as its document
-        ]
+        # Every resource's Ref and every policy's targets resolved in one round trip.
+        refs, *resolved = stack.resolve(
+            [[ref() for _, ref, _ in self._guarded], *(targets for _, targets in policies)]
+        )
+        errors = []
+        for (resource, _, shared), own in zip(self._guarded, refs, strict=True):
+            naming = [
+                node
+                for (node, _), targets in zip(policies, resolved, strict=True)
+                if any(t == own for t in targets)
+            ]
+            own_policy = resource.node.try_find_child("Policy") if naming else None
+            for node in naming:
+                if own_policy is not None and same(node.node.scope, own_policy):
+                    continue  # the resource's own policy: judged by its _PolicyCheck
+                call = f"{node.node.path} (names {resource.node.id})"
+                errors.extend(_judged(resource, shared, call, node.policy_document))
+        return errors
 
-    return others
 
+# stack -> its _PoliciesNaming (a miss, e.g. another proxy of the stack, only adds a second one)
+_NAMING: weakref.WeakKeyDictionary[cdk.Stack, _PoliciesNaming] = weakref.WeakKeyDictionary()
 
 _Policy = (
     sns.CfnTopicPolicy | sns.CfnTopicInlinePolicy | sqs.CfnQueuePolicy | sqs.CfnQueueInlinePolicy
 )
+_TARGETS: tuple[tuple[type, Callable[[Any], list[Any]]], ...] = (
+    (sns.CfnTopicPolicy, lambda node: list(node.topics)),
+    (sns.CfnTopicInlinePolicy, lambda node: [node.topic_arn]),
+    (sqs.CfnQueuePolicy, lambda node: list(node.queues)),
+    (sqs.CfnQueueInlinePolicy, lambda node: [node.queue]),
+)
+# node class -> how to read its targets (None: not a topic or queue policy), a user's subclass
+# of an L1 included: four isinstance checks per node of the stack cost more than the walk.
+_TARGETS_OF: dict[type, Callable[[Any], list[Any]] | None] = {}
 
 
 def _named_resources(node: constructs.IConstruct) -> tuple[_Policy, list[Any]] | None:
     """A topic/queue policy L1 with the topics or queues it names; None for any other node."""
-    if isinstance(node, sns.CfnTopicPolicy):
-        return node, list(node.topics)
-    if isinstance(node, sns.CfnTopicInlinePolicy):
-        return node, [node.topic_arn]
-    if isinstance(node, sqs.CfnQueuePolicy):
-        return node, list(node.queues)
-    if isinstance(node, sqs.CfnQueueInlinePolicy):
-        return node, [node.queue]
-    return None
+    cls = type(node)
+    if cls not in _TARGETS_OF:
+        _TARGETS_OF[cls] = next((read for base, read in _TARGETS if issubclass(cls, base)), None)
+    read = _TARGETS_OF[cls]
+    return None if read is None else (cast(_Policy, node), read(node))
 
 
 def _child_document(resource: Construct) -> Callable[[], Any]:
@@ -297,8 +317,8 @@ class GuardedTopic(sns.Topic):
 
     def __init__(self, scope: Construct, construct_id: str, **props: Any) -> None:
         super().__init__(scope, construct_id, **props)
-        others = _policies_naming(self, lambda: self.topic_arn)
-        self.node.add_validation(_PolicyCheck(self, _child_document(self), _TOPIC, others))
+        self.node.add_validation(_PolicyCheck(self, _child_document(self), _TOPIC))
+        _PoliciesNaming.watch(self, lambda: self.topic_arn, _TOPIC)
         guarded_template.register(self, _TOPIC)
 
     def add_to_resource_policy(
@@ -327,8 +347,8 @@ class GuardedQueue(sqs.Queue):
 
     def __init__(self, scope: Construct, construct_id: str, **props: Any) -> None:
         super().__init__(scope, construct_id, **props)
-        others = _policies_naming(self, lambda: self.queue_url)
-        self.node.add_validation(_PolicyCheck(self, _child_document(self), _QUEUE, others))
+        self.node.add_validation(_PolicyCheck(self, _child_document(self), _QUEUE))
+        _PoliciesNaming.watch(self, lambda: self.queue_url, _QUEUE)
         guarded_template.register(self, _QUEUE)
 
     def add_to_resource_policy(
