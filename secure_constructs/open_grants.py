@@ -24,8 +24,7 @@ from secure_constructs.checks.accounts import (
     mark_own,
     pins_this_account,
 )
-from secure_constructs.checks.cfn import UNKNOWN, renderings
-from secure_constructs.checks.rules.policy_documents import shown
+from secure_constructs.checks.cfn import UNKNOWN, renderings, shown
 from secure_constructs.errors import ValidationError
 
 # KMS actions that hand over the key (its policy, its grants, its deletion): on the stack key

@@ -11,17 +11,14 @@ starts jsii.
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from secure_constructs.checks.model import Finding, Practice, Rule, Severity, Template, Violation
 
 if TYPE_CHECKING:
-    from secure_constructs.checks.packs import (
-        Compliance,
-        SecureServerlessChecks,
-        acknowledge,
-        apply_checks,
-    )
+    from secure_constructs.checks.packs import Compliance, acknowledge, apply_checks
+    from secure_constructs.checks.plugin import SecureServerlessChecks
 
 __all__ = [
     "Compliance",
@@ -36,12 +33,16 @@ __all__ = [
     "apply_checks",
 ]
 
-_LAZY = {"Compliance", "SecureServerlessChecks", "acknowledge", "apply_checks"}
+_LAZY = {
+    "Compliance": "packs",
+    "SecureServerlessChecks": "plugin",
+    "acknowledge": "packs",
+    "apply_checks": "packs",
+}
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        from secure_constructs.checks import packs
-
-        return getattr(packs, name)
+        module = importlib.import_module(f"secure_constructs.checks.{_LAZY[name]}")
+        return getattr(module, name)
     raise AttributeError(name)

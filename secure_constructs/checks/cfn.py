@@ -208,6 +208,11 @@ def alarm_metrics(props: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
             yield metric
 
 
+def shown(text: str) -> str:
+    """A rendered value as a message shows it: a deploy-time part as `<deploy-time>`."""
+    return text.replace(UNKNOWN, "<deploy-time>")
+
+
 def renderings(value: Any) -> list[str]:
     """The strings `value` can evaluate to, with UNKNOWN for parts known only at deploy time.
 

@@ -10,20 +10,14 @@ import aws_cdk as cdk
 from constructs import Construct, IConstruct
 
 from secure_constructs.checks import gate, guard
+from secure_constructs.checks.model import PACK_NAME
 from secure_constructs.checks.nag_rules import NAG_RULE_IDS
-from secure_constructs.checks.plugin import RecordedPack, SecureServerlessChecks
-from secure_constructs.checks.registry import (
-    GRANULAR_RULE_IDS,
-    NEVER_ACCEPTABLE,
-    PACK_NAME,
-    RULES,
-)
 from secure_constructs.errors import ValidationError
 from secure_constructs.facts.lambda_facts import MAX_TIMEOUT_SECONDS
 from secure_constructs.prop_types import check_args
 from secure_constructs.validation import check_reason, is_token_string, whole_seconds
 
-__all__ = ["Compliance", "SecureServerlessChecks", "acknowledge", "apply_checks", "qualify_rule_id"]
+__all__ = ["Compliance", "acknowledge", "apply_checks", "qualify_rule_id"]
 
 
 class Compliance(enum.Enum):
@@ -113,6 +107,8 @@ def apply_checks(
         for c in dict.fromkeys(chosen)
     )
     # Ours runs last and reads the others' reports: the acknowledgement gate needs every finding.
+    from secure_constructs.checks.plugin import RecordedPack, SecureServerlessChecks
+
     recorded = [RecordedPack(p) for p in nag]
     cdk.Validations.of(scope).add_plugins(
         *recorded, SecureServerlessChecks(max_timeout=max_timeout, recorded=recorded)
@@ -171,13 +167,23 @@ def _check_placement(construct: object) -> None:
 
 # Rules whose findings always carry a finding id: CDK matches acknowledgements exactly, so a
 # bare id of these would silently acknowledge nothing. Ours say so on their metadata
-# (`@rule(..., granular=True)`); cdk-nag's two are listed here.
+# (`@rule(..., granular=True)`, registry.GRANULAR_RULE_IDS); cdk-nag's two are listed here.
 NAG_GRANULAR_ONLY: frozenset[str] = frozenset({"AwsSolutions-IAM4", "AwsSolutions-IAM5"})
-GRANULAR_ONLY: frozenset[str] = NAG_GRANULAR_ONLY | GRANULAR_RULE_IDS
+
+
+def granular_only() -> frozenset[str]:
+    """Every rule id (ours and cdk-nag's) that must be acknowledged with a finding id."""
+    from secure_constructs.checks.registry import GRANULAR_RULE_IDS
+
+    return NAG_GRANULAR_ONLY | GRANULAR_RULE_IDS
 
 
 def qualify_rule_id(rule_id: str) -> str:
-    """`Pack::Rule[finding]` for a known rule id, or a ValidationError."""
+    """`Pack::Rule[finding]` for a known rule id, or a ValidationError.
+
+    A cdk-nag id is told from its pack's table without loading our rules (the library's own
+    acknowledgements are of cdk-nag's ids, made for every construct); the two sets of ids are
+    disjoint (tests/checks/test_pack_table.py)."""
     if not isinstance(rule_id, str) or is_token_string(rule_id):
         raise _unknown(rule_id)
     if "::" in rule_id.split("[", 1)[0]:
@@ -187,15 +193,16 @@ def qualify_rule_id(rule_id: str) -> str:
     match = _GRANULAR.match(rest)
     if match is None:
         raise _unknown(rule_id)
-    rule = match.group("rule")
-    if rule in GRANULAR_ONLY and not match.group("finding"):
-        raise ValidationError(
-            "rule_id",
-            rule_id,
-            f"a granular id: {rule} reports each finding separately, e.g. "
-            f"'{rule}[Resource::*]', and a bare id acknowledges none of them",
-            "copy the exact id, brackets included, from the synth report's 'Acknowledge with' line",
-        )
+    rule, bare = match.group("rule"), not match.group("finding")
+    pack = next(
+        (p for p, ids in NAG_RULE_IDS.items() if rule in ids and namespace in ("", p)), None
+    )
+    if pack is not None:
+        _refuse_bare(rule_id, rule, bare and rule in NAG_GRANULAR_ONLY)
+        return f"{pack}::{rest}"
+    from secure_constructs.checks.registry import NEVER_ACCEPTABLE, RULES
+
+    _refuse_bare(rule_id, rule, bare and rule in granular_only())
     if namespace in ("", PACK_NAME) and rule in RULES:
         if rest in NEVER_ACCEPTABLE:
             raise ValidationError(
@@ -206,10 +213,18 @@ def qualify_rule_id(rule_id: str) -> str:
                 "fix the resource; no reason makes this finding acceptable",
             )
         return f"{PACK_NAME}::{rest}"
-    for pack, ids in NAG_RULE_IDS.items():
-        if rule in ids and namespace in ("", pack):
-            return f"{pack}::{rest}"
     raise _unknown(rule_id)
+
+
+def _refuse_bare(rule_id: str, rule: str, refused: bool) -> None:
+    if refused:
+        raise ValidationError(
+            "rule_id",
+            rule_id,
+            f"a granular id: {rule} reports each finding separately, e.g. "
+            f"'{rule}[Resource::*]', and a bare id acknowledges none of them",
+            "copy the exact id, brackets included, from the synth report's 'Acknowledge with' line",
+        )
 
 
 def _unknown(rule_id: object) -> ValidationError:

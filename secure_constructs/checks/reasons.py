@@ -9,6 +9,7 @@ is not a deferral).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -124,6 +125,16 @@ def reason_problem(reason: str, descriptions: Iterable[str] = ()) -> str | None:
     """
     if not isinstance(reason, str):
         return "not a string"
+    problem = _text_problem(reason)
+    if problem is None and " ".join(reason.split()).lower() in {d.lower() for d in descriptions}:
+        return "the reason only repeats the rule's description"
+    return problem
+
+
+@functools.lru_cache(maxsize=512)
+def _text_problem(reason: str) -> str | None:
+    """`reason_problem` but for the description: a pure function of the text, cached (the
+    library's own reasons are checked once per construct, and their words are many)."""
     text = " ".join(reason.split())
     if not text:
         return "empty reason"
@@ -147,8 +158,6 @@ def reason_problem(reason: str, descriptions: Iterable[str] = ()) -> str | None:
         )
     if max(words.count(w) for w in distinct) * 2 > len(words) and len(words) < 12:
         return "repeated words"
-    if text.lower() in {d.lower() for d in descriptions}:
-        return "the reason only repeats the rule's description"
     return None
 
 

@@ -18,7 +18,8 @@ import secure_constructs.checks.rules as rules_package
 from secure_constructs.audit.cli import main
 from secure_constructs.checks import registry
 from secure_constructs.checks.model import Practice, Rule, Template, rule
-from secure_constructs.checks.packs import GRANULAR_ONLY, NAG_GRANULAR_ONLY
+from secure_constructs.checks.nag_rules import NAG_RULE_IDS
+from secure_constructs.checks.packs import NAG_GRANULAR_ONLY, granular_only
 from secure_constructs.checks.registry import GRANULAR_RULE_IDS, RULES
 from secure_constructs.checks.rule_fixes import FIXES
 from secure_constructs.checks.rules import PACK
@@ -95,8 +96,14 @@ def test_the_rules_command_lists_exactly_the_pack_in_its_order(
 
 def test_granular_only_is_derived_from_the_rules_metadata() -> None:
     assert {r.rule_id for r in PACK if r.granular} == GRANULAR_RULE_IDS
-    assert GRANULAR_ONLY == NAG_GRANULAR_ONLY | GRANULAR_RULE_IDS
+    assert granular_only() == NAG_GRANULAR_ONLY | GRANULAR_RULE_IDS
     assert not NAG_GRANULAR_ONLY & set(PACK_IDS)
+
+
+def test_our_rule_ids_and_cdk_nags_are_disjoint() -> None:
+    """qualify_rule_id tells a cdk-nag id from its table before loading ours: an id in both
+    would be taken for cdk-nag's."""
+    assert not set(PACK_IDS) & set().union(*NAG_RULE_IDS.values())
 
 
 @pytest.mark.parametrize("checked", PACK, ids=lambda r: r.rule_id)

@@ -10,7 +10,7 @@ from secure_constructs.checks.accounts import (
     mark_own,
     resource_types,
 )
-from secure_constructs.checks.cfn import UNKNOWN
+from secure_constructs.checks.cfn import UNKNOWN, shown
 from secure_constructs.checks.model import Practice, Template, Violation, rule
 from secure_constructs.checks.policy_facts import is_account_id, is_wildcard_only
 from secure_constructs.checks.rules.policy_documents import (
@@ -18,7 +18,6 @@ from secure_constructs.checks.rules.policy_documents import (
     is_allow,
     principal_values,
     resource_policy_statements,
-    shown,
 )
 
 KEY_TYPES = ("AWS::KMS::Key", "AWS::KMS::ReplicaKey")

@@ -310,11 +310,6 @@ def _map_values(maps: Mapping[str, Any], argument: Any) -> list[Any]:
     return [v for level in levels for v in as_list(level) if not isinstance(v, Mapping)]
 
 
-def shown(text: str) -> str:
-    """A rendered value as a message shows it: a deploy-time part as `<deploy-time>`."""
-    return text.replace(UNKNOWN, "<deploy-time>")
-
-
 def is_everyone(text: str) -> bool:
     """An AWS principal value meaning every principal of every account."""
     return text.strip() == "*"

@@ -21,7 +21,7 @@ from secure_constructs.checks.accounts import (
     pins_this_account,
     resource_types,
 )
-from secure_constructs.checks.cfn import UNKNOWN, renderings
+from secure_constructs.checks.cfn import UNKNOWN, renderings, shown
 from secure_constructs.checks.model import Practice, Severity, Template, Violation, rule
 from secure_constructs.checks.policy_facts import has_source_condition
 from secure_constructs.checks.rules.policy_documents import (
@@ -30,7 +30,6 @@ from secure_constructs.checks.rules.policy_documents import (
     is_unreadable,
     principal_values,
     resource_policy_statements,
-    shown,
     with_parameter_defaults,
 )
 

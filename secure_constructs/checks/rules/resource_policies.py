@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from secure_constructs.checks.accounts import mark_own, resource_types
-from secure_constructs.checks.cfn import UNKNOWN, as_list, renderings
+from secure_constructs.checks.cfn import UNKNOWN, as_list, renderings, shown
 from secure_constructs.checks.model import Practice, Template, Violation, rule
 from secure_constructs.checks.policy_facts import (
     arn_matches_any_account,
@@ -24,7 +24,6 @@ from secure_constructs.checks.rules.policy_documents import (
     is_unreadable,
     principal_values,
     resource_policy_statements,
-    shown,
     with_parameter_defaults,
 )
 

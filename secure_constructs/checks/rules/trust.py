@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from secure_constructs.checks.accounts import mark_own, resource_types
-from secure_constructs.checks.cfn import UNKNOWN, as_list, renderings
+from secure_constructs.checks.cfn import UNKNOWN, as_list, renderings, shown
 from secure_constructs.checks.model import Practice, Template, Violation, rule
 from secure_constructs.checks.policy_facts import (
     is_account_id,
@@ -23,7 +23,6 @@ from secure_constructs.checks.rules.policy_documents import (
     is_everyone,
     is_unreadable,
     principal_values,
-    shown,
     with_parameter_defaults,
 )
 
