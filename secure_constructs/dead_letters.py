@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import aws_cdk as cdk
@@ -174,19 +174,3 @@ def stack_key_queue_arns(stack: cdk.Stack, key: Any) -> dict[str, sqs.Queue]:
 def struct_field(struct: Mapping[str, Any], name: str) -> Any:
     """A field of a resolved L1 struct, in CloudFormation's or jsii's casing."""
     return struct.get(name, struct.get(name[0].lower() + name[1:]))
-
-
-def allow_service_on_key(
-    key: Any, sid: str, principal: str, actions: Sequence[str], source_arn: Any
-) -> None:
-    """A key policy statement letting one service principal use the key for exactly one source
-    (`ArnEquals aws:SourceArn`): how EventBridge and SNS get to write to a stack-key queue."""
-    key.add_to_resource_policy(
-        iam.PolicyStatement(
-            sid=sid,
-            principals=[iam.ServicePrincipal(principal)],
-            actions=list(actions),
-            resources=["*"],
-            conditions={"ArnEquals": {"aws:SourceArn": source_arn}},
-        )
-    )

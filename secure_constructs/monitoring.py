@@ -9,14 +9,16 @@ from collections.abc import Iterable
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from secure_constructs.errors import ValidationError
-from secure_constructs.guarded import GuardedQueue
+from secure_constructs.guarded import GuardedKey, GuardedQueue
 from secure_constructs.prop_types import check_args
-from secure_constructs.shared import StackIds, per_stack, security_key
+from secure_constructs.shared import StackIds, allow_service_on_key, per_stack, security_key
+from secure_constructs.trigger_facts import SNS_DLQ_KEY_ACTIONS, SNS_PRINCIPAL
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 SUBSCRIPTION_DLQ_ID = StackIds.ALARM_SUBSCRIPTION_DLQ
@@ -24,6 +26,8 @@ SUBSCRIPTION_DLQ_ID = StackIds.ALARM_SUBSCRIPTION_DLQ
 _ACTIONS: weakref.WeakKeyDictionary[sns.ITopic, cloudwatch_actions.SnsAction] = (
     weakref.WeakKeyDictionary()
 )
+# alarm-delivery key -> the node addresses of the topics SNS may use it for.
+_DELIVERY_TOPICS: weakref.WeakKeyDictionary[kms.Key, set[str]] = weakref.WeakKeyDictionary()
 
 
 def alarm(
@@ -91,7 +95,13 @@ def validate_emails(prop: str, emails: Iterable[str]) -> list[str]:
 
 
 def subscribe_emails(topic: sns.ITopic, emails: Iterable[str]) -> None:
-    """Subscribe each address once to `topic`, with a dead-letter queue for failed deliveries."""
+    """Subscribe each address once to `topic`, with a dead-letter queue for failed deliveries.
+
+    The queue (one per stack) is encrypted with its own key, `alarm_delivery_key`, not the
+    stack key: SNS needs a key policy statement naming the topic to write to an encrypted
+    dead-letter queue, and the stack key's policy cannot name a topic encrypted with that key
+    (the key would depend on the topic that depends on it).
+    """
     emails = list(emails)
     if not emails:
         return
@@ -108,6 +118,7 @@ def subscribe_emails(topic: sns.ITopic, emails: Iterable[str]) -> None:
             also_acknowledge=("AwsSolutions-SQS3",),
             alarm_topic=topic,
             alarm_description="Alarm notifications could not be delivered to an e-mail address",
+            key=alarm_delivery_key(stack),
         )
 
     stack = cdk.Stack.of(topic)
@@ -115,9 +126,47 @@ def subscribe_emails(topic: sns.ITopic, emails: Iterable[str]) -> None:
         if isinstance(topic, Construct) and topic.node.try_find_child(email) is not None:
             continue
         dlq = per_stack(stack, StackIds.ALARM_SUBSCRIPTION_DLQ, create)
+        _allow_sns_dead_letters(alarm_delivery_key(stack), topic)
         topic.add_subscription(
             subscriptions.EmailSubscription(email, dead_letter_queue=dlq)  # type: ignore[arg-type]
         )
+
+
+def alarm_delivery_key(scope: Construct) -> kms.Key:
+    """The key of the stack's alarm-subscription dead-letter queue (rotation on), created on
+    first use; its policy lets SNS use it for the topics whose e-mails fail over to the queue."""
+    return per_stack(scope, StackIds.ALARM_DELIVERY_KEY, _new_alarm_delivery_key, kms.Key)
+
+
+def _new_alarm_delivery_key(stack: cdk.Stack, construct_id: str) -> kms.Key:
+    return GuardedKey(
+        stack,
+        construct_id,
+        description="secure-constructs: encrypts the alarm e-mails SNS could not deliver",
+        enable_key_rotation=True,
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+    )
+
+
+def _allow_sns_dead_letters(key: kms.Key, topic: sns.ITopic) -> None:
+    """Once per topic: SNS may use `key` (kms:Decrypt, kms:GenerateDataKey) for `topic` only.
+
+    AWS: "To use an encrypted Amazon SQS queue as a dead-letter queue, you must use a custom
+    KMS key with a key policy that grants the Amazon SNS service principal access to AWS KMS API
+    actions" (Amazon SNS Developer Guide, "Amazon SNS dead-letter queues"); the actions and the
+    `aws:SourceArn` condition are those of `trigger_facts.SNS_DLQ_KEY_ACTIONS`.
+    """
+    allowed = _DELIVERY_TOPICS.setdefault(key, set())
+    if topic.node.addr in allowed:
+        return
+    allowed.add(topic.node.addr)
+    allow_service_on_key(
+        key,
+        f"AllowSnsDeadLetters{topic.node.addr[:10]}",
+        SNS_PRINCIPAL,
+        SNS_DLQ_KEY_ACTIONS,
+        topic.topic_arn,
+    )
 
 
 def terminal_queue(
@@ -128,8 +177,10 @@ def terminal_queue(
     also_acknowledge: Iterable[str] = (),
     alarm_topic: sns.ITopic | None = None,
     alarm_description: str = "Messages are waiting in a terminal dead-letter queue",
+    key: kms.IKey | None = None,
 ) -> sqs.Queue:
-    """A terminal dead-letter queue: encrypted with the stack key, TLS-only, kept 14 days.
+    """A terminal dead-letter queue: encrypted with `key` (default: the stack key), TLS-only,
+    kept 14 days.
 
     A dead-letter queue of a dead-letter queue only moves the problem, so its
     Serverless-SQSRedrivePolicy finding is acknowledged with `reason` (and `also_acknowledge`,
@@ -142,7 +193,7 @@ def terminal_queue(
         scope,
         construct_id,
         encryption=sqs.QueueEncryption.KMS,
-        encryption_master_key=security_key(scope),
+        encryption_master_key=key or security_key(scope),
         enforce_ssl=True,
         retention_period=cdk.Duration.days(14),
     )

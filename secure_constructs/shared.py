@@ -9,8 +9,8 @@ all in `StackIds`, are part of the public contract.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
@@ -21,6 +21,7 @@ from constructs import Construct, IConstruct
 from secure_constructs.errors import ValidationError
 from secure_constructs.guarded import GuardedKey, GuardedTopic
 from secure_constructs.prop_types import check_args
+from secure_constructs.trigger_facts import CLOUDWATCH_PRINCIPAL
 
 if TYPE_CHECKING:
     from aws_cdk import aws_apigateway as apigateway
@@ -39,6 +40,8 @@ class StackIds:
     """SecureFunction's shared dead-letter queue and on-failure destination."""
     ALARM_SUBSCRIPTION_DLQ = "SecureConstructsAlarmSubscriptionDlq"
     """The dead-letter queue of the alarm topic's e-mail subscriptions."""
+    ALARM_DELIVERY_KEY = "SecureConstructsAlarmDeliveryKey"
+    """The KMS key of that dead-letter queue (SNS may use it for the subscribed topics only)."""
     ROTATION_EVENTS_DLQ = "SecureConstructsRotationEventsDlq"
     """The dead-letter queue of undeliverable secret-rotation failure events."""
     XRAY_WRITE_POLICY = "SecureConstructsXRayWritePolicy"
@@ -159,13 +162,29 @@ def _new_security_key(stack: cdk.Stack, construct_id: str) -> kms.Key:
     key.add_to_resource_policy(
         iam.PolicyStatement(
             sid="AllowCloudWatchAlarmsToPublish",
-            principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+            principals=[iam.ServicePrincipal(CLOUDWATCH_PRINCIPAL)],
             actions=["kms:Decrypt", "kms:GenerateDataKey"],
             resources=["*"],
             conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
         )
     )
     return key
+
+
+def allow_service_on_key(
+    key: kms.IKey, sid: str, principal: str, actions: Sequence[str], source_arn: Any
+) -> None:
+    """A key policy statement letting one service principal use the key for exactly one source
+    (`ArnEquals aws:SourceArn`): how EventBridge and SNS get to write to a stack-key queue."""
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid=sid,
+            principals=[iam.ServicePrincipal(principal)],
+            actions=list(actions),
+            resources=["*"],
+            conditions={"ArnEquals": {"aws:SourceArn": source_arn}},
+        )
+    )
 
 
 def alarm_topic(scope: IConstruct) -> sns.Topic:

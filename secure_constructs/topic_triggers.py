@@ -29,9 +29,9 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 
-from secure_constructs.dead_letters import allow_service_on_key, stack_key_queue_arns
+from secure_constructs.dead_letters import stack_key_queue_arns
 from secure_constructs.jsii_refs import ref
-from secure_constructs.shared import security_key
+from secure_constructs.shared import allow_service_on_key, security_key
 from secure_constructs.trigger_facts import SNS_DLQ_KEY_ACTIONS, SNS_PRINCIPAL
 
 

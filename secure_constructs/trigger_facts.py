@@ -10,10 +10,19 @@ from secure_constructs.facts.lambda_facts import DEFAULT_TIMEOUT_SECONDS
 # CDK's construct id of its per-stack S3 notifications handler (aws-s3/lib/notifications-resource).
 BUCKET_NOTIFICATIONS_HANDLER_ID = "BucketNotificationsHandler050a0587b7544547bf325f094a3db834"
 
+# What a service writing to a queue or topic as its service principal needs of the customer
+# managed key encrypting it (SQS Developer Guide, "Key management", Configure KMS permissions for
+# AWS services: kms:GenerateDataKey and kms:Decrypt for the service principal; the same for SNS
+# topics, Amazon SNS Developer Guide, "Configuring AWS KMS permissions" for AWS services that
+# publish). Read by the constructs that write such statements and by ServiceWriterKeyAccess.
+SERVICE_WRITER_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+
 EVENTBRIDGE_PRINCIPAL = "events.amazonaws.com"
 # What EventBridge needs of a customer managed key to send to an encrypted dead-letter queue
 # (EventBridge User Guide, "Using dead-letter queues to process undelivered events").
-EVENTBRIDGE_DLQ_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+EVENTBRIDGE_DLQ_KEY_ACTIONS = SERVICE_WRITER_KEY_ACTIONS
+CLOUDWATCH_PRINCIPAL = "cloudwatch.amazonaws.com"  # alarm actions publishing to a topic
+S3_PRINCIPAL = "s3.amazonaws.com"  # event notifications sent to a queue or topic
 
 # AWS: set the source queue's visibility timeout to at least six times the function timeout
 # (Lambda Developer Guide, "Using Lambda with Amazon SQS", configuring a queue).
@@ -55,7 +64,7 @@ SNS_PRINCIPAL = "sns.amazonaws.com"
 # services (key policy statement for the service principal with kms:GenerateDataKey and
 # kms:Decrypt); Amazon SNS Developer Guide, "Amazon SNS dead-letter queues" (an encrypted DLQ
 # needs a customer managed key whose policy grants the SNS service principal).
-SNS_DLQ_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+SNS_DLQ_KEY_ACTIONS = SERVICE_WRITER_KEY_ACTIONS
 
 # Targets of an EventBridge rule that invoke a SecureFunction and set no RetryPolicy get this one
 # (EventBridge's own default is 185 attempts over 24 hours). EventBridge's limits:

@@ -34,7 +34,6 @@ from constructs import Construct, IConstruct
 
 from secure_constructs.checks import acknowledge
 from secure_constructs.dead_letters import (
-    allow_service_on_key,
     stack_key_queue_arns,
     struct_field,
 )
@@ -42,7 +41,7 @@ from secure_constructs.errors import ValidationError
 from secure_constructs.jsii_refs import ref
 from secure_constructs.observability.stack import observe_queue_trigger
 from secure_constructs.role import attach_xray_write
-from secure_constructs.shared import StackIds, per_stack, security_key
+from secure_constructs.shared import StackIds, allow_service_on_key, per_stack, security_key
 from secure_constructs.trigger_facts import (
     BUCKET_NOTIFICATIONS_HANDLER_ID,
     EVENT_TARGET_MAX_EVENT_AGE_SECONDS,

@@ -33,6 +33,7 @@ def test_public_construct_ids_are_one_table() -> None:
         "ALARM_TOPIC": "SecureConstructsAlarmTopic",
         "DEAD_LETTER_QUEUE": "SecureConstructsDeadLetterQueue",
         "ALARM_SUBSCRIPTION_DLQ": "SecureConstructsAlarmSubscriptionDlq",
+        "ALARM_DELIVERY_KEY": "SecureConstructsAlarmDeliveryKey",
         "ROTATION_EVENTS_DLQ": "SecureConstructsRotationEventsDlq",
         "XRAY_WRITE_POLICY": "SecureConstructsXRayWritePolicy",
         "VPC_NETWORK_INTERFACE_POLICY": "SecureConstructsVpcNetworkInterfacePolicy",

@@ -125,19 +125,88 @@ def test_fails_when_a_lambda_subscription_has_no_dead_letter_queue() -> None:
     assert "TopicName" not in _orders(result)[1]["Properties"]
 
 
-def test_an_email_subscription_of_the_alarm_topic_gets_no_statement_and_no_topic_name() -> None:
-    """Only function subscriptions are handled: naming a deployed topic would replace it."""
+def _delivery_key(result: Any) -> tuple[str, dict[str, Any]]:
+    (found,) = [
+        (k, v)
+        for k, v in result.resources("AWS::KMS::Key").items()
+        if k.startswith("SecureConstructsAlarmDeliveryKey")
+    ]
+    return found
+
+
+def _sns_statements_of(key: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        s
+        for s in key["Properties"]["KeyPolicy"]["Statement"]
+        if s.get("Principal", {}).get("Service") == "sns.amazonaws.com"
+    ]
+
+
+def test_alarm_emails_fail_over_to_a_queue_sns_can_encrypt_for_the_alarm_topic_only() -> None:
+    """SNS needs a key policy statement to write to an encrypted DLQ; the stack key cannot name
+    the alarm topic (the topic is encrypted with it), so the DLQ has its own key that does."""
 
     def build(stack: cdk.Stack) -> None:
-        _function(stack, alarm_emails="ops@example.com")
+        _function(stack, alarm_emails=["ops@example.com", "oncall@example.com"])
 
     result = synth(build, checks=False)
-    (subscription,) = result.resources("AWS::SNS::Subscription").values()
-    assert subscription["Properties"]["Protocol"] == "email"
-    assert "deadLetterTargetArn" in subscription["Properties"]["RedrivePolicy"]
-    assert _sns_key_statements(result.template) == []
-    (topic,) = result.resources("AWS::SNS::Topic").values()
+    topic_id, topic = result.only("AWS::SNS::Topic")
     assert "TopicName" not in topic["Properties"]
+    key_id, key = _delivery_key(result)
+    assert key["Properties"]["EnableKeyRotation"] is True
+    dlqs = {
+        s["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+        for s in result.resources("AWS::SNS::Subscription").values()
+    }
+    (dlq_id,) = dlqs
+    dlq = result.template["Resources"][dlq_id]["Properties"]
+    assert dlq["KmsMasterKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
+    (statement,) = _sns_statements_of(key)
+    assert statement["Effect"] == "Allow"
+    assert sorted(statement["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Ref": topic_id}}}
+    # The stack key gives SNS nothing.
+    assert _sns_key_statements_of_stack_key(result) == []
+
+
+def test_each_topic_with_alarm_emails_gets_its_own_statement_once() -> None:
+    def build(stack: cdk.Stack) -> None:
+        _function(stack, alarm_emails="ops@example.com")
+        other = sns.Topic(stack, "Pager", master_key=security_key(stack), enforce_ssl=True)
+        for name, emails in (
+            ("Other", ["ops@example.com", "pager@example.com"]),
+            ("Third", "pager@example.com"),
+        ):
+            SecureFunction(
+                stack,
+                name,
+                code=lambda_.Code.from_inline("def handler(e, c): pass"),
+                handler="index.handler",
+                alarm_topic=other,
+                alarm_emails=emails,
+            )
+
+    result = synth(build, checks=False)
+    sources = sorted(
+        s["Condition"]["ArnEquals"]["aws:SourceArn"]["Ref"]
+        for s in _sns_statements_of(_delivery_key(result)[1])
+    )
+    assert len(sources) == 2
+    assert sources == sorted(result.resources("AWS::SNS::Topic"))
+
+
+def _sns_key_statements_of_stack_key(result: Any) -> list[dict[str, Any]]:
+    (key,) = [
+        v
+        for k, v in result.resources("AWS::KMS::Key").items()
+        if k.startswith("SecureConstructsKey")
+    ]
+    return _sns_statements_of(key)
+
+
+def test_alarm_emails_with_their_delivery_key_are_clean_under_the_packs() -> None:
+    result = synth(lambda stack: _function(stack, alarm_emails="ops@example.com"))
+    assert not result.failed and result.violations == [], result.violations
 
 
 def test_add_topic_trigger_returns_the_subscription_it_made_not_an_earlier_one() -> None:
