@@ -195,10 +195,10 @@ def _unreadable_protocol(logical_id: str, path: str) -> Violation:
 
 
 def _redrives(redrive: Any) -> bool:
-    return every_branch(_dead_letter_target(redrive), lambda arn: arn is not None)
+    return every_branch(dead_letter_target(redrive), lambda arn: arn is not None)
 
 
-def _dead_letter_target(redrive: Any) -> Any:
+def dead_letter_target(redrive: Any) -> Any:
     """The redrive policy's deadLetterTargetArn (the policy may be JSON text in a template)."""
     if isinstance(redrive, str):
         try:
