@@ -18,6 +18,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subs
 from aws_cdk import aws_sqs as sqs
 
+from secure_constructs.checks.model import Template
+from secure_constructs.checks.registry import RULES
 from tests.audit.helpers import run as run_cli
 from tests.checks.templates import granular, resource, run
 from tests.synth import synth
@@ -56,14 +58,13 @@ def _queue(key: Any = KEY_ARN) -> dict[str, Any]:
 
 
 def _subscription(**props: Any) -> dict[str, Any]:
-    return resource(
-        "AWS::SNS::Subscription",
-        Protocol="email",
-        Endpoint="ops@example.com",
-        TopicArn={"Ref": "Topic"},
-        RedrivePolicy={"deadLetterTargetArn": {"Fn::GetAtt": ["Dlq", "Arn"]}},
-        **props,
-    )
+    defaults = {
+        "Protocol": "email",
+        "Endpoint": "ops@example.com",
+        "TopicArn": {"Ref": "Topic"},
+        "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": ["Dlq", "Arn"]}},
+    }
+    return resource("AWS::SNS::Subscription", **{**defaults, **props})
 
 
 def _with(key: dict[str, Any], **resources: Any) -> list[tuple[str, str | None]]:
@@ -206,6 +207,210 @@ def test_sqs_subscriptions_rule_targets_alarms_and_s3_notifications_are_writers(
         assert _with(_key(), **extra) == [("Key", principal)], extra
         allowed = _statement({"Service": principal}, ["kms:GenerateDataKey", "kms:Decrypt"])
         assert _with(_key(allowed), **extra) == [], extra
+
+
+IF_FALSE = {"Fn::Equals": ["a", "b"]}
+
+
+def _if(then: Any, otherwise: Any = None) -> dict[str, Any]:
+    return {"Fn::If": ["C", then, {"Ref": "AWS::NoValue"} if otherwise is None else otherwise]}
+
+
+def _with_condition(key: dict[str, Any], **resources: Any) -> list[tuple[str, str | None]]:
+    base = {"Key": key, "Topic": resource("AWS::SNS::Topic"), "Dlq": _queue()}
+    body = {"Conditions": {"C": IF_FALSE}, "Resources": {**base, **resources}}
+    return granular(RULES[RULE_ID].run(Template(body)))
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        # only one branch of a condition has the statement, the principal or the action
+        _if(_sns()),
+        _statement(
+            {"Service": _if("sns.amazonaws.com", "events.amazonaws.com")},
+            ["kms:GenerateDataKey", "kms:Decrypt"],
+        ),
+        _statement(
+            {"Service": "sns.amazonaws.com"},
+            [_if("kms:GenerateDataKey", "kms:Encrypt"), "kms:Decrypt"],
+        ),
+        # an unreadable NotAction may exclude what SNS needs
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "sns.amazonaws.com"},
+            "NotAction": _if("kms:Decrypt", "kms:Encrypt"),
+            "Resource": "*",
+        },
+    ],
+)
+def test_an_allow_counts_only_when_every_branch_has_it(statement: dict[str, Any]) -> None:
+    assert _with_condition(_key(statement), Sub=_subscription()) == [("Key", "sns.amazonaws.com")]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        _statement(
+            {"Service": "sns.amazonaws.com"},
+            _if(["kms:Decrypt", "kms:GenerateDataKey"], ["kms:*"]),
+        ),
+        _statement(
+            _if(
+                {"Service": "sns.amazonaws.com"},
+                {"Service": ["sns.amazonaws.com", "events.amazonaws.com"]},
+            ),
+            ["kms:GenerateDataKey", "kms:Decrypt"],
+        ),
+    ],
+)
+def test_an_allow_every_branch_has_is_counted(statement: dict[str, Any]) -> None:
+    assert _with_condition(_key(statement), Sub=_subscription()) == []
+
+
+def test_a_deny_naming_the_service_or_everyone_blocks_whatever_its_condition() -> None:
+    for principal in ({"Service": "sns.amazonaws.com"}, "*", {"AWS": "*"}):
+        deny = {
+            **_statement(principal, "kms:*"),
+            "Effect": "Deny",
+            "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": "o-abc"}},
+        }
+        assert _with(_key(_sns(), deny), Sub=_subscription()) == [("Key", "sns.amazonaws.com")]
+    other = {**_statement({"Service": "events.amazonaws.com"}, "kms:*"), "Effect": "Deny"}
+    assert _with(_key(_sns(), other), Sub=_subscription()) == []
+
+
+def test_writes_under_a_condition_are_judged() -> None:
+    queue_arn = {"Fn::GetAtt": ["Dlq", "Arn"]}
+    rule = resource(
+        "AWS::Events::Rule",
+        ScheduleExpression="rate(1 hour)",
+        Targets=[_if({"Id": "T", "Arn": queue_arn})],
+    )
+    whole = resource(
+        "AWS::Events::Rule",
+        ScheduleExpression="rate(1 hour)",
+        Targets=_if([{"Id": "T", "Arn": queue_arn}]),
+    )
+    alarm = resource("AWS::CloudWatch::Alarm", AlarmActions=_if([{"Ref": "Alarms"}]))
+    bucket = resource(
+        "AWS::S3::Bucket",
+        NotificationConfiguration=_if(
+            {"QueueConfigurations": [_if({"Event": "s3:ObjectCreated:*", "Queue": queue_arn})]}
+        ),
+    )
+    topic = resource(
+        "AWS::SNS::Topic", Subscription=[_if({"Protocol": "sqs", "Endpoint": queue_arn})]
+    )
+    protocol = resource(
+        "AWS::SNS::Subscription",
+        Protocol=_if("sqs", "email"),
+        TopicArn={"Ref": "Topic"},
+        Endpoint=queue_arn,
+    )
+    encrypted = resource("AWS::SNS::Topic", KmsMasterKeyId={"Ref": "Key"})
+    cases = [
+        ({"Rule": rule}, "events.amazonaws.com"),
+        ({"Rule": whole}, "events.amazonaws.com"),
+        ({"Alarms": encrypted, "Alarm": alarm}, "cloudwatch.amazonaws.com"),
+        ({"Bucket": bucket}, "s3.amazonaws.com"),
+        ({"Inline": topic}, "sns.amazonaws.com"),
+        ({"Sub": protocol}, "sns.amazonaws.com"),
+    ]
+    for extra, principal in cases:
+        assert _with_condition(_key(), **extra) == [("Key", principal)], extra
+
+
+def test_cdk_bucket_notifications_name_the_queue_by_queue_arn() -> None:
+    custom = resource(
+        "Custom::S3BucketNotifications",
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {"Events": ["s3:ObjectCreated:*"], "QueueArn": {"Fn::GetAtt": ["Dlq", "Arn"]}}
+            ],
+            "TopicConfigurations": [
+                {"Events": ["s3:ObjectCreated:*"], "TopicArn": {"Ref": "Uploads"}}
+            ],
+        },
+    )
+    uploads = resource("AWS::SNS::Topic", KmsMasterKeyId={"Fn::GetAtt": ["Key", "Arn"]})
+    assert _with(_key(), Notifications=custom, Uploads=uploads) == [("Key", "s3.amazonaws.com")]
+
+
+def test_a_composite_alarm_is_a_writer() -> None:
+    alarm = resource(
+        "AWS::CloudWatch::CompositeAlarm", AlarmRule="ALARM(a)", AlarmActions=[{"Ref": "Alarms"}]
+    )
+    encrypted = resource("AWS::SNS::Topic", KmsMasterKeyId={"Ref": "Key"})
+    assert _with(_key(), Alarm=alarm, Alarms=encrypted) == [("Key", "cloudwatch.amazonaws.com")]
+
+
+def test_a_replica_key_is_read() -> None:
+    replica = resource(
+        "AWS::KMS::ReplicaKey",
+        PrimaryKeyArn="arn:aws:kms:us-east-1:111122223333:key/mrk-1",
+        KeyPolicy={"Statement": [ROOT]},
+    )
+    assert _with(replica, Sub=_subscription()) == [("Key", "sns.amazonaws.com")]
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        {"Fn::Sub": "arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/${Key}"},
+        "arn:aws:kms:eu-west-1:111122223333:alias/orders",
+        {"Fn::Sub": "arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:${Alias}"},
+    ],
+)
+def test_a_key_named_by_an_arn_of_the_template_is_read(key: Any) -> None:
+    alias = resource("AWS::KMS::Alias", AliasName="alias/orders", TargetKeyId={"Ref": "Key"})
+    assert _with(_key(), Sub=_subscription(), Alias=alias, Dlq=_queue(key)) == [
+        ("Key", "sns.amazonaws.com")
+    ]
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        {"Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:${Dlq.QueueName}"},
+        {
+            "Fn::Join": [
+                ":",
+                [
+                    "arn:aws:sqs",
+                    {"Ref": "AWS::Region"},
+                    {"Ref": "AWS::AccountId"},
+                    {"Fn::GetAtt": ["Dlq", "QueueName"]},
+                ],
+            ]
+        },
+        "arn:aws:sqs:eu-west-1:111122223333:orders-dlq",
+    ],
+)
+def test_a_queue_named_by_an_arn_of_the_template_is_read(target: Any) -> None:
+    named = resource("AWS::SQS::Queue", QueueName="orders-dlq", KmsMasterKeyId=KEY_ARN)
+    subscription = _subscription(RedrivePolicy={"deadLetterTargetArn": target})
+    assert _with(_key(), Sub=subscription, Dlq=named) == [("Key", "sns.amazonaws.com")]
+
+
+def test_an_aws_managed_key_from_a_parameter_default_is_reported() -> None:
+    body = {
+        "Parameters": {"QueueKey": {"Type": "String", "Default": "alias/aws/sqs"}},
+        "Resources": {
+            "Topic": resource("AWS::SNS::Topic"),
+            "Dlq": _queue({"Ref": "QueueKey"}),
+            "Sub": _subscription(),
+        },
+    }
+    findings = granular(RULES[RULE_ID].run(Template(body)))
+    assert findings == [("Dlq", "AwsManagedKey::sns.amazonaws.com")]
+
+
+def test_deeply_nested_json_text_is_a_missing_policy_not_a_crash() -> None:
+    deep = "[" * 100_000
+    key = resource("AWS::KMS::Key", KeyPolicy=deep)
+    assert _with(key, Sub=_subscription()) == [("Key", "sns.amazonaws.com")]
+    assert _with(_key(), Sub=_subscription(RedrivePolicy=deep)) == []
 
 
 _YAML = """

@@ -203,7 +203,7 @@ def dead_letter_target(redrive: Any) -> Any:
     if isinstance(redrive, str):
         try:
             redrive = json.loads(redrive)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
     return redrive.get("deadLetterTargetArn") if isinstance(redrive, Mapping) else None
 

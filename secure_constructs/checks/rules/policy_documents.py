@@ -42,7 +42,7 @@ def _document(value: Any) -> Mapping[str, Any] | None:
     if isinstance(value, str):
         try:
             value = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):  # deeply nested JSON text, too
             return None
     return value if isinstance(value, Mapping) else None
 
@@ -86,7 +86,7 @@ def _walk(
         text = _as_json_text(value, types)
         try:
             parsed = json.loads(text, strict=False) if text is not None else None
-        except ValueError:
+        except (ValueError, RecursionError):
             parsed = None
         yield from _walk(parsed, rest, path, types)
     elif isinstance(value, Mapping):
