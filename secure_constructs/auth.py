@@ -14,7 +14,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigateway
 from constructs import Construct, IConstruct
 
-from secure_constructs.checks import acknowledge
+from secure_constructs.checks.packs import acknowledge_made
 from secure_constructs.defaults import AUTHORIZER_CACHE_TTL_SECONDS
 from secure_constructs.errors import ValidationError
 from secure_constructs.facts.apigateway_facts import MAX_CACHE_TTL_SECONDS
@@ -244,7 +244,7 @@ class ApiAuth(abc.ABC):
         """Record `nag_acknowledgements()` on `method` (SecureApi.add_route does)."""
         check_args(ApiAuth.acknowledge_on, locals())
         for rule_id, reason in self.nag_acknowledgements():
-            acknowledge(method, rule_id, reason)
+            acknowledge_made(method, rule_id, reason)
 
 
 class _NotCognito(ApiAuth):

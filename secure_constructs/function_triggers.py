@@ -29,7 +29,7 @@ from secure_constructs.trigger_facts import (
     STREAM_TRIGGER_RETRY_ATTEMPTS,
     STREAM_TRIGGER_STARTING_POSITION,
 )
-from secure_constructs.triggers import accept_event_source, add_queue_trigger, added_mappings
+from secure_constructs.triggers import add_checked_source, add_queue_trigger
 
 if TYPE_CHECKING:  # only in annotations: importing them costs the jsii kernel time
     from aws_cdk import aws_scheduler as scheduler
@@ -57,13 +57,7 @@ class FunctionTriggers:
         a DynamoDB or Kinesis source without an on-failure destination, bounded retries and a
         maximum record age is refused (ValidationError; use `add_stream_trigger`)."""
         check_args(FunctionTriggers.add_event_source, locals())
-        fn = self._as_function()
-        mappings = added_mappings(fn, lambda: lambda_.Function.add_event_source(fn, source))
-        if mappings:
-            from secure_constructs.stream_triggers import refuse_unbounded_stream_source
-
-            refuse_unbounded_stream_source(source, mappings)
-        accept_event_source(source, mappings)
+        add_checked_source(self._as_function(), source)
 
     def add_stream_trigger(
         self,

@@ -18,7 +18,7 @@ from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kinesisfirehose as firehose
 from constructs import Construct, IConstruct
 
-from secure_constructs.checks import acknowledge
+from secure_constructs.checks.packs import acknowledge_made
 from secure_constructs.defaults import LOG_STREAM_RETENTION_HOURS, LOG_STREAM_SHARD_COUNT
 from secure_constructs.errors import ValidationError
 from secure_constructs.facts.logs_facts import (
@@ -184,7 +184,7 @@ class _KinesisDestination(LogDestination):
                 shard_count=LOG_STREAM_SHARD_COUNT,
                 retention_period=cdk.Duration.hours(LOG_STREAM_RETENTION_HOURS),
             )
-            acknowledge(stream, "AwsSolutions-KDS3", _STACK_KEY_REASON)
+            acknowledge_made(stream, "AwsSolutions-KDS3", _STACK_KEY_REASON)
         statements = [
             iam.PolicyStatement(actions=list(KINESIS_PUT_ACTIONS), resources=[stream.stream_arn])
         ]

@@ -97,7 +97,7 @@ def validate_emails(prop: str, emails: Iterable[str]) -> list[str]:
 def subscribe_emails(topic: sns.ITopic, emails: Iterable[str]) -> None:
     """Subscribe each address once to `topic`, with a dead-letter queue for failed deliveries.
 
-    The queue (one per stack) is encrypted with its own key, `alarm_delivery_key`, not the
+    The queue (one per stack) is encrypted with its own key, `_alarm_delivery_key`, not the
     stack key: SNS needs a key policy statement naming the topic to write to an encrypted
     dead-letter queue, and the stack key's policy cannot name a topic encrypted with that key
     (the key would depend on the topic that depends on it).
@@ -118,7 +118,7 @@ def subscribe_emails(topic: sns.ITopic, emails: Iterable[str]) -> None:
             also_acknowledge=("AwsSolutions-SQS3",),
             alarm_topic=topic,
             alarm_description="Alarm notifications could not be delivered to an e-mail address",
-            key=alarm_delivery_key(stack),
+            key=_alarm_delivery_key(stack),
         )
 
     stack = cdk.Stack.of(topic)
@@ -126,15 +126,17 @@ def subscribe_emails(topic: sns.ITopic, emails: Iterable[str]) -> None:
         if isinstance(topic, Construct) and topic.node.try_find_child(email) is not None:
             continue
         dlq = per_stack(stack, StackIds.ALARM_SUBSCRIPTION_DLQ, create)
-        _allow_sns_dead_letters(alarm_delivery_key(stack), topic)
+        _allow_sns_dead_letters(_alarm_delivery_key(stack), topic)
         topic.add_subscription(
             subscriptions.EmailSubscription(email, dead_letter_queue=dlq)  # type: ignore[arg-type]
         )
 
 
-def alarm_delivery_key(scope: Construct) -> kms.Key:
+def _alarm_delivery_key(scope: Construct) -> kms.Key:
     """The key of the stack's alarm-subscription dead-letter queue (rotation on), created on
-    first use; its policy lets SNS use it for the topics whose e-mails fail over to the queue."""
+    first use; its policy lets SNS use it for the topics whose e-mails fail over to the queue.
+    Private: a topic encrypted with it would make the key's policy, which names the topic,
+    depend on the topic that depends on the key."""
     return per_stack(scope, StackIds.ALARM_DELIVERY_KEY, _new_alarm_delivery_key, kms.Key)
 
 
@@ -187,7 +189,7 @@ def terminal_queue(
     for rules that do not recognise the queue as a DLQ). With `alarm_topic`, a `NotEmptyAlarm`
     child notifies it when a message arrives; without, the caller adds the depth alarm.
     """
-    from secure_constructs.checks import acknowledge
+    from secure_constructs.checks.packs import acknowledge_made
 
     queue = GuardedQueue(
         scope,
@@ -198,7 +200,7 @@ def terminal_queue(
         retention_period=cdk.Duration.days(14),
     )
     for rule_id in ("Serverless-SQSRedrivePolicy", *also_acknowledge):
-        acknowledge(queue, rule_id, reason)
+        acknowledge_made(queue, rule_id, reason)
     if alarm_topic is not None:
         alarm(
             queue,

@@ -18,7 +18,6 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from secure_constructs.checks import acknowledge
 from secure_constructs.checks.guard import ensure_checked
 from secure_constructs.checks.iam_facts import (
     ACTION_EXPANSIONS,
@@ -26,6 +25,7 @@ from secure_constructs.checks.iam_facts import (
     VPC_NETWORK_INTERFACE_ACTIONS,
     XRAY_WRITE_ACTIONS,
 )
+from secure_constructs.checks.packs import acknowledge_made
 from secure_constructs.prop_types import check_args
 from secure_constructs.shared import StackIds, per_stack, stack_of
 
@@ -152,7 +152,9 @@ class CustomerManagedRole(iam.Role):
                 description="Only actions AWS supports solely on Resource '*' (STAR_ONLY_ACTIONS)",
                 roles=[self],
             )
-            acknowledge(self._star_only, "AwsSolutions-IAM5[Resource::*]", self._star_only_reason)
+            acknowledge_made(
+                self._star_only, "AwsSolutions-IAM5[Resource::*]", self._star_only_reason
+            )
         return self._star_only
 
 
@@ -223,7 +225,7 @@ def shared_star_only_policy(
         policy = iam.ManagedPolicy(
             scope, policy_id, description=description, statements=[statement]
         )
-        acknowledge(policy, "AwsSolutions-IAM5[Resource::*]", _STAR_ONLY_REASON)
+        acknowledge_made(policy, "AwsSolutions-IAM5[Resource::*]", _STAR_ONLY_REASON)
         return policy
 
     return per_stack(stack, construct_id, create, iam.ManagedPolicy)

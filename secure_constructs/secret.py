@@ -23,9 +23,9 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct
 
 from secure_constructs._options import SecretOptions
-from secure_constructs.checks import acknowledge
 from secure_constructs.checks.cfn import referenced_ids
 from secure_constructs.checks.guard import ensure_checked
+from secure_constructs.checks.packs import acknowledge_made
 from secure_constructs.checks.secret_patterns import (
     dynamic_reference,
     is_secret_name,
@@ -279,7 +279,7 @@ class NoRotation(SecretRotation):
 
     def _bind(self, secret: SecureSecret) -> IConstruct | None:
         for rule_id in _ROTATION_RULES:
-            acknowledge(secret, rule_id, self.reason or "")
+            acknowledge_made(secret, rule_id, self.reason or "")
         return None
 
 

@@ -226,7 +226,7 @@ class ApiGatewayAccountLogging(Construct):
     def __init__(self, scope: Construct, construct_id: str) -> None:
         from aws_cdk import aws_apigateway as apigateway  # only API stacks load it
 
-        from secure_constructs.checks import acknowledge
+        from secure_constructs.checks.packs import acknowledge_made
 
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
@@ -279,7 +279,7 @@ class ApiGatewayAccountLogging(Construct):
         account = "<AWS::AccountId>" if cdk.Token.is_unresolved(stack.account) else stack.account
         for prefix in (EXECUTION_LOG_PREFIX, ACCESS_LOG_PREFIX):
             for suffix in ("*", "*:log-stream:*"):
-                acknowledge(
+                acknowledge_made(
                     self.policy,
                     f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:{region}:"
                     f"{account}:log-group:{prefix}{suffix}]",

@@ -1,9 +1,9 @@
 """Stream triggers (DynamoDB streams, Kinesis) on a SecureFunction, with failures bounded and kept.
 
 `add_stream_trigger` is the checked helper behind `SecureFunction.add_stream_trigger`;
-`refuse_unbounded_stream_source` is what `SecureFunction.add_event_source` runs after CDK's own
-`DynamoEventSource` / `KinesisEventSource` made its mapping. Defaults and limits live in
-`secure_constructs.trigger_facts`.
+`stream_bounds.refuse_unbounded_stream_source` is what `SecureFunction.add_event_source` runs
+after CDK's own `DynamoEventSource` / `KinesisEventSource` made its mapping. Defaults and limits
+live in `secure_constructs.trigger_facts`.
 
 Who writes the on-failure record: Lambda sends it with the function's execution role ("Your
 execution role must have permissions for the destination: For an SQS destination:
@@ -17,7 +17,6 @@ to the role on exactly that queue, the key only through SQS for that queue
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import aws_cdk as cdk
@@ -127,48 +126,3 @@ def _check_record_age(age: cdk.Duration) -> None:
             "unbounded is refused: a failing batch would block its shard)",
             "pass e.g. max_record_age=Duration.hours(1)",
         )
-
-
-_STREAM_FIX = (
-    "use fn.add_stream_trigger(table_or_stream) (on-failure queue, bounded retries and record "
-    "age, bisect on error), or pass on_failure=, retry_attempts= and max_record_age= to the "
-    "event source"
-)
-
-
-def refuse_unbounded_stream_source(
-    source: lambda_.IEventSource, mappings: Iterable[lambda_.EventSourceMapping]
-) -> None:
-    """Refuse CDK's own stream event source when its mapping has no failure handling.
-
-    Checked on the mapping CDK just made (its L1 properties), so whatever way the source was
-    configured, the same three properties are judged as `SecureServerless::
-    EventSourceFailureHandling` judges them in the template.
-    """
-    from aws_cdk.aws_lambda_event_sources import StreamEventSource
-
-    if not isinstance(source, StreamEventSource):
-        return
-    for mapping in mappings:
-        cfn = mapping.node.default_child
-        assert isinstance(cfn, lambda_.CfnEventSourceMapping)
-        stack = stack_of(mapping)
-        config = stack.resolve(cfn.destination_config)
-        missing = [
-            name
-            for name, value in (
-                ("on_failure", (config or {}).get("onFailure")),
-                ("retry_attempts", cfn.maximum_retry_attempts),
-                ("max_record_age", cfn.maximum_record_age_in_seconds),
-            )
-            if value is None or value == -1
-        ]
-        if missing:
-            raise ValidationError(
-                missing[0],
-                None,
-                "a stream event source with an on-failure destination, a bounded number of "
-                f"retries and a maximum record age (missing: {', '.join(missing)}): otherwise "
-                "a failing batch blocks its shard until the records expire, and is then lost",
-                _STREAM_FIX,
-            )

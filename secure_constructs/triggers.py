@@ -32,7 +32,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct
 
-from secure_constructs.checks import acknowledge
+from secure_constructs.checks.packs import acknowledge_made
 from secure_constructs.dead_letters import (
     stack_key_queue_arns,
     struct_field,
@@ -42,6 +42,7 @@ from secure_constructs.jsii_refs import ref
 from secure_constructs.observability.stack import observe_queue_trigger
 from secure_constructs.role import attach_xray_write
 from secure_constructs.shared import StackIds, allow_service_on_key, per_stack, security_key
+from secure_constructs.stream_bounds import refuse_unbounded_stream_source
 from secure_constructs.trigger_facts import (
     BUCKET_NOTIFICATIONS_HANDLER_ID,
     EVENT_TARGET_MAX_EVENT_AGE_SECONDS,
@@ -238,7 +239,7 @@ def accept_notifications_handler_policy(policy: iam.Policy) -> None:
     if parent is None or parent.node.id != "Notifications":
         return
     for rule_id in _INLINE_POLICY_RULES:
-        acknowledge(policy, rule_id, _HANDLER_POLICY_REASON)
+        acknowledge_made(policy, rule_id, _HANDLER_POLICY_REASON)
 
 
 def allow_eventbridge_dead_letters(stack: cdk.Stack, rule: events.CfnRule) -> None:
@@ -338,7 +339,7 @@ def accept_event_source(
     if not isinstance(queue, sqs.Queue) or queue.dead_letter_queue is None:
         return
     for mapping in mappings:
-        acknowledge(
+        acknowledge_made(
             mapping,
             "Serverless::Serverless-LambdaEventSourceMappingDestination",
             _SQS_MAPPING_REASON,
@@ -393,9 +394,23 @@ def add_queue_trigger(
 
 
 def add_mapping(fn: lambda_.Function, source: lambda_.IEventSource) -> lambda_.EventSourceMapping:
-    """`fn.add_event_source(source)`, returning the one mapping it made."""
-    (mapping,) = added_mappings(fn, lambda: fn.add_event_source(source))
+    """`fn.add_event_source(source)` as a SecureFunction does it (`add_checked_source`),
+    returning the one mapping it made."""
+    (mapping,) = add_checked_source(fn, source)
     return mapping
+
+
+def add_checked_source(
+    fn: lambda_.Function, source: lambda_.IEventSource
+) -> list[lambda_.EventSourceMapping]:
+    """CDK's `Function.add_event_source`, then: a DynamoDB or Kinesis source without bounded
+    failure handling is refused (`stream_bounds.refuse_unbounded_stream_source`) and an SQS
+    mapping whose queue redrives is accepted (`accept_event_source`). The mappings it made."""
+    mappings = added_mappings(fn, lambda: lambda_.Function.add_event_source(fn, source))
+    if mappings:
+        refuse_unbounded_stream_source(source, mappings)
+    accept_event_source(source, mappings)
+    return mappings
 
 
 def added_mappings(

@@ -121,7 +121,7 @@ def test_the_graph_sees_function_level_imports() -> None:
 
     assert "secure_constructs.errors" in graph["secure_constructs.validation"]
     # monitoring.py imports the checks inside a function only.
-    assert "secure_constructs.checks" in graph["secure_constructs.monitoring"]
+    assert "secure_constructs.checks.packs" in graph["secure_constructs.monitoring"]
 
 
 @pytest.mark.parametrize(

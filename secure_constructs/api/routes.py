@@ -26,8 +26,8 @@ from secure_constructs.api.route_props import (
     operation_id,
 )
 from secure_constructs.auth import ApiAuth
-from secure_constructs.checks import acknowledge
 from secure_constructs.checks.api_facts import ADDITIONAL_PROPERTIES_FINDING
+from secure_constructs.checks.packs import acknowledge_made
 from secure_constructs.errors import ValidationError
 from secure_constructs.validation import is_token_string
 
@@ -257,13 +257,13 @@ def acknowledge_route(method: apigateway.Method, spec: RouteSpec) -> None:
     the reasons given for an unvalidated body or undeclared properties."""
     spec.auth.acknowledge_on(method)
     if spec.unvalidated_body_reason is not None:
-        acknowledge(
+        acknowledge_made(
             method,
             "SecureServerless::ApiRequestValidation",
             f"Request body deliberately not validated: {spec.unvalidated_body_reason}",
         )
     if spec.additional_properties_reason is not None:
-        acknowledge(
+        acknowledge_made(
             method,
             f"SecureServerless::ApiRequestValidation[{ADDITIONAL_PROPERTIES_FINDING}]",
             "Undeclared body properties deliberately accepted: "

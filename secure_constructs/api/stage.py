@@ -11,7 +11,7 @@ from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from secure_constructs.checks import acknowledge
+from secure_constructs.checks.packs import acknowledge_made
 from secure_constructs.shared import ACCESS_LOG_PREFIX, security_key
 
 STAGE_PACKS = ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")
@@ -129,10 +129,10 @@ def method_settings(
 def acknowledge_no_cache(stage: Construct) -> None:
     """The stage cache is off by default (see _CACHE_REASON)."""
     for pack in STAGE_PACKS:
-        acknowledge(stage, f"{pack}-APIGWCacheEnabledAndEncrypted", _CACHE_REASON)
+        acknowledge_made(stage, f"{pack}-APIGWCacheEnabledAndEncrypted", _CACHE_REASON)
 
 
 def acknowledge_no_client_certificate(stage: Construct) -> None:
     """No client certificate: every integration is Lambda, an AWS service or a MOCK."""
     for pack in STAGE_PACKS:
-        acknowledge(stage, f"{pack}-APIGWSSLEnabled", _CLIENT_CERTIFICATE_REASON)
+        acknowledge_made(stage, f"{pack}-APIGWSSLEnabled", _CLIENT_CERTIFICATE_REASON)

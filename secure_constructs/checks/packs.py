@@ -143,6 +143,24 @@ def acknowledge(construct: IConstruct, rule_id: str, reason: str) -> None:
     gate.record(construct, targets[1:], qualified, reason)
 
 
+def acknowledge_made(construct: IConstruct, rule_id: str, reason: str) -> None:
+    """`acknowledge`, for the library's own calls on a construct of a stack that it made or was
+    given as a resource (never a scope): the rule id and the reason are checked as for any
+    acknowledgement, the walk of the construct's scopes and children is not (three round trips
+    to the jsii kernel per call). The gate walks every acknowledged construct again when it
+    places the acknowledgements at synth (`gate.spanned_scope`), so a Stack or Stage added
+    below one later is refused there, as it would be after `acknowledge`."""
+    if not isinstance(construct, Construct) or isinstance(
+        construct, (cdk.App, cdk.Stage, cdk.Stack)
+    ):
+        raise AssertionError(f"acknowledge_made is for resources, not {construct!r}")
+    qualified = qualify_rule_id(rule_id)
+    check_reason("reason", reason)
+    companions = getattr(construct, "acknowledgement_targets", None)
+    targets = [construct, *companions()] if callable(companions) else [construct]
+    gate.record(construct, targets[1:], qualified, reason)
+
+
 def _check_placement(construct: object) -> None:
     """An acknowledgement goes on the resource that has the finding, never on a whole scope."""
     if not isinstance(construct, Construct):
