@@ -147,15 +147,23 @@ def send_statements(queue_arn: str, key_arn: str | None, region: str) -> list[ia
             iam.PolicyStatement(
                 actions=["kms:GenerateDataKey", "kms:Decrypt"],
                 resources=[key_arn],
-                conditions={
-                    "StringEquals": {
-                        "kms:ViaService": f"sqs.{region}.amazonaws.com",
-                        "kms:EncryptionContext:aws:sqs:arn": queue_arn,
-                    }
-                },
+                conditions=through_sqs_for(queue_arn, region),
             )
         )
     return statements
+
+
+def through_sqs_for(queue_arn: str, region: str) -> dict[str, Any]:
+    """The condition limiting a role's use of a queue's key to SQS acting on that queue: the
+    call comes through SQS (`kms:ViaService`) with the queue's ARN as encryption context, which
+    SQS passes on every data key it asks for (SQS Developer Guide, "Key management": "Amazon
+    SQS uses the queue ARN as the encryption context", `aws:sqs:arn`)."""
+    return {
+        "StringEquals": {
+            "kms:ViaService": f"sqs.{region}.amazonaws.com",
+            "kms:EncryptionContext:aws:sqs:arn": queue_arn,
+        }
+    }
 
 
 def stack_key_queue_arns(stack: cdk.Stack, key: Any) -> dict[str, sqs.Queue]:

@@ -12,6 +12,8 @@ needs them, which saves a resource per function.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import aws_cdk as cdk
@@ -86,6 +88,39 @@ class CustomerManagedRole(iam.Role):
         self._scoped: iam.ManagedPolicy | None = None
         self._star_only: iam.ManagedPolicy | None = None
         self._attached: dict[str, iam.ManagedPolicy] = {}
+        self._key_scopes: list[tuple[str, Mapping[str, Any]]] = []
+
+    def key_use_scoped(
+        self, key_arn: str, conditions: Mapping[str, Any]
+    ) -> contextlib.AbstractContextManager[None]:
+        """A context in which a statement of KMS actions on exactly `key_arn` and with no
+        condition, as a CDK grant on the key writes it, gets `conditions` (for a queue trigger:
+        kms:ViaService SQS and the queue's encryption context, so that the role decrypts that
+        queue's messages and nothing else the key encrypts)."""
+        check_args(CustomerManagedRole.key_use_scoped, locals())
+        return self._key_scope(key_arn, conditions)
+
+    @contextlib.contextmanager
+    def _key_scope(self, key_arn: str, conditions: Mapping[str, Any]) -> Iterator[None]:
+        self._key_scopes.append((key_arn, conditions))
+        try:
+            yield
+        finally:
+            self._key_scopes.pop()
+
+    def _scoped_key_body(self, body: Mapping[str, Any]) -> dict[str, Any] | None:
+        if "Condition" in body or body.get("Effect", "Allow") != "Allow":
+            return None
+        actions = body.get("Action")
+        actions = actions if isinstance(actions, list) else [actions]
+        if not all(isinstance(a, str) and a.startswith("kms:") for a in actions):
+            return None
+        resources = body.get("Resource")
+        resources = resources if isinstance(resources, list) else [resources]
+        for key_arn, conditions in reversed(self._key_scopes):
+            if resources == [key_arn]:
+                return {**body, "Condition": dict(conditions)}
+        return None
 
     def add_to_principal_policy(
         self, statement: iam.PolicyStatement
@@ -97,6 +132,10 @@ class CustomerManagedRole(iam.Role):
         expanded = _expanded_actions(body)
         if expanded is not None:
             body["Action"] = expanded
+            statement = iam.PolicyStatement.from_json(body)
+        scoped = self._scoped_key_body(body) if self._key_scopes else None
+        if scoped is not None:
+            body = scoped
             statement = iam.PolicyStatement.from_json(body)
         actions = _star_only_actions(body)
         if actions is not None and actions in _SHARED_STAR_ONLY:

@@ -18,6 +18,7 @@ handles the second. Facts and defaults live in `secure_constructs.trigger_facts`
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -34,14 +35,22 @@ from constructs import Construct, IConstruct
 
 from secure_constructs.checks.packs import acknowledge_made
 from secure_constructs.dead_letters import (
+    region_of,
     stack_key_queue_arns,
     struct_field,
+    through_sqs_for,
 )
 from secure_constructs.errors import ValidationError
 from secure_constructs.jsii_refs import ref
 from secure_constructs.observability.stack import observe_queue_trigger
-from secure_constructs.role import attach_xray_write
-from secure_constructs.shared import StackIds, allow_service_on_key, per_stack, security_key
+from secure_constructs.role import CustomerManagedRole, attach_xray_write
+from secure_constructs.shared import (
+    StackIds,
+    allow_service_on_key,
+    per_stack,
+    security_key,
+    stack_of,
+)
 from secure_constructs.stream_bounds import refuse_unbounded_stream_source
 from secure_constructs.trigger_facts import (
     BUCKET_NOTIFICATIONS_HANDLER_ID,
@@ -406,11 +415,32 @@ def add_checked_source(
     """CDK's `Function.add_event_source`, then: a DynamoDB or Kinesis source without bounded
     failure handling is refused (`stream_bounds.refuse_unbounded_stream_source`) and an SQS
     mapping whose queue redrives is accepted (`accept_event_source`). The mappings it made."""
-    mappings = added_mappings(fn, lambda: lambda_.Function.add_event_source(fn, source))
+    with _queue_key_through_sqs(fn, source):
+        mappings = added_mappings(fn, lambda: lambda_.Function.add_event_source(fn, source))
     if mappings:
         refuse_unbounded_stream_source(source, mappings)
     accept_event_source(source, mappings)
     return mappings
+
+
+def _queue_key_through_sqs(
+    fn: lambda_.Function, source: lambda_.IEventSource
+) -> contextlib.AbstractContextManager[None]:
+    """For an SQS source on a queue with a customer managed key: CDK's binding grants the role
+    kms:Decrypt on the whole key (`queue.grant_consume_messages`), which for the stack key is
+    every log group, queue, topic and secret of the stack; the grant is kept to SQS reading
+    this queue (`dead_letters.through_sqs_for`)."""
+    from aws_cdk.aws_lambda_event_sources import SqsEventSource
+
+    role = getattr(fn, "execution_role", None)
+    if not isinstance(source, SqsEventSource) or not isinstance(role, CustomerManagedRole):
+        return contextlib.nullcontext()
+    queue = source.queue
+    key = queue.encryption_master_key
+    if key is None:
+        return contextlib.nullcontext()
+    conditions = through_sqs_for(queue.queue_arn, region_of(stack_of(fn)))
+    return role.key_use_scoped(key.key_arn, conditions)
 
 
 def added_mappings(

@@ -638,7 +638,16 @@ def queue_trigger(i: int, fn: lambda_.Function, policy: iam.ManagedPolicy) -> sq
             ],
             resources=[jobs.queue_arn],
         ),
-        iam.PolicyStatement(actions=["kms:Decrypt"], resources=[key.key_arn]),
+        iam.PolicyStatement(
+            actions=["kms:Decrypt"],
+            resources=[key.key_arn],
+            conditions={
+                "StringEquals": {
+                    "kms:ViaService": f"sqs.{stack.region}.amazonaws.com",
+                    "kms:EncryptionContext:aws:sqs:arn": jobs.queue_arn,
+                }
+            },
+        ),
     )
     for child in fn.node.children:
         if child.node.id not in before:

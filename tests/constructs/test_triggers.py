@@ -327,3 +327,72 @@ def test_added_mappings_are_those_the_call_made_and_only_those() -> None:
     source_arn = stack.resolve(later.node.default_child.event_source_arn)  # type: ignore[union-attr]
     assert source_arn == stack.resolve(second.queue_arn)
     assert added_mappings(fn, lambda: None) == []
+
+
+def _key_statements(result: Any) -> list[dict[str, Any]]:
+    """Every statement of the function's policies that grants KMS actions."""
+    found = []
+    for logical_id in result.resources("AWS::IAM::ManagedPolicy"):
+        if logical_id.startswith("FnServiceRolePolicy"):
+            found += [
+                s
+                for s in statements(result.template, logical_id)
+                if any(a.startswith("kms:") for a in s["Action"])
+            ]
+    return found
+
+
+@pytest.mark.parametrize("helper", [True, False])
+def test_a_queue_trigger_decrypts_only_through_sqs_for_its_queue(helper: bool) -> None:
+    """CDK's SqsEventSource grants kms:Decrypt on the whole key, which for the stack key opens
+    every log group, queue, topic and secret of the stack: the grant is kept to SQS reading
+    the trigger's queue."""
+
+    def build(stack: cdk.Stack) -> None:
+        fn = _function(stack)
+        queue = _jobs(stack, fn, visibility=60)
+        if helper:
+            fn.add_queue_trigger(queue)
+        else:
+            fn.add_event_source(SqsEventSource(queue))
+
+    result = synth(build, checks=False)
+    (key_id,) = result.resources("AWS::KMS::Key")
+    jobs = next(k for k in result.resources("AWS::SQS::Queue") if k.startswith("Jobs"))
+    decrypts = [s for s in _key_statements(result) if s["Action"] == ["kms:Decrypt"]]
+    assert decrypts == [
+        {
+            "Action": ["kms:Decrypt"],
+            "Effect": "Allow",
+            "Resource": [arn(key_id)],
+            "Condition": {
+                "StringEquals": {
+                    "kms:ViaService": {
+                        "Fn::Join": ["", ["sqs.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]
+                    },
+                    "kms:EncryptionContext:aws:sqs:arn": arn(jobs),
+                }
+            },
+        }
+    ]
+    # and no KMS statement of the function's role is left without a condition
+    assert all("Condition" in s for s in _key_statements(result))
+
+
+def test_a_grant_of_the_key_outside_a_trigger_is_left_as_made() -> None:
+    def build(stack: cdk.Stack) -> None:
+        fn = _function(stack)
+        fn.add_queue_trigger(_jobs(stack, fn, visibility=60))
+        security_key(stack).grant_encrypt(fn)
+
+    result = synth(build, checks=False)
+    plain = [s for s in _key_statements(result) if "Condition" not in s]
+    assert [s["Action"] for s in plain] == [
+        [
+            "kms:Encrypt",
+            "kms:ReEncryptFrom",
+            "kms:ReEncryptTo",
+            "kms:GenerateDataKey",
+            "kms:GenerateDataKeyWithoutPlaintext",
+        ]
+    ]
