@@ -83,6 +83,36 @@ def spanned_scope(construct: IConstruct) -> str | None:
     return None
 
 
+class _Scopes:
+    """The paths of the app's Stacks and Stages, read in one walk of the app, so that the gate
+    judges every intent's placement as `spanned_scope` does without walking each intent's
+    construct (three round trips to the kernel per intent)."""
+
+    def __init__(self, app: IConstruct) -> None:
+        self._below: list[tuple[str, str]] = []  # (path, class name), in walk order
+        self._stacks: list[str] = []
+        for node in app.node.find_all():
+            if isinstance(node, cdk.App) or not isinstance(node, (cdk.Stage, cdk.Stack)):
+                continue
+            path = node.node.path
+            self._below.append((path, type(node).__name__))
+            if isinstance(node, cdk.Stack):
+                self._stacks.append(path)
+
+    def spanned(self, intent: Intent) -> str | None:
+        """Why the intent's acknowledgement would cover whole stacks, or None."""
+        for scope_type in (cdk.App, cdk.Stage, cdk.Stack):
+            if isinstance(intent.construct, scope_type):
+                return f"a {scope_type.__name__}"
+        path = intent.paths[0]
+        if not any(path.startswith(stack + "/") for stack in self._stacks):
+            return "a construct outside every Stack"
+        for below, name in self._below:
+            if below.startswith(path + "/"):
+                return f"a construct holding the {name} {below!r}"
+        return None
+
+
 def record(construct: IConstruct, targets: Iterable[IConstruct], rule_id: str, reason: str) -> None:
     """Record an intent; the plugin places it at synth (see the module docstring)."""
     companions = list(targets)
@@ -154,18 +184,20 @@ def run_gate(
     placed = _PLACED.get(id(app), set())
     for path, entry in _metadata_entries(app, stack_metadata):
         _judge_entry(path, entry, genuine, placed, result)
+    scopes = _Scopes(app)
     for intent in intents_of(app):
         problem = reason_problem(intent.reason)
         if problem:
             result.problems.append(_weak(intent.paths[0], intent.rule_id, problem))
             continue
-        scope = spanned_scope(intent.construct)  # a stack added below it after acknowledge()
+        scope = scopes.spanned(intent)  # a stack added below it after acknowledge()
         if scope is not None:
             result.problems.append(_spanning(intent, scope))
             continue
         if intent.namespace not in packs_seen:
-            for companion in [intent.construct, *intent.targets]:  # a pack it cannot see:
-                _acknowledge(app, companion, intent.rule_id, intent.reason)  # as CDK matches
+            companions = zip([intent.construct, *intent.targets], intent.paths, strict=True)
+            for companion, path in companions:  # a pack it cannot see: as CDK matches
+                _acknowledge(app, companion, intent.rule_id, intent.reason, path)
             continue
         matched = [f for f in findings if f.qualified == intent.rule_id and intent.covers(f.path)]
         if not matched:

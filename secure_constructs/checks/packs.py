@@ -148,7 +148,7 @@ def acknowledge_made(construct: IConstruct, rule_id: str, reason: str) -> None:
     given as a resource (never a scope): the rule id and the reason are checked as for any
     acknowledgement, the walk of the construct's scopes and children is not (three round trips
     to the jsii kernel per call). The gate walks every acknowledged construct again when it
-    places the acknowledgements at synth (`gate.spanned_scope`), so a Stack or Stage added
+    places the acknowledgements at synth (`gate._Scopes`), so a Stack or Stage added
     below one later is refused there, as it would be after `acknowledge`."""
     if not isinstance(construct, Construct) or isinstance(
         construct, (cdk.App, cdk.Stage, cdk.Stack)

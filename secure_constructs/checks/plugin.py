@@ -34,11 +34,14 @@ class RecordedPack:
 
     def __init__(self, inner: cdk.IPolicyValidationPlugin) -> None:
         self._inner = inner
+        self._name: str | None = None  # read once: each read is a round trip to the kernel
         self.report: cdk.PolicyValidationPluginReport | None = None
 
     @property
     def name(self) -> str:
-        return self._inner.name
+        if self._name is None:
+            self._name = self._inner.name
+        return self._name
 
     @property
     def version(self) -> str | None:

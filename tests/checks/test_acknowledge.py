@@ -16,8 +16,8 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from secure_constructs import SecureFunction, ValidationError
-from secure_constructs.checks import Compliance, acknowledge, apply_checks
-from secure_constructs.checks.packs import qualify_rule_id
+from secure_constructs.checks import Compliance, acknowledge, apply_checks, gate
+from secure_constructs.checks.packs import acknowledge_made, qualify_rule_id
 from tests.synth import Synthesized, synth
 
 REASON = "Test fixture: this variable holds a dummy value that is not a credential."
@@ -217,6 +217,41 @@ def test_fails_at_synth_when_a_stack_is_added_below_an_acknowledged_construct() 
     holder = Construct(stack, "Holder")
     acknowledge(holder, "SecureServerless::LambdaTimeout", REASON)  # accepted: nothing below yet
     cdk.NestedStack(holder, "Nested")
+    with pytest.raises(Exception, match="AcknowledgementScope"):
+        app.synth()
+
+
+def test_the_gate_judges_placement_as_acknowledge_does() -> None:
+    """The gate reads the app's stacks and stages once (`_Scopes`) instead of walking each
+    acknowledged construct; its verdict is `spanned_scope`'s for every kind of scope, and
+    None for a resource inside a stack."""
+    scopes = _scopes()
+    app = scopes[0]
+    resource = Construct(scopes[2], "Resource")
+    index = gate._Scopes(app)
+    for construct in [*scopes, resource]:
+        intent = gate.Intent(
+            construct, [], "SecureServerless::LambdaTimeout", REASON, (construct.node.path,)
+        )
+        assert index.spanned(intent) == gate.spanned_scope(construct), construct.node.path
+    assert index.spanned(gate.Intent(resource, [], "x", REASON, (resource.node.path,))) is None
+
+
+@pytest.mark.parametrize("scope", ["stack", "holder", "loose"])
+def test_the_librarys_own_acknowledgements_are_judged_at_synth(scope: str) -> None:
+    """`acknowledge_made` (the library's calls) skips the call-time walk; the gate still refuses
+    an acknowledgement on a scope, including a stack added below it later."""
+    app = cdk.App()
+    apply_checks(app)
+    stack = cdk.Stack(app, "Parent")
+    if scope == "stack":
+        with pytest.raises(AssertionError, match="for resources"):
+            acknowledge_made(stack, "SecureServerless::LambdaTimeout", REASON)
+        return
+    target = Construct(stack, "Holder") if scope == "holder" else Construct(app, "Loose")
+    acknowledge_made(target, "SecureServerless::LambdaTimeout", REASON)
+    if scope == "holder":
+        cdk.NestedStack(target, "Nested")
     with pytest.raises(Exception, match="AcknowledgementScope"):
         app.synth()
 
