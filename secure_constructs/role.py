@@ -93,10 +93,10 @@ class CustomerManagedRole(iam.Role):
     def key_use_scoped(
         self, key_arn: str, conditions: Mapping[str, Any]
     ) -> contextlib.AbstractContextManager[None]:
-        """A context in which a statement of KMS actions on exactly `key_arn` and with no
-        condition, as a CDK grant on the key writes it, gets `conditions` (for a queue trigger:
-        kms:ViaService SQS and the queue's encryption context, so that the role decrypts that
-        queue's messages and nothing else the key encrypts)."""
+        """A context in which an Allow of exactly kms:Decrypt on exactly `key_arn` with no
+        condition, as CDK's `grant_consume_messages` writes it, gets `conditions` (for a queue
+        trigger: kms:ViaService SQS and the queue's encryption context, so that the role
+        decrypts that queue's messages and nothing else the key encrypts)."""
         check_args(CustomerManagedRole.key_use_scoped, locals())
         return self._key_scope(key_arn, conditions)
 
@@ -112,9 +112,8 @@ class CustomerManagedRole(iam.Role):
         if "Condition" in body or body.get("Effect", "Allow") != "Allow":
             return None
         actions = body.get("Action")
-        actions = actions if isinstance(actions, list) else [actions]
-        if not all(isinstance(a, str) and a.startswith("kms:") for a in actions):
-            return None
+        if (actions if isinstance(actions, list) else [actions]) != ["kms:Decrypt"]:
+            return None  # only what grant_consume_messages writes: any other grant stays as made
         resources = body.get("Resource")
         resources = resources if isinstance(resources, list) else [resources]
         for key_arn, conditions in reversed(self._key_scopes):

@@ -100,16 +100,19 @@ class _Scopes:
                 self._stacks.append(path)
 
     def spanned(self, intent: Intent) -> str | None:
-        """Why the intent's acknowledgement would cover whole stacks, or None."""
-        for scope_type in (cdk.App, cdk.Stage, cdk.Stack):
-            if isinstance(intent.construct, scope_type):
-                return f"a {scope_type.__name__}"
-        path = intent.paths[0]
-        if not any(path.startswith(stack + "/") for stack in self._stacks):
-            return "a construct outside every Stack"
-        for below, name in self._below:
-            if below.startswith(path + "/"):
-                return f"a construct holding the {name} {below!r}"
+        """Why the intent's acknowledgement would cover whole stacks, or None: the construct
+        or one of its companions (a SecureFunction's role, log group, queue, which the
+        acknowledgement reaches too) is a scope, lies outside every Stack or holds one."""
+        for construct in (intent.construct, *intent.targets):
+            for scope_type in (cdk.App, cdk.Stage, cdk.Stack):
+                if isinstance(construct, scope_type):
+                    return f"a {scope_type.__name__}"
+        for path in intent.paths:
+            if not any(path.startswith(stack + "/") for stack in self._stacks):
+                return "a construct outside every Stack"
+            for below, name in self._below:
+                if below.startswith(path + "/"):
+                    return f"a construct holding the {name} {below!r}"
         return None
 
 

@@ -256,6 +256,23 @@ def test_the_librarys_own_acknowledgements_are_judged_at_synth(scope: str) -> No
         app.synth()
 
 
+def test_fails_at_synth_when_a_stack_is_added_below_a_companion_of_an_acknowledged_function() -> (
+    None
+):
+    """acknowledge(fn, ...) reaches the function's role, log group and queue: a nested stack
+    put under one of them would be covered too, so it is refused like one under the function."""
+    app = cdk.App()
+    apply_checks(app)
+    stack = cdk.Stack(app, "Parent")
+    fn = SecureFunction(
+        stack, "Fn", code=lambda_.Code.from_inline("def handler(e, c): pass"), handler="i.h"
+    )
+    acknowledge(fn, "SecureServerless::LambdaTimeout", REASON)
+    cdk.NestedStack(fn.execution_role, "Nested")
+    with pytest.raises(Exception, match="AcknowledgementScope"):
+        app.synth()
+
+
 @pytest.mark.parametrize("construct", [None, "Stack/Fn", 42])
 def test_fails_when_the_construct_is_not_a_construct(construct: Any) -> None:
     with pytest.raises(ValidationError, match=r"^construct="):

@@ -396,3 +396,22 @@ def test_a_grant_of_the_key_outside_a_trigger_is_left_as_made() -> None:
             "kms:GenerateDataKeyWithoutPlaintext",
         ]
     ]
+
+
+def test_only_the_consume_grant_made_while_binding_is_scoped() -> None:
+    """Another KMS grant on the queue's key made while the source binds stays as it was made."""
+
+    class GrantingSource(SqsEventSource):
+        def bind(self, target: Any) -> None:
+            super().bind(target)
+            security_key(cdk.Stack.of(target)).grant_encrypt(target)
+
+    def build(stack: cdk.Stack) -> None:
+        fn = _function(stack)
+        fn.add_event_source(GrantingSource(_jobs(stack, fn, visibility=60)))
+
+    result = synth(build, checks=False)
+    plain = [s for s in _key_statements(result) if "Condition" not in s]
+    assert [s["Action"][0] for s in plain] == ["kms:Encrypt"]
+    decrypts = [s for s in _key_statements(result) if s["Action"] == ["kms:Decrypt"]]
+    assert len(decrypts) == 1 and "kms:ViaService" in decrypts[0]["Condition"]["StringEquals"]
