@@ -23,6 +23,13 @@ EVENTBRIDGE_PRINCIPAL = "events.amazonaws.com"
 EVENTBRIDGE_DLQ_KEY_ACTIONS = SERVICE_WRITER_KEY_ACTIONS
 CLOUDWATCH_PRINCIPAL = "cloudwatch.amazonaws.com"  # alarm actions publishing to a topic
 S3_PRINCIPAL = "s3.amazonaws.com"  # event notifications sent to a queue or topic
+# Alerts other services publish to a topic as their service principal (an encrypted topic's key
+# must allow them kms:GenerateDataKey and kms:Decrypt: AWS Budgets User Guide, "Creating an
+# Amazon SNS topic for budget notifications"; AWS CloudTrail User Guide, "Configuring Amazon SNS
+# notifications"; AWS Backup Developer Guide, "Backup vault events" / SNS notifications).
+BUDGETS_PRINCIPAL = "budgets.amazonaws.com"
+CLOUDTRAIL_PRINCIPAL = "cloudtrail.amazonaws.com"
+BACKUP_PRINCIPAL = "backup.amazonaws.com"
 
 # AWS: set the source queue's visibility timeout to at least six times the function timeout
 # (Lambda Developer Guide, "Using Lambda with Amazon SQS", configuring a queue).

@@ -195,7 +195,41 @@ def test_sqs_subscriptions_rule_targets_alarms_and_s3_notifications_are_writers(
             ]
         },
     )
+    budget = resource(
+        "AWS::Budgets::Budget",
+        Budget={"BudgetType": "COST", "TimeUnit": "MONTHLY"},
+        NotificationsWithSubscribers=[
+            {
+                "Notification": {
+                    "ComparisonOperator": "GREATER_THAN",
+                    "NotificationType": "ACTUAL",
+                    "Threshold": 80,
+                },
+                "Subscribers": [
+                    {"SubscriptionType": "EMAIL", "Address": "ops@example.com"},
+                    {"SubscriptionType": "SNS", "Address": {"Ref": "Alarms"}},
+                ],
+            }
+        ],
+    )
+    trail = resource(
+        "AWS::CloudTrail::Trail",
+        IsLogging=True,
+        S3BucketName="logs",
+        SnsTopicName={"Fn::GetAtt": ["Alarms", "TopicName"]},
+    )
+    vault = resource(
+        "AWS::Backup::BackupVault",
+        BackupVaultName="v",
+        Notifications={
+            "BackupVaultEvents": ["BACKUP_JOB_FAILED"],
+            "SNSTopicArn": {"Ref": "Alarms"},
+        },
+    )
     cases = [
+        ({"Alarms": encrypted_topic, "Budget": budget}, "budgets.amazonaws.com"),
+        ({"Alarms": encrypted_topic, "Trail": trail}, "cloudtrail.amazonaws.com"),
+        ({"Alarms": encrypted_topic, "Vault": vault}, "backup.amazonaws.com"),
         ({"Sub": sqs_subscription}, "sns.amazonaws.com"),
         ({"Inline": inline}, "sns.amazonaws.com"),
         ({"Rule": rule}, "events.amazonaws.com"),

@@ -1,6 +1,7 @@
 """Rule over the keys of queues and topics that AWS services write to as themselves: SNS
 (subscription dead-letter queues, SQS subscriptions), EventBridge (rule targets and their
-dead-letter queues), CloudWatch (alarm actions) and S3 (event notifications).
+dead-letter queues), CloudWatch (alarm actions), S3 (event notifications), and the alert topics
+of AWS Budgets, CloudTrail and AWS Backup.
 
 A service principal is not an IAM principal of the account: it may use a customer managed key
 only if the key policy names it, and an AWS managed key (`alias/aws/sqs`, `alias/aws/sns`) never
@@ -38,6 +39,9 @@ from secure_constructs.checks.rules.event_targets import (
 from secure_constructs.checks.rules.kms_policies import KEY_TYPES
 from secure_constructs.checks.rules.policy_documents import resource_policy_statements
 from secure_constructs.trigger_facts import (
+    BACKUP_PRINCIPAL,
+    BUDGETS_PRINCIPAL,
+    CLOUDTRAIL_PRINCIPAL,
     CLOUDWATCH_PRINCIPAL,
     EVENTBRIDGE_PRINCIPAL,
     S3_PRINCIPAL,
@@ -49,6 +53,9 @@ QUEUE = "AWS::SQS::Queue"
 ALARM_TYPES = ("AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm")
 ALIAS = "AWS::KMS::Alias"
 BUCKET_TYPES = ("AWS::S3::Bucket", "Custom::S3BucketNotifications")
+BUDGET = "AWS::Budgets::Budget"
+TRAIL = "AWS::CloudTrail::Trail"
+VAULT = "AWS::Backup::BackupVault"
 _ALARM_ACTIONS = ("AlarmActions", "OKActions", "InsufficientDataActions")
 # A bucket's NotificationConfiguration names its queue `Queue` (CloudFormation) or `QueueArn`
 # (the S3 API's form, which CDK's Custom::S3BucketNotifications passes on); topics the same.
@@ -106,15 +113,16 @@ class _KeyPolicy:
 @rule(
     "ServiceWriterKeyAccess",
     practice=Practice.EXECUTION_TIME,
-    applies_to=(SUBSCRIPTION, TOPIC, RULE, *ALARM_TYPES, *BUCKET_TYPES),
+    applies_to=(SUBSCRIPTION, TOPIC, RULE, *ALARM_TYPES, *BUCKET_TYPES, BUDGET, TRAIL, VAULT),
     granular=True,
     summary=(
         "An AWS service writes to a queue or topic whose KMS key does not let that service use it"
     ),
     explanation=(
         "SNS (to a subscription's dead-letter queue or an SQS subscriber), EventBridge (to a "
-        "rule's target or dead-letter queue), CloudWatch (to an alarm's topic) and S3 (to a "
-        "notification's queue or topic) write as their service principal, which may use a "
+        "rule's target or dead-letter queue), CloudWatch (to an alarm's topic), S3 (to a "
+        "notification's queue or topic), and AWS Budgets, CloudTrail and AWS Backup (to their "
+        "notification topics) write as their service principal, which may use a "
         "customer managed key only where the key policy allows it kms:GenerateDataKey and "
         "kms:Decrypt, and may never use an AWS managed key. Otherwise every write fails at run "
         "time: the dead letters, events, alarm notifications and uploads they carry are lost, "
@@ -361,6 +369,7 @@ def _writes(t: Template) -> Iterator[_Write]:
     yield from _eventbridge_writes(t)
     yield from _alarm_writes(t)
     yield from _s3_writes(t)
+    yield from _alert_writes(t)
 
 
 def _items(value: Any) -> Iterator[tuple[int, Any]]:
@@ -424,6 +433,29 @@ def _s3_writes(t: Template) -> Iterator[_Write]:
                                     f"Properties/NotificationConfiguration/{listed}/{index}/{name}"
                                 )
                                 yield _Write(logical_id, path, entry[name], S3_PRINCIPAL)
+
+
+def _alert_writes(t: Template) -> Iterator[_Write]:
+    """Budget alerts, CloudTrail's log-file notifications and backup vault events."""
+    for logical_id, props in t.of_type(BUDGET):
+        for index, item in _items(props.get("NotificationsWithSubscribers")):
+            for entry in _maps(item):
+                for at, subscriber in _items(entry.get("Subscribers")):
+                    for sub in _maps(subscriber):
+                        if any(_may_be(k, "sns") for k in branches(sub.get("SubscriptionType"))):
+                            path = (
+                                f"Properties/NotificationsWithSubscribers/{index}/Subscribers/{at}"
+                            )
+                            yield _Write(logical_id, path, sub.get("Address"), BUDGETS_PRINCIPAL)
+    for logical_id, props in t.of_type(TRAIL):
+        if "SnsTopicName" in props:
+            topic = props["SnsTopicName"]
+            yield _Write(logical_id, "Properties/SnsTopicName", topic, CLOUDTRAIL_PRINCIPAL)
+    for logical_id, props in t.of_type(VAULT):
+        for notifications in _maps(props.get("Notifications")):
+            topic = notifications.get("SNSTopicArn")
+            path = "Properties/Notifications/SNSTopicArn"
+            yield _Write(logical_id, path, topic, BACKUP_PRINCIPAL)
 
 
 RULES = (service_writer_key_access,)
