@@ -70,22 +70,15 @@ def spanned_scope(construct: IConstruct) -> str | None:
 
     Refused: an App, Stage or Stack (a NestedStack too), a construct outside every Stack (a
     plain Construct under the App that groups stacks), and one with a Stack or Stage below it.
+    The same judgement as the gate's at synth (`_Scopes`), made when `acknowledge` is called.
     """
-    for kind in (cdk.App, cdk.Stage, cdk.Stack):
-        if isinstance(construct, kind):
-            return f"a {kind.__name__}"
-    node = construct.node  # one round trip for the two reads below
-    if not any(isinstance(s, cdk.Stack) for s in node.scopes):
-        return "a construct outside every Stack"
-    for child in node.find_all():
-        if child is not construct and isinstance(child, (cdk.Stage, cdk.Stack)):
-            return f"a construct holding the {type(child).__name__} {child.node.path!r}"
-    return None
+    node = construct.node
+    return _Scopes(node.root).spanned(Intent(construct, [], "", "", (node.path,)))
 
 
 class _Scopes:
-    """The paths of the app's Stacks and Stages, read in one walk of the app, so that the gate
-    judges every intent's placement as `spanned_scope` does without walking each intent's
+    """The paths of the app's Stacks and Stages, read in one walk of the app: the gate judges
+    every intent's placement from its recorded paths instead of walking each intent's
     construct (three round trips to the kernel per intent)."""
 
     def __init__(self, app: IConstruct) -> None:

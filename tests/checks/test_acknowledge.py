@@ -221,20 +221,33 @@ def test_fails_at_synth_when_a_stack_is_added_below_an_acknowledged_construct() 
         app.synth()
 
 
-def test_the_gate_judges_placement_as_acknowledge_does() -> None:
-    """The gate reads the app's stacks and stages once (`_Scopes`) instead of walking each
-    acknowledged construct; its verdict is `spanned_scope`'s for every kind of scope, and
-    None for a resource inside a stack."""
+def test_the_gate_names_why_each_kind_of_scope_is_refused() -> None:
+    """The gate (and `acknowledge`, through `spanned_scope`) judges a placement from the app's
+    stacks and stages, read once, and the intent's recorded paths (companions included)."""
     scopes = _scopes()
     app = scopes[0]
     resource = Construct(scopes[2], "Resource")
     index = gate._Scopes(app)
-    for construct in [*scopes, resource]:
-        intent = gate.Intent(
-            construct, [], "SecureServerless::LambdaTimeout", REASON, (construct.node.path,)
-        )
-        assert index.spanned(intent) == gate.spanned_scope(construct), construct.node.path
-    assert index.spanned(gate.Intent(resource, [], "x", REASON, (resource.node.path,))) is None
+
+    def verdict(construct: Any, *companions: Any) -> str | None:
+        paths = tuple(c.node.path for c in (construct, *companions))
+        return index.spanned(gate.Intent(construct, list(companions), "x", REASON, paths))
+
+    assert [verdict(c) for c in scopes] == [
+        "a App",
+        "a Stage",
+        "a Stack",
+        "a construct outside every Stack",  # the group of stacks is under the App only
+        "a construct outside every Stack",
+        "a construct holding the NestedStack 'Parent/Holder/Nested'",
+        "a Stack",
+    ]
+    assert verdict(resource) is None
+    assert verdict(resource, scopes[5]) == (
+        "a construct holding the NestedStack 'Parent/Holder/Nested'"
+    )
+    assert gate.spanned_scope(scopes[5]) == verdict(scopes[5])
+    assert gate.spanned_scope(resource) is None
 
 
 @pytest.mark.parametrize("scope", ["stack", "holder", "loose"])
