@@ -17,7 +17,9 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct
 
+from secure_constructs import durations
 from secure_constructs.errors import ValidationError
+from secure_constructs.jsii_refs import path_of
 from secure_constructs.monitoring import alarm, notify, terminal_queue
 from secure_constructs.shared import StackIds, per_stack
 
@@ -81,7 +83,7 @@ def dead_letter_alarm(
     (a new Python object on every read) still finds its alarm.
     """
     alarms = _QUEUE_ALARMS.setdefault(stack, {})
-    queue_path = queue.node.path
+    queue_path = path_of(queue)
     entry = alarms.get(queue_path)
     if entry is None:
         shared = queue_path == f"{stack.node.path}/{StackIds.DEAD_LETTER_QUEUE}"
@@ -89,7 +91,7 @@ def dead_letter_alarm(
             queue if shared else fn,  # type: ignore[arg-type]
             "NotEmptyAlarm" if shared else "DeadLetterQueueAlarm",
             metric=queue.metric_approximate_number_of_messages_visible(
-                period=cdk.Duration.minutes(1), statistic="Maximum"
+                period=durations.minutes(1), statistic="Maximum"
             ),
             threshold=0,
             description=(
@@ -98,10 +100,10 @@ def dead_letter_alarm(
             ),
             topic=topic,
         )
-        alarms[queue_path] = (created, [topic.node.path])
+        alarms[queue_path] = (created, [path_of(topic)])
         return created
     created, topics = entry
-    topic_path = topic.node.path
+    topic_path = path_of(topic)
     if topic_path not in topics:
         if len(topics) >= MAX_ALARM_ACTIONS:
             raise ValidationError(

@@ -16,6 +16,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from secure_constructs import durations
 from secure_constructs._options import FunctionOptions, FunctionUrlOptions
 from secure_constructs.checks import acknowledge
 from secure_constructs.checks.guard import ensure_checked
@@ -65,6 +66,13 @@ if TYPE_CHECKING:  # only in annotations: importing them costs the jsii kernel t
     from aws_cdk import aws_secretsmanager as secretsmanager
     from aws_cdk import aws_signer as signer
 
+
+# The tracing modes CDK's `tracing=` writes to the function's TracingConfig (with the X-Ray
+# grant); DISABLED writes none.
+_TRACING_MODES: dict[lambda_.Tracing, str] = {
+    lambda_.Tracing.ACTIVE: "Active",
+    lambda_.Tracing.PASS_THROUGH: "PassThrough",
+}
 
 __all__ = ["SecureFunction", "latest_python_runtime", "shared_dead_letter_queue"]
 
@@ -212,7 +220,9 @@ class SecureFunction(FunctionTriggers, lambda_.Function):
             application_log_level_v2=log_level,
             # INFO: Lambda writes the platform.report record the cold-start metric reads.
             system_log_level_v2=lambda_.SystemLogLevel.INFO,
-            tracing=tracing,
+            # Set on the L1 in _wire_queue_and_logs, with the stack's X-Ray policy attached:
+            # CDK's own grant would call the role back through the jsii kernel.
+            tracing=None if tracing in _TRACING_MODES else tracing,
             retry_attempts=limits.retry_attempts,
             max_event_age=limits.max_event_age,
             # Wired in _wire_queue_and_logs: CDK's grants would decrypt with the whole stack key.
@@ -221,7 +231,7 @@ class SecureFunction(FunctionTriggers, lambda_.Function):
         )
         ensure_checked(stack)  # warns at synth when apply_checks was never called
         made_signing = options.get("code_signing_config") if signing_profiles else None
-        self._finish(own, stack, made_signing, limits.timeout_seconds, alarm_topic)
+        self._finish(own, stack, made_signing, limits.timeout_seconds, alarm_topic, tracing)
         self._grant_and_warn(secrets or {}, options.get("vpc") is not None, tracing)
         self._monitor(emails, own.log_group, own.dead_letter_queue, stack)
         harden_stack(self)  # what CDK's trigger calls create (secure_constructs/triggers.py)
@@ -233,9 +243,10 @@ class SecureFunction(FunctionTriggers, lambda_.Function):
         made_signing: object | None,
         timeout_seconds: float | None,
         alarm_topic: sns.ITopic | None,
+        tracing: lambda_.Tracing,
     ) -> None:
-        """The queue and log grants, the public attributes and the companions."""
-        self._wire_queue_and_logs(own.role, own.log_group, own.queue_arn, own.queue_key_arn, stack)
+        """The queue and log grants, tracing, the public attributes and the companions."""
+        self._wire_queue_and_logs(own, stack, _TRACING_MODES.get(tracing))
         self._dead_letter_queue: sqs.IQueue = own.dead_letter_queue
         self.execution_role: LambdaExecutionRole = own.role
         self.function_log_group: logs.ILogGroup = own.log_group
@@ -263,23 +274,25 @@ class SecureFunction(FunctionTriggers, lambda_.Function):
         )
 
     def _wire_queue_and_logs(
-        self,
-        role: LambdaExecutionRole,
-        log_group: logs.ILogGroup,
-        queue_arn: str,
-        queue_key_arn: str | None,
-        stack: cdk.Stack,
+        self, own: _OwnResources, stack: cdk.Stack, tracing_mode: str | None
     ) -> None:
-        """The dead-letter target, and the role's grants to send to the queue and write logs."""
+        """The dead-letter target, the tracing mode, and the role's grants to send to the queue,
+        write logs and (when traced) upload to X-Ray."""
+        role, log_group, queue_arn = own.role, own.log_group, own.queue_arn
         cfn_function = self.node.default_child
         assert isinstance(cfn_function, lambda_.CfnFunction)
         cfn_function.dead_letter_config = lambda_.CfnFunction.DeadLetterConfigProperty(
             target_arn=queue_arn
         )
+        if tracing_mode is not None:  # what CDK's tracing= would write, and its grant
+            cfn_function.tracing_config = lambda_.CfnFunction.TracingConfigProperty(
+                mode=tracing_mode
+            )
+            role.attach_xray_write()
         # Sending to the queue, and what log_group.grant_write(role) grants, written out: one
         # round trip for the three statements instead of CDK's grant callbacks (issue 7).
         role.add_scoped_statements(
-            *send_statements(queue_arn, queue_key_arn, region_of(stack)),
+            *send_statements(queue_arn, own.queue_key_arn, region_of(stack)),
             iam.PolicyStatement(
                 actions=["logs:CreateLogStream", "logs:PutLogEvents"],
                 resources=[log_group.log_group_arn],
@@ -342,7 +355,7 @@ class SecureFunction(FunctionTriggers, lambda_.Function):
         500-resource limit); its value is the errors or throttles count of the minute, or 1
         when the p99 duration is above 80% of the timeout.
         """
-        minute = cdk.Duration.minutes(1)
+        minute = durations.minutes(1)
         metrics: dict[str, cloudwatch.IMetric] = {
             "errors": self.metric_errors(period=minute, statistic="Sum"),
             "throttles": self.metric_throttles(period=minute, statistic="Sum"),

@@ -14,6 +14,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from secure_constructs import durations
 from secure_constructs._options import FunctionOptions
 from secure_constructs.checks.secret_patterns import secret_reason
 from secure_constructs.defaults import (
@@ -192,13 +193,13 @@ def checked_limits(
     # Our own defaults are known in Python: no round trips to check or read them back.
     timeout_seconds: float | None = FUNCTION_TIMEOUT_SECONDS
     if timeout is None:
-        timeout = cdk.Duration.seconds(FUNCTION_TIMEOUT_SECONDS)
+        timeout = durations.seconds(FUNCTION_TIMEOUT_SECONDS)
     else:
         timeout_seconds = _check_timeout(timeout)
     memory_size = FUNCTION_MEMORY_MB if memory_size is None else memory_size
     retry_attempts = FUNCTION_RETRY_ATTEMPTS if retry_attempts is None else retry_attempts
     if max_event_age is None:
-        max_event_age = cdk.Duration.seconds(FUNCTION_MAX_EVENT_AGE_SECONDS)
+        max_event_age = durations.seconds(FUNCTION_MAX_EVENT_AGE_SECONDS)
     else:
         _check_event_age(max_event_age)
     check_number("memory_size", memory_size, *MEMORY_RANGE_MB, unit="MiB", whole=True)

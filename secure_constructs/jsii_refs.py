@@ -9,6 +9,11 @@ Python attribute of the proxy.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from constructs import IConstruct
+
 
 def ref(construct: object) -> str | None:
     """The jsii kernel's reference to the object, or None for an object that has none."""
@@ -19,3 +24,19 @@ def same(first: object, second: object) -> bool:
     """Whether two Python objects stand for one jsii object (False when either has no ref)."""
     found = ref(first)
     return found is not None and found == ref(second)
+
+
+# kernel reference -> construct path. A construct's path is fixed when it is made, and the
+# kernel never reuses a reference, so an entry never goes stale.
+_PATHS: dict[str, str] = {}
+
+
+def path_of(construct: IConstruct) -> str:
+    """`construct.node.path` (two round trips), read once per jsii object, whichever proxy."""
+    key = ref(construct)
+    path = None if key is None else _PATHS.get(key)
+    if path is None:
+        path = construct.node.path
+        if key is not None:
+            _PATHS[key] = path
+    return path

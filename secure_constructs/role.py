@@ -13,7 +13,7 @@ needs them, which saves a resource per function.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import aws_cdk as cdk
@@ -42,6 +42,9 @@ _SHARED_STAR_ONLY: dict[frozenset[str], tuple[str, str]] = {
         "The network-interface actions Lambda needs for the stack's VPC functions",
     ),
 }
+
+# A statement, or a function making it when it is needed (a PolicyStatement is a round trip).
+_Statement = iam.PolicyStatement | Callable[[], iam.PolicyStatement]
 
 _STAR_ONLY_REASON = (
     "Holds only actions that AWS supports solely on Resource '*' (the allow-list "
@@ -151,8 +154,13 @@ class CustomerManagedRole(iam.Role):
         check_args(CustomerManagedRole.add_scoped_statements, locals())
         self._scoped_policy().add_statements(*statements)
 
+    def attach_xray_write(self) -> iam.ManagedPolicy:
+        """Attach the stack's X-Ray write policy, as CDK's `tracing=` grant would land here,
+        without the grant's round trips (SecureFunction sets the tracing mode on its L1)."""
+        return self._attach_shared(*_SHARED_STAR_ONLY[frozenset(XRAY_WRITE_ACTIONS)], _xray_write)
+
     def _attach_shared(
-        self, construct_id: str, description: str, statement: iam.PolicyStatement
+        self, construct_id: str, description: str, statement: _Statement
     ) -> iam.ManagedPolicy:
         policy = self._attached.get(construct_id)
         if policy is not None:
@@ -255,25 +263,28 @@ def _star_only_actions(body: dict[str, Any]) -> frozenset[str] | None:
 
 
 def shared_star_only_policy(
-    stack: cdk.Stack, construct_id: str, description: str, statement: iam.PolicyStatement
+    stack: cdk.Stack, construct_id: str, description: str, statement: _Statement
 ) -> iam.ManagedPolicy:
-    """The stack's policy for one star-only action set, found or created on first use."""
+    """The stack's policy for one star-only action set, found or created on first use (the
+    statement, or the function making it, is used only then)."""
 
     def create(scope: cdk.Stack, policy_id: str) -> iam.ManagedPolicy:
-        policy = iam.ManagedPolicy(
-            scope, policy_id, description=description, statements=[statement]
-        )
+        made = statement() if callable(statement) else statement
+        policy = iam.ManagedPolicy(scope, policy_id, description=description, statements=[made])
         acknowledge_made(policy, "AwsSolutions-IAM5[Resource::*]", _STAR_ONLY_REASON)
         return policy
 
     return per_stack(stack, construct_id, create, iam.ManagedPolicy)
 
 
+def _xray_write() -> iam.PolicyStatement:
+    return iam.PolicyStatement(actions=list(XRAY_WRITE_ACTIONS), resources=["*"])
+
+
 def attach_xray_write(role: iam.IRole) -> None:
     """Attach the stack's X-Ray write policy (the star-only X-Ray actions) to `role`."""
     construct_id, description = _SHARED_STAR_ONLY[frozenset(XRAY_WRITE_ACTIONS)]
-    statement = iam.PolicyStatement(actions=list(XRAY_WRITE_ACTIONS), resources=["*"])
-    shared_star_only_policy(stack_of(role), construct_id, description, statement).attach_to_role(
+    shared_star_only_policy(stack_of(role), construct_id, description, _xray_write).attach_to_role(
         role
     )
 

@@ -11,12 +11,16 @@ Lambda writes the report record at system log level INFO, which SecureFunction s
 
 from __future__ import annotations
 
+import weakref
+from functools import cache
+
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 
+from secure_constructs import durations
 from secure_constructs.facts.cloudwatch_facts import (
     INIT_DURATION_NAMESPACE,
     LAMBDA_INIT_DURATION_FIELD,
@@ -30,12 +34,26 @@ ALARM_ID = "InitDurationAlarm"
 """The construct id of the optional p99 init-duration alarm, a child of the function."""
 
 
+@cache
 def init_duration_pattern() -> logs.IFilterPattern:
-    """`{ ($.type = "platform.report") && ($.record.metrics.initDurationMs >= 0) }`."""
+    """`{ ($.type = "platform.report") && ($.record.metrics.initDurationMs >= 0) }` (made once
+    per process: a pattern is immutable, and each part is a round trip to the jsii kernel)."""
     return logs.FilterPattern.all(
         logs.FilterPattern.string_value("$.type", "=", LAMBDA_REPORT_TYPE),
         logs.FilterPattern.number_value(LAMBDA_INIT_DURATION_FIELD, ">=", 0),
     )
+
+
+# function -> its name (a token): read once, not by each metric and the filter.
+_NAMES: weakref.WeakKeyDictionary[lambda_.IFunction, str] = weakref.WeakKeyDictionary()
+
+
+def function_name_of(fn: lambda_.IFunction) -> str:
+    """`fn.function_name`, read from the jsii kernel once per function object."""
+    name = _NAMES.get(fn)
+    if name is None:
+        name = _NAMES[fn] = fn.function_name
+    return name
 
 
 def add_cold_start_filter(fn: lambda_.Function, log_group: logs.ILogGroup) -> logs.MetricFilter:
@@ -46,7 +64,7 @@ def add_cold_start_filter(fn: lambda_.Function, log_group: logs.ILogGroup) -> lo
         log_group=log_group,
         filter_pattern=init_duration_pattern(),
         metric_namespace=INIT_DURATION_NAMESPACE,
-        metric_name=fn.function_name,
+        metric_name=function_name_of(fn),
         metric_value=LAMBDA_INIT_DURATION_FIELD,
         unit=cloudwatch.Unit.MILLISECONDS,
     )
@@ -56,9 +74,9 @@ def init_duration(fn: lambda_.IFunction, statistic: str = "p99") -> cloudwatch.M
     """The function's init duration (p99 by default) over 5 minutes."""
     return cloudwatch.Metric(
         namespace=INIT_DURATION_NAMESPACE,
-        metric_name=fn.function_name,
+        metric_name=function_name_of(fn),
         statistic=statistic,
-        period=cdk.Duration.minutes(5),
+        period=durations.minutes(5),
         unit=cloudwatch.Unit.MILLISECONDS,
         label="p99 init duration" if statistic == "p99" else statistic,
     )
@@ -68,9 +86,9 @@ def cold_starts(fn: lambda_.IFunction) -> cloudwatch.Metric:
     """The number of cold starts in 5 minutes (SampleCount of the init duration)."""
     return cloudwatch.Metric(
         namespace=INIT_DURATION_NAMESPACE,
-        metric_name=fn.function_name,
+        metric_name=function_name_of(fn),
         statistic="SampleCount",
-        period=cdk.Duration.minutes(5),
+        period=durations.minutes(5),
         label="cold starts",
     )
 

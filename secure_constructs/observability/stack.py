@@ -114,7 +114,9 @@ class StackMonitoring(Construct):
     ) -> None:
         cold_starts.add_cold_start_filter(fn, log_group)
         self.invocations.add(
-            CountMetric("AWS/Lambda", "Invocations", {"FunctionName": fn.function_name})
+            CountMetric(
+                "AWS/Lambda", "Invocations", {"FunctionName": cold_starts.function_name_of(fn)}
+            )
         )
         self._functions.append((fn, topic))
         self.add_init_duration_alarms()

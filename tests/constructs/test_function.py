@@ -7,6 +7,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -725,3 +726,69 @@ def test_tracing_downgrade_adds_a_warning() -> None:
     fn = make(stack, tracing=lambda_.Tracing.DISABLED)
     warnings = [m for m in fn.node.metadata if m.type == "aws:cdk:warning"]
     assert any("tracing" in str(m.data) for m in warnings)
+
+
+@pytest.mark.parametrize(
+    ("tracing", "mode"),
+    [
+        (lambda_.Tracing.ACTIVE, "Active"),
+        (lambda_.Tracing.PASS_THROUGH, "PassThrough"),
+        (lambda_.Tracing.DISABLED, None),
+    ],
+)
+def test_tracing_mode_and_xray_policy_as_cdk_writes_them(
+    tracing: lambda_.Tracing, mode: str | None
+) -> None:
+    """SecureFunction writes the tracing mode and the X-Ray grant itself (no CDK callback): the
+    template must be what CDK's `tracing=` writes, with the grant in the stack's one X-Ray
+    policy, attached once to each traced function's role (also after a grant of the same
+    actions through CDK), and no X-Ray grant for an untraced function."""
+
+    def build(stack: cdk.Stack) -> None:
+        first = make(stack, tracing=tracing)
+        make(stack, "Other")  # traced (ACTIVE): shares the stack's policy
+        first.add_to_role_policy(
+            iam.PolicyStatement(actions=list(XRAY_WRITE_ACTIONS), resources=["*"])
+        )
+
+    result = synth(build, checks=False)
+    functions = {
+        v["Metadata"]["aws:cdk:path"].split("/")[1]: v["Properties"]
+        for v in result.resources("AWS::Lambda::Function").values()
+    }
+    assert functions["Other"]["TracingConfig"] == {"Mode": "Active"}
+    if mode is None:
+        assert "TracingConfig" not in functions["Fn"]
+    else:
+        assert functions["Fn"]["TracingConfig"] == {"Mode": mode}
+    xray_id = logical_id_of(result, "AWS::IAM::ManagedPolicy", "SecureConstructsXRayWritePolicy")
+    xray = result.template["Resources"][xray_id]["Properties"]
+    assert xray["PolicyDocument"]["Statement"] == [
+        {"Action": list(XRAY_WRITE_ACTIONS), "Effect": "Allow", "Resource": "*"}
+    ]
+    roles = {
+        v["Metadata"]["aws:cdk:path"].split("/")[1]: k
+        for k, v in result.resources("AWS::IAM::Role").items()
+    }
+    # After the explicit grant, the untraced function's role holds X-Ray too (the user asked).
+    assert sorted(xray["Roles"], key=str) == sorted(
+        [ref(roles["FnServiceRole"]), ref(roles["OtherServiceRole"])], key=str
+    )
+    for other_id, policy in result.resources("AWS::IAM::ManagedPolicy").items():
+        if other_id != xray_id:
+            assert not any(
+                str(a).startswith("xray:")
+                for s in policy["Properties"]["PolicyDocument"]["Statement"]
+                for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+            )
+
+
+def test_untraced_function_gets_no_xray_grant() -> None:
+    result = synth(lambda stack: make(stack, tracing=lambda_.Tracing.DISABLED), checks=False)
+    assert "TracingConfig" not in result.props("AWS::Lambda::Function")
+    for policy in result.resources("AWS::IAM::ManagedPolicy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = statement["Action"]
+            assert not any(
+                a.startswith("xray:") for a in (actions if isinstance(actions, list) else [actions])
+            )
