@@ -73,3 +73,23 @@ def test_submodules_load_on_first_use_after_a_bare_import() -> None:
         "assert not hasattr(secure_constructs, 'no_such_module')\n"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+def _typeguard_loaded_after(statement: str) -> bool:
+    code = f"import sys\n{statement}\nprint('typeguard' in sys.modules)"
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip().splitlines()[-1] == "True"
+
+
+def test_importing_function_and_api_makes_no_jsii_call() -> None:
+    """No construct, Duration or other jsii object is made at import time: jsii loads typeguard
+    (and with it asyncio, unittest.mock: about 70 ms) on the first type-checked call, which
+    belongs to the user's first construct, not to `import secure_constructs`."""
+    assert not _typeguard_loaded_after("import secure_constructs.function, secure_constructs.api")
+
+
+def test_the_typeguard_probe_sees_a_jsii_call() -> None:
+    """The check above can fail: one Duration made is seen."""
+    assert _typeguard_loaded_after("import aws_cdk\naws_cdk.Duration.minutes(1)")

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 
+from secure_constructs import durations
 from secure_constructs.defaults import DURATION_ALARM_RATIO
 from secure_constructs.facts.cloudwatch_facts import DASHBOARD_GRID_WIDTH
 from secure_constructs.observability import cold_starts, security_signals
@@ -26,8 +26,6 @@ if TYPE_CHECKING:  # type hints only: importing aws_stepfunctions costs every ap
 
 WIDGET_HEIGHT = 6
 TITLE_HEIGHT = 1
-_MINUTE = cdk.Duration.minutes(1)
-_FIVE_MINUTES = cdk.Duration.minutes(5)
 
 
 def title(text: str) -> cloudwatch.TextWidget:
@@ -60,7 +58,11 @@ def _depth(name: str, queue: sqs.IQueue) -> cloudwatch.GraphWidget:
     """A queue's depth: the most messages visible in each minute."""
     return graph(
         name,
-        [queue.metric_approximate_number_of_messages_visible(period=_MINUTE, statistic="Maximum")],
+        [
+            queue.metric_approximate_number_of_messages_visible(
+                period=durations.minutes(1), statistic="Maximum"
+            )
+        ],
     )
 
 
@@ -81,19 +83,19 @@ def function_widgets(
     return [
         graph(
             "Invocations / cold starts",
-            [fn.metric_invocations(period=_MINUTE, statistic="Sum")],
+            [fn.metric_invocations(period=durations.minutes(1), statistic="Sum")],
             [cold_starts.cold_starts(fn)],
         ),
         graph(
             "Errors / throttles",
             [
-                fn.metric_errors(period=_MINUTE, statistic="Sum"),
-                fn.metric_throttles(period=_MINUTE, statistic="Sum"),
+                fn.metric_errors(period=durations.minutes(1), statistic="Sum"),
+                fn.metric_throttles(period=durations.minutes(1), statistic="Sum"),
             ],
         ),
         graph(
             "p99 duration vs timeout (ms)",
-            [fn.metric_duration(period=_MINUTE, statistic="p99")],
+            [fn.metric_duration(period=durations.minutes(1), statistic="p99")],
             [cold_starts.init_duration(fn)],
             annotations=annotations,
         ),
@@ -115,21 +117,21 @@ def api_widgets(
     return [
         graph(
             "Requests / WAF allowed, blocked",
-            [api.metric_count(period=_MINUTE, statistic="Sum")],
+            [api.metric_count(period=durations.minutes(1), statistic="Sum")],
             waf,
         ),
         graph(
             "4XX / 5XX",
             [
-                api.metric_client_error(period=_MINUTE, statistic="Sum"),
-                api.metric_server_error(period=_MINUTE, statistic="Sum"),
+                api.metric_client_error(period=durations.minutes(1), statistic="Sum"),
+                api.metric_server_error(period=durations.minutes(1), statistic="Sum"),
             ],
         ),
         graph(
             "p99 latency (ms)",
             [
-                api.metric_latency(period=_MINUTE, statistic="p99"),
-                api.metric_integration_latency(period=_MINUTE, statistic="p99"),
+                api.metric_latency(period=durations.minutes(1), statistic="p99"),
+                api.metric_integration_latency(period=durations.minutes(1), statistic="p99"),
             ],
         ),
         graph("Denial / blocked rate", rates, [security_signals.denials(api)]),
@@ -146,7 +148,7 @@ def secret_widgets(rule: events.IRule) -> list[cloudwatch.IWidget]:
             metric_name=name,
             dimensions_map={"RuleName": rule.rule_name},
             statistic="Sum",
-            period=_FIVE_MINUTES,
+            period=durations.minutes(5),
         )
 
     return [
@@ -166,21 +168,21 @@ def workflow_widgets(machine: sfn.StateMachine, timeout_seconds: int) -> list[cl
         graph(
             "Executions started / succeeded",
             [
-                machine.metric_started(period=_MINUTE, statistic="Sum"),
-                machine.metric_succeeded(period=_MINUTE, statistic="Sum"),
+                machine.metric_started(period=durations.minutes(1), statistic="Sum"),
+                machine.metric_succeeded(period=durations.minutes(1), statistic="Sum"),
             ],
         ),
         graph(
             "Failed / timed out / throttled",
             [
-                machine.metric_failed(period=_MINUTE, statistic="Sum"),
-                machine.metric_timed_out(period=_MINUTE, statistic="Sum"),
-                machine.metric_throttled(period=_MINUTE, statistic="Sum"),
+                machine.metric_failed(period=durations.minutes(1), statistic="Sum"),
+                machine.metric_timed_out(period=durations.minutes(1), statistic="Sum"),
+                machine.metric_throttled(period=durations.minutes(1), statistic="Sum"),
             ],
         ),
         graph(
             "p99 execution time vs timeout (ms)",
-            [machine.metric_time(period=_MINUTE, statistic="p99")],
+            [machine.metric_time(period=durations.minutes(1), statistic="p99")],
             annotations=[
                 cloudwatch.HorizontalAnnotation(value=timeout_seconds * 1000, label="timeout")
             ],
@@ -194,11 +196,15 @@ def queue_trigger_widgets(queue: sqs.IQueue) -> list[cloudwatch.IWidget]:
     widgets: list[cloudwatch.IWidget] = [
         graph(
             "Messages waiting",
-            [queue.metric_approximate_number_of_messages_visible(period=_MINUTE)],
+            [queue.metric_approximate_number_of_messages_visible(period=durations.minutes(1))],
         ),
         graph(
             "Age of the oldest message (s)",
-            [queue.metric_approximate_age_of_oldest_message(period=_MINUTE, statistic="Maximum")],
+            [
+                queue.metric_approximate_age_of_oldest_message(
+                    period=durations.minutes(1), statistic="Maximum"
+                )
+            ],
         ),
     ]
     redrive = getattr(queue, "dead_letter_queue", None)
@@ -214,7 +220,7 @@ def stream_trigger_widgets(
     return [
         graph(
             "Iterator age (ms)",
-            [fn.metric("IteratorAge", period=_MINUTE, statistic="Maximum")],
+            [fn.metric("IteratorAge", period=durations.minutes(1), statistic="Maximum")],
         ),
         _depth("On-failure queue depth", on_failure),
     ]

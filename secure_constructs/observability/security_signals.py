@@ -6,13 +6,13 @@ on a quiet one; below a minimum number of requests the rate reads 0."""
 
 from __future__ import annotations
 
-import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from secure_constructs import durations
 from secure_constructs.defaults import (
     DENIAL_MIN_REQUESTS,
     DENIAL_RATE_THRESHOLD,
@@ -29,7 +29,6 @@ from secure_constructs.monitoring import alarm
 DENIAL_FILTER_ID = "DenialsFilter"
 DENIAL_ALARM_ID = "DenialRateAlarm"
 BLOCKED_RATE_ALARM_ID = "BlockedRateAlarm"
-_FIVE_MINUTES = cdk.Duration.minutes(5)
 
 
 def denial_pattern() -> logs.IFilterPattern:
@@ -48,7 +47,7 @@ def denials(api: apigateway.IRestApi) -> cloudwatch.Metric:
         namespace=DENIALS_NAMESPACE,
         metric_name=api.rest_api_id,
         statistic="Sum",
-        period=_FIVE_MINUTES,
+        period=durations.minutes(5),
         label="denials (401/403)",
     )
 
@@ -59,9 +58,9 @@ def denial_rate(api: apigateway.RestApi) -> cloudwatch.MathExpression:
         expression=(f"IF(requests >= {DENIAL_MIN_REQUESTS}, FILL(denials, 0) / requests, 0)"),
         using_metrics={
             "denials": denials(api),
-            "requests": api.metric_count(period=_FIVE_MINUTES, statistic="Sum"),
+            "requests": api.metric_count(period=durations.minutes(5), statistic="Sum"),
         },
-        period=_FIVE_MINUTES,
+        period=durations.minutes(5),
         label="denial rate",
     )
 
@@ -104,7 +103,7 @@ def blocked_rate(
             f"IF({total} >= {WAF_BLOCKED_RATE_MIN_REQUESTS}, FILL(blocked, 0) / ({total}), 0)"
         ),
         using_metrics={"blocked": blocked, "allowed": allowed},
-        period=_FIVE_MINUTES,
+        period=durations.minutes(5),
         label="blocked rate",
     )
 
