@@ -67,13 +67,6 @@ if TYPE_CHECKING:  # only in annotations: importing them costs the jsii kernel t
     from aws_cdk import aws_signer as signer
 
 
-# The tracing modes CDK's `tracing=` writes to the function's TracingConfig (with the X-Ray
-# grant); DISABLED writes none.
-_TRACING_MODES: dict[lambda_.Tracing, str] = {
-    lambda_.Tracing.ACTIVE: "Active",
-    lambda_.Tracing.PASS_THROUGH: "PassThrough",
-}
-
 __all__ = ["SecureFunction", "latest_python_runtime", "shared_dead_letter_queue"]
 
 
@@ -220,9 +213,11 @@ class SecureFunction(FunctionTriggers, lambda_.Function):
             application_log_level_v2=log_level,
             # INFO: Lambda writes the platform.report record the cold-start metric reads.
             system_log_level_v2=lambda_.SystemLogLevel.INFO,
-            # Set on the L1 in _wire_queue_and_logs, with the stack's X-Ray policy attached:
-            # CDK's own grant would call the role back through the jsii kernel.
-            tracing=None if tracing in _TRACING_MODES else tracing,
+            # Through CDK, not on the L1: CDK's X-Ray grant is the function's first literal
+            # add_to_role_policy, which keeps a user's later literal statements in the role's
+            # customer-managed policy (CDK moves a statement of the other kind, list token or
+            # literal, to an inline policy of its own).
+            tracing=tracing,
             retry_attempts=limits.retry_attempts,
             max_event_age=limits.max_event_age,
             # Wired in _wire_queue_and_logs: CDK's grants would decrypt with the whole stack key.
@@ -231,7 +226,7 @@ class SecureFunction(FunctionTriggers, lambda_.Function):
         )
         ensure_checked(stack)  # warns at synth when apply_checks was never called
         made_signing = options.get("code_signing_config") if signing_profiles else None
-        self._finish(own, stack, made_signing, limits.timeout_seconds, alarm_topic, tracing)
+        self._finish(own, stack, made_signing, limits.timeout_seconds, alarm_topic)
         self._grant_and_warn(secrets or {}, options.get("vpc") is not None, tracing)
         self._monitor(emails, own.log_group, own.dead_letter_queue, stack)
         harden_stack(self)  # what CDK's trigger calls create (secure_constructs/triggers.py)
@@ -243,10 +238,9 @@ class SecureFunction(FunctionTriggers, lambda_.Function):
         made_signing: object | None,
         timeout_seconds: float | None,
         alarm_topic: sns.ITopic | None,
-        tracing: lambda_.Tracing,
     ) -> None:
-        """The queue and log grants, tracing, the public attributes and the companions."""
-        self._wire_queue_and_logs(own, stack, _TRACING_MODES.get(tracing))
+        """The queue and log grants, the public attributes and the companions."""
+        self._wire_queue_and_logs(own, stack)
         self._dead_letter_queue: sqs.IQueue = own.dead_letter_queue
         self.execution_role: LambdaExecutionRole = own.role
         self.function_log_group: logs.ILogGroup = own.log_group
@@ -273,22 +267,14 @@ class SecureFunction(FunctionTriggers, lambda_.Function):
             topic=self.alarm_topic,
         )
 
-    def _wire_queue_and_logs(
-        self, own: _OwnResources, stack: cdk.Stack, tracing_mode: str | None
-    ) -> None:
-        """The dead-letter target, the tracing mode, and the role's grants to send to the queue,
-        write logs and (when traced) upload to X-Ray."""
+    def _wire_queue_and_logs(self, own: _OwnResources, stack: cdk.Stack) -> None:
+        """The dead-letter target, and the role's grants to send to the queue and write logs."""
         role, log_group, queue_arn = own.role, own.log_group, own.queue_arn
         cfn_function = self.node.default_child
         assert isinstance(cfn_function, lambda_.CfnFunction)
         cfn_function.dead_letter_config = lambda_.CfnFunction.DeadLetterConfigProperty(
             target_arn=queue_arn
         )
-        if tracing_mode is not None:  # what CDK's tracing= would write, and its grant
-            cfn_function.tracing_config = lambda_.CfnFunction.TracingConfigProperty(
-                mode=tracing_mode
-            )
-            role.attach_xray_write()
         # Sending to the queue, and what log_group.grant_write(role) grants, written out: one
         # round trip for the three statements instead of CDK's grant callbacks (issue 7).
         role.add_scoped_statements(

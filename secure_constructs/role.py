@@ -154,11 +154,6 @@ class CustomerManagedRole(iam.Role):
         check_args(CustomerManagedRole.add_scoped_statements, locals())
         self._scoped_policy().add_statements(*statements)
 
-    def attach_xray_write(self) -> iam.ManagedPolicy:
-        """Attach the stack's X-Ray write policy, as CDK's `tracing=` grant would land here,
-        without the grant's round trips (SecureFunction sets the tracing mode on its L1)."""
-        return self._attach_shared(*_SHARED_STAR_ONLY[frozenset(XRAY_WRITE_ACTIONS)], _xray_write)
-
     def _attach_shared(
         self, construct_id: str, description: str, statement: _Statement
     ) -> iam.ManagedPolicy:

@@ -83,10 +83,12 @@ def _typeguard_loaded_after(statement: str) -> bool:
     return done.stdout.strip().splitlines()[-1] == "True"
 
 
-def test_importing_function_and_api_makes_no_jsii_call() -> None:
-    """No construct, Duration or other jsii object is made at import time: jsii loads typeguard
-    (and with it asyncio, unittest.mock: about 70 ms) on the first type-checked call, which
-    belongs to the user's first construct, not to `import secure_constructs`."""
+def test_importing_function_and_api_makes_no_type_checked_jsii_call() -> None:
+    """No construct, Duration or other jsii object is made with arguments at import time: jsii
+    loads typeguard (and with it asyncio, unittest.mock: about 70 ms) on the first type-checked
+    call, which belongs to the user's first construct, not to `import secure_constructs`. (A
+    call without arguments, such as reading a static property, loads no typeguard and is not
+    seen here.)"""
     assert not _typeguard_loaded_after("import secure_constructs.function, secure_constructs.api")
 
 

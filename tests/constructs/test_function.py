@@ -736,20 +736,14 @@ def test_tracing_downgrade_adds_a_warning() -> None:
         (lambda_.Tracing.DISABLED, None),
     ],
 )
-def test_tracing_mode_and_xray_policy_as_cdk_writes_them(
-    tracing: lambda_.Tracing, mode: str | None
-) -> None:
-    """SecureFunction writes the tracing mode and the X-Ray grant itself (no CDK callback): the
-    template must be what CDK's `tracing=` writes, with the grant in the stack's one X-Ray
-    policy, attached once to each traced function's role (also after a grant of the same
-    actions through CDK), and no X-Ray grant for an untraced function."""
+def test_tracing_mode_and_its_xray_grant(tracing: lambda_.Tracing, mode: str | None) -> None:
+    """The tracing mode on the function, and the X-Ray upload granted through the stack's one
+    X-Ray policy (attached to the role of each traced function, never inline or AWS managed);
+    an untraced function's role gets no X-Ray action at all."""
 
     def build(stack: cdk.Stack) -> None:
-        first = make(stack, tracing=tracing)
+        make(stack, tracing=tracing)
         make(stack, "Other")  # traced (ACTIVE): shares the stack's policy
-        first.add_to_role_policy(
-            iam.PolicyStatement(actions=list(XRAY_WRITE_ACTIONS), resources=["*"])
-        )
 
     result = synth(build, checks=False)
     functions = {
@@ -757,38 +751,58 @@ def test_tracing_mode_and_xray_policy_as_cdk_writes_them(
         for v in result.resources("AWS::Lambda::Function").values()
     }
     assert functions["Other"]["TracingConfig"] == {"Mode": "Active"}
-    if mode is None:
-        assert "TracingConfig" not in functions["Fn"]
-    else:
-        assert functions["Fn"]["TracingConfig"] == {"Mode": mode}
+    assert functions["Fn"].get("TracingConfig") == (None if mode is None else {"Mode": mode})
+    roles = {
+        v["Metadata"]["aws:cdk:path"].split("/")[1]: k
+        for k, v in result.resources("AWS::IAM::Role").items()
+    }
+    assert result.resources("AWS::IAM::Policy") == {}
+    assert all(
+        "ManagedPolicyArns" not in r["Properties"]
+        for r in result.resources("AWS::IAM::Role").values()
+    )
     xray_id = logical_id_of(result, "AWS::IAM::ManagedPolicy", "SecureConstructsXRayWritePolicy")
     xray = result.template["Resources"][xray_id]["Properties"]
     assert xray["PolicyDocument"]["Statement"] == [
         {"Action": list(XRAY_WRITE_ACTIONS), "Effect": "Allow", "Resource": "*"}
     ]
-    roles = {
-        v["Metadata"]["aws:cdk:path"].split("/")[1]: k
-        for k, v in result.resources("AWS::IAM::Role").items()
-    }
-    # After the explicit grant, the untraced function's role holds X-Ray too (the user asked).
-    assert sorted(xray["Roles"], key=str) == sorted(
-        [ref(roles["FnServiceRole"]), ref(roles["OtherServiceRole"])], key=str
-    )
+    traced = ["FnServiceRole", "OtherServiceRole"] if mode else ["OtherServiceRole"]
+    assert sorted(xray["Roles"], key=str) == sorted([ref(roles[r]) for r in traced], key=str)
     for other_id, policy in result.resources("AWS::IAM::ManagedPolicy").items():
         if other_id != xray_id:
-            assert not any(
-                str(a).startswith("xray:")
-                for s in policy["Properties"]["PolicyDocument"]["Statement"]
-                for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
-            )
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+                actions = statement["Action"]
+                listed = actions if isinstance(actions, list) else [actions]
+                assert not any(a.startswith("xray:") for a in listed)
 
 
-def test_untraced_function_gets_no_xray_grant() -> None:
-    result = synth(lambda stack: make(stack, tracing=lambda_.Tracing.DISABLED), checks=False)
-    assert "TracingConfig" not in result.props("AWS::Lambda::Function")
-    for policy in result.resources("AWS::IAM::ManagedPolicy").values():
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
-            actions = statement["Action"]
-            assert not any(
-                a.startswith("xray:") for a in (actions if isinstance(actions, list) else [actions])
-            )
+def test_literal_statements_after_a_list_token_one_stay_in_the_managed_policy() -> None:
+    """CDK's `add_to_role_policy` puts a statement whose resources are a list token apart
+    from literal ones (an inline policy of its own) once the other kind was added first. The
+    X-Ray grant CDK makes for `tracing=` is the function's first, literal statement, so a user's
+    literal statements keep landing in the role's customer-managed policy whatever comes
+    before them (writing the grant past CDK would send them inline)."""
+
+    def build(stack: cdk.Stack) -> None:
+        arns = cdk.CfnParameter(stack, "Arns", type="CommaDelimitedList").value_as_list
+        fn = make(stack)
+        fn.add_to_role_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=arns))
+        fn.add_to_role_policy(
+            iam.PolicyStatement(actions=["s3:PutObject"], resources=["arn:aws:s3:::b/*"])
+        )
+
+    result = synth(build, checks=False)
+    scoped = logical_id_of(result, "AWS::IAM::ManagedPolicy", "FnServiceRole/Policy/")
+    actions = {
+        a
+        for s in statements(result.template, scoped)
+        for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+    }
+    assert "s3:PutObject" in actions
+    inline = [
+        a
+        for policy in result.resources("AWS::IAM::Policy").values()
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+    ]
+    assert "s3:PutObject" not in inline
