@@ -11,7 +11,6 @@ Lambda writes the report record at system log level INFO, which SecureFunction s
 
 from __future__ import annotations
 
-import weakref
 from functools import cache
 
 import aws_cdk as cdk
@@ -26,6 +25,7 @@ from secure_constructs.facts.cloudwatch_facts import (
     LAMBDA_INIT_DURATION_FIELD,
     LAMBDA_REPORT_TYPE,
 )
+from secure_constructs.jsii_refs import ref
 from secure_constructs.monitoring import alarm
 
 FILTER_ID = "ColdStartFilter"
@@ -44,15 +44,19 @@ def init_duration_pattern() -> logs.IFilterPattern:
     )
 
 
-# function -> its name (a token): read once, not by each metric and the filter.
-_NAMES: weakref.WeakKeyDictionary[lambda_.IFunction, str] = weakref.WeakKeyDictionary()
+# kernel reference of a function -> its name (a token): read once, not by each metric and the
+# filter. By reference, not by Python object: a subclass may define __eq__ / __hash__.
+_NAMES: dict[str, str] = {}
 
 
 def function_name_of(fn: lambda_.IFunction) -> str:
-    """`fn.function_name`, read from the jsii kernel once per function object."""
-    name = _NAMES.get(fn)
+    """`fn.function_name`, read from the jsii kernel once per function."""
+    key = ref(fn)
+    name = None if key is None else _NAMES.get(key)
     if name is None:
-        name = _NAMES[fn] = fn.function_name
+        name = fn.function_name
+        if key is not None:
+            _NAMES[key] = name
     return name
 
 

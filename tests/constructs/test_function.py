@@ -763,9 +763,10 @@ def test_tracing_mode_and_its_xray_grant(tracing: lambda_.Tracing, mode: str | N
     )
     xray_id = logical_id_of(result, "AWS::IAM::ManagedPolicy", "SecureConstructsXRayWritePolicy")
     xray = result.template["Resources"][xray_id]["Properties"]
-    assert xray["PolicyDocument"]["Statement"] == [
-        {"Action": list(XRAY_WRITE_ACTIONS), "Effect": "Allow", "Resource": "*"}
-    ]
+    (statement,) = xray["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Allow" and statement["Resource"] == "*"
+    assert sorted(statement["Action"]) == sorted(XRAY_WRITE_ACTIONS)
+    assert set(statement) == {"Action", "Effect", "Resource"}
     traced = ["FnServiceRole", "OtherServiceRole"] if mode else ["OtherServiceRole"]
     assert sorted(xray["Roles"], key=str) == sorted([ref(roles[r]) for r in traced], key=str)
     for other_id, policy in result.resources("AWS::IAM::ManagedPolicy").items():
@@ -806,3 +807,35 @@ def test_literal_statements_after_a_list_token_one_stay_in_the_managed_policy() 
         for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
     ]
     assert "s3:PutObject" not in inline
+
+
+def test_a_subclass_with_value_equality_gets_its_own_cold_start_metric() -> None:
+    """The function's name is cached by jsii reference, not by Python object: a subclass that
+    defines __eq__ (and so is unhashable) builds, and each function's metric filter publishes
+    under its own name."""
+
+    class Named(SecureFunction):
+        def __eq__(self, other: object) -> bool:
+            return isinstance(other, Named)
+
+    def build(stack: cdk.Stack) -> None:
+        for construct_id in ("A", "B"):
+            Named(
+                stack,
+                construct_id,
+                code=lambda_.Code.from_inline(CODE),
+                handler="index.handler",
+            )
+
+    result = synth(build, checks=False)
+    functions = {
+        v["Metadata"]["aws:cdk:path"].split("/")[1]: k
+        for k, v in result.resources("AWS::Lambda::Function").items()
+    }
+    names = {
+        v["Metadata"]["aws:cdk:path"].split("/")[1]: v["Properties"]["MetricTransformations"][0][
+            "MetricName"
+        ]
+        for v in result.resources("AWS::Logs::MetricFilter").values()
+    }
+    assert names == {"A": ref(functions["A"]), "B": ref(functions["B"])}
