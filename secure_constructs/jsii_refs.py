@@ -9,10 +9,13 @@ Python attribute of the proxy.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from constructs import IConstruct
+
+_T = TypeVar("_T")
 
 
 def ref(construct: object) -> str | None:
@@ -26,17 +29,22 @@ def same(first: object, second: object) -> bool:
     return found is not None and found == ref(second)
 
 
-# kernel reference -> construct path. A construct's path is fixed when it is made, and the
-# kernel never reuses a reference, so an entry never goes stale.
+def read_once(construct: object, cache: dict[str, _T], read: Callable[[], _T]) -> _T:
+    """`read()` (a property that never changes once the object is made: a path, a name), kept
+    in `cache` by the object's kernel reference, so every proxy of the object shares it. The
+    kernel never reuses a reference, so an entry never goes stale; an object without one is
+    read every time."""
+    key = ref(construct)
+    if key is None:
+        return read()
+    if key not in cache:
+        cache[key] = read()
+    return cache[key]
+
+
 _PATHS: dict[str, str] = {}
 
 
 def path_of(construct: IConstruct) -> str:
     """`construct.node.path` (two round trips), read once per jsii object, whichever proxy."""
-    key = ref(construct)
-    path = None if key is None else _PATHS.get(key)
-    if path is None:
-        path = construct.node.path
-        if key is not None:
-            _PATHS[key] = path
-    return path
+    return read_once(construct, _PATHS, lambda: construct.node.path)

@@ -25,7 +25,7 @@ from secure_constructs.facts.cloudwatch_facts import (
     LAMBDA_INIT_DURATION_FIELD,
     LAMBDA_REPORT_TYPE,
 )
-from secure_constructs.jsii_refs import ref
+from secure_constructs.jsii_refs import read_once
 from secure_constructs.monitoring import alarm
 
 FILTER_ID = "ColdStartFilter"
@@ -44,20 +44,14 @@ def init_duration_pattern() -> logs.IFilterPattern:
     )
 
 
-# kernel reference of a function -> its name (a token): read once, not by each metric and the
-# filter. By reference, not by Python object: a subclass may define __eq__ / __hash__.
+# Read by each metric and the filter: once per function, by kernel reference (a subclass may
+# define __eq__ / __hash__, so not by Python object).
 _NAMES: dict[str, str] = {}
 
 
 def function_name_of(fn: lambda_.IFunction) -> str:
     """`fn.function_name`, read from the jsii kernel once per function."""
-    key = ref(fn)
-    name = None if key is None else _NAMES.get(key)
-    if name is None:
-        name = fn.function_name
-        if key is not None:
-            _NAMES[key] = name
-    return name
+    return read_once(fn, _NAMES, lambda: fn.function_name)
 
 
 def add_cold_start_filter(fn: lambda_.Function, log_group: logs.ILogGroup) -> logs.MetricFilter:
