@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import aws_cdk as cdk
@@ -440,7 +440,31 @@ def _queue_key_through_sqs(
     if key is None:
         return contextlib.nullcontext()
     conditions = through_sqs_for(queue.queue_arn, region_of(stack_of(fn)))
-    return role.key_use_scoped(key.key_arn, conditions)
+    return _scoped_to(role, _granted_key_arns(key), conditions)
+
+
+@contextlib.contextmanager
+def _scoped_to(
+    role: CustomerManagedRole, key_arns: list[str], conditions: dict[str, Any]
+) -> Iterator[None]:
+    with contextlib.ExitStack() as scopes:
+        for key_arn in key_arns:
+            scopes.enter_context(role.key_use_scoped(key_arn, conditions))
+        yield
+
+
+def _granted_key_arns(key: Any) -> list[str]:
+    """The ARNs a grant on the queue's key may name: the key's own, and for a `kms.Alias` (or
+    an alias imported with its target) the target key's, on which CDK's alias grants land. An
+    alias imported by name alone has no target to read (CDK's grants on it are dropped)."""
+    arns = [key.key_arn]
+    try:
+        target = getattr(key, "alias_target_key", None)
+    except RuntimeError:  # Alias.from_alias_name: "Cannot access aliasTargetKey ..."
+        target = None
+    if target is not None:
+        arns.append(target.key_arn)
+    return arns
 
 
 def added_mappings(

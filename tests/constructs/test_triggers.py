@@ -9,6 +9,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_sqs as sqs
@@ -377,6 +378,41 @@ def test_a_queue_trigger_decrypts_only_through_sqs_for_its_queue(helper: bool) -
     ]
     # and no KMS statement of the function's role is left without a condition
     assert all("Condition" in s for s in _key_statements(result))
+
+
+@pytest.mark.parametrize("imported", [False, True])
+def test_a_queue_on_an_alias_of_the_key_decrypts_only_through_sqs(imported: bool) -> None:
+    """CDK's grant on an alias lands on the key it names (its ARN, not the alias's): that
+    statement is scoped too, for an alias made in the app and one imported with its target."""
+
+    def build(stack: cdk.Stack) -> None:
+        fn = _function(stack)
+        key = security_key(stack)
+        alias = (
+            kms.Alias.from_alias_attributes(
+                stack, "Imported", alias_name="alias/jobs", alias_target_key=key
+            )
+            if imported
+            else key.add_alias("alias/jobs")
+        )
+        queue = sqs.Queue(
+            stack,
+            "Jobs",
+            encryption_master_key=alias,
+            enforce_ssl=True,
+            visibility_timeout=cdk.Duration.seconds(60),
+            dead_letter_queue=sqs.DeadLetterQueue(queue=fn.dead_letter_queue, max_receive_count=3),
+        )
+        fn.add_queue_trigger(queue)
+
+    result = synth(build, checks=False)
+    (key_id,) = result.resources("AWS::KMS::Key")
+    decrypts = [s for s in _key_statements(result) if "kms:Decrypt" in s["Action"]]
+    assert decrypts and all(s["Resource"] == [arn(key_id)] for s in decrypts)
+    assert all(
+        "kms:EncryptionContext:aws:sqs:arn" in s["Condition"]["StringEquals"]
+        for s in _key_statements(result)
+    )
 
 
 def test_a_grant_of_the_key_outside_a_trigger_is_left_as_made() -> None:
