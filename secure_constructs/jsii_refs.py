@@ -9,8 +9,11 @@ Python attribute of the proxy.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
+
+import aws_cdk as cdk
 
 if TYPE_CHECKING:
     from constructs import IConstruct
@@ -48,3 +51,22 @@ _PATHS: dict[str, str] = {}
 def path_of(construct: IConstruct) -> str:
     """`construct.node.path` (two round trips), read once per jsii object, whichever proxy."""
     return read_once(construct, _PATHS, lambda: construct.node.path)
+
+
+# Weak values: a cache entry must not keep an app's stack (and its Python proxies) alive.
+_STACKS: weakref.WeakValueDictionary[str, cdk.Stack] = weakref.WeakValueDictionary()
+
+
+def stack_of(scope: IConstruct) -> cdk.Stack:
+    """`Stack.of(scope)` (one round trip), read once per jsii object: a construct never moves
+    to another stack once made (CDK caches the answer on the construct too). No round trip
+    when `scope` is the stack itself."""
+    if isinstance(scope, cdk.Stack):
+        return scope
+    key = ref(scope)
+    found = None if key is None else _STACKS.get(key)
+    if found is None:
+        found = cdk.Stack.of(scope)
+        if key is not None:
+            _STACKS[key] = found
+    return found

@@ -9,7 +9,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
@@ -26,6 +26,7 @@ from secure_constructs.checks.accounts import (
 )
 from secure_constructs.checks.cfn import UNKNOWN, renderings, shown
 from secure_constructs.errors import ValidationError
+from secure_constructs.jsii_refs import stack_of
 
 # KMS actions that hand over the key (its policy, its grants, its deletion): on the stack key
 # only this account's root (the key policy's own administrator) may hold them, whatever the
@@ -57,13 +58,33 @@ _ADMIN_FIX = (
 )
 
 
+_OWN_ROLE_TYPES: set[type] = set()
+
+_RoleType = TypeVar("_RoleType", bound=type)
+
+
+def own_role_type(cls: _RoleType) -> _RoleType:
+    """Class decorator: instances of exactly `cls` (not of a subclass, which may change its
+    principal) are roles whose principal is their own ARN with no condition, and which carry
+    the stack they were made in as `_role_stack`."""
+    _OWN_ROLE_TYPES.add(cls)
+    return cls
+
+
+def _own_role_of(stack: cdk.Stack, principal: object) -> bool:
+    """Whether `principal` is a role of ours made in `stack`. Its policy fragment is
+    `{"AWS": {"Fn::GetAtt": [<its logical id>, "Arn"]}}`, which `_opens` judges this account's
+    (a role of this stack), so the answer is the slow path's without its dozen round trips."""
+    return type(principal) in _OWN_ROLE_TYPES and getattr(principal, "_role_stack", None) is stack
+
+
 class _Scope:
     """What a refusal reads of the scope's stack, each read once per refusal: the stack, the
     literal account ids that are its own (its env account, when it has one) and the types of
     its resources (`_StackTypes`, read on the first lookup `known` does not answer)."""
 
     def __init__(self, scope: IConstruct, known: Mapping[str, str] | None = None) -> None:
-        self.stack = scope if isinstance(scope, cdk.Stack) else cdk.Stack.of(scope)
+        self.stack = stack_of(scope)
         self.types = _StackTypes(self.stack, known)
 
     @functools.cached_property
@@ -72,14 +93,13 @@ class _Scope:
         return frozenset() if cdk.Token.is_unresolved(own) else frozenset({own})
 
     @classmethod
-    def of_grantee(cls, scope: IConstruct, grantee: iam.IGrantable) -> _Scope:
+    def of_grantee(cls, scope: IConstruct, principal: iam.IPrincipal) -> _Scope:
         """The scope, with the grantee's own resource (a role made in this stack) known
         without walking the stack: a grant to each new function's role read every resource
         of the stack once per grant, so a stack of N triggers took N^2 round trips. The entry
         is exactly what the walk would find for it: the role's logical id and type, when it
         is of this stack and not of a nested one."""
         found = cls(scope)
-        principal = grantee.grant_principal
         child = principal.node.default_child if isinstance(principal, Construct) else None
         if isinstance(child, cdk.CfnResource) and cdk.Stack.of(child) is found.stack:
             logical_id = str(found.stack.resolve(child.logical_id))
@@ -231,9 +251,13 @@ def refuse_open_grantee(
     on the stack key, are refused when they administer the key and the grantee is not this
     account's root.
     """
-    fragment = grantee.grant_principal.policy_fragment
+    grant_principal = grantee.grant_principal
+    administers = bool(_admin_actions(list(key_actions or [])))
+    if not administers and _own_role_of(stack_of(scope), grant_principal):
+        return
+    fragment = grant_principal.policy_fragment
     conditions = fragment.conditions or None
-    where = _Scope.of_grantee(scope, grantee)
+    where = _Scope.of_grantee(scope, grant_principal)
     principal = where.stack.resolve(fragment.principal_json)
     opened = _opens(where, principal, conditions)
     if opened:

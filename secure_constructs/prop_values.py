@@ -84,11 +84,19 @@ def check_env_name(prop: str, name: object) -> None:
         )
 
 
+_NUMBER_TOKENS_ABOVE = 1e288
+"""Every number CDK encodes a token as is larger than this in magnitude (its marker bits make
+the double about -1.888e289); NaN compares false and goes to the kernel's answer."""
+
+
 def is_token(value: object) -> bool:
-    """`Token.is_unresolved`, without its jsii round trip (~2 ms) for a string: CDK encodes
-    string tokens as `${Token[...]}` inside the string."""
+    """`Token.is_unresolved`, without its jsii round trip (~2 ms) for a string or an ordinary
+    number: CDK encodes string tokens as `${Token[...]}` inside the string, and number tokens
+    as doubles of magnitude about 1.9e289 (aws-cdk-lib core/lib/private/encoding.ts)."""
     if isinstance(value, str):
         return "${Token[" in value
+    if isinstance(value, int | float) and abs(value) < _NUMBER_TOKENS_ABOVE:
+        return False
     import aws_cdk as cdk  # the pure-Python audit never reaches here; constructs load it anyway
 
     return bool(cdk.Token.is_unresolved(value))

@@ -28,6 +28,7 @@ from secure_constructs.checks.iam_facts import (
     XRAY_WRITE_ACTIONS,
 )
 from secure_constructs.checks.packs import acknowledge_made
+from secure_constructs.open_grants import own_role_type
 from secure_constructs.prop_types import check_args
 from secure_constructs.shared import StackIds, per_stack, stack_of
 
@@ -54,6 +55,7 @@ _STAR_ONLY_REASON = (
 )
 
 
+@own_role_type
 class CustomerManagedRole(iam.Role):
     """A service role whose statements all land in customer-managed policies (the base of
     LambdaExecutionRole and the workflow's StateMachineRole).
@@ -199,6 +201,7 @@ class CustomerManagedRole(iam.Role):
         return self._star_only
 
 
+@own_role_type
 class LambdaExecutionRole(CustomerManagedRole):
     """A Lambda execution role whose statements all land in customer-managed policies.
 

@@ -20,6 +20,7 @@ from constructs import Construct, IConstruct
 
 from secure_constructs.errors import ValidationError
 from secure_constructs.guarded import GuardedKey, GuardedTopic
+from secure_constructs.jsii_refs import stack_of as stack_of  # its home; re-exported
 from secure_constructs.prop_types import check_args
 from secure_constructs.trigger_facts import CLOUDWATCH_PRINCIPAL
 
@@ -80,11 +81,6 @@ _C = TypeVar("_C", bound=IConstruct)
 # Only a shortcut: a miss (e.g. another Python proxy of the same stack) finds the same child in
 # the tree, so the result never depends on which Python object stands for the stack.
 _FOUND: weakref.WeakKeyDictionary[cdk.Stack, dict[str, IConstruct]] = weakref.WeakKeyDictionary()
-
-
-def stack_of(scope: IConstruct) -> cdk.Stack:
-    """`Stack.of(scope)`, without a jsii round trip when `scope` is the stack itself."""
-    return scope if isinstance(scope, cdk.Stack) else cdk.Stack.of(scope)
 
 
 def per_stack(

@@ -12,7 +12,7 @@ Three standard CDK calls leave gaps that the user cannot close by hand:
   queue encrypted with the stack key, whose key policy has no statement for EventBridge.
 
 `harden_stack(fn)` (called by every SecureFunction) adds one construct per stack whose Aspect
-closes the first and third; `accept_event_source` (called by `SecureFunction.add_event_source`)
+closes the first and third; `add_checked_source` (called by `SecureFunction.add_event_source`)
 handles the second. Facts and defaults live in `secure_constructs.trigger_facts`.
 """
 
@@ -43,6 +43,7 @@ from secure_constructs.dead_letters import (
 from secure_constructs.errors import ValidationError
 from secure_constructs.jsii_refs import ref
 from secure_constructs.observability.stack import observe_queue_trigger
+from secure_constructs.prop_values import is_token
 from secure_constructs.role import CustomerManagedRole, attach_xray_write
 from secure_constructs.shared import (
     StackIds,
@@ -332,21 +333,12 @@ def _as_list(value: Any) -> Iterable[Any]:
     return value if isinstance(value, list) else [] if value is None else [value]
 
 
-def accept_event_source(
-    source: lambda_.IEventSource, mappings: Iterable[lambda_.EventSourceMapping]
-) -> None:
-    """Acknowledge cdk-nag's mapping-destination rule on an SQS mapping whose queue redrives.
+def _redrive_of(queue: sqs.IQueue) -> sqs.DeadLetterQueue | None:
+    """The redrive setting of a queue made in this app (three round trips), or None."""
+    return queue.dead_letter_queue if isinstance(queue, sqs.Queue) else None
 
-    Only a queue made in this app (an `sqs.Queue` with `dead_letter_queue=`) is known to have a
-    redrive policy; an imported queue keeps the finding, since nothing here can prove it.
-    """
-    from aws_cdk.aws_lambda_event_sources import SqsEventSource
 
-    if not isinstance(source, SqsEventSource):
-        return
-    queue = source.queue
-    if not isinstance(queue, sqs.Queue) or queue.dead_letter_queue is None:
-        return
+def _accept_queue_mappings(mappings: Iterable[lambda_.EventSourceMapping]) -> None:
     for mapping in mappings:
         acknowledge_made(
             mapping,
@@ -366,7 +358,8 @@ def add_queue_trigger(
     """The checked SQS trigger behind `SecureFunction.add_queue_trigger` (see its docstring)."""
     from aws_cdk.aws_lambda_event_sources import SqsEventSource
 
-    if not isinstance(queue, sqs.Queue) or queue.dead_letter_queue is None:
+    redrive = _redrive_of(queue)
+    if redrive is None:
         raise ValidationError(
             "queue",
             queue.node.path if isinstance(queue, Construct) else queue,
@@ -381,7 +374,7 @@ def add_queue_trigger(
     assert isinstance(cfn_queue, sqs.CfnQueue)
     visibility = cfn_queue.visibility_timeout
     visibility = SQS_DEFAULT_VISIBILITY_SECONDS if visibility is None else visibility
-    if timeout_seconds is not None and not cdk.Token.is_unresolved(visibility):
+    if timeout_seconds is not None and not is_token(visibility):
         needed = SQS_VISIBILITY_TIMEOUT_RATIO * timeout_seconds
         if visibility < needed:
             raise ValidationError(
@@ -397,8 +390,8 @@ def add_queue_trigger(
         max_concurrency=max_concurrency,
         report_batch_item_failures=True,
     )
-    mapping = add_mapping(fn, source)
-    observe_queue_trigger(fn, queue)  # its row on the stack dashboard
+    (mapping,) = _add_queue_source(fn, source, queue, redrives=True)
+    observe_queue_trigger(fn, queue, redrive.queue)  # its row on the stack dashboard
     return mapping
 
 
@@ -414,28 +407,43 @@ def add_checked_source(
 ) -> list[lambda_.EventSourceMapping]:
     """CDK's `Function.add_event_source`, then: a DynamoDB or Kinesis source without bounded
     failure handling is refused (`stream_bounds.refuse_unbounded_stream_source`) and an SQS
-    mapping whose queue redrives is accepted (`accept_event_source`). The mappings it made."""
-    with _queue_key_through_sqs(fn, source):
-        mappings = added_mappings(fn, lambda: lambda_.Function.add_event_source(fn, source))
+    mapping whose queue redrives is accepted (cdk-nag's mapping-destination rule is
+    acknowledged on it; an imported queue keeps the finding, since nothing here can prove its
+    redrive policy). The mappings it made."""
+    from aws_cdk.aws_lambda_event_sources import SqsEventSource
+
+    if isinstance(source, SqsEventSource):
+        queue = source.queue
+        return _add_queue_source(fn, source, queue, redrives=_redrive_of(queue) is not None)
+    mappings = added_mappings(fn, lambda: lambda_.Function.add_event_source(fn, source))
     if mappings:
         refuse_unbounded_stream_source(source, mappings)
-    accept_event_source(source, mappings)
+    return mappings
+
+
+def _add_queue_source(
+    fn: lambda_.Function, source: lambda_.IEventSource, queue: sqs.IQueue, *, redrives: bool
+) -> list[lambda_.EventSourceMapping]:
+    """An SQS source (`source`, reading `queue`) added to `fn` as `add_checked_source` does:
+    the key grant kept to SQS (`_queue_key_through_sqs`), the mapping accepted when `redrives`.
+    The queue and its redrive setting are passed in, each read once by the caller."""
+    with _queue_key_through_sqs(fn, queue):
+        mappings = added_mappings(fn, lambda: lambda_.Function.add_event_source(fn, source))
+    if redrives:
+        _accept_queue_mappings(mappings)
     return mappings
 
 
 def _queue_key_through_sqs(
-    fn: lambda_.Function, source: lambda_.IEventSource
+    fn: lambda_.Function, queue: sqs.IQueue
 ) -> contextlib.AbstractContextManager[None]:
     """For an SQS source on a queue with a customer managed key: CDK's binding grants the role
     kms:Decrypt on the whole key (`queue.grant_consume_messages`), which for the stack key is
     every log group, queue, topic and secret of the stack; the grant is kept to SQS reading
     this queue (`dead_letters.through_sqs_for`)."""
-    from aws_cdk.aws_lambda_event_sources import SqsEventSource
-
     role = getattr(fn, "execution_role", None)
-    if not isinstance(source, SqsEventSource) or not isinstance(role, CustomerManagedRole):
+    if not isinstance(role, CustomerManagedRole):
         return contextlib.nullcontext()
-    queue = source.queue
     key = queue.encryption_master_key
     if key is None:
         return contextlib.nullcontext()

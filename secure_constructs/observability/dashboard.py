@@ -191,8 +191,11 @@ def workflow_widgets(machine: sfn.StateMachine, timeout_seconds: int) -> list[cl
     ]
 
 
-def queue_trigger_widgets(queue: sqs.IQueue) -> list[cloudwatch.IWidget]:
-    """A queue trigger's backlog: messages waiting, the oldest one's age, its redrive queue."""
+def queue_trigger_widgets(
+    queue: sqs.IQueue, redrive: sqs.IQueue | None
+) -> list[cloudwatch.IWidget]:
+    """A queue trigger's backlog: messages waiting, the oldest one's age, and the depth of
+    `redrive` (the queue's redrive queue, when it has one)."""
     widgets: list[cloudwatch.IWidget] = [
         graph(
             "Messages waiting",
@@ -207,9 +210,8 @@ def queue_trigger_widgets(queue: sqs.IQueue) -> list[cloudwatch.IWidget]:
             ],
         ),
     ]
-    redrive = getattr(queue, "dead_letter_queue", None)
     if redrive is not None:
-        widgets.append(_depth("Redrive queue depth", redrive.queue))
+        widgets.append(_depth("Redrive queue depth", redrive))
     return widgets
 
 

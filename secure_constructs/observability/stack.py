@@ -17,6 +17,7 @@ from constructs import Construct, IConstruct
 
 from secure_constructs.defaults import DASHBOARD_CONTEXT_KEY
 from secure_constructs.errors import ValidationError
+from secure_constructs.jsii_refs import path_of
 from secure_constructs.observability import cold_starts, dashboard, security_signals
 from secure_constructs.observability.anomaly import AnomalyAlarm, AnomalyAlarmGroup, CountMetric
 from secure_constructs.observability.settings import TrafficAnomaly
@@ -121,7 +122,7 @@ class StackMonitoring(Construct):
         self._functions.append((fn, topic))
         self.add_init_duration_alarms()
         self.add_row(
-            f"Function {fn.node.path}", dashboard.function_widgets(fn, timeout_seconds, queue)
+            f"Function {path_of(fn)}", dashboard.function_widgets(fn, timeout_seconds, queue)
         )
 
 
@@ -169,10 +170,13 @@ def observe_workflow(machine: sfn.StateMachine, timeout_seconds: int) -> None:
     )
 
 
-def observe_queue_trigger(fn: lambda_.Function, queue: sqs.IQueue) -> None:
-    """A queue trigger's dashboard row: its backlog and redrive queue."""
+def observe_queue_trigger(
+    fn: lambda_.Function, queue: sqs.IQueue, redrive: sqs.IQueue | None
+) -> None:
+    """A queue trigger's dashboard row: its backlog and `redrive`, the queue's redrive queue."""
     StackMonitoring.of(fn).add_row(
-        f"Queue trigger {queue.node.path} -> {fn.node.path}", dashboard.queue_trigger_widgets(queue)
+        f"Queue trigger {queue.node.path} -> {path_of(fn)}",
+        dashboard.queue_trigger_widgets(queue, redrive),
     )
 
 
@@ -181,7 +185,7 @@ def observe_stream_trigger(
 ) -> None:
     """A stream trigger's dashboard row: the function's iterator age and on-failure queue."""
     StackMonitoring.of(fn).add_row(
-        f"Stream trigger {source.node.path} -> {fn.node.path}",
+        f"Stream trigger {source.node.path} -> {path_of(fn)}",
         dashboard.stream_trigger_widgets(fn, on_failure),
     )
 

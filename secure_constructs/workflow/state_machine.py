@@ -36,6 +36,7 @@ from secure_constructs.facts.stepfunctions_facts import (
 )
 from secure_constructs.monitoring import alarm, subscribe_emails, validate_emails
 from secure_constructs.observability.stack import observe_workflow
+from secure_constructs.open_grants import own_role_type
 from secure_constructs.prop_types import check_args
 from secure_constructs.role import CustomerManagedRole
 from secure_constructs.shared import alarm_topic as stack_alarm_topic
@@ -63,6 +64,7 @@ _STAR_ONLY_REASON = (
 _KEY_STATEMENT_ADDED: weakref.WeakSet[cdk.Stack] = weakref.WeakSet()
 
 
+@own_role_type
 class StateMachineRole(CustomerManagedRole):
     """The execution role of one SecureStateMachine: assumable by Step Functions for exactly
     that state machine (`aws:SourceArn`, `aws:SourceAccount`), every statement in a

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import aws_cdk as cdk
+import pytest
 from aws_cdk import aws_sqs as sqs
+from constructs import IConstruct
 
-from secure_constructs.jsii_refs import path_of, read_once, ref, same
+from secure_constructs.jsii_refs import path_of, read_once, ref, same, stack_of
 
 
 def test_two_reads_of_a_construct_made_in_javascript_are_the_same_construct() -> None:
@@ -41,3 +43,27 @@ def test_read_once_shares_a_read_between_proxies_and_keeps_objects_apart() -> No
     assert read_once(object(), cache, lambda: read("y")) == "y"
     assert reads == ["one", "other", "x", "y"]
     assert path_of(first) == path_of(second) == "S/Q/Resource"
+
+
+def test_stack_of_is_each_constructs_own_stack_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    app = cdk.App()
+    first, second = cdk.Stack(app, "A"), cdk.Stack(app, "B")
+    nested = cdk.NestedStack(first, "Nested")
+    queues = {s: sqs.Queue(s, "Q") for s in (first, second, nested)}
+    assert stack_of(first) is first
+    for stack, queue in queues.items():
+        assert stack_of(queue) is stack
+        child = queue.node.default_child
+        assert child is not None and stack_of(child) is stack  # another object, its own entry
+    reads: list[object] = []
+    real = cdk.Stack.of
+
+    def counted(construct: IConstruct) -> cdk.Stack:
+        reads.append(construct)
+        return real(construct)
+
+    monkeypatch.setattr(cdk.Stack, "of", counted)
+    for stack, queue in queues.items():
+        assert stack_of(queue) is stack
+    assert reads == []
+    assert stack_of(sqs.Queue(second, "New")) is second and len(reads) == 1
