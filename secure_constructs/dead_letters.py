@@ -19,7 +19,7 @@ from constructs import Construct, IConstruct
 
 from secure_constructs import durations
 from secure_constructs.errors import ValidationError
-from secure_constructs.jsii_refs import path_of
+from secure_constructs.jsii_refs import is_kind, path_of
 from secure_constructs.monitoring import alarm, notify, terminal_queue
 from secure_constructs.shared import StackIds, per_stack
 
@@ -173,7 +173,7 @@ def stack_key_queue_arns(stack: cdk.Stack, key: Any) -> dict[str, sqs.Queue]:
     found: dict[str, sqs.Queue] = {}
     for construct in stack.node.find_all():
         if (
-            isinstance(construct, sqs.Queue)
+            is_kind(construct, sqs.Queue)
             and (queue_key := construct.encryption_master_key) is not None
             and stack.resolve(queue_key.key_arn) == stack.resolve(key.key_arn)
         ):

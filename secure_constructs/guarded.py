@@ -227,7 +227,8 @@ _TARGETS: tuple[tuple[type, Callable[[Any], list[Any]]], ...] = (
     (sqs.CfnQueueInlinePolicy, lambda node: [node.queue]),
 )
 # node class -> how to read its targets (None: not a topic or queue policy), a user's subclass
-# of an L1 included: four isinstance checks per node of the stack cost more than the walk.
+# of an L1 included: four isinstance checks per node of the stack cost more than the walk (and
+# the MRO, not isinstance: jsii_refs.is_kind says why).
 _TARGETS_OF: dict[type, Callable[[Any], list[Any]] | None] = {}
 
 
@@ -235,7 +236,7 @@ def _named_resources(node: constructs.IConstruct) -> tuple[_Policy, list[Any]] |
     """A topic/queue policy L1 with the topics or queues it names; None for any other node."""
     cls = type(node)
     if cls not in _TARGETS_OF:
-        _TARGETS_OF[cls] = next((read for base, read in _TARGETS if issubclass(cls, base)), None)
+        _TARGETS_OF[cls] = next((read for base, read in _TARGETS if base in cls.__mro__), None)
     read = _TARGETS_OF[cls]
     return None if read is None else (cast(_Policy, node), read(node))
 

@@ -30,6 +30,7 @@ from secure_constructs.facts.logs_facts import (
     SOURCE_ARN_CONDITION,
     SUBSCRIPTION_FILTERS_PER_LOG_GROUP,
 )
+from secure_constructs.jsii_refs import is_kind
 from secure_constructs.log_destinations import BoundLogDestination, LogDestination
 from secure_constructs.prop_types import check_args
 from secure_constructs.shared import StackIds, stack_of
@@ -186,7 +187,7 @@ class _FilterLimit:
     def validate(self) -> list[str]:
         counts: dict[str, list[str]] = {}
         for node in self._stack.node.find_all():
-            if isinstance(node, logs.CfnSubscriptionFilter):
+            if is_kind(node, logs.CfnSubscriptionFilter):
                 name = json.dumps(self._stack.resolve(node.log_group_name), sort_keys=True)
                 counts.setdefault(name, []).append(node.node.path)
         return [

@@ -26,7 +26,7 @@ from secure_constructs.checks.accounts import (
 )
 from secure_constructs.checks.cfn import UNKNOWN, renderings, shown
 from secure_constructs.errors import ValidationError
-from secure_constructs.jsii_refs import stack_of
+from secure_constructs.jsii_refs import is_kind, stack_of
 
 # KMS actions that hand over the key (its policy, its grants, its deletion): on the stack key
 # only this account's root (the key policy's own administrator) may hold them, whatever the
@@ -127,8 +127,8 @@ class _StackTypes(Mapping[str, str]):
         if self._found is None:
             stack = self._stack
             nodes = stack.node.find_all()
-            cfn = [n for n in nodes if isinstance(n, cdk.CfnResource)]
-            if any(isinstance(n, cdk.Stack) and n is not stack for n in nodes):
+            cfn = [n for n in nodes if is_kind(n, cdk.CfnResource)]
+            if any(is_kind(n, cdk.Stack) and n is not stack for n in nodes):
                 cfn = [n for n in cfn if cdk.Stack.of(n) is stack]  # not a nested stack's
             # The logical ids resolved in one round trip, the types from the L1 classes.
             ids = stack.resolve([n.logical_id for n in cfn])

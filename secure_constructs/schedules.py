@@ -43,6 +43,7 @@ from secure_constructs.dead_letters import (
     struct_field,
 )
 from secure_constructs.errors import ValidationError
+from secure_constructs.jsii_refs import is_kind
 from secure_constructs.shared import security_key, stack_of
 from secure_constructs.trigger_facts import (
     SCHEDULE_FLEXIBLE_WINDOW_RANGE_MINUTES,
@@ -196,7 +197,7 @@ def _role_of(stack: cdk.Stack, role_arn: Any) -> iam.Role | None:
         return None
     logical_id = role_arn["Fn::GetAtt"][0]
     for construct in stack.node.find_all():
-        if isinstance(construct, iam.Role):
+        if is_kind(construct, iam.Role):
             cfn = construct.node.default_child
             if isinstance(cfn, iam.CfnRole) and stack.resolve(cfn.logical_id) == logical_id:
                 return construct

@@ -120,8 +120,8 @@ class _TriggerHardening(Construct):
 
     def _hardening_for(self, node: IConstruct) -> Callable[[Any], None] | None:
         cls = type(node)
-        if cls not in _PICKER_OF:  # by class, once: four isinstance checks per node cost more
-            _PICKER_OF[cls] = next((pick for base, pick in _PICKERS if issubclass(cls, base)), None)
+        if cls not in _PICKER_OF:  # by class, once, by MRO (jsii_refs.is_kind says why)
+            _PICKER_OF[cls] = next((pick for base, pick in _PICKERS if base in cls.__mro__), None)
         pick = _PICKER_OF[cls]
         return None if pick is None else pick(self._stack, self.functions, node)
 

@@ -16,6 +16,7 @@ from aws_cdk import aws_apigateway as apigateway
 from constructs import IConstruct
 
 from secure_constructs.errors import ValidationError
+from secure_constructs.jsii_refs import is_kind
 
 if TYPE_CHECKING:
     import aws_cdk as cdk
@@ -65,11 +66,11 @@ def _foreign_stages(
     own_stage_path = own_stage.node.path + "/Resource"
     errors = []
     for node in nodes:
-        if isinstance(node, apigateway.CfnStage):
+        if is_kind(node, apigateway.CfnStage):
             if node.node.path == own_stage_path or stack.resolve(node.rest_api_id) != own:
                 continue
             errors.append(_stage_error(api, node, f"stage {node.stage_name!r}"))
-        elif isinstance(node, apigateway.CfnDeployment) and node.stage_name:
+        elif is_kind(node, apigateway.CfnDeployment) and node.stage_name:
             if stack.resolve(node.rest_api_id) != own:
                 continue
             errors.append(_stage_error(api, node, f"a Deployment's stage_name {node.stage_name!r}"))
@@ -95,7 +96,7 @@ def _http_methods(
     `add_route`, a resource's `add_method` or a hand-made L1 created it. Their rendered
     properties (plain maps) are resolved in one round trip; `cfn.integration` is a struct jsii
     would read field by field."""
-    methods = [n for n in nodes if isinstance(n, apigateway.CfnMethod)]
+    methods = [n for n in nodes if is_kind(n, apigateway.CfnMethod)]
     rendered = stack.resolve([m._cfn_properties for m in methods])
     found = []
     for method, properties in zip(methods, rendered, strict=True):

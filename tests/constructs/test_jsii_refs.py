@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import abc
+
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_sqs as sqs
 from constructs import IConstruct
 
-from secure_constructs.jsii_refs import path_of, read_once, ref, same, stack_of
+from secure_constructs.jsii_refs import is_kind, path_of, read_once, ref, same, stack_of
 
 
 def test_two_reads_of_a_construct_made_in_javascript_are_the_same_construct() -> None:
@@ -67,3 +69,47 @@ def test_stack_of_is_each_constructs_own_stack_read_once(monkeypatch: pytest.Mon
         assert stack_of(queue) is stack
     assert reads == []
     assert stack_of(sqs.Queue(second, "New")) is second and len(reads) == 1
+
+
+def _stack_with_everything() -> cdk.Stack:
+    from aws_cdk import aws_lambda as lambda_
+
+    from secure_constructs import SecureFunction
+    from secure_constructs.api import SecureApi
+    from secure_constructs.auth import ApiAuth
+    from secure_constructs.shared import security_key
+
+    stack = cdk.Stack(cdk.App(), "S")
+    code = lambda_.Code.from_inline("def handler(event, context):\n    return None\n")
+    fn = SecureFunction(stack, "Fn", code=code, handler="index.handler")
+    SecureApi(stack, "Api", auth=ApiAuth.iam()).add_route("GET", "/x", fn)
+    dlq = sqs.DeadLetterQueue(queue=fn.dead_letter_queue, max_receive_count=3)
+    jobs = sqs.Queue(
+        stack,
+        "Jobs",
+        encryption_master_key=security_key(stack),
+        visibility_timeout=cdk.Duration.seconds(60),
+        dead_letter_queue=dlq,
+        enforce_ssl=True,
+    )
+    fn.add_queue_trigger(jobs)
+    return stack
+
+
+def test_is_kind_answers_as_isinstance() -> None:
+    stack = _stack_with_everything()
+    bases = (cdk.CfnResource, cdk.Resource, cdk.Stack, sqs.Queue, sqs.CfnQueuePolicy, IConstruct)
+    for node in stack.node.find_all():
+        for base in bases[:-1]:
+            assert is_kind(node, base) == isinstance(node, base), (node.node.path, base)
+
+
+def test_the_synth_walks_ask_no_abc_subclass_check_of_cfn_resource() -> None:
+    """An `isinstance(node, CfnResource)` miss walks every loaded L1 class (jsii_refs.is_kind):
+    the node walks of our validations and aspects must not make one. CPython keeps the misses
+    in the class's negative cache, emptied here first."""
+    stack = _stack_with_everything()
+    abc._reset_caches(cdk.CfnResource)  # type: ignore[attr-defined]
+    stack.node.root.synth()  # type: ignore[attr-defined]
+    _, _, misses, _ = abc._get_dump(cdk.CfnResource)  # type: ignore[attr-defined]
+    assert [miss() for miss in misses if miss() is not None] == []
