@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, TypeGuard, TypeVar
 
 import aws_cdk as cdk
 
@@ -72,7 +72,10 @@ def stack_of(scope: IConstruct) -> cdk.Stack:
     return found
 
 
-def is_kind(node: object, base: type) -> bool:
+_K = TypeVar("_K")
+
+
+def is_kind(node: object, base: type[_K]) -> TypeGuard[_K]:
     """`isinstance(node, base)` by the class's MRO, for walks over every node of a tree.
 
     A jsii class deriving from an abstract one (every L1 from `CfnResource`, most L2s from
