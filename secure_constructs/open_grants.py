@@ -27,23 +27,41 @@ from secure_constructs.checks.accounts import (
 from secure_constructs.checks.cfn import UNKNOWN, renderings, shown
 from secure_constructs.errors import ValidationError
 from secure_constructs.jsii_refs import is_kind, stack_of
+from secure_constructs.prop_values import is_token
 
-# KMS actions that hand over the key (its policy, its grants, its deletion): on the stack key
-# only this account's root (the key policy's own administrator) may hold them, whatever the
-# condition. https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html
+# KMS actions that administer the key (its policy, grants, aliases, tags, state, material,
+# rotation and deletion): on the stack key only this account's root (the key policy's own
+# administrator) may hold them, whatever the condition. They are the non-read actions of the
+# key-administrators statement of AWS's default key policy (kms:Create*, Enable*, Put*,
+# Update*, Revoke*, Disable*, Delete*, TagResource, UntagResource, ScheduleKeyDeletion,
+# CancelKeyDeletion, RotateKeyOnDemand), and the grant, material and replica actions:
+# https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html
+# A tag can widen who may use the key (attribute-based access control), an alias can be pointed
+# elsewhere, a revoked grant stops a service: none of them is use of the key.
 KEY_ADMIN_ACTIONS: tuple[str, ...] = (
     "kms:PutKeyPolicy",
     "kms:ScheduleKeyDeletion",
+    "kms:CancelKeyDeletion",
     "kms:CreateGrant",
+    "kms:RevokeGrant",
+    "kms:RetireGrant",
+    "kms:CreateAlias",
+    "kms:UpdateAlias",
+    "kms:DeleteAlias",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:EnableKey",
     "kms:DisableKey",
+    "kms:EnableKeyRotation",
+    "kms:DisableKeyRotation",
+    "kms:RotateKeyOnDemand",
     "kms:DeleteImportedKeyMaterial",
     "kms:ImportKeyMaterial",
     "kms:UpdateKeyDescription",
     "kms:ReplicateKey",
     "kms:UpdatePrimaryRegion",
-    "kms:DisableKeyRotation",
-    "kms:CancelKeyDeletion",
 )
+_UNREADABLE_ACTION = "an action known only at deploy time"
 _FIX = (
     "grant to a role of this account (e.g. a SecureFunction), or to a service principal with an "
     "aws:SourceArn condition (iam.ServicePrincipal('events.amazonaws.com', "
@@ -207,14 +225,26 @@ def _root_of_ours(where: _Scope, principal: Any) -> bool:
 
 
 def _admin_actions(actions: Any) -> list[str]:
-    """The key-administration actions among `actions` (with IAM wildcards)."""
+    """The key-administration actions among `actions` (with IAM wildcards). An action that
+    cannot be read (a token, an intrinsic, a parameter's value) counts as one: it may be any."""
     listed = actions if isinstance(actions, list) else [actions]
     found: list[str] = []
     for action in listed:
-        if not isinstance(action, str):
+        if action is None:
+            continue
+        if not isinstance(action, str) or is_token(action):
+            found.append(_UNREADABLE_ACTION)
             continue
         found.extend(a for a in KEY_ADMIN_ACTIONS if fnmatch.fnmatchcase(a.lower(), action.lower()))
     return found
+
+
+def _readable(where: _Scope, actions: Any) -> Any:
+    """`actions` with their tokens resolved (a `Token.as_string` of a literal becomes it)."""
+    listed = actions if isinstance(actions, list) else [actions]
+    if any(isinstance(a, str) and is_token(a) for a in listed):
+        return where.stack.resolve(actions)
+    return actions
 
 
 def refuse_key_admin(
@@ -228,7 +258,8 @@ def refuse_key_admin(
 def _refuse_key_admin(
     where: _Scope, call: str, principal: Any, actions: Any, not_action: bool = False
 ) -> None:
-    admin = _admin_actions(actions) or (["every action but those listed"] if not_action else [])
+    admin = _admin_actions(_readable(where, actions))
+    admin = admin or (["every action but those listed"] if not_action else [])
     if admin and not _root_of_ours(where, principal):
         allowed = (
             "the key's administration (" + ", ".join(sorted(set(admin))[:4]) + ") only for "

@@ -8,7 +8,7 @@ not take the shortcut, or a shortcut that stopped applying, shows up.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import aws_cdk as cdk
 import pytest
@@ -107,3 +107,67 @@ def test_a_plain_role_takes_the_slow_path(no_slow_path: None) -> None:
     role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
     with pytest.raises(_SlowPathError):
         security_key(stack).grant_decrypt(role)
+
+
+_NEWLY_ADMIN = (
+    "kms:RevokeGrant",
+    "kms:RetireGrant",
+    "kms:CreateAlias",
+    "kms:UpdateAlias",
+    "kms:DeleteAlias",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:EnableKey",
+    "kms:EnableKeyRotation",
+    "kms:RotateKeyOnDemand",
+    "kms:Enable*",
+    "kms:*Alias",
+)
+
+
+@pytest.mark.parametrize("action", _NEWLY_ADMIN)
+def test_every_administration_action_of_awss_default_key_policy_is_refused(action: str) -> None:
+    stack = cdk.Stack(cdk.App(), "S")
+    fn = _function(stack)
+    with pytest.raises(ValidationError, match="administration"):
+        security_key(stack).grant(fn, action)
+    statement = iam.PolicyStatement(
+        actions=[action], resources=["*"], principals=[fn.execution_role]
+    )
+    with pytest.raises(ValidationError, match="administration"):
+        security_key(stack).add_to_resource_policy(statement)
+
+
+def _admin_as_token(stack: cdk.Stack) -> str:
+    return cdk.Token.as_string(cdk.Intrinsic("kms:PutKeyPolicy"))
+
+
+def _parameter(stack: cdk.Stack) -> str:
+    return cdk.CfnParameter(stack, "Action", default="kms:Decrypt").value_as_string
+
+
+@pytest.mark.parametrize("action", [_admin_as_token, _parameter])
+def test_a_grant_of_an_action_given_as_a_token_is_read_or_refused(
+    action: Callable[[cdk.Stack], str],
+) -> None:
+    """A token resolving to an admin action is one; a parameter's value may be any."""
+    stack = cdk.Stack(cdk.App(), "S")
+    fn = _function(stack)
+    with pytest.raises(ValidationError, match="administration"):
+        security_key(stack).grant(fn, action(stack))
+
+
+def test_a_key_policy_statement_with_an_admin_action_as_a_token_is_refused() -> None:
+    stack = cdk.Stack(cdk.App(), "S")
+    fn = _function(stack)
+    statement = iam.PolicyStatement(
+        actions=[_admin_as_token(stack)], resources=["*"], principals=[fn.execution_role]
+    )
+    with pytest.raises(ValidationError, match="administration"):
+        security_key(stack).add_to_resource_policy(statement)
+
+
+def test_a_token_naming_a_use_action_is_granted() -> None:
+    stack = cdk.Stack(cdk.App(), "S")
+    fn = _function(stack)
+    security_key(stack).grant(fn, cdk.Token.as_string(cdk.Intrinsic("kms:Decrypt")))
