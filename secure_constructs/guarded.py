@@ -255,60 +255,69 @@ _QUEUE = "this dead-letter queue holds the failed events of every construct of t
 
 
 class GuardedKey(kms.Key):
-    """`kms.Key` whose grants and key-policy statements refuse `*` and unconditioned accounts."""
+    """`kms.Key` whose grants and key-policy statements refuse `*` and unconditioned accounts.
 
-    def __init__(self, scope: Construct, construct_id: str, **props: Any) -> None:
+    :param shared: what the key protects, said in every refusal. Default: the stack key's
+        sentence (it encrypts every secret, log group, queue and topic of the stack).
+    """
+
+    _shared: str = _KEY  # until __init__ sets it: CDK's constructor may call back first
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, shared: str = _KEY, **props: Any
+    ) -> None:
         super().__init__(scope, construct_id, **props)
+        self._shared = shared
         cfn = self.node.default_child
         assert isinstance(cfn, kms.CfnKey)
-        self.node.add_validation(_PolicyCheck(self, lambda: cfn.key_policy, _KEY))
-        guarded_template.register(self, _KEY, key=True)
+        self.node.add_validation(_PolicyCheck(self, lambda: cfn.key_policy, shared))
+        guarded_template.register(self, shared, key=True)
 
     def add_to_resource_policy(
         self, statement: iam.PolicyStatement, allow_no_op: bool | None = None
     ) -> iam.AddToResourcePolicyResult:
-        _statement(self, statement, _KEY)
+        _statement(self, statement, self._shared)
         _scope_service_statement(self, statement)
         return super().add_to_resource_policy(statement, allow_no_op)
 
     def grant(self, grantee: iam.IGrantable, *actions: str) -> iam.Grant:
-        _grantee(self, "grant", grantee, _KEY, actions)
+        _grantee(self, "grant", grantee, self._shared, actions)
         return super().grant(grantee, *actions)
 
     def grant_admin(self, grantee: iam.IGrantable) -> iam.Grant:
-        _grantee(self, "grant_admin", grantee, _KEY, KEY_ADMIN_ACTIONS)
+        _grantee(self, "grant_admin", grantee, self._shared, KEY_ADMIN_ACTIONS)
         return super().grant_admin(grantee)
 
     def grant_decrypt(self, grantee: iam.IGrantable) -> iam.Grant:
-        _grantee(self, "grant_decrypt", grantee, _KEY)
+        _grantee(self, "grant_decrypt", grantee, self._shared)
         return super().grant_decrypt(grantee)
 
     def grant_encrypt(self, grantee: iam.IGrantable) -> iam.Grant:
-        _grantee(self, "grant_encrypt", grantee, _KEY)
+        _grantee(self, "grant_encrypt", grantee, self._shared)
         return super().grant_encrypt(grantee)
 
     def grant_encrypt_decrypt(self, grantee: iam.IGrantable) -> iam.Grant:
-        _grantee(self, "grant_encrypt_decrypt", grantee, _KEY)
+        _grantee(self, "grant_encrypt_decrypt", grantee, self._shared)
         return super().grant_encrypt_decrypt(grantee)
 
     def grant_generate_mac(self, grantee: iam.IGrantable) -> iam.Grant:
-        _grantee(self, "grant_generate_mac", grantee, _KEY)
+        _grantee(self, "grant_generate_mac", grantee, self._shared)
         return super().grant_generate_mac(grantee)
 
     def grant_verify_mac(self, grantee: iam.IGrantable) -> iam.Grant:
-        _grantee(self, "grant_verify_mac", grantee, _KEY)
+        _grantee(self, "grant_verify_mac", grantee, self._shared)
         return super().grant_verify_mac(grantee)
 
     def grant_sign(self, grantee: iam.IGrantable) -> iam.Grant:
-        _grantee(self, "grant_sign", grantee, _KEY)
+        _grantee(self, "grant_sign", grantee, self._shared)
         return super().grant_sign(grantee)
 
     def grant_verify(self, grantee: iam.IGrantable) -> iam.Grant:
-        _grantee(self, "grant_verify", grantee, _KEY)
+        _grantee(self, "grant_verify", grantee, self._shared)
         return super().grant_verify(grantee)
 
     def grant_sign_verify(self, grantee: iam.IGrantable) -> iam.Grant:
-        _grantee(self, "grant_sign_verify", grantee, _KEY)
+        _grantee(self, "grant_sign_verify", grantee, self._shared)
         return super().grant_sign_verify(grantee)
 
 

@@ -132,6 +132,12 @@ def subscribe_emails(topic: sns.ITopic, emails: Iterable[str]) -> None:
         )
 
 
+_ALARM_DELIVERY_KEY = (
+    "the stack's alarm-delivery key encrypts the alarm e-mails SNS could not deliver, for every "
+    "alarm topic of the stack"
+)
+
+
 def _alarm_delivery_key(scope: Construct) -> kms.Key:
     """The key of the stack's alarm-subscription dead-letter queue (rotation on), created on
     first use; its policy lets SNS use it for the topics whose e-mails fail over to the queue.
@@ -145,6 +151,7 @@ def _new_alarm_delivery_key(stack: cdk.Stack, construct_id: str) -> kms.Key:
         stack,
         construct_id,
         description="secure-constructs: encrypts the alarm e-mails SNS could not deliver",
+        shared=_ALARM_DELIVERY_KEY,
         enable_key_rotation=True,
         removal_policy=cdk.RemovalPolicy.RETAIN,
     )

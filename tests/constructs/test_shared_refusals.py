@@ -301,3 +301,15 @@ def test_a_scoped_statement_added_to_the_document_passes_the_validation() -> Non
     _add_to_document(fn, "queue", scoped)
 
     app.synth()
+
+
+def test_a_refusal_on_the_alarm_delivery_key_names_that_key() -> None:
+    from secure_constructs.monitoring import _alarm_delivery_key
+
+    stack = cdk.Stack(cdk.App(), "S")
+    key = _alarm_delivery_key(stack)
+    with pytest.raises(ValidationError, match="alarm e-mails SNS could not deliver") as refused:
+        key.grant_decrypt(iam.AnyPrincipal())
+    assert "every secret, log group" not in str(refused.value)
+    with pytest.raises(ValidationError, match="every secret, log group"):
+        security_key(stack).grant_decrypt(iam.AnyPrincipal())
