@@ -7,6 +7,7 @@ type has been checked, so each function here may rely on the annotated type.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -86,7 +87,7 @@ def check_env_name(prop: str, name: object) -> None:
 
 _NUMBER_TOKENS_ABOVE = 1e288
 """Every number CDK encodes a token as is larger than this in magnitude (its marker bits make
-the double about -1.888e289); NaN compares false and goes to the kernel's answer."""
+the double about -1.888e289, and finite)."""
 
 
 def is_token(value: object) -> bool:
@@ -95,8 +96,10 @@ def is_token(value: object) -> bool:
     as doubles of magnitude about 1.9e289 (aws-cdk-lib core/lib/private/encoding.ts)."""
     if isinstance(value, str):
         return "${Token[" in value
-    if isinstance(value, int | float) and abs(value) < _NUMBER_TOKENS_ABOVE:
-        return False
+    if isinstance(value, int | float) and not (
+        math.isfinite(value) and abs(value) >= _NUMBER_TOKENS_ABOVE
+    ):
+        return False  # an ordinary number, or NaN / infinity: no token, and they kill the kernel
     import aws_cdk as cdk  # the pure-Python audit never reaches here; constructs load it anyway
 
     return bool(cdk.Token.is_unresolved(value))

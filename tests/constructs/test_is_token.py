@@ -44,3 +44,6 @@ def test_an_ordinary_number_costs_no_round_trip(monkeypatch: pytest.MonkeyPatch)
 
     monkeypatch.setattr(cdk.Token, "is_unresolved", kernel)
     assert not is_token(900) and not is_token(2.5) and not is_token("x")
+    # Token.is_unresolved(inf) or (nan) kills the jsii kernel: never sent
+    assert not is_token(float("inf")) and not is_token(float("-inf"))
+    assert not is_token(float("nan"))
